@@ -1,0 +1,675 @@
+//! The run: shared state, the receiver, signals, and the threads that serve the hosts.
+//!
+//! Design. pingr opens at most one ICMP socket per address family (before privileges are
+//! dropped) and shares it between every host thread. Host threads (`worker.rs`, at most
+//! `--max-threads` at once, each serving one host after another) only *send*; one receiver
+//! thread polls the sockets, parses each packet exactly once, and hands it to the one host it
+//! belongs to through a demultiplexing table keyed by (source address, ICMP identifier). So a
+//! packet costs one parse and one hash lookup whatever the number of hosts: N hosts cost N
+//! packets' work, not N². On raw sockets each worker slot has its own identifier; on datagram
+//! sockets the kernel owns the identifier and already delivers only our replies. A reply is
+//! credited only if its host is being served, its sequence number is one that host sent and
+//! is tracked, and its payload carries this run's nonce; anything else is dropped.
+//!
+//! Locking. Each worker slot has a mutex and a condvar; the demultiplexing table and the
+//! output have one mutex each. Nothing is ever written to the output while a slot lock is
+//! held, so `stop_all` (which locks each slot) can run from anywhere that holds no slot lock.
+
+use crate::cli::{Config, Format, Show, Timestamps};
+use crate::packet::{self, Message, Proto};
+use crate::privilege::{IcmpSocket, Kind, Sockets};
+use crate::report::{self, Mark};
+use crate::resolve::Target;
+use crate::stats::{Accum, Summary};
+use crate::sys;
+use crate::worker;
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::net::IpAddr;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// The state of one tracked probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProbeState {
+    #[default]
+    Empty,
+    Pending,
+    Answered,
+    Expired,
+    Failed,
+}
+
+/// One sent probe, kept in the slot's ring until its place is reused.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Probe {
+    /// The probe's number for this host (1, 2, ...); the wire sequence number is `n as u16`.
+    pub n: u64,
+    pub sent_mono: u64,
+    pub sent_real: u64,
+    pub state: ProbeState,
+}
+
+/// What a worker slot is doing now, guarded by the slot's mutex.
+pub struct SlotState {
+    pub host: Option<usize>,
+    pub addr: Option<IpAddr>,
+    pub ident: u16,
+    pub ring: Vec<Probe>,
+    pub next_n: u64,
+    pub oldest: u64,
+    pub pending: u64,
+    pub acc: Accum,
+    pub started: u64,
+}
+
+impl SlotState {
+    pub fn probe_mut(&mut self, n: u64) -> Option<&mut Probe> {
+        let len = self.ring.len() as u64;
+        if len == 0 {
+            return None;
+        }
+        self.ring.get_mut((n % len) as usize)
+    }
+}
+
+pub struct Slot {
+    pub st: Mutex<SlotState>,
+    pub cv: Condvar,
+}
+
+/// Locks a mutex, recovering the data if a thread panicked while holding it.
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The output, shared by every thread.
+#[derive(Default)]
+pub struct Out {
+    pub broken: bool,
+    pub error: Option<io::Error>,
+}
+
+/// Everything the threads of a run share.
+pub struct Shared {
+    pub cfg: Config,
+    pub targets: Vec<Target>,
+    pub socks: Sockets,
+    pub ident_base: u16,
+    pub slots: Vec<Slot>,
+    pub table: Mutex<HashMap<(IpAddr, u16), usize>>,
+    pub results: Mutex<Vec<Option<Summary>>>,
+    pub next_host: AtomicUsize,
+    pub stop: AtomicBool,
+    pub interrupted: AtomicBool,
+    finished: AtomicBool,
+    out: Mutex<Out>,
+    pacer: Mutex<u64>,
+    base: Instant,
+    pub deadline: Option<u64>,
+    wake: (OwnedFd, OwnedFd),
+    pub nonce: [u8; 8],
+    pub payload: Vec<u8>,
+    pub ring_len: usize,
+    pub single: bool,
+}
+
+/// Where output lines go.
+pub enum Line {
+    Out(String),
+    Err(String),
+}
+
+fn real_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// The payload of every request: this run's nonce, then the `-p` pattern repeated or iputils'
+/// counting bytes.
+pub fn payload(size: usize, nonce: &[u8; 8], pattern: Option<&[u8]>) -> Vec<u8> {
+    (0..size)
+        .map(|i| match (nonce.get(i), pattern) {
+            (Some(&b), _) => b,
+            (None, Some(p)) if !p.is_empty() => p[(i - 8) % p.len()],
+            (None, _) => i as u8,
+        })
+        .collect()
+}
+
+/// How many probes one host can have in flight: enough for timeout / interval, capped by the
+/// 16-bit sequence space and by the count.
+pub fn ring_len(cfg: &Config) -> usize {
+    let t = cfg.timeout.as_nanos();
+    let i = cfg.interval.as_nanos().max(1);
+    let by_time = (t / i + 2).min(65_536) as u64;
+    let by_count = cfg.count.map(|c| c.saturating_add(1)).unwrap_or(u64::MAX);
+    by_time.min(by_count).clamp(2, 65_536).next_power_of_two() as usize
+}
+
+/// The outcome of a run.
+pub struct RunResult {
+    pub summaries: Vec<Option<Summary>>,
+    pub interrupted: bool,
+    pub broken_pipe: bool,
+    pub write_error: Option<io::Error>,
+}
+
+impl Shared {
+    pub fn now_ns(&self) -> u64 {
+        self.base.elapsed().as_nanos() as u64
+    }
+
+    pub fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    pub fn sock(&self, ip: IpAddr) -> Option<&IcmpSocket> {
+        match ip {
+            IpAddr::V4(_) => self.socks.v4.as_ref(),
+            IpAddr::V6(_) => self.socks.v6.as_ref(),
+        }
+    }
+
+    /// Stops every host: no new probes, workers return with what they have.
+    pub fn stop_all(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for s in &self.slots {
+            let _g = lock(&s.st);
+            s.cv.notify_all();
+        }
+    }
+
+    /// The time prefix of a line (`-D`, `--timestamp`).
+    pub fn prefix(&self) -> String {
+        match self.cfg.timestamps {
+            Timestamps::Off => String::new(),
+            Timestamps::Epoch => report::epoch_prefix(real_ns()),
+            Timestamps::Iso => report::iso_prefix(real_ns()),
+        }
+    }
+
+    /// Whether per-probe lines are printed at all.
+    pub fn per_probe_text(&self) -> bool {
+        !self.cfg.quiet && self.cfg.show == Show::All && self.cfg.format == Format::Text
+    }
+
+    pub fn per_probe_json(&self) -> bool {
+        !self.cfg.quiet && self.cfg.format == Format::Json
+    }
+
+    /// Writes lines; must not be called with a slot lock held. A closed pipe stops the run
+    /// quietly; any other write error stops it and is reported at the end.
+    pub fn emit(&self, lines: &mut Vec<Line>) {
+        if lines.is_empty() {
+            return;
+        }
+        let mut newly_failed = false;
+        {
+            let mut o = lock(&self.out);
+            for l in lines.drain(..) {
+                match l {
+                    Line::Err(s) => {
+                        let _ = io::stderr().lock().write_all(s.as_bytes());
+                    }
+                    Line::Out(s) => {
+                        if o.broken || o.error.is_some() {
+                            continue;
+                        }
+                        let mut so = io::stdout().lock();
+                        let r = so.write_all(s.as_bytes()).and_then(|_| so.flush());
+                        if let Err(e) = r {
+                            if e.kind() == io::ErrorKind::BrokenPipe {
+                                o.broken = true;
+                            } else {
+                                o.error = Some(e);
+                            }
+                            newly_failed = true;
+                        }
+                    }
+                }
+            }
+        }
+        if newly_failed {
+            self.stop_all();
+        }
+    }
+
+    pub fn emit_one(&self, l: Line) {
+        self.emit(&mut vec![l]);
+    }
+
+    /// Global pacing: returns at the run's next free send time, at least `--gap` after the
+    /// previous probe of any host. Slots are handed out on an absolute schedule, so N probes
+    /// at gap G take N×G however long each send itself takes.
+    pub fn pace(&self) {
+        let gap = self.cfg.gap.as_nanos() as u64;
+        if gap == 0 {
+            return;
+        }
+        let at = {
+            let mut next = lock(&self.pacer);
+            let now = self.now_ns();
+            let at = (*next).max(now);
+            *next = at + gap;
+            at
+        };
+        let now = self.now_ns();
+        if at > now {
+            std::thread::sleep(Duration::from_nanos(at - now));
+        }
+    }
+
+    /// The interim status of every host (SIGQUIT), to stderr.
+    fn status(&self) {
+        let mut text = String::new();
+        let results = lock(&self.results).clone();
+        let mut live: HashMap<usize, Summary> = HashMap::new();
+        for s in &self.slots {
+            let st = lock(&s.st);
+            if let Some(h) = st.host {
+                live.insert(h, st.acc.summary(self.now_ns().saturating_sub(st.started)));
+            }
+        }
+        for (i, t) in self.targets.iter().enumerate() {
+            if t.addr.is_err() {
+                continue;
+            }
+            if let Some(s) = live.get(&i).or(results.get(i).and_then(|r| r.as_ref())) {
+                text.push_str(&report::status_line(&t.name, s));
+            }
+        }
+        let _ = io::stderr().lock().write_all(text.as_bytes());
+    }
+
+    /// Credits an echo reply to the host it belongs to.
+    #[allow(clippy::too_many_arguments)]
+    fn on_reply(
+        &self,
+        src: IpAddr,
+        ident: u16,
+        seq: u16,
+        payload: &[u8],
+        ttl: Option<u8>,
+        kernel_ns: Option<u64>,
+    ) {
+        let Some(slot_idx) = lock(&self.table).get(&(src, ident)).copied() else {
+            return;
+        };
+        let Some(slot) = self.slots.get(slot_idx) else {
+            return;
+        };
+        let k = self.payload.len().min(8);
+        if payload.get(..k) != self.nonce.get(..k) {
+            return;
+        }
+        let rx_mono = self.now_ns();
+        let (mark, rtt, host) = {
+            let mut st = lock(&slot.st);
+            let Some(host) = st.host else { return };
+            if st.addr != Some(src) || st.ident != ident {
+                return;
+            }
+            let Some(p) = st.probe_mut(u64::from(seq)) else {
+                return;
+            };
+            if p.n == 0 || p.n as u16 != seq {
+                return;
+            }
+            let mono = rx_mono.saturating_sub(p.sent_mono);
+            // The kernel's receive stamp is CLOCK_REALTIME: use it only when it is consistent
+            // with the monotonic measure (no clock step between send and receive).
+            let rtt = match kernel_ns {
+                Some(k) if k >= p.sent_real && k - p.sent_real <= mono => k - p.sent_real,
+                _ => mono,
+            };
+            let mark = match p.state {
+                ProbeState::Pending => {
+                    p.state = ProbeState::Answered;
+                    st.pending = st.pending.saturating_sub(1);
+                    st.acc.add_rtt(rtt);
+                    Mark::None
+                }
+                ProbeState::Answered => {
+                    st.acc.dups += 1;
+                    Mark::Dup
+                }
+                ProbeState::Expired => {
+                    st.acc.late += 1;
+                    Mark::Late
+                }
+                ProbeState::Empty | ProbeState::Failed => return,
+            };
+            (mark, rtt, host)
+        };
+        slot.cv.notify_one();
+        let bytes = payload.len() + packet::ICMP_HEADER_LEN;
+        if self.per_probe_text() {
+            let line = report::reply_line(&self.prefix(), bytes, src, seq, ttl, rtt, mark);
+            self.emit_one(Line::Out(line));
+        } else if self.per_probe_json() {
+            let name = self
+                .targets
+                .get(host)
+                .map(|t| t.name.as_str())
+                .unwrap_or("");
+            self.emit_one(Line::Out(report::json_reply(
+                name, src, bytes, seq, ttl, rtt, mark,
+            )));
+        }
+    }
+
+    /// Counts an ICMP error that quotes one of our requests against its host.
+    fn on_error(&self, dst: IpAddr, ident: u16, seq: u16, what: String, router: Option<IpAddr>) {
+        let Some(slot_idx) = lock(&self.table).get(&(dst, ident)).copied() else {
+            return;
+        };
+        let Some(slot) = self.slots.get(slot_idx) else {
+            return;
+        };
+        let host = {
+            let mut st = lock(&slot.st);
+            let Some(host) = st.host else { return };
+            if st.addr != Some(dst) || st.ident != ident {
+                return;
+            }
+            let Some(p) = st.probe_mut(u64::from(seq)) else {
+                return;
+            };
+            if p.n == 0 || p.n as u16 != seq || p.state == ProbeState::Empty {
+                return;
+            }
+            st.acc.errors += 1;
+            host
+        };
+        if self.per_probe_text() {
+            self.emit_one(Line::Out(report::error_line(
+                &self.prefix(),
+                router,
+                seq,
+                &what,
+            )));
+        } else if self.per_probe_json() {
+            let name = self
+                .targets
+                .get(host)
+                .map(|t| t.name.as_str())
+                .unwrap_or("");
+            self.emit_one(Line::Out(report::json_error(name, router, seq, &what)));
+        }
+    }
+
+    /// Parses one datagram read from `sock` and dispatches it.
+    fn dispatch(&self, sock: &IcmpSocket, data: &[u8], meta: &sys::RecvMeta) {
+        let src = meta.src.map(|a| a.ip());
+        let (msg, from, ttl) = match (sock.proto, sock.kind) {
+            (Proto::V4, Kind::Raw) => match packet::parse_ipv4(data) {
+                Ok(p) => (p.msg, Some(IpAddr::V4(p.src)), Some(p.ttl)),
+                Err(_) => return,
+            },
+            (Proto::V4, Kind::Datagram) => match packet::parse_icmp4(data) {
+                Ok(m) => (m, src, meta.ttl),
+                Err(_) => return,
+            },
+            (Proto::V6, _) => match packet::parse_icmp6(data) {
+                Ok(m) => (m, src, meta.ttl),
+                Err(_) => return,
+            },
+        };
+        let Some(from) = from else { return };
+        match msg {
+            Message::EchoReply {
+                ident,
+                seq,
+                payload,
+            } => {
+                // Datagram sockets: the kernel rewrote the identifier to the socket's own.
+                let ident = if sock.kind == Kind::Datagram {
+                    sock.ident
+                } else {
+                    ident
+                };
+                self.on_reply(from, ident, seq, payload, ttl, meta.kernel_ns);
+            }
+            Message::Error {
+                kind,
+                ident,
+                seq,
+                dst,
+            } => {
+                let ident = if sock.kind == Kind::Datagram {
+                    sock.ident
+                } else {
+                    ident
+                };
+                self.on_error(dst, ident, seq, kind.to_string(), Some(from));
+            }
+        }
+    }
+
+    /// A datagram socket's error queue: our own request comes back with the ICMP error
+    /// (type, code, reporting router) in a control message.
+    fn dispatch_errqueue(&self, sock: &IcmpSocket, data: &[u8], meta: &sys::RecvMeta) {
+        let (Some(ee), Some(dst)) = (meta.ext_err, meta.src.map(|a| a.ip())) else {
+            return;
+        };
+        let Some((_, seq)) = packet::echo_request_id(sock.proto, data) else {
+            return;
+        };
+        // error_kind reads an MTU from the ICMP header's second word: ee_info carries it.
+        let mut hdr = [ee.icmp_type, ee.code, 0, 0, 0, 0, 0, 0];
+        hdr[4..8].copy_from_slice(&ee.info.to_be_bytes());
+        let what = match packet::error_kind(sock.proto, ee.icmp_type, ee.code, &hdr) {
+            Some(k) => k.to_string(),
+            None => format!("ICMP type {} code {}", ee.icmp_type, ee.code),
+        };
+        self.on_error(dst, sock.ident, seq, what, ee.offender);
+    }
+
+    /// The receiver thread: one poll loop over the sockets and the wake-up pipe.
+    fn receive(&self) {
+        let socks: Vec<&IcmpSocket> = [self.socks.v4.as_ref(), self.socks.v6.as_ref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        let mut fds: Vec<i32> = socks.iter().map(|s| s.fd.as_raw_fd()).collect();
+        fds.push(self.wake.0.as_raw_fd());
+        let mut revents = vec![0 as libc::c_short; fds.len()];
+        let mut buf = vec![0u8; 65_536 + 1024];
+        let mut drain = [0u8; 64];
+        loop {
+            if self.finished.load(Ordering::SeqCst) {
+                return;
+            }
+            if sys::poll_in(&fds, None, &mut revents).is_err() {
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            }
+            if revents.last().is_some_and(|&r| r != 0) {
+                let _ = sys::recv_msg(&self.wake.0, &mut drain, false);
+                let _ = nix_read(&self.wake.0, &mut drain);
+            }
+            for (sock, &rev) in socks.iter().zip(&revents) {
+                if rev & sys::POLLIN != 0 {
+                    // Bounded batch, then back to poll, so one busy socket cannot starve the other.
+                    for _ in 0..512 {
+                        match sys::recv_msg(&sock.fd, &mut buf, false) {
+                            Ok(meta) => {
+                                let data = buf.get(..meta.len).unwrap_or(&[]);
+                                self.dispatch(sock, data, &meta);
+                            }
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                            Err(_) => break,
+                        }
+                    }
+                }
+                if rev & sys::POLLERR != 0 {
+                    for _ in 0..512 {
+                        match sys::recv_msg(&sock.fd, &mut buf, true) {
+                            Ok(meta) => {
+                                let data = buf.get(..meta.len).unwrap_or(&[]);
+                                self.dispatch_errqueue(sock, data, &meta);
+                            }
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                            Err(_) => break,
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Empties the wake-up pipe (a read of a few bytes; it is non-blocking).
+fn nix_read(fd: &OwnedFd, buf: &mut [u8]) -> io::Result<usize> {
+    use std::io::Read;
+    let mut f = std::fs::File::from(fd.try_clone()?);
+    f.read(buf)
+}
+
+/// Runs every host and returns their summaries, in input order. Must be called after the
+/// privilege drop, from the main thread, with no other thread running.
+pub fn run(cfg: Config, targets: Vec<Target>, socks: Sockets) -> io::Result<RunResult> {
+    sys::block_signals(&[sys::SIGINT, sys::SIGTERM, sys::SIGQUIT])?;
+    let seed = splitmix(real_ns() ^ (u64::from(sys::pid()) << 32));
+    let nonce = seed.to_be_bytes();
+    let resolved = targets.iter().filter(|t| t.addr.is_ok()).count();
+    let nslots = cfg.max_threads.min(resolved).max(1);
+    let ring = ring_len(&cfg);
+    let slots = (0..nslots)
+        .map(|_| Slot {
+            st: Mutex::new(SlotState {
+                host: None,
+                addr: None,
+                ident: 0,
+                ring: Vec::new(),
+                next_n: 1,
+                oldest: 1,
+                pending: 0,
+                acc: Accum::default(),
+                started: 0,
+            }),
+            cv: Condvar::new(),
+        })
+        .collect();
+    let deadline = cfg.deadline.map(|d| d.as_nanos() as u64);
+    let pattern = cfg.pattern.clone();
+    let sh = Arc::new(Shared {
+        payload: payload(cfg.size, &nonce, pattern.as_deref()),
+        single: targets.len() == 1,
+        cfg,
+        results: Mutex::new(vec![None; targets.len()]),
+        targets,
+        socks,
+        ident_base: (splitmix(seed) >> 48) as u16,
+        slots,
+        table: Mutex::new(HashMap::new()),
+        next_host: AtomicUsize::new(0),
+        stop: AtomicBool::new(false),
+        interrupted: AtomicBool::new(false),
+        finished: AtomicBool::new(false),
+        out: Mutex::new(Out::default()),
+        pacer: Mutex::new(0),
+        base: Instant::now(),
+        deadline,
+        wake: sys::pipe()?,
+        nonce,
+        ring_len: ring,
+    });
+
+    {
+        let sh = Arc::clone(&sh);
+        std::thread::Builder::new()
+            .name("signals".into())
+            .stack_size(64 << 10)
+            .spawn(move || {
+                let sigs = [sys::SIGINT, sys::SIGTERM, sys::SIGQUIT];
+                while let Ok(sig) = sys::wait_signal(&sigs) {
+                    if sig == sys::SIGQUIT {
+                        sh.status();
+                    } else {
+                        sh.interrupted.store(true, Ordering::SeqCst);
+                        sh.stop_all();
+                    }
+                }
+            })?;
+    }
+    let receiver = {
+        let sh = Arc::clone(&sh);
+        std::thread::Builder::new()
+            .name("receiver".into())
+            .stack_size(256 << 10)
+            .spawn(move || sh.receive())?
+    };
+    let mut workers = Vec::with_capacity(nslots);
+    for slot in 0..nslots {
+        let sh = Arc::clone(&sh);
+        let b = std::thread::Builder::new()
+            .name("host".into())
+            .stack_size(128 << 10);
+        match b.spawn(move || worker::serve(&sh, slot)) {
+            Ok(h) => workers.push(h),
+            // Fewer threads than asked for still serve every host, just fewer at a time.
+            Err(_) if !workers.is_empty() => break,
+            Err(e) => return Err(e),
+        }
+    }
+    for w in workers {
+        let _ = w.join();
+    }
+    sh.finished.store(true, Ordering::SeqCst);
+    sys::poke(&sh.wake.1);
+    let _ = receiver.join();
+    let out = std::mem::take(&mut *lock(&sh.out));
+    let summaries = std::mem::take(&mut *lock(&sh.results));
+    Ok(RunResult {
+        summaries,
+        interrupted: sh.interrupted.load(Ordering::SeqCst),
+        broken_pipe: out.broken,
+        write_error: out.error,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_starts_with_nonce_then_pattern() {
+        let n = [1, 2, 3, 4, 5, 6, 7, 8];
+        assert_eq!(payload(4, &n, None), [1, 2, 3, 4]);
+        assert_eq!(payload(11, &n, None), [1, 2, 3, 4, 5, 6, 7, 8, 8, 9, 10]);
+        assert_eq!(
+            payload(12, &n, Some(&[0xab, 0xcd])),
+            [1, 2, 3, 4, 5, 6, 7, 8, 0xab, 0xcd, 0xab, 0xcd]
+        );
+        assert!(payload(0, &n, None).is_empty());
+    }
+
+    #[test]
+    fn ring_holds_every_probe_in_flight() {
+        let mut cfg = crate::cli::parse(&["-c".into(), "1".into(), "x".into()]).map(|c| match c {
+            crate::cli::Command::Run(c) => c,
+            _ => unreachable!(),
+        });
+        let cfg = cfg.as_mut().unwrap();
+        assert_eq!(ring_len(cfg), 2);
+        cfg.count = None;
+        cfg.interval = Duration::from_millis(10);
+        cfg.timeout = Duration::from_secs(1);
+        assert_eq!(ring_len(cfg), 128);
+        cfg.interval = Duration::ZERO;
+        assert_eq!(ring_len(cfg), 65_536);
+    }
+}

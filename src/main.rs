@@ -1,0 +1,175 @@
+//! pingr: ICMP echo for many hosts at once, with the least privilege that works.
+//! `main` is thin: parse the command line, resolve, open sockets, drop privileges, run,
+//! report, and map the outcome to the exit status (the only place that does).
+
+mod checksum;
+mod cli;
+mod engine;
+mod error;
+mod packet;
+mod privilege;
+mod report;
+mod resolve;
+mod stats;
+#[allow(unsafe_code)]
+mod sys;
+mod worker;
+
+use cli::{Command, Config, Format, Show};
+use error::Error;
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let code = match cli::parse(&args) {
+        Err(e) => {
+            eprintln!("pingr: {e}");
+            error::EXIT_USAGE
+        }
+        Ok(Command::Help) => print_quietly(&format!("{}\n", cli::usage())),
+        Ok(Command::Version) => print_quietly(&format!("{}\n", cli::version())),
+        Ok(Command::Run(cfg)) => match run(cfg) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("pingr: {e}");
+                e.exit_status()
+            }
+        },
+    };
+    ExitCode::from(code)
+}
+
+fn print_quietly(s: &str) -> u8 {
+    let _ = io::stdout().lock().write_all(s.as_bytes());
+    error::EXIT_ALL_ANSWERED
+}
+
+fn run(cfg: Config) -> Result<u8, Error> {
+    let targets = resolve::targets(&cfg)?;
+    for t in &targets {
+        if let Err(e) = &t.addr {
+            eprintln!("pingr: {}: {e}", t.name);
+        }
+    }
+    let need_v4 = targets.iter().any(|t| t.ip().is_some_and(|i| i.is_ipv4()));
+    let need_v6 = targets.iter().any(|t| t.ip().is_some_and(|i| i.is_ipv6()));
+    let mut summaries = vec![None; targets.len()];
+    let mut interrupted = false;
+    if need_v4 || need_v6 {
+        let opened = privilege::open(need_v4, need_v6, &cfg)?;
+        let dropped = privilege::drop_all()?;
+        if dropped.was_setid {
+            eprintln!(
+                "pingr: warning: running setuid/setgid; returned to the real user and group after opening sockets (file capabilities are the supported install: make install)"
+            );
+        }
+        if cfg.verbose {
+            for n in &opened.notes {
+                eprintln!("pingr: {n}");
+            }
+            eprintln!(
+                "pingr: capabilities before the drop: {}; after: {}, no_new_privs=1",
+                privilege::describe(&dropped.before),
+                privilege::describe(&dropped.after)
+            );
+        }
+        let r = engine::run(cfg.clone(), targets.clone(), opened.sockets)
+            .map_err(|e| Error::System(format!("cannot start: {}", privilege::short(&e))))?;
+        if let Some(e) = r.write_error {
+            return Err(Error::System(format!(
+                "write error: {}",
+                privilege::short(&e)
+            )));
+        }
+        if r.broken_pipe {
+            return Ok(status(&cfg, &targets, &r.summaries));
+        }
+        summaries = r.summaries;
+        interrupted = r.interrupted;
+    }
+    let _ = interrupted;
+    let text = render(&cfg, &targets, &summaries);
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        Err(e) => {
+            return Err(Error::System(format!(
+                "write error: {}",
+                privilege::short(&e)
+            )));
+        }
+    }
+    Ok(status(&cfg, &targets, &summaries))
+}
+
+/// A target "answered" when it replied at least once and its loss is within --max-loss.
+fn answered(cfg: &Config, s: Option<&stats::Summary>) -> bool {
+    s.is_some_and(|s| s.received > 0 && cfg.max_loss.is_none_or(|m| s.loss_percent() <= m))
+}
+
+fn status(cfg: &Config, targets: &[resolve::Target], sums: &[Option<stats::Summary>]) -> u8 {
+    let unresolved = targets.iter().any(|t| t.addr.is_err());
+    let alive = targets
+        .iter()
+        .zip(sums)
+        .filter(|(t, s)| t.addr.is_ok() && answered(cfg, s.as_ref()))
+        .count();
+    let resolved = targets.iter().filter(|t| t.addr.is_ok()).count();
+    let silent = match cfg.min_alive {
+        Some(n) => (alive as u64) < n,
+        None => alive < resolved,
+    };
+    error::run_status(unresolved, silent)
+}
+
+fn render(cfg: &Config, targets: &[resolve::Target], sums: &[Option<stats::Summary>]) -> String {
+    let empty = stats::Summary::default();
+    let rows: Vec<report::Row> = targets
+        .iter()
+        .zip(sums)
+        .map(|(t, s)| report::Row {
+            name: &t.name,
+            addr: t.ip(),
+            summary: if t.addr.is_ok() {
+                Some(s.as_ref().unwrap_or(&empty))
+            } else {
+                None
+            },
+        })
+        .collect();
+    let mut out = String::new();
+    match (cfg.show, cfg.format) {
+        (Show::Alive | Show::Unreachable, _) => {
+            let want_alive = cfg.show == Show::Alive;
+            for (r, s) in rows.iter().zip(sums) {
+                if answered(cfg, s.as_ref()) == want_alive {
+                    out.push_str(r.name);
+                    out.push('\n');
+                }
+            }
+        }
+        (Show::All, Format::Tsv) => out = report::tsv(&rows),
+        (Show::All, Format::Json) => {
+            for r in &rows {
+                out.push_str(&report::json_summary(r));
+            }
+        }
+        (Show::All, Format::Text) => {
+            for r in &rows {
+                if let Some(s) = r.summary {
+                    out.push_str(&report::stats_block(r.name, s));
+                }
+            }
+            if rows.len() > 1 {
+                out.push('\n');
+                out.push_str(&report::table(&rows));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,323 @@
+//! Turns what the user named into targets, in input order: command-line targets first, then
+//! each `-f` file (or standard input), then each `-g` prefix. Literal addresses never touch
+//! the resolver; names go through std's resolver (getaddrinfo) with `-4`/`-6` applied. A name
+//! that fails is a per-target error (exit 2), never a reason to stop the others; a file that
+//! cannot be read, or a run larger than `MAX_TARGETS`, is a command-line error (exit 3).
+//! Nothing here sends a packet except what the system resolver itself does for names.
+
+use crate::cli::{Cidr, Config, Family};
+use crate::error::Error;
+use std::io::{BufRead, BufReader, Read};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6, ToSocketAddrs};
+
+/// The most targets one run takes (a /14 of IPv4, four /16 sweeps).
+pub const MAX_TARGETS: usize = 262_144;
+/// The longest line a target file may hold.
+pub const MAX_LINE: usize = 1024;
+
+/// One target as named, and where it resolved to (or why it did not).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub name: String,
+    pub addr: Result<SocketAddr, String>,
+}
+
+impl Target {
+    pub fn ip(&self) -> Option<IpAddr> {
+        self.addr.as_ref().ok().map(|a| a.ip())
+    }
+}
+
+/// Collects the names from arguments, files and prefixes, then resolves each.
+pub fn targets(cfg: &Config) -> Result<Vec<Target>, Error> {
+    let mut names: Vec<String> = cfg.targets.clone();
+    for f in &cfg.files {
+        read_file(f, &mut names)?;
+        check_count(names.len())?;
+    }
+    let mut out: Vec<Target> = names.iter().map(|n| resolve(n, cfg.family)).collect();
+    for c in &cfg.cidrs {
+        expand(c, cfg.family, &mut out)?;
+    }
+    if out.is_empty() {
+        return Err(Error::Usage(
+            "no target given (the files named hold none)".into(),
+        ));
+    }
+    Ok(out)
+}
+
+fn check_count(n: usize) -> Result<(), Error> {
+    if n > MAX_TARGETS {
+        return Err(Error::Usage(format!(
+            "too many targets: {n} (at most {MAX_TARGETS} per run)"
+        )));
+    }
+    Ok(())
+}
+
+/// Reads one name per line: `#` starts a comment, blank lines are skipped, CRLF and a UTF-8
+/// byte-order mark are tolerated, surrounding white space is trimmed.
+fn read_file(path: &str, names: &mut Vec<String>) -> Result<(), Error> {
+    let err = |e: String| Error::Usage(format!("-f {path}: {e}"));
+    let reader: Box<dyn Read> = if path == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        let f = std::fs::File::open(path).map_err(|e| err(os_message(&e)))?;
+        let is_dir = f.metadata().map(|m| m.is_dir()).unwrap_or(false);
+        if is_dir {
+            return Err(err("is a directory".into()));
+        }
+        Box::new(f)
+    };
+    let mut r = BufReader::new(reader.take(u64::MAX));
+    let mut line = Vec::with_capacity(128);
+    let mut lineno = 0usize;
+    loop {
+        line.clear();
+        lineno += 1;
+        // Read at most MAX_LINE + 1 bytes of the line so a file without newlines (/dev/zero)
+        // cannot grow memory.
+        let n = (&mut r)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| err(os_message(&e)))?;
+        if n == 0 {
+            return Ok(());
+        }
+        if line.last() != Some(&b'\n') && line.len() > MAX_LINE {
+            return Err(err(format!(
+                "line {lineno} is longer than {MAX_LINE} bytes"
+            )));
+        }
+        let mut text: &[u8] = &line;
+        if lineno == 1 {
+            text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+        }
+        if let Some(pos) = text.iter().position(|&b| b == b'#') {
+            text = &text[..pos];
+        }
+        let name = String::from_utf8_lossy(text).trim().to_string();
+        if !name.is_empty() {
+            names.push(name);
+            if names.len() > MAX_TARGETS {
+                return check_count(names.len());
+            }
+        }
+    }
+}
+
+fn os_message(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+fn family_ok(ip: &IpAddr, family: Option<Family>) -> bool {
+    match family {
+        None => true,
+        Some(Family::V4) => ip.is_ipv4(),
+        Some(Family::V6) => ip.is_ipv6(),
+    }
+}
+
+/// Resolves one name. Literal IPv4/IPv6 (with `%scope`) first, then the system resolver.
+pub fn resolve(name: &str, family: Option<Family>) -> Target {
+    Target {
+        name: name.to_string(),
+        addr: resolve_addr(name, family),
+    }
+}
+
+fn resolve_addr(name: &str, family: Option<Family>) -> Result<SocketAddr, String> {
+    if name.is_empty() || name.contains('\0') || name.contains('\u{FFFD}') || name.len() > 253 + 64
+    {
+        return Err("invalid target name".into());
+    }
+    let (host, scope) = match name.split_once('%') {
+        Some((h, s)) => (h, Some(s)),
+        None => (name, None),
+    };
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        if !family_ok(&ip, family) {
+            return Err("address family not allowed by -4/-6".into());
+        }
+        return match ip {
+            IpAddr::V4(v4) => {
+                if scope.is_some() {
+                    return Err("a scope (%...) belongs to IPv6 link-local addresses only".into());
+                }
+                Ok(SocketAddr::V4(SocketAddrV4::new(v4, 0)))
+            }
+            IpAddr::V6(v6) => {
+                let scope_id = match scope {
+                    Some(s) => s
+                        .parse::<u32>()
+                        .ok()
+                        .or_else(|| crate::sys::if_index(s))
+                        .ok_or_else(|| format!("unknown interface '{s}' in scope"))?,
+                    None => 0,
+                };
+                if is_link_local(&v6) && scope_id == 0 {
+                    return Err(format!(
+                        "a link-local address needs a scope, e.g. {v6}%eth0"
+                    ));
+                }
+                Ok(SocketAddr::V6(SocketAddrV6::new(v6, 0, 0, scope_id)))
+            }
+        };
+    }
+    let addrs = (name, 0u16)
+        .to_socket_addrs()
+        .map_err(|e| lookup_message(&e))?;
+    addrs
+        .into_iter()
+        .find(|a| family_ok(&a.ip(), family))
+        .ok_or_else(|| "no address of the requested family".to_string())
+}
+
+fn is_link_local(v6: &Ipv6Addr) -> bool {
+    (v6.segments()[0] & 0xffc0) == 0xfe80
+}
+
+/// std wraps getaddrinfo's text as "failed to lookup address information: TEXT".
+fn lookup_message(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.rsplit_once(": ") {
+        Some((_, tail)) if !tail.is_empty() => tail.to_string(),
+        _ => s,
+    }
+}
+
+/// Expands a prefix into host addresses: IPv4 prefixes shorter than /31 leave out the network
+/// and broadcast addresses; IPv6 prefixes (/112../128) take every address.
+fn expand(c: &Cidr, family: Option<Family>, out: &mut Vec<Target>) -> Result<(), Error> {
+    if !family_ok(&c.addr, family) {
+        return Err(Error::Usage(format!(
+            "-g {}/{}: address family not allowed by -4/-6",
+            c.addr, c.prefix
+        )));
+    }
+    let (base, bits): (u128, u32) = match c.addr {
+        IpAddr::V4(a) => (u128::from(u32::from(a)), 32),
+        IpAddr::V6(a) => (u128::from(a), 128),
+    };
+    let host_bits = bits - u32::from(c.prefix).min(bits);
+    let size: u128 = 1u128 << host_bits;
+    let net = base & !(size - 1);
+    let (first, last) = if bits == 32 && host_bits >= 2 {
+        (net + 1, net + size - 2)
+    } else {
+        (net, net + size - 1)
+    };
+    let count = (last - first + 1) as usize;
+    if out.len().saturating_add(count) > MAX_TARGETS {
+        return Err(Error::Usage(format!(
+            "-g {}/{}: {} addresses would make more than {MAX_TARGETS} targets",
+            c.addr, c.prefix, count
+        )));
+    }
+    out.reserve(count);
+    for v in first..=last {
+        let sa = if bits == 32 {
+            SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::from(v as u32), 0))
+        } else {
+            SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::from(v), 0, 0, 0))
+        };
+        out.push(Target {
+            name: sa.ip().to_string(),
+            addr: Ok(sa),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cidr(s: &str, p: u8) -> Cidr {
+        Cidr {
+            addr: s.parse().unwrap(),
+            prefix: p,
+        }
+    }
+
+    #[test]
+    fn literals_and_scopes() {
+        assert_eq!(
+            resolve("127.0.0.1", None).addr.unwrap().to_string(),
+            "127.0.0.1:0"
+        );
+        assert!(resolve("::1", None).addr.unwrap().is_ipv6());
+        assert!(resolve("::1", Some(Family::V4)).addr.is_err());
+        assert!(resolve("127.0.0.1", Some(Family::V6)).addr.is_err());
+        assert!(resolve("fe80::1", None).addr.unwrap_err().contains("scope"));
+        let lo = resolve("fe80::1%lo", None).addr.unwrap();
+        match lo {
+            SocketAddr::V6(a) => assert_ne!(a.scope_id(), 0),
+            _ => panic!(),
+        }
+        assert!(resolve("fe80::1%7", None).addr.is_ok());
+        assert!(resolve("127.0.0.1%lo", None).addr.is_err());
+        assert!(resolve("a\0b", None).addr.is_err());
+        assert!(resolve("", None).addr.is_err());
+        assert!(resolve(&"a".repeat(300), None).addr.is_err());
+    }
+
+    #[test]
+    fn prefixes_expand_without_network_and_broadcast() {
+        let mut v = Vec::new();
+        expand(&cidr("10.0.0.7", 30), None, &mut v).unwrap();
+        let names: Vec<_> = v.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["10.0.0.5", "10.0.0.6"]);
+        v.clear();
+        expand(&cidr("10.0.0.0", 31), None, &mut v).unwrap();
+        assert_eq!(v.len(), 2);
+        v.clear();
+        expand(&cidr("10.0.0.9", 32), None, &mut v).unwrap();
+        assert_eq!(v[0].name, "10.0.0.9");
+        v.clear();
+        expand(&cidr("fd00::", 120), None, &mut v).unwrap();
+        assert_eq!(v.len(), 256);
+        assert_eq!(v[255].name, "fd00::ff");
+        v.clear();
+        expand(&cidr("127.0.0.0", 16), None, &mut v).unwrap();
+        assert_eq!(v.len(), 65_534);
+        assert!(expand(&cidr("10.0.0.0", 8), None, &mut Vec::new()).is_err());
+        assert!(expand(&cidr("10.0.0.0", 24), Some(Family::V6), &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn files_skip_comments_blank_crlf_and_bom() {
+        let dir = std::env::temp_dir().join(format!("pingr-resolve-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("hosts");
+        std::fs::write(
+            &p,
+            b"\xEF\xBB\xBF127.0.0.1\r\n# comment\n\n  ::1  # trailing\r\nlocalhost",
+        )
+        .unwrap();
+        let mut names = Vec::new();
+        read_file(p.to_str().unwrap(), &mut names).unwrap();
+        assert_eq!(names, ["127.0.0.1", "::1", "localhost"]);
+        std::fs::write(&p, vec![b'a'; 10_000]).unwrap();
+        assert!(
+            read_file(p.to_str().unwrap(), &mut Vec::new())
+                .unwrap_err()
+                .to_string()
+                .contains("longer")
+        );
+        assert!(
+            read_file(dir.to_str().unwrap(), &mut Vec::new())
+                .unwrap_err()
+                .to_string()
+                .contains("directory")
+        );
+        assert!(read_file("/nonexistent/pingr", &mut Vec::new()).is_err());
+        assert!(read_file("/dev/zero", &mut Vec::new()).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,646 @@
+//! Every `unsafe` call of pingr lives here: sockets and their options, sendto, recvmsg with
+//! its control messages, poll, signal masks, capabilities, prctl, user ids and rlimits.
+//! Each function is a thin, checked wrapper that returns `io::Result` and owns descriptors
+//! as `OwnedFd`; policy (which socket, when to drop what) belongs to `privilege.rs` and the
+//! engine, never here. Nothing in this file interprets packet bytes.
+
+use std::ffi::CString;
+use std::io;
+use std::mem::{size_of, zeroed};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::Duration;
+
+/// Linux constants the `libc` crate does not export for every target.
+const SOL_RAW: libc::c_int = 255;
+const ICMP_FILTER: libc::c_int = 1;
+const ICMP6_FILTER: libc::c_int = 1;
+const SO_TIMESTAMPNS: libc::c_int = 35;
+const PR_CAP_AMBIENT: libc::c_int = 47;
+const PR_CAP_AMBIENT_CLEAR_ALL: libc::c_ulong = 4;
+const PR_SET_NO_NEW_PRIVS: libc::c_int = 38;
+const PR_GET_NO_NEW_PRIVS: libc::c_int = 39;
+const PR_CAPBSET_READ: libc::c_int = 23;
+const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+const SO_EE_ORIGIN_ICMP: u8 = 2;
+const SO_EE_ORIGIN_ICMP6: u8 = 3;
+
+fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+fn cvt_size(ret: libc::ssize_t) -> io::Result<usize> {
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret as usize)
+    }
+}
+
+/// `socket(2)` with `SOCK_CLOEXEC`.
+pub fn socket(domain: libc::c_int, ty: libc::c_int, proto: libc::c_int) -> io::Result<OwnedFd> {
+    // SAFETY: socket() takes plain integers; a non-negative return is a fresh descriptor
+    // that nothing else owns, so wrapping it in OwnedFd is sound.
+    let fd = cvt(unsafe { libc::socket(domain, ty | libc::SOCK_CLOEXEC, proto) })?;
+    // SAFETY: fd is a new, valid, exclusively owned descriptor (see above).
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn setsockopt_bytes(
+    fd: RawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    val: &[u8],
+) -> io::Result<()> {
+    // SAFETY: the pointer and length describe `val`, which outlives the call; the kernel
+    // copies the bytes and checks the length itself.
+    cvt(unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            val.as_ptr().cast(),
+            val.len() as libc::socklen_t,
+        )
+    })?;
+    Ok(())
+}
+
+/// `setsockopt(2)` with an `int` value.
+pub fn setsockopt_int(
+    fd: &OwnedFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    val: libc::c_int,
+) -> io::Result<()> {
+    setsockopt_bytes(fd.as_raw_fd(), level, name, &val.to_ne_bytes())
+}
+
+/// Kernel receive timestamps (`SO_TIMESTAMPNS`, delivered as `SCM_TIMESTAMPNS`).
+pub fn enable_timestamps(fd: &OwnedFd) -> io::Result<()> {
+    setsockopt_int(fd, libc::SOL_SOCKET, SO_TIMESTAMPNS, 1)
+}
+
+/// Raw IPv4 ICMP socket filter: the kernel passes only the types whose bit is clear.
+pub fn set_icmp_filter(fd: &OwnedFd, pass_types: &[u8]) -> io::Result<()> {
+    let mut mask: u32 = !0;
+    for &t in pass_types {
+        if t < 32 {
+            mask &= !(1u32 << t);
+        }
+    }
+    setsockopt_bytes(fd.as_raw_fd(), SOL_RAW, ICMP_FILTER, &mask.to_ne_bytes())
+}
+
+/// Raw ICMPv6 socket filter (RFC 3542 `ICMP6_FILTER`): pass only the listed types.
+pub fn set_icmp6_filter(fd: &OwnedFd, pass_types: &[u8]) -> io::Result<()> {
+    // struct icmp6_filter { uint32_t data[8]; } where a set bit means "block".
+    let mut data = [!0u32; 8];
+    for &t in pass_types {
+        let word = usize::from(t >> 5);
+        if let Some(w) = data.get_mut(word) {
+            *w &= !(1u32 << (t & 31));
+        }
+    }
+    let mut bytes = [0u8; 32];
+    for (chunk, w) in bytes.chunks_exact_mut(4).zip(data) {
+        chunk.copy_from_slice(&w.to_ne_bytes());
+    }
+    setsockopt_bytes(fd.as_raw_fd(), libc::IPPROTO_ICMPV6, ICMP6_FILTER, &bytes)
+}
+
+/// `SO_BINDTODEVICE` (needs CAP_NET_RAW on most kernels: call before dropping privileges).
+pub fn bind_to_device(fd: &OwnedFd, name: &str) -> io::Result<()> {
+    setsockopt_bytes(
+        fd.as_raw_fd(),
+        libc::SOL_SOCKET,
+        libc::SO_BINDTODEVICE,
+        name.as_bytes(),
+    )
+}
+
+/// A socket address in its C form.
+struct RawAddr {
+    storage: libc::sockaddr_storage,
+    len: libc::socklen_t,
+}
+
+fn raw_addr(addr: &SocketAddr) -> RawAddr {
+    // SAFETY: sockaddr_storage is plain old data; all-zero is a valid value.
+    let mut storage: libc::sockaddr_storage = unsafe { zeroed() };
+    let len = match addr {
+        SocketAddr::V4(a) => {
+            let sin = libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: a.port().to_be(),
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from_ne_bytes(a.ip().octets()),
+                },
+                sin_zero: [0; 8],
+            };
+            // SAFETY: sockaddr_storage is larger than and suitably aligned for sockaddr_in.
+            unsafe { std::ptr::write((&raw mut storage).cast::<libc::sockaddr_in>(), sin) };
+            size_of::<libc::sockaddr_in>()
+        }
+        SocketAddr::V6(a) => {
+            let sin6 = libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: a.port().to_be(),
+                sin6_flowinfo: a.flowinfo(),
+                sin6_addr: libc::in6_addr {
+                    s6_addr: a.ip().octets(),
+                },
+                sin6_scope_id: a.scope_id(),
+            };
+            // SAFETY: sockaddr_storage is larger than and suitably aligned for sockaddr_in6.
+            unsafe { std::ptr::write((&raw mut storage).cast::<libc::sockaddr_in6>(), sin6) };
+            size_of::<libc::sockaddr_in6>()
+        }
+    };
+    RawAddr {
+        storage,
+        len: len as libc::socklen_t,
+    }
+}
+
+fn from_raw_addr(storage: &libc::sockaddr_storage, len: libc::socklen_t) -> Option<SocketAddr> {
+    let len = len as usize;
+    match libc::c_int::from(storage.ss_family) {
+        libc::AF_INET if len >= size_of::<libc::sockaddr_in>() => {
+            // SAFETY: the family says sockaddr_in and the kernel wrote at least its size.
+            let sin =
+                unsafe { &*(storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+            let ip = Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes());
+            Some(SocketAddr::V4(SocketAddrV4::new(
+                ip,
+                u16::from_be(sin.sin_port),
+            )))
+        }
+        libc::AF_INET6 if len >= size_of::<libc::sockaddr_in6>() => {
+            // SAFETY: the family says sockaddr_in6 and the kernel wrote at least its size.
+            let sin6 = unsafe {
+                &*(storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>()
+            };
+            let ip = Ipv6Addr::from(sin6.sin6_addr.s6_addr);
+            Some(SocketAddr::V6(SocketAddrV6::new(
+                ip,
+                u16::from_be(sin6.sin6_port),
+                sin6.sin6_flowinfo,
+                sin6.sin6_scope_id,
+            )))
+        }
+        _ => None,
+    }
+}
+
+/// `bind(2)`.
+pub fn bind(fd: &OwnedFd, addr: &SocketAddr) -> io::Result<()> {
+    let raw = raw_addr(addr);
+    // SAFETY: raw.storage holds a valid sockaddr of raw.len bytes.
+    cvt(unsafe { libc::bind(fd.as_raw_fd(), (&raw const raw.storage).cast(), raw.len) })?;
+    Ok(())
+}
+
+/// `getsockname(2)`.
+pub fn local_addr(fd: &OwnedFd) -> io::Result<SocketAddr> {
+    // SAFETY: all-zero sockaddr_storage is valid.
+    let mut storage: libc::sockaddr_storage = unsafe { zeroed() };
+    let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: storage/len are valid for writes of len bytes.
+    cvt(unsafe { libc::getsockname(fd.as_raw_fd(), (&raw mut storage).cast(), &mut len) })?;
+    from_raw_addr(&storage, len).ok_or_else(|| io::Error::from(io::ErrorKind::InvalidData))
+}
+
+/// `sendto(2)` of one datagram; never blocks longer than the socket allows.
+pub fn send_to(fd: &OwnedFd, buf: &[u8], addr: &SocketAddr) -> io::Result<usize> {
+    let raw = raw_addr(addr);
+    // SAFETY: buf is valid for reads of buf.len() bytes; raw is a valid sockaddr.
+    cvt_size(unsafe {
+        libc::sendto(
+            fd.as_raw_fd(),
+            buf.as_ptr().cast(),
+            buf.len(),
+            0,
+            (&raw const raw.storage).cast(),
+            raw.len,
+        )
+    })
+}
+
+/// What the socket error queue (`IP_RECVERR`/`IPV6_RECVERR`) said about an ICMP error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExtError {
+    pub icmp_type: u8,
+    pub code: u8,
+    pub info: u32,
+    /// The router (or host) that sent the ICMP error.
+    pub offender: Option<IpAddr>,
+}
+
+/// What one `recvmsg` returned besides the bytes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RecvMeta {
+    pub len: usize,
+    pub src: Option<SocketAddr>,
+    /// Kernel receive time, CLOCK_REALTIME, nanoseconds since the epoch.
+    pub kernel_ns: Option<u64>,
+    /// TTL (IPv4, `IP_RECVTTL`) or hop limit (IPv6, `IPV6_RECVHOPLIMIT`).
+    pub ttl: Option<u8>,
+    pub ext_err: Option<ExtError>,
+}
+
+/// Control-message buffer, aligned for `cmsghdr`.
+#[repr(C, align(8))]
+struct CmsgBuf([u8; 256]);
+
+/// `recvmsg(2)` without blocking (`MSG_DONTWAIT`); `errqueue` reads the socket error queue.
+/// Control messages are decoded here, with the kernel's own bounds (CMSG_* walk).
+pub fn recv_msg(fd: &OwnedFd, buf: &mut [u8], errqueue: bool) -> io::Result<RecvMeta> {
+    // SAFETY: all-zero sockaddr_storage and msghdr are valid values.
+    let mut storage: libc::sockaddr_storage = unsafe { zeroed() };
+    let mut cbuf = CmsgBuf([0; 256]);
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    // SAFETY: msghdr is plain old data.
+    let mut msg: libc::msghdr = unsafe { zeroed() };
+    msg.msg_name = (&raw mut storage).cast();
+    msg.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf.0.as_mut_ptr().cast();
+    msg.msg_controllen = cbuf.0.len() as _;
+    let flags = libc::MSG_DONTWAIT | if errqueue { libc::MSG_ERRQUEUE } else { 0 };
+    // SAFETY: msg points at live buffers (storage, iov -> buf, cbuf) of the sizes given.
+    let n = cvt_size(unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, flags) })?;
+    let mut meta = RecvMeta {
+        len: n.min(buf.len()),
+        src: from_raw_addr(&storage, msg.msg_namelen),
+        ..RecvMeta::default()
+    };
+    // SAFETY: msg was filled by the kernel; CMSG_FIRSTHDR/NXTHDR stay within msg_controllen.
+    let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(&msg) };
+    while !cmsg.is_null() {
+        // SAFETY: cmsg is non-null and points inside cbuf, per the CMSG_* macros.
+        let hdr = unsafe { &*cmsg };
+        // SAFETY: CMSG_DATA of a valid header points just past it, inside cbuf.
+        let data = unsafe { libc::CMSG_DATA(cmsg) };
+        // SAFETY: CMSG_LEN(0) is a pure size computation.
+        let data_len =
+            (hdr.cmsg_len as usize).saturating_sub(unsafe { libc::CMSG_LEN(0) } as usize);
+        let read_int = |want: usize| -> Option<i32> {
+            // SAFETY: data holds at least `want` >= 4 bytes (checked by the caller's length test).
+            (data_len >= want).then(|| unsafe { std::ptr::read_unaligned(data.cast::<i32>()) })
+        };
+        match (hdr.cmsg_level, hdr.cmsg_type) {
+            (libc::SOL_SOCKET, SO_TIMESTAMPNS) if data_len >= size_of::<libc::timespec>() => {
+                // SAFETY: the kernel wrote a timespec here (length checked).
+                let ts = unsafe { std::ptr::read_unaligned(data.cast::<libc::timespec>()) };
+                if ts.tv_sec >= 0 && ts.tv_nsec >= 0 {
+                    meta.kernel_ns = Some(
+                        (ts.tv_sec as u64)
+                            .saturating_mul(1_000_000_000)
+                            .saturating_add(ts.tv_nsec as u64),
+                    );
+                }
+            }
+            (libc::IPPROTO_IP, libc::IP_TTL) | (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT) => {
+                if let Some(v) = read_int(4) {
+                    meta.ttl = u8::try_from(v).ok();
+                }
+            }
+            (libc::IPPROTO_IP, libc::IP_RECVERR) | (libc::IPPROTO_IPV6, libc::IPV6_RECVERR)
+                if data_len >= size_of::<libc::sock_extended_err>() =>
+            {
+                // SAFETY: the kernel wrote a sock_extended_err here (length checked).
+                let ee =
+                    unsafe { std::ptr::read_unaligned(data.cast::<libc::sock_extended_err>()) };
+                if ee.ee_origin == SO_EE_ORIGIN_ICMP || ee.ee_origin == SO_EE_ORIGIN_ICMP6 {
+                    let off_len = data_len - size_of::<libc::sock_extended_err>();
+                    let mut offender = None;
+                    if off_len >= size_of::<libc::sockaddr_in>() {
+                        // SAFETY: SO_EE_OFFENDER: a sockaddr follows the struct; we copy at most
+                        // off_len bytes (checked above) into a zeroed storage.
+                        let mut st: libc::sockaddr_storage = unsafe { zeroed() };
+                        let take = off_len.min(size_of::<libc::sockaddr_storage>());
+                        // SAFETY: source has `take` readable bytes inside cbuf; destination is st.
+                        unsafe {
+                            std::ptr::copy_nonoverlapping(
+                                data.add(size_of::<libc::sock_extended_err>()),
+                                (&raw mut st).cast::<u8>(),
+                                take,
+                            )
+                        };
+                        offender = from_raw_addr(&st, take as libc::socklen_t).map(|a| a.ip());
+                    }
+                    meta.ext_err = Some(ExtError {
+                        icmp_type: ee.ee_type,
+                        code: ee.ee_code,
+                        info: ee.ee_info,
+                        offender,
+                    });
+                }
+            }
+            _ => {}
+        }
+        // SAFETY: msg and cmsg are valid as above; NXTHDR returns null at the end.
+        cmsg = unsafe { libc::CMSG_NXTHDR(&msg, cmsg) };
+    }
+    Ok(meta)
+}
+
+/// `poll(2)` on descriptors for input; returns the `revents` of each.
+pub fn poll_in(
+    fds: &[RawFd],
+    timeout: Option<Duration>,
+    revents: &mut [libc::c_short],
+) -> io::Result<usize> {
+    let mut pfds: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|&fd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    let ms = match timeout {
+        None => -1,
+        Some(d) => d.as_millis().min(i32::MAX as u128) as libc::c_int,
+    };
+    // SAFETY: pfds is a valid array of pfds.len() pollfd structs.
+    let n = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) };
+    if n < 0 {
+        let e = io::Error::last_os_error();
+        if e.kind() == io::ErrorKind::Interrupted {
+            return Ok(0);
+        }
+        return Err(e);
+    }
+    for (r, p) in revents.iter_mut().zip(&pfds) {
+        *r = p.revents;
+    }
+    Ok(n as usize)
+}
+
+pub const POLLIN: libc::c_short = libc::POLLIN;
+pub const POLLERR: libc::c_short = libc::POLLERR;
+
+/// A non-blocking, close-on-exec pipe: (read end, write end).
+pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: fds is valid for two ints.
+    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) })?;
+    // SAFETY: both descriptors are fresh and owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Writes one byte to a pipe, ignoring a full pipe.
+pub fn poke(fd: &OwnedFd) {
+    let b = [1u8];
+    // SAFETY: b is valid for one byte; a failed write is harmless here.
+    let _ = unsafe { libc::write(fd.as_raw_fd(), b.as_ptr().cast(), 1) };
+}
+
+/// Signals handled synchronously by a dedicated thread.
+pub const SIGINT: libc::c_int = libc::SIGINT;
+pub const SIGTERM: libc::c_int = libc::SIGTERM;
+pub const SIGQUIT: libc::c_int = libc::SIGQUIT;
+
+fn sigset(signals: &[libc::c_int]) -> libc::sigset_t {
+    // SAFETY: sigset_t is plain data; sigemptyset/sigaddset initialise it.
+    let mut set: libc::sigset_t = unsafe { zeroed() };
+    // SAFETY: set is a valid sigset_t.
+    unsafe { libc::sigemptyset(&mut set) };
+    for &s in signals {
+        // SAFETY: set is initialised; s is a valid signal number.
+        unsafe { libc::sigaddset(&mut set, s) };
+    }
+    set
+}
+
+/// Blocks the signals in the calling thread; threads spawned later inherit the mask.
+pub fn block_signals(signals: &[libc::c_int]) -> io::Result<()> {
+    let set = sigset(signals);
+    // SAFETY: set is initialised; the old mask is not requested.
+    let r = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+    if r != 0 {
+        Err(io::Error::from_raw_os_error(r))
+    } else {
+        Ok(())
+    }
+}
+
+/// Waits for one of the (blocked) signals and returns it.
+pub fn wait_signal(signals: &[libc::c_int]) -> io::Result<libc::c_int> {
+    let set = sigset(signals);
+    let mut sig: libc::c_int = 0;
+    // SAFETY: set is initialised and sig is valid for writes.
+    let r = unsafe { libc::sigwait(&set, &mut sig) };
+    if r != 0 {
+        Err(io::Error::from_raw_os_error(r))
+    } else {
+        Ok(sig)
+    }
+}
+
+/// The three capability sets of this thread (64-bit masks; bit N = capability N).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CapSets {
+    pub effective: u64,
+    pub permitted: u64,
+    pub inheritable: u64,
+}
+
+#[repr(C)]
+struct CapHeader {
+    version: u32,
+    pid: libc::c_int,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapData {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+/// `capget(2)` for the calling thread.
+pub fn capget() -> io::Result<CapSets> {
+    let mut hdr = CapHeader {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let mut data = [CapData::default(); 2];
+    // SAFETY: version 3 takes a header and two data structs, both valid for writes.
+    let r = unsafe { libc::syscall(libc::SYS_capget, &mut hdr, data.as_mut_ptr()) };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let join = |lo: u32, hi: u32| u64::from(lo) | (u64::from(hi) << 32);
+    Ok(CapSets {
+        effective: join(data[0].effective, data[1].effective),
+        permitted: join(data[0].permitted, data[1].permitted),
+        inheritable: join(data[0].inheritable, data[1].inheritable),
+    })
+}
+
+/// `capset(2)` for the calling thread.
+pub fn capset(sets: CapSets) -> io::Result<()> {
+    let mut hdr = CapHeader {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let split = |v: u64| (v as u32, (v >> 32) as u32);
+    let (el, eh) = split(sets.effective);
+    let (pl, ph) = split(sets.permitted);
+    let (il, ih) = split(sets.inheritable);
+    let data = [
+        CapData {
+            effective: el,
+            permitted: pl,
+            inheritable: il,
+        },
+        CapData {
+            effective: eh,
+            permitted: ph,
+            inheritable: ih,
+        },
+    ];
+    // SAFETY: version 3 takes a header and two data structs, both valid for reads.
+    let r = unsafe { libc::syscall(libc::SYS_capset, &mut hdr, data.as_ptr()) };
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Clears the ambient capability set.
+pub fn clear_ambient() -> io::Result<()> {
+    // SAFETY: prctl with integer arguments only.
+    cvt(unsafe {
+        libc::prctl(
+            PR_CAP_AMBIENT,
+            PR_CAP_AMBIENT_CLEAR_ALL,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    })?;
+    Ok(())
+}
+
+/// Sets `PR_SET_NO_NEW_PRIVS`.
+pub fn set_no_new_privs() -> io::Result<()> {
+    // SAFETY: prctl with integer arguments only.
+    cvt(unsafe {
+        libc::prctl(
+            PR_SET_NO_NEW_PRIVS,
+            1 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    })?;
+    Ok(())
+}
+
+/// Reads `PR_GET_NO_NEW_PRIVS`.
+pub fn no_new_privs() -> io::Result<bool> {
+    // SAFETY: prctl with integer arguments only.
+    let r = cvt(unsafe {
+        libc::prctl(
+            PR_GET_NO_NEW_PRIVS,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    })?;
+    Ok(r == 1)
+}
+
+/// Whether capability `cap` is in the bounding set.
+pub fn in_bounding_set(cap: u32) -> io::Result<bool> {
+    // SAFETY: prctl with integer arguments only.
+    let r = cvt(unsafe {
+        libc::prctl(
+            PR_CAPBSET_READ,
+            libc::c_ulong::from(cap),
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    })?;
+    Ok(r == 1)
+}
+
+/// Real, effective and saved user and group ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ids {
+    pub ruid: u32,
+    pub euid: u32,
+    pub suid: u32,
+    pub rgid: u32,
+    pub egid: u32,
+    pub sgid: u32,
+}
+
+pub fn ids() -> io::Result<Ids> {
+    let (mut ruid, mut euid, mut suid, mut rgid, mut egid, mut sgid) = (0, 0, 0, 0, 0, 0);
+    // SAFETY: all six pointers are valid for writes.
+    cvt(unsafe { libc::getresuid(&mut ruid, &mut euid, &mut suid) })?;
+    // SAFETY: as above.
+    cvt(unsafe { libc::getresgid(&mut rgid, &mut egid, &mut sgid) })?;
+    Ok(Ids {
+        ruid,
+        euid,
+        suid,
+        rgid,
+        egid,
+        sgid,
+    })
+}
+
+/// Sets all three group ids to `gid`, then all three user ids to `uid`, and clears
+/// supplementary groups when still allowed.
+pub fn become_user(uid: u32, gid: u32) -> io::Result<()> {
+    // SAFETY: setgroups with a zero-length list; failure (no CAP_SETGID) is acceptable.
+    let _ = unsafe { libc::setgroups(0, std::ptr::null()) };
+    // SAFETY: integer arguments only.
+    cvt(unsafe { libc::setresgid(gid, gid, gid) })?;
+    // SAFETY: integer arguments only.
+    cvt(unsafe { libc::setresuid(uid, uid, uid) })?;
+    Ok(())
+}
+
+/// Whether `path` carries a `security.capability` extended attribute (a file capability).
+pub fn has_file_caps(path: &std::path::Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(p) = CString::new(path.as_os_str().as_bytes()) else {
+        return false;
+    };
+    let name = c"security.capability";
+    // SAFETY: both strings are NUL-terminated; a null buffer with size 0 asks for the size only.
+    let r = unsafe { libc::getxattr(p.as_ptr(), name.as_ptr(), std::ptr::null_mut(), 0) };
+    r > 0
+}
+
+/// This process id.
+pub fn pid() -> u32 {
+    std::process::id()
+}
+
+/// `if_nametoindex(3)`: the index of a network interface, for IPv6 scopes.
+pub fn if_index(name: &str) -> Option<u32> {
+    let c = CString::new(name).ok()?;
+    // SAFETY: c is a valid NUL-terminated string.
+    let idx = unsafe { libc::if_nametoindex(c.as_ptr()) };
+    (idx != 0).then_some(idx)
+}
