@@ -1,0 +1,66 @@
+# pingr — build, test, install. `make` is the one entry point.
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+CARGO    ?= cargo
+# The file capability applied to the installed binary (never to the build tree).
+# cap_net_raw+p is the alternative: see PRIVILEGES in man/pingr.8. SETCAP= skips it.
+FILECAPS ?= cap_net_raw+ep
+SETCAP   ?= setcap
+
+BIN := target/release/pingr
+
+.PHONY: all build install setcap uninstall test lint-man bench clean
+
+all: build
+
+build:
+	$(CARGO) build --release --locked
+
+$(BIN):
+	$(CARGO) build --release --locked
+
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/pingr
+	install -m 0644 man/pingr.8 $(DESTDIR)$(MANDIR)/man8/pingr.8
+	@$(MAKE) --no-print-directory setcap
+
+# Applies the capability to the installed binary only, then checks it with getcap.
+# Warns, without failing, where setcap is missing or the file system drops capabilities.
+setcap:
+	@target='$(DESTDIR)$(BINDIR)/pingr'; \
+	if [ -z '$(SETCAP)' ]; then echo "SETCAP is empty: no file capability applied to $$target"; exit 0; fi; \
+	if ! command -v '$(SETCAP)' >/dev/null 2>&1; then \
+	  echo "warning: $(SETCAP) not found (Debian: apt-get install libcap2-bin); $$target has no capability: run it as root, or allow net.ipv4.ping_group_range" >&2; exit 0; fi; \
+	echo "$(SETCAP) $(FILECAPS) $$target"; \
+	if ! '$(SETCAP)' '$(FILECAPS)' "$$target"; then \
+	  echo "warning: could not apply $(FILECAPS) to $$target (not root, or the file system does not keep file capabilities)" >&2; exit 0; fi; \
+	if command -v getcap >/dev/null 2>&1; then \
+	  got=$$(getcap "$$target"); echo "$$got"; \
+	  [ -n "$$got" ] || echo "warning: getcap shows no capability on $$target: the file system does not keep file capabilities" >&2; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/pingr $(DESTDIR)$(MANDIR)/man8/pingr.8
+
+test: lint-man
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets --locked -- -D warnings
+	$(CARGO) test --locked -- --test-threads=2
+
+lint-man:
+	@if command -v mandoc >/dev/null 2>&1; then \
+	  echo "mandoc -T lint -W warning man/pingr.8"; out=$$(mandoc -T lint -W warning man/pingr.8 2>&1); \
+	  if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; \
+	else echo "SKIP mandoc lint: mandoc not installed"; fi
+	@if command -v groff >/dev/null 2>&1; then \
+	  echo "groff -man -ww -z man/pingr.8"; out=$$(groff -man -ww -z man/pingr.8 2>&1); \
+	  if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; \
+	else echo "SKIP groff lint: groff not installed"; fi
+
+bench: build
+	bash bench/run.sh
+
+clean:
+	$(CARGO) clean
