@@ -390,9 +390,16 @@ impl Shared {
             if p.n == 0 || p.n as u16 != seq || p.state == ProbeState::Empty {
                 return;
             }
+            // An error settles its probe (as iputils counts it): no reply is awaited any more.
+            let settled = p.state == ProbeState::Pending;
+            if settled {
+                p.state = ProbeState::Failed;
+                st.pending = st.pending.saturating_sub(1);
+            }
             st.acc.errors += 1;
             host
         };
+        slot.cv.notify_one();
         if self.per_probe_text() {
             self.emit_one(Line::Out(report::error_line(
                 &self.prefix(),
@@ -487,7 +494,6 @@ impl Shared {
         fds.push(self.wake.0.as_raw_fd());
         let mut revents = vec![0 as libc::c_short; fds.len()];
         let mut buf = vec![0u8; 65_536 + 1024];
-        let mut drain = [0u8; 64];
         loop {
             if self.finished.load(Ordering::SeqCst) {
                 return;
@@ -497,8 +503,7 @@ impl Shared {
                 continue;
             }
             if revents.last().is_some_and(|&r| r != 0) {
-                let _ = sys::recv_msg(&self.wake.0, &mut drain, false);
-                let _ = nix_read(&self.wake.0, &mut drain);
+                sys::drain(&self.wake.0);
             }
             for (sock, &rev) in socks.iter().zip(&revents) {
                 if rev & sys::POLLIN != 0 {
@@ -529,13 +534,6 @@ impl Shared {
             }
         }
     }
-}
-
-/// Empties the wake-up pipe (a read of a few bytes; it is non-blocking).
-fn nix_read(fd: &OwnedFd, buf: &mut [u8]) -> io::Result<usize> {
-    use std::io::Read;
-    let mut f = std::fs::File::from(fd.try_clone()?);
-    f.read(buf)
 }
 
 /// Runs every host and returns their summaries, in input order. Must be called after the

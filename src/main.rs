@@ -60,6 +60,7 @@ fn run(cfg: Config) -> Result<u8, Error> {
     let mut summaries = vec![None; targets.len()];
     let mut interrupted = false;
     if need_v4 || need_v6 {
+        let at_start = privilege::describe(&privilege::caps());
         let opened = privilege::open(need_v4, need_v6, &cfg)?;
         let dropped = privilege::drop_all()?;
         if dropped.was_setid {
@@ -72,8 +73,8 @@ fn run(cfg: Config) -> Result<u8, Error> {
                 eprintln!("pingr: {n}");
             }
             eprintln!(
-                "pingr: capabilities before the drop: {}; after: {}, no_new_privs=1",
-                privilege::describe(&dropped.before),
+                "pingr: capabilities at start: {}; after the drop: {}, no_new_privs=1",
+                at_start,
                 privilege::describe(&dropped.after)
             );
         }

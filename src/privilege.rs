@@ -44,26 +44,25 @@ pub struct Opened {
     pub notes: Vec<String>,
 }
 
-fn caps() -> sys::CapSets {
+/// The calling thread's capability sets (zero if they cannot be read).
+pub fn caps() -> sys::CapSets {
     sys::capget().unwrap_or_default()
 }
 
-/// Opens a raw socket, raising CAP_NET_RAW into the effective set for the call when it is only
-/// permitted (a `cap_net_raw+p` file), and lowering it again.
-fn raw_socket(domain: libc::c_int, proto: libc::c_int) -> io::Result<OwnedFd> {
-    let before = caps();
-    let raise = before.permitted & NET_RAW_BIT != 0 && before.effective & NET_RAW_BIT == 0;
-    if raise {
+/// With a `cap_net_raw+p` file (or a permitted-only capability) CAP_NET_RAW is not effective
+/// at start: raise it for the socket phase only. `drop_all` clears every set right after.
+fn raise_net_raw() {
+    let c = caps();
+    if c.permitted & NET_RAW_BIT != 0 && c.effective & NET_RAW_BIT == 0 {
         let _ = sys::capset(sys::CapSets {
-            effective: before.effective | NET_RAW_BIT,
-            ..before
+            effective: c.effective | NET_RAW_BIT,
+            ..c
         });
     }
-    let r = sys::socket(domain, libc::SOCK_RAW, proto);
-    if raise {
-        let _ = sys::capset(before);
-    }
-    r
+}
+
+fn raw_socket(domain: libc::c_int, proto: libc::c_int) -> io::Result<OwnedFd> {
+    sys::socket(domain, libc::SOCK_RAW, proto)
 }
 
 fn configure(fd: &OwnedFd, proto: Proto, kind: Kind, cfg: &Config) -> io::Result<u16> {
@@ -166,6 +165,7 @@ pub fn open(need_v4: bool, need_v6: bool, cfg: &Config) -> Result<Opened, Error>
         sockets: Sockets::default(),
         notes: Vec::new(),
     };
+    raise_net_raw();
     let wanted = [(need_v4, Proto::V4), (need_v6, Proto::V6)];
     for (need, proto) in wanted {
         if !need {
@@ -292,7 +292,6 @@ fn explain(fam: &str, raw_err: &io::Error, dgram_err: &io::Error) -> String {
 
 /// What the drop found and left.
 pub struct Dropped {
-    pub before: sys::CapSets,
     pub after: sys::CapSets,
     pub was_setid: bool,
 }
@@ -301,7 +300,6 @@ pub struct Dropped {
 /// permitted, inheritable, ambient), sets no_new_privs, and checks that it all took. Must run on
 /// the main thread before any other thread exists.
 pub fn drop_all() -> Result<Dropped, Error> {
-    let before = caps();
     let fail = |what: &str, e: io::Error| {
         Error::System(format!("could not drop privileges ({what}: {})", short(&e)))
     };
@@ -328,17 +326,29 @@ pub fn drop_all() -> Result<Dropped, Error> {
             "capabilities are still held after the drop; refusing to run".into(),
         ));
     }
-    Ok(Dropped {
-        before,
-        after,
-        was_setid,
-    })
+    Ok(Dropped { after, was_setid })
+}
+
+/// The ambient set, from /proc/self/status (for -v only).
+fn ambient() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("CapAmb:")
+                    .map(|v| format!("{:#x}", u64::from_str_radix(v.trim(), 16).unwrap_or(0)))
+            })
+        })
+        .unwrap_or_else(|| "?".into())
 }
 
 /// The verbose line of the capability sets.
 pub fn describe(c: &sys::CapSets) -> String {
     format!(
-        "eff={:#x} prm={:#x} inh={:#x}",
-        c.effective, c.permitted, c.inheritable
+        "eff={:#x} prm={:#x} inh={:#x} amb={}",
+        c.effective,
+        c.permitted,
+        c.inheritable,
+        ambient()
     )
 }

@@ -182,7 +182,10 @@ mod tests {
                 assert!(err <= 1.0 / 32.0 + 1e-9, "{ns} mid {mid}");
             }
         }
-        for ns in (0..64).map(|e| 1u64 << e).chain([u64::MAX, 3_600_000_000_000]) {
+        for ns in (0..64)
+            .map(|e| 1u64 << e)
+            .chain([u64::MAX, 3_600_000_000_000])
+        {
             assert!(bucket_of(ns) < BUCKETS, "{ns}");
         }
     }
