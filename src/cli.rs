@@ -330,7 +330,7 @@ const SPECS: &[Spec] = &[
         "O",
         "outstanding",
         "",
-        "report a missing reply when the next probe is sent",
+        "report a probe left unanswered after -W",
     ),
     spec(
         Group::Compat,

@@ -206,7 +206,7 @@ impl Shared {
     }
 
     pub fn per_probe_json(&self) -> bool {
-        !self.cfg.quiet && self.cfg.format == Format::Json
+        !self.cfg.quiet && self.cfg.show == Show::All && self.cfg.format == Format::Json
     }
 
     /// Writes lines; must not be called with a slot lock held. A closed pipe stops the run
