@@ -1,0 +1,455 @@
+#!/usr/bin/env bash
+# bench/run.sh: pingr against fping and iputils ping, on loopback only.
+#
+# Every probe goes to a 127.0.0.0/8 address inside a network namespace this
+# script creates (it holds nothing but `lo`), and the namespace is deleted on
+# exit. Installs nothing. Needs root (to create the namespace).
+#
+# Environment:
+#   ROUNDS   rounds per scenario, tools alternating A B A B ... (default 5)
+#   REPS     one-shot runs timed together per round in S6 (default 50)
+#   RESULTS  where to write the Markdown report (default bench/results.md)
+#   KEEP=1   keep the scratch directory (raw per-run data) and print its path
+#
+# Usage: make bench      (or: bash bench/run.sh, after `make build`)
+
+set -u -o pipefail
+export LC_ALL=C
+
+SELF=$(readlink -f "${BASH_SOURCE[0]}")
+ROOT=$(dirname "$(dirname "$SELF")")
+ROUNDS=${ROUNDS:-5}
+REPS=${REPS:-50}
+RESULTS=${RESULTS:-$ROOT/bench/results.md}
+PINGR_BUILT=$ROOT/target/release/pingr
+FLOOR_MS=4096 # S1: 4,096 probes 1 ms apart
+
+log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+
+# ---------------------------------------------------------------- helpers ---
+
+# Microsecond EPOCHREALTIME stamps -> elapsed milliseconds, 3 decimals.
+elapsed_ms() {
+	local a=${1/./} b=${2/./}
+	local d=$((10#$b - 10#$a))
+	printf '%d.%03d' $((d / 1000)) $((d % 1000))
+}
+
+# Numbers on stdin -> "median mean count" (NA NA 0 when there are none).
+stats() {
+	sort -g | awk '{ v[NR] = $1; s += $1 }
+		END {
+			if (NR == 0) { print "NA NA 0"; exit }
+			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			printf "%.4f %.4f %d\n", m, s / NR, NR
+		}'
+}
+
+# ------------------------------------------------- inside the namespace ---
+
+# timed PREFIX CMD...: runs CMD with stdout/stderr in PREFIX.out/.err.
+# Sets WALL (ms, from EPOCHREALTIME), CPU (user+sys ms, bash `time`, which
+# includes GNU time's own ~1 ms), RSS (peak KiB, GNU time %M) and RC.
+timed() {
+	local pre=$1 t0 t1 u s
+	shift
+	local TIMEFORMAT='%3U %3S'
+	t0=$EPOCHREALTIME
+	{ time /usr/bin/time -o "$pre.time" -f '%e %U %S %M' "$@" >"$pre.out" 2>"$pre.err"; } 2>"$pre.cpu"
+	RC=$?
+	t1=$EPOCHREALTIME
+	WALL=$(elapsed_ms "$t0" "$t1")
+	read -r u s <"$pre.cpu"
+	CPU=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.0f", (u + s) * 1000 }')
+	RSS=$(tail -n 1 "$pre.time" | awk '{ print $4 }')
+	[[ $RSS =~ ^[0-9]+$ ]] || RSS=NA
+}
+
+# rec SCENARIO TOOL METRIC VALUE
+rec() { printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$DATA"; }
+
+rec_std() { # rec_std SCENARIO TOOL: the figures `timed` just set
+	rec "$1" "$2" wall "$WALL"
+	rec "$1" "$2" cpu "$CPU"
+	rec "$1" "$2" rss "$RSS"
+	rec "$1" "$2" rc "$RC"
+}
+
+# Echo replies counted from fping -q / -c summaries on stderr ("xmt/rcv/%loss = 1/1/0%").
+fping_replies() {
+	awk -F'= ' '/xmt\/rcv\/%loss/ { split($2, a, "/"); s += a[2] } END { print s + 0 }' "$1"
+}
+
+# Echo replies counted from pingr's summary table (sum of the RECV column).
+pingr_replies() {
+	awk '$1 == "TARGET" { for (i = 1; i <= NF; i++) if ($i == "RECV") c = i; next }
+		c && $c ~ /^[0-9]+$/ { s += $c } END { print s + 0 }' "$1"
+}
+
+# RTTs (ms) of the per-reply lines of ping / pingr ("time=X ms") or fping
+# ("127.0.0.1 : [N], 64 bytes, X ms (...)").
+rtts_ping() { sed -n 's/.* time=\([0-9.]*\) ms.*/\1/p' "$1"; }
+rtts_fping() { sed -n 's/^[^ ]* : \[[0-9]*\], [0-9]* bytes, \([0-9.]*\) ms .*/\1/p' "$1"; }
+
+inner() {
+	local work=$1 r i t0 t1 fails med mean n
+	DATA=$work/data.tsv
+	local P=$work/pingr F4K=$work/targets-4096 F64K=$work/targets-65536 F1K=$work/targets-1000
+	local o=$work/run
+
+	# Refuse to send anything unless this is a private namespace holding only lo.
+	[[ $(readlink /proc/self/ns/net) != "$(readlink /proc/1/ns/net)" ]] ||
+		die "refusing to run: not inside a private network namespace"
+	[[ $(ip -o link show | awk -F': ' '{ print $2 }' | tr '\n' ' ') == "lo " ]] ||
+		die "refusing to run: the namespace holds interfaces other than lo"
+
+	log "S1 rate-bound sweep: 4,096 targets, 1 ms gap ($ROUNDS rounds, ~9 s each)"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		timed "$o" fping -q -c1 -i 1 -f "$F4K"
+		rec_std S1 fping
+		rec S1 fping replies "$(fping_replies "$o.err")"
+		timed "$o" "$P" -q -c1 --gap 1 -f "$F4K"
+		rec_std S1 pingr
+		rec S1 pingr replies "$(pingr_replies "$o.out")"
+		log "  round $r/$ROUNDS done"
+	done
+
+	log "S2 unthrottled sweep: 4,096 targets, no gap"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		timed "$o" fping -q -c1 -i 0 -f "$F4K"
+		rec_std S2 fping
+		rec S2 fping replies "$(fping_replies "$o.err")"
+		timed "$o" "$P" -q -c1 --gap 0 -f "$F4K"
+		rec_std S2 pingr
+		rec S2 pingr replies "$(pingr_replies "$o.out")"
+		log "  round $r/$ROUNDS done"
+	done
+
+	log "S3 big sweep: 65,536 targets (127.0.0.0/16), no gap"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		timed "$o" fping -a -c1 -i 0 -f "$F64K"
+		rec_std S3 fping
+		rec S3 fping replies "$(wc -l <"$o.out")"
+		if ((RC != 0)) && [[ ! -s $work/s3-fping-error ]]; then
+			{ echo "exit status $RC:"; grep -v ' : xmt/rcv' "$o.err" | head -n 3; } >"$work/s3-fping-error"
+		fi
+		timed "$o" "$P" -a -c1 --gap 0 -f "$F64K"
+		rec_std S3 pingr
+		rec S3 pingr replies "$(wc -l <"$o.out")"
+		if ((RC != 0)) && [[ ! -s $work/s3-pingr-error ]]; then
+			{ echo "exit status $RC:"; head -n 3 "$o.err"; } >"$work/s3-pingr-error"
+		fi
+		log "  round $r/$ROUNDS done"
+	done
+
+	log "S4 single-host accuracy: 200 probes at 2 ms to 127.0.0.1"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		timed "$o" ping -c 200 -i 0.002 127.0.0.1
+		rec_std S4 ping
+		read -r med mean n < <(rtts_ping "$o.out" | stats)
+		rec S4 ping rtt_med "$med"; rec S4 ping rtt_mean "$mean"; rec S4 ping replies "$n"
+		# -i 0: without it fping keeps its default 10 ms gap between any two
+		# probes, so -p 2 alone really probes every 10 ms (2 s instead of 0.4 s).
+		timed "$o" fping -c 200 -p 2 -i 0 127.0.0.1
+		rec_std S4 fping
+		read -r med mean n < <(rtts_fping "$o.out" | stats)
+		rec S4 fping rtt_med "$med"; rec S4 fping rtt_mean "$mean"; rec S4 fping replies "$n"
+		timed "$o" "$P" -c 200 -i 0.002 127.0.0.1
+		rec_std S4 pingr
+		read -r med mean n < <(rtts_ping "$o.out" | stats)
+		rec S4 pingr rtt_med "$med"; rec S4 pingr rtt_mean "$mean"; rec S4 pingr replies "$n"
+		log "  round $r/$ROUNDS done"
+	done
+
+	log "S5 steady monitoring: 1,000 targets x 10 probes at 100 ms"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		timed "$o" fping -q -c 10 -p 100 -i 0 -f "$F1K"
+		rec_std S5 fping
+		rec S5 fping replies "$(fping_replies "$o.err")"
+		timed "$o" "$P" -q -c 10 -i 0.1 --gap 0 --max-threads 1000 -f "$F1K"
+		rec_std S5 pingr
+		rec S5 pingr replies "$(pingr_replies "$o.out")"
+		log "  round $r/$ROUNDS done"
+	done
+
+	log "S6 one-shot: $REPS x 'TOOL -c1 127.0.0.1' per round"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		fails=0
+		t0=$EPOCHREALTIME
+		for ((i = 0; i < REPS; i++)); do ping -c1 127.0.0.1 >/dev/null 2>&1 || fails=$((fails + 1)); done
+		t1=$EPOCHREALTIME
+		rec S6 ping wall1 "$(awk -v t="$(elapsed_ms "$t0" "$t1")" -v n="$REPS" 'BEGIN { printf "%.3f", t / n }')"
+		rec S6 ping fails "$fails"
+		fails=0
+		t0=$EPOCHREALTIME
+		for ((i = 0; i < REPS; i++)); do "$P" -c1 127.0.0.1 >/dev/null 2>&1 || fails=$((fails + 1)); done
+		t1=$EPOCHREALTIME
+		rec S6 pingr wall1 "$(awk -v t="$(elapsed_ms "$t0" "$t1")" -v n="$REPS" 'BEGIN { printf "%.3f", t / n }')"
+		rec S6 pingr fails "$fails"
+		log "  round $r/$ROUNDS done"
+	done
+}
+
+# ------------------------------------------------------------- reporting ---
+
+# Median over the rounds of one figure ("NA" when never recorded).
+med() {
+	awk -F'\t' -v s="$1" -v t="$2" -v m="$3" '$1 == s && $2 == t && $3 == m && $4 != "NA" { print $4 }' "$DATA" |
+		stats | awk '{ print $1 }'
+}
+
+# Exit statuses of one tool in one scenario: "0 (5/5)" or "4 (5/5)" or "0 (3/5), 1 (2/5)".
+statuses() {
+	awk -F'\t' -v s="$1" -v t="$2" -v m="${3:-rc}" '$1 == s && $2 == t && $3 == m { c[$4]++; n++ }
+		END { for (k in c) out = out (out ? ", " : "") k " (" c[k] "/" n ")"; print out }' "$DATA"
+}
+
+# True when TOOL ever exited with a status other than 0 or 1 in SCENARIO
+# (1 only means some target did not answer for fping, ping and pingr).
+failed() {
+	awk -F'\t' -v s="$1" -v t="$2" '$1 == s && $2 == t && $3 == "rc" && $4 != 0 && $4 != 1 { f = 1 } END { exit !f }' "$DATA"
+}
+
+fmt() { # fmt PRINTF-FORMAT VALUE
+	if [[ $2 == NA || -z $2 ]]; then echo "-"; else awk -v f="$1" -v v="$2" 'BEGIN { printf f, v }'; fi
+}
+
+ROWS=()
+row() { ROWS+=("$(printf '%s\t' "$@")"); }
+
+# figure SCENARIO LABEL METRIC PRINTF-FORMAT ANCHORS...: one table row; the
+# ratio is pingr / the lowest median among anchors that did not fail.
+figure() {
+	local s=$1 label=$2 m=$3 f=$4 a v best=NA
+	shift 4
+	local -A cell=([fping]="-" [ping]="-")
+	for a in "$@"; do
+		v=$(med "$s" "$a" "$m")
+		cell[$a]=$(fmt "$f" "$v")
+		if failed "$s" "$a"; then
+			cell[$a]+=" (failed)"
+		elif [[ $v != NA ]]; then
+			if [[ $best == NA ]] || awk -v x="$v" -v y="$best" 'BEGIN { exit !(x < y) }'; then best=$v; fi
+		fi
+	done
+	v=$(med "$s" pingr "$m")
+	local ratio="n/a"
+	if [[ $best != NA && $v != NA ]] && ! failed "$s" pingr; then
+		ratio=$(awk -v p="$v" -v b="$best" 'BEGIN { if (b > 0) printf "%.2f", p / b; else print "n/a" }')
+	fi
+	local pc
+	pc=$(fmt "$f" "$v")
+	failed "$s" pingr && pc+=" (failed)"
+	row "$s" "$label" "${cell[fping]}" "${cell[ping]}" "$pc" "$ratio"
+}
+
+# info SCENARIO LABEL METRIC PRINTF-FORMAT ANCHORS...: a row without a ratio.
+info() {
+	local s=$1 label=$2 m=$3 f=$4 a
+	shift 4
+	local -A cell=([fping]="-" [ping]="-")
+	for a in "$@"; do cell[$a]=$(fmt "$f" "$(med "$s" "$a" "$m")"); done
+	row "$s" "$label" "${cell[fping]}" "${cell[ping]}" "$(fmt "$f" "$(med "$s" pingr "$m")")" "-"
+}
+
+# status_row SCENARIO ANCHORS...: exit statuses, shown when any is non-zero (always for S3).
+status_row() {
+	local s=$1 a all=""
+	shift
+	local -A cell=([fping]="-" [ping]="-")
+	for a in "$@" pingr; do
+		cell[$a]=$(statuses "$s" "$a")
+		all+=$(awk -F'\t' -v s="$s" -v t="$a" '$1 == s && $2 == t && $3 == "rc" && $4 != 0 { print "x" }' "$DATA")
+	done
+	[[ -n $all || $s == S3 ]] && row "$s" "exit status (rounds)" "${cell[fping]}" "${cell[ping]}" "${cell[pingr]}" "-"
+}
+
+# Rows (tab-separated) -> a Markdown table with aligned columns.
+render_table() {
+	{
+		printf 'Scenario\tFigure (median of %s rounds)\tfping\tping\tpingr\tpingr / best anchor\t\n' "$ROUNDS"
+		printf -- '-\t-\t-\t-\t-\t-\t\n'
+		printf '%s\n' "${ROWS[@]}"
+	} | awk -F'\t' '
+		{ for (i = 1; i < NF; i++) { c[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } n = NR; nf = NF - 1 }
+		END {
+			for (r = 1; r <= n; r++) {
+				line = "|"
+				for (i = 1; i <= nf; i++) {
+					v = c[r, i]
+					if (r == 2) { v = ""; for (k = 0; k < w[i]; k++) v = v "-" }
+					line = line " " sprintf("%-" w[i] "s", v) " |"
+				}
+				print line
+			}
+		}'
+}
+
+size_kib() { # stripped size of a binary, in KiB
+	local out=$WORK/stripped
+	if strip -o "$out" "$1" 2>/dev/null || objcopy --strip-all "$1" "$out" 2>/dev/null; then
+		awk -v b="$(stat -c %s "$out")" 'BEGIN { printf "%.1f", b / 1024 }'
+	else
+		awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.1f (unstripped)", b / 1024 }'
+	fi
+}
+
+# ------------------------------------------------------------------ main ---
+
+outer() {
+	local started=$EPOCHREALTIME missing=()
+	[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer (got '$ROUNDS')"
+	[[ $REPS =~ ^[1-9][0-9]*$ ]] || die "REPS must be a positive integer (got '$REPS')"
+	((ROUNDS >= 5)) || log "warning: ROUNDS=$ROUNDS; the figures are meant as medians of at least 5 rounds"
+
+	command -v fping >/dev/null 2>&1 || missing+=("fping (apt-get install fping)")
+	if ! command -v ping >/dev/null 2>&1 || ! ping -V 2>&1 | grep -q iputils; then
+		missing+=("ping from iputils (apt-get install iputils-ping)")
+	fi
+	if [[ ! -x /usr/bin/time ]] || ! /usr/bin/time --version 2>&1 | grep -q 'GNU'; then
+		missing+=("GNU /usr/bin/time (apt-get install time)")
+	fi
+	command -v ip >/dev/null 2>&1 || missing+=("ip (apt-get install iproute2)")
+	command -v strip >/dev/null 2>&1 || command -v objcopy >/dev/null 2>&1 || log "note: strip/objcopy not found (binutils); S6 reports unstripped sizes"
+	[[ -x $PINGR_BUILT ]] || missing+=("$PINGR_BUILT (not built: run 'make build', or use 'make bench', which builds it first)")
+	if ((${#missing[@]})); then
+		printf 'missing: %s\n' "${missing[@]}" >&2
+		exit 1
+	fi
+	((EUID == 0)) || die "must run as root (creates a network namespace for the loopback-only probes)"
+
+	WORK=$(mktemp -d /tmp/pingr-bench.XXXXXX) || die "mktemp failed"
+	NS=pingr-bench-$$
+	NS_MADE=0
+	cleanup() {
+		((NS_MADE)) && ip netns del "$NS" 2>/dev/null
+		if [[ ${KEEP:-0} == 1 ]]; then log "raw data kept in $WORK"; else rm -rf "$WORK"; fi
+	}
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+
+	# A private copy, so a concurrent `cargo build` cannot swap the binary mid-run.
+	cp "$PINGR_BUILT" "$WORK/pingr"
+	DATA=$WORK/data.tsv
+	: >"$DATA"
+
+	log "generating target files in $WORK"
+	local a b
+	for ((a = 0; a < 16; a++)); do for ((b = 0; b < 256; b++)); do echo "127.1.$a.$b"; done; done >"$WORK/targets-4096"
+	for ((a = 0; a < 256; a++)); do for ((b = 0; b < 256; b++)); do echo "127.0.$a.$b"; done; done >"$WORK/targets-65536"
+	head -n 1000 "$WORK/targets-4096" >"$WORK/targets-1000"
+
+	log "creating network namespace $NS (lo only)"
+	ip netns add "$NS" || die "ip netns add $NS failed"
+	NS_MADE=1
+	ip netns exec "$NS" ip link set lo up || die "could not bring lo up in $NS"
+
+	ROUNDS=$ROUNDS REPS=$REPS ip netns exec "$NS" bash "$SELF" __inner "$WORK" ||
+		die "the benchmark body failed (exit $?)"
+
+	ip netns del "$NS" && NS_MADE=0
+
+	# --- table ---
+	figure S1 "wall ms" wall "%.1f" fping
+	local fw pw
+	fw=$(med S1 fping wall)
+	pw=$(med S1 pingr wall)
+	row S1 "wall / 4.096 s floor" "$(fmt "%.3f" "$(awk -v w="$fw" -v f=$FLOOR_MS 'BEGIN { print (w == "NA") ? "NA" : w / f }')")" "-" \
+		"$(fmt "%.3f" "$(awk -v w="$pw" -v f=$FLOOR_MS 'BEGIN { print (w == "NA") ? "NA" : w / f }')")" "-"
+	info S1 "replies (of 4,096)" replies "%d" fping
+	status_row S1 fping
+
+	figure S2 "wall ms" wall "%.1f" fping
+	figure S2 "CPU ms (user+sys)" cpu "%.0f" fping
+	figure S2 "peak RSS KiB" rss "%.0f" fping
+	info S2 "replies (of 4,096)" replies "%d" fping
+	status_row S2 fping
+
+	figure S3 "wall ms" wall "%.1f" fping
+	figure S3 "peak RSS KiB" rss "%.0f" fping
+	info S3 "alive (of 65,536)" replies "%d" fping
+	status_row S3 fping
+
+	figure S4 "median RTT ms" rtt_med "%.4f" fping ping
+	figure S4 "mean RTT ms" rtt_mean "%.4f" fping ping
+	figure S4 "CPU ms (user+sys)" cpu "%.0f" fping ping
+	figure S4 "wall ms" wall "%.1f" fping ping
+	info S4 "replies (of 200)" replies "%d" fping ping
+	status_row S4 fping ping
+
+	figure S5 "wall ms" wall "%.1f" fping
+	figure S5 "CPU ms (user+sys)" cpu "%.0f" fping
+	figure S5 "peak RSS KiB" rss "%.0f" fping
+	info S5 "replies (of 10,000)" replies "%d" fping
+	status_row S5 fping
+
+	figure S6 "wall ms per run ($REPS runs/round)" wall1 "%.3f" ping
+	info S6 "failed runs per round" fails "%d" ping
+	local ps gs fs
+	ps=$(size_kib "$WORK/pingr")
+	gs=$(size_kib "$(command -v ping)")
+	fs=$(size_kib "$(command -v fping)")
+	row S6 "stripped binary KiB" "$fs" "$gs" "$ps" "$(awk -v p="${ps%% *}" -v g="${gs%% *}" -v f="${fs%% *}" 'BEGIN { b = (g < f) ? g : f; printf "%.2f", p / b }')"
+
+	# --- notes ---
+	local notes=()
+	notes+=("Lower is better for every figure with a ratio; the ratio is pingr's median over the lowest median among anchors that ran without error.")
+	notes+=("S1 floor: 4,096 probes at 1 ms apart cannot finish in less than 4.096 s; 1.000 would be perfect pacing.")
+	if [[ -s $WORK/s3-fping-error ]]; then
+		notes+=("S3 fping failed: $(tr '\n' ' ' <"$WORK/s3-fping-error" | sed 's/ *$//'). Its wall/RSS are those of the failed run and are not used as a ratio base.")
+	else
+		notes+=("S3 fping completed without error.")
+	fi
+	[[ -s $WORK/s3-pingr-error ]] && notes+=("S3 pingr exited non-zero: $(tr '\n' ' ' <"$WORK/s3-pingr-error" | sed 's/ *$//').")
+	notes+=("S4 runs fping as 'fping -c 200 -p 2 -i 0 127.0.0.1': without -i 0, fping's default 10 ms gap between any two probes makes -p 2 probe every 10 ms (2 s per run). RTT figures are per-run median/mean of the per-reply lines, then the median over rounds.")
+	notes+=("S5 runs fping with -i 0 (accepted as root).")
+	notes+=("CPU is user+sys of the child processes (bash 'time', ms resolution) and includes about 1 ms for GNU time itself, which reports the peak RSS (%M). Wall is EPOCHREALTIME around the command.")
+	notes+=("S6 sizes: the binaries stripped with strip(1) into a scratch file; ping and fping are dynamically linked against the system's libc, as is pingr (its Rust standard library is linked in statically).")
+
+	local total
+	total=$(awk -v ms="$(elapsed_ms "$started" "$EPOCHREALTIME")" 'BEGIN { printf "%.0f", ms / 1000 }')
+	local table
+	table=$(render_table)
+
+	printf '\n%s\n\n' "$table"
+	printf 'Notes:\n'
+	printf -- '- %s\n' "${notes[@]}"
+	printf '\nTotal runtime: %s s (ROUNDS=%s, REPS=%s)\n' "$total" "$ROUNDS" "$REPS"
+
+	local mem cpu
+	mem=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+	cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+	{
+		echo "# pingr benchmark results"
+		echo
+		echo "Produced by \`bench/run.sh\` (\`make bench\`): ROUNDS=$ROUNDS, REPS=$REPS, total runtime $total s."
+		echo "All probes went to 127.0.0.0/8 inside a private network namespace holding only \`lo\`."
+		echo
+		echo "## Machine"
+		echo
+		echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+		echo "- CPU: ${cpu:-unknown} ($(nproc) CPUs online)"
+		echo "- memory: $mem"
+		echo "- kernel: $(uname -r)"
+		echo "- fping: $(fping -v 2>&1 | head -n 1 | sed 's/^fping: //')"
+		echo "- ping: $(ping -V 2>&1 | head -n 1)"
+		echo "- pingr: $("$WORK/pingr" -V 2>&1 | head -n 1)"
+		echo
+		echo "## Results"
+		echo
+		echo "$table"
+		echo
+		echo "## Notes"
+		echo
+		printf -- '- %s\n' "${notes[@]}"
+	} >"$RESULTS"
+	log "wrote $RESULTS"
+}
+
+if [[ ${1:-} == __inner ]]; then
+	inner "$2"
+else
+	outer "$@"
+fi
