@@ -105,6 +105,11 @@ pub struct Shared {
     pub stop: AtomicBool,
     pub interrupted: AtomicBool,
     finished: AtomicBool,
+    /// The self-updating progress line on a terminal's stderr (see `progress`).
+    progress: bool,
+    progress_shown: AtomicBool,
+    pub hosts_done: AtomicUsize,
+    pub hosts_alive: AtomicUsize,
     out: Mutex<Out>,
     pacer: Mutex<u64>,
     base: Instant,
@@ -218,6 +223,9 @@ impl Shared {
         let mut newly_failed = false;
         {
             let mut o = lock(&self.out);
+            if self.progress_shown.swap(false, Ordering::SeqCst) {
+                let _ = io::stderr().lock().write_all(b"\r\x1b[K");
+            }
             for l in lines.drain(..) {
                 match l {
                     Line::Err(s) => {
@@ -291,6 +299,50 @@ impl Shared {
             }
         }
         let _ = io::stderr().lock().write_all(text.as_bytes());
+    }
+
+    /// What the whole run should take by its schedule: waves of hosts (one per thread) each
+    /// sending `-c` probes `-i` apart, or the global gap times every probe, capped by `-w`.
+    fn estimate_total(&self, total: usize) -> Duration {
+        let count = self.cfg.count.unwrap_or(1);
+        let per_host = self.cfg.interval.as_secs_f64() * count.saturating_sub(1) as f64;
+        let waves = total.div_ceil(self.slots.len().max(1)) as f64;
+        let by_gap = self.cfg.gap.as_secs_f64() * total as f64 * count as f64;
+        let mut est = (waves * per_host).max(by_gap);
+        if let Some(d) = self.cfg.deadline {
+            est = est.min(d.as_secs_f64());
+        }
+        Duration::from_secs_f64(est.clamp(0.0, 1e9))
+    }
+
+    /// Redraws one status line on stderr (a terminal) every quarter second once the run has
+    /// taken two seconds: targets done, answered, elapsed and an estimate of what is left.
+    fn show_progress(&self) {
+        let total = self.targets.iter().filter(|t| t.addr.is_ok()).count();
+        loop {
+            std::thread::sleep(Duration::from_millis(250));
+            let elapsed = self.base.elapsed();
+            let o = lock(&self.out);
+            if self.finished.load(Ordering::SeqCst) || self.stopped() || o.broken {
+                return;
+            }
+            if elapsed < Duration::from_secs(2) {
+                continue;
+            }
+            let done = self.hosts_done.load(Ordering::Relaxed);
+            let alive = self.hosts_alive.load(Ordering::Relaxed);
+            let left = self
+                .estimate_total(total)
+                .saturating_sub(elapsed)
+                .as_secs_f64();
+            let line = format!(
+                "\r\x1b[Kpingr: {done}/{total} targets done, {alive} answered, {:.0}s elapsed, ~{left:.0}s left",
+                elapsed.as_secs_f64()
+            );
+            let _ = io::stderr().lock().write_all(line.as_bytes());
+            self.progress_shown.store(true, Ordering::SeqCst);
+            drop(o);
+        }
     }
 
     /// Credits an echo reply to the host it belongs to.
@@ -562,6 +614,10 @@ pub fn run(cfg: Config, targets: Vec<Target>, socks: Sockets) -> io::Result<RunR
         })
         .collect();
     let deadline = cfg.deadline.map(|d| d.as_nanos() as u64);
+    let progress = sys::stderr_is_tty()
+        && !cfg.quiet
+        && resolved > 1
+        && (cfg.count.is_some() || cfg.deadline.is_some());
     let pattern = cfg.pattern.clone();
     let sh = Arc::new(Shared {
         payload: payload(cfg.size, &nonce, pattern.as_deref()),
@@ -577,6 +633,10 @@ pub fn run(cfg: Config, targets: Vec<Target>, socks: Sockets) -> io::Result<RunR
         stop: AtomicBool::new(false),
         interrupted: AtomicBool::new(false),
         finished: AtomicBool::new(false),
+        progress,
+        progress_shown: AtomicBool::new(false),
+        hosts_done: AtomicUsize::new(0),
+        hosts_alive: AtomicUsize::new(0),
         out: Mutex::new(Out::default()),
         pacer: Mutex::new(0),
         base: Instant::now(),
@@ -610,6 +670,13 @@ pub fn run(cfg: Config, targets: Vec<Target>, socks: Sockets) -> io::Result<RunR
             .stack_size(256 << 10)
             .spawn(move || sh.receive())?
     };
+    if sh.progress {
+        let sh = Arc::clone(&sh);
+        std::thread::Builder::new()
+            .name("progress".into())
+            .stack_size(64 << 10)
+            .spawn(move || sh.show_progress())?;
+    }
     let mut workers = Vec::with_capacity(nslots);
     for slot in 0..nslots {
         let sh = Arc::clone(&sh);
@@ -627,6 +694,13 @@ pub fn run(cfg: Config, targets: Vec<Target>, socks: Sockets) -> io::Result<RunR
         let _ = w.join();
     }
     sh.finished.store(true, Ordering::SeqCst);
+    {
+        // Clear a progress line under the output lock, so none is redrawn after it.
+        let _o = lock(&sh.out);
+        if sh.progress_shown.swap(false, Ordering::SeqCst) {
+            let _ = io::stderr().lock().write_all(b"\r\x1b[K");
+        }
+    }
     sys::poke(&sh.wake.1);
     let _ = receiver.join();
     let out = std::mem::take(&mut *lock(&sh.out));

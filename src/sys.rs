@@ -651,3 +651,9 @@ pub fn if_index(name: &str) -> Option<u32> {
     let idx = unsafe { libc::if_nametoindex(c.as_ptr()) };
     (idx != 0).then_some(idx)
 }
+
+/// Whether standard error is a terminal.
+pub fn stderr_is_tty() -> bool {
+    // SAFETY: isatty takes an integer descriptor and reads nothing else.
+    unsafe { libc::isatty(libc::STDERR_FILENO) == 1 }
+}

@@ -213,6 +213,10 @@ fn run_host(sh: &Shared, slot_idx: usize, h: usize, addr: SocketAddr) {
     st.addr = None;
     drop(st);
     lock(&sh.table).remove(&(ip, ident));
+    if summary.received > 0 {
+        sh.hosts_alive.fetch_add(1, Ordering::Relaxed);
+    }
+    sh.hosts_done.fetch_add(1, Ordering::Relaxed);
     if let Some(r) = lock(&sh.results).get_mut(h) {
         *r = Some(summary);
     }
