@@ -536,6 +536,26 @@ impl Shared {
         self.on_error(dst, sock.ident, seq, what, ee.offender);
     }
 
+    /// Reads what a socket holds now (a bounded batch, so one busy socket cannot starve the
+    /// other) and dispatches it. Called by the receiver thread when poll says so, and by a
+    /// worker right after it sends, which takes a loopback or LAN reply without waking anyone.
+    pub fn drain_socket(&self, sock: &IcmpSocket, buf: &mut [u8], errqueue: bool) {
+        for _ in 0..512 {
+            match sys::recv_msg(&sock.fd, buf, errqueue) {
+                Ok(meta) => {
+                    let data = buf.get(..meta.len).unwrap_or(&[]);
+                    if errqueue {
+                        self.dispatch_errqueue(sock, data, &meta);
+                    } else {
+                        self.dispatch(sock, data, &meta);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            }
+        }
+    }
+
     /// The receiver thread: one poll loop over the sockets and the wake-up pipe.
     fn receive(&self) {
         let socks: Vec<&IcmpSocket> = [self.socks.v4.as_ref(), self.socks.v6.as_ref()]
@@ -559,29 +579,10 @@ impl Shared {
             }
             for (sock, &rev) in socks.iter().zip(&revents) {
                 if rev & sys::POLLIN != 0 {
-                    // Bounded batch, then back to poll, so one busy socket cannot starve the other.
-                    for _ in 0..512 {
-                        match sys::recv_msg(&sock.fd, &mut buf, false) {
-                            Ok(meta) => {
-                                let data = buf.get(..meta.len).unwrap_or(&[]);
-                                self.dispatch(sock, data, &meta);
-                            }
-                            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                            Err(_) => break,
-                        }
-                    }
+                    self.drain_socket(sock, &mut buf, false);
                 }
                 if rev & sys::POLLERR != 0 {
-                    for _ in 0..512 {
-                        match sys::recv_msg(&sock.fd, &mut buf, true) {
-                            Ok(meta) => {
-                                let data = buf.get(..meta.len).unwrap_or(&[]);
-                                self.dispatch_errqueue(sock, data, &meta);
-                            }
-                            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                            Err(_) => break,
-                        }
-                    }
+                    self.drain_socket(sock, &mut buf, true);
                 }
             }
         }

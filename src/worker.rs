@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Serves hosts until none is left or the run stops.
 pub fn serve(sh: &Shared, slot: usize) {
+    let mut buf = vec![0u8; 65_536 + 1024];
     loop {
         if sh.stopped() || sh.deadline.is_some_and(|d| sh.now_ns() >= d) {
             return;
@@ -23,7 +24,7 @@ pub fn serve(sh: &Shared, slot: usize) {
             return;
         };
         let Ok(addr) = target.addr else { continue };
-        run_host(sh, slot, h, addr);
+        run_host(sh, slot, h, addr, &mut buf);
     }
 }
 
@@ -52,7 +53,7 @@ fn register(sh: &Shared, ip: IpAddr, ident: u16, slot: usize) -> bool {
     }
 }
 
-fn run_host(sh: &Shared, slot_idx: usize, h: usize, addr: SocketAddr) {
+fn run_host(sh: &Shared, slot_idx: usize, h: usize, addr: SocketAddr, buf: &mut [u8]) {
     let ip = addr.ip();
     let (Some(sock), Some(slot), Some(target)) =
         (sh.sock(ip), sh.slots.get(slot_idx), sh.targets.get(h))
@@ -180,6 +181,11 @@ fn run_host(sh: &Shared, slot_idx: usize, h: usize, addr: SocketAddr) {
                     crate::privilege::short(&e)
                 )));
             }
+            // A loopback or LAN reply is usually queued already: take it now, so the host
+            // settles without a wake-up from the receiver thread.
+            drop(st);
+            sh.drain_socket(sock, buf, false);
+            st = lock(&slot.st);
             let after = sh.now_ns();
             next_send = if next_send.saturating_add(interval.saturating_mul(2)) <= after {
                 after.saturating_add(interval)
