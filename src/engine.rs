@@ -95,7 +95,7 @@ pub struct Out {
 /// Everything the threads of a run share.
 pub struct Shared {
     pub cfg: Config,
-    pub targets: Vec<Target>,
+    pub targets: Arc<Vec<Target>>,
     pub socks: Sockets,
     pub ident_base: u16,
     pub slots: Vec<Slot>,
@@ -591,7 +591,7 @@ impl Shared {
 
 /// Runs every host and returns their summaries, in input order. Must be called after the
 /// privilege drop, from the main thread, with no other thread running.
-pub fn run(cfg: Config, targets: Vec<Target>, socks: Sockets) -> io::Result<RunResult> {
+pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result<RunResult> {
     sys::block_signals(&[sys::SIGINT, sys::SIGTERM, sys::SIGQUIT])?;
     let seed = splitmix(real_ns() ^ (u64::from(sys::pid()) << 32));
     let nonce = seed.to_be_bytes();

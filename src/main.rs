@@ -49,8 +49,8 @@ fn print_quietly(s: &str) -> u8 {
 }
 
 fn run(cfg: Config) -> Result<u8, Error> {
-    let targets = resolve::targets(&cfg)?;
-    for t in &targets {
+    let targets = std::sync::Arc::new(resolve::targets(&cfg)?);
+    for t in targets.iter() {
         if let Err(e) = &t.addr {
             eprintln!("pingr: {}: {e}", t.name);
         }
@@ -78,7 +78,7 @@ fn run(cfg: Config) -> Result<u8, Error> {
                 privilege::describe(&dropped.after)
             );
         }
-        let r = engine::run(cfg.clone(), targets.clone(), opened.sockets)
+        let r = engine::run(cfg.clone(), std::sync::Arc::clone(&targets), opened.sockets)
             .map_err(|e| Error::System(format!("cannot start: {}", privilege::short(&e))))?;
         if let Some(e) = r.write_error {
             return Err(Error::System(format!(
@@ -93,9 +93,8 @@ fn run(cfg: Config) -> Result<u8, Error> {
         interrupted = r.interrupted;
     }
     let _ = interrupted;
-    let text = render(&cfg, &targets, &summaries);
-    let mut out = io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+    let mut out = io::BufWriter::with_capacity(64 << 10, io::stdout().lock());
+    match render(&cfg, &targets, &summaries, &mut out) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
         Err(e) => {
@@ -128,7 +127,14 @@ fn status(cfg: &Config, targets: &[resolve::Target], sums: &[Option<stats::Summa
     error::run_status(unresolved, silent)
 }
 
-fn render(cfg: &Config, targets: &[resolve::Target], sums: &[Option<stats::Summary>]) -> String {
+/// Writes the report: names only (-a/-u), the TSV table, JSON summaries, or the per-host
+/// statistics blocks and (several targets) the aligned table.
+fn render(
+    cfg: &Config,
+    targets: &[resolve::Target],
+    sums: &[Option<stats::Summary>],
+    w: &mut impl Write,
+) -> io::Result<()> {
     let empty = stats::Summary::default();
     let rows: Vec<report::Row> = targets
         .iter()
@@ -143,34 +149,32 @@ fn render(cfg: &Config, targets: &[resolve::Target], sums: &[Option<stats::Summa
             },
         })
         .collect();
-    let mut out = String::new();
     match (cfg.show, cfg.format) {
         (Show::Alive | Show::Unreachable, _) => {
             let want_alive = cfg.show == Show::Alive;
             for (r, s) in rows.iter().zip(sums) {
                 if answered(cfg, s.as_ref()) == want_alive {
-                    out.push_str(r.name);
-                    out.push('\n');
+                    writeln!(w, "{}", r.name)?;
                 }
             }
         }
-        (Show::All, Format::Tsv) => out = report::tsv(&rows),
+        (Show::All, Format::Tsv) => report::write_tsv(&rows, w)?,
         (Show::All, Format::Json) => {
             for r in &rows {
-                out.push_str(&report::json_summary(r));
+                w.write_all(report::json_summary(r).as_bytes())?;
             }
         }
         (Show::All, Format::Text) => {
             for r in &rows {
                 if let Some(s) = r.summary {
-                    out.push_str(&report::stats_block(r.name, s));
+                    w.write_all(report::stats_block(r.name, s).as_bytes())?;
                 }
             }
             if rows.len() > 1 {
-                out.push('\n');
-                out.push_str(&report::table(&rows));
+                w.write_all(b"\n")?;
+                report::write_table(&rows, w)?;
             }
         }
     }
-    out
+    w.flush()
 }

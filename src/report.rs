@@ -4,6 +4,7 @@
 
 use crate::stats::Summary;
 use std::fmt::Write as _;
+use std::io::{self, Write};
 use std::net::IpAddr;
 
 /// Milliseconds with three decimals from nanoseconds (rounded to the microsecond): "0.045".
@@ -206,48 +207,49 @@ fn cells(r: &Row) -> [String; 14] {
 }
 
 /// The aligned summary table: text columns left-aligned, numbers right-aligned, input order.
-pub fn table(rows: &[Row]) -> String {
-    let body: Vec<[String; 14]> = rows.iter().map(cells).collect();
+/// Rows are formatted twice (once to size the columns, once to write) rather than kept, so a
+/// sweep of many thousand targets needs no memory for its table.
+pub fn write_table(rows: &[Row], w: &mut impl Write) -> io::Result<()> {
     let mut width: [usize; 14] = COLUMNS.map(str::len);
-    for r in &body {
-        for (w, c) in width.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
+    for r in rows {
+        for (wd, c) in width.iter_mut().zip(cells(r)) {
+            *wd = (*wd).max(c.chars().count());
         }
     }
-    let mut out = String::new();
     let header: [String; 14] = COLUMNS.map(|c| c.to_uppercase());
-    for r in std::iter::once(&header).chain(&body) {
-        let mut line = String::new();
-        for (i, (c, w)) in r.iter().zip(width).enumerate() {
+    let mut line = String::new();
+    for r in std::iter::once(header).chain(rows.iter().map(cells)) {
+        line.clear();
+        for (i, (c, wd)) in r.iter().zip(width).enumerate() {
             if i > 0 {
                 line.push_str("  ");
             }
             if i < 2 {
-                let _ = write!(line, "{c:<w$}");
+                let _ = write!(line, "{c:<wd$}");
             } else {
-                let _ = write!(line, "{c:>w$}");
+                let _ = write!(line, "{c:>wd$}");
             }
         }
-        out.push_str(line.trim_end());
-        out.push('\n');
+        w.write_all(line.trim_end().as_bytes())?;
+        w.write_all(b"\n")?;
     }
-    out
+    Ok(())
 }
 
 /// The same columns, tab-separated, a header line first, no padding.
-pub fn tsv(rows: &[Row]) -> String {
-    let mut out = COLUMNS.join("\t");
-    out.push('\n');
+pub fn write_tsv(rows: &[Row], w: &mut impl Write) -> io::Result<()> {
+    w.write_all(COLUMNS.join("\t").as_bytes())?;
+    w.write_all(b"\n")?;
     for r in rows {
         let c = cells(r);
         let clean: Vec<String> = c
             .iter()
             .map(|s| s.replace(['\t', '\n', '\r'], " "))
             .collect();
-        out.push_str(&clean.join("\t"));
-        out.push('\n');
+        w.write_all(clean.join("\t").as_bytes())?;
+        w.write_all(b"\n")?;
     }
-    out
+    Ok(())
 }
 
 /// A JSON string literal with every character that needs it escaped.
@@ -475,14 +477,18 @@ mod tests {
                 summary: None,
             },
         ];
-        let t = table(&rows);
+        let mut t = Vec::new();
+        write_table(&rows, &mut t).unwrap();
+        let t = String::from_utf8(t).unwrap();
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines.len(), 4);
         assert!(lines[0].starts_with("TARGET        ADDRESS    SENT  RECV  LOSS%    MIN"));
         assert!(lines[1].contains("0.0  0.030  0.041  0.052  0.009   0.040  0.052"));
         assert!(lines[2].contains("100.0      -"));
         assert!(lines[3].starts_with("nope.invalid  -"));
-        let tsv = tsv(&rows);
+        let mut tsv = Vec::new();
+        write_tsv(&rows, &mut tsv).unwrap();
+        let tsv = String::from_utf8(tsv).unwrap();
         assert_eq!(tsv.lines().next().unwrap().split('\t').count(), 14);
         assert!(
             tsv.lines()
