@@ -1,0 +1,732 @@
+//! The privilege matrix (man/pingr.8, PRIVILEGES): for each way pingr can be given (or
+//! denied) the right to send ICMP echo requests, check that pinging works, or fails with
+//! the documented one-line explanation and exit status 4, and, where it works, that
+//! while pingr runs /proc/PID/status shows every capability set empty, no_new_privs set
+//! and (setuid case) the real user's ids, on every thread.
+//!
+//! Every case runs inside a network namespace of its own and pings only its loopback
+//! addresses (127.0.0.1, ::1). Each case prints a `STATUS ...` line (stderr; run with
+//! `--nocapture` to see them) with what /proc/PID/status showed.
+
+mod common;
+
+use common::{CAP_NET_RAW, Netns, ProcCaps, TEST_GID, TEST_UID, User};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// The arguments of every run that should work: long enough (>= 0.6 s after the drop)
+/// to read /proc/PID/status while pingr sends.
+const RUN_ARGS: [&str; 7] = ["-v", "-c", "3", "-i", "0.3", "127.0.0.1", "::1"];
+
+/// What the drop line of `-v` must say.
+const DROPPED: &str = "after the drop: eff=0x0 prm=0x0 inh=0x0 amb=0x0, no_new_privs=1";
+
+/// The /proc/PID/status texts of a running pingr: (tid, status) for every thread.
+struct Sample {
+    pid: u32,
+    spawned: u32,
+    tasks: Vec<(u32, String)>,
+}
+
+struct Run {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+    sample: Option<Sample>,
+}
+
+impl Run {
+    fn text(&self) -> String {
+        format!(
+            "status: {}\n--- stdout\n{}--- stderr\n{}",
+            self.status, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Removes a file or directory made for one test when the test ends (pass or fail):
+/// no setuid-root or capability-carrying copy outlives its test.
+struct Cleanup(PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if self.0.is_dir() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        } else {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+}
+
+fn needs(test: &str) -> bool {
+    common::require_root(test) && common::require_tool(test, "setpriv")
+}
+
+/// `pingr ARGS` as a command (to be wrapped by a [`User`] and a [`Netns`]).
+fn pingr_cmd(bin: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(bin);
+    c.args(args);
+    c
+}
+
+/// `sh -c 'exec "$0" "$@"' BIN ARGS`: pingr executed by an already unprivileged
+/// process (same pid), as a user's shell would. setpriv, started by root, still holds
+/// root's capabilities (CAP_DAC_OVERRIDE...) when it executes its program, so
+/// `setpriv ... -- BIN` would run a BIN that uid 4242 cannot even reach (say, in a
+/// mode-0700 directory); through the shell the kernel checks 4242's own access.
+fn user_exec(bin: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new("sh");
+    c.args(["-c", "exec \"$0\" \"$@\""]).arg(bin).args(args);
+    c
+}
+
+/// Run `cmd` (already wrapped: `ns.wrap(&user.wrap(..))`), whose final program is `bin`.
+/// With `sample`, wait until pingr's `-v` reports the drop, wait 300 ms more (its
+/// threads are running by then), and read /proc/PID/status of the pingr process and of
+/// each of its threads while it still runs.
+fn run(ns: &Netns, mut cmd: Command, bin: &Path, sample: bool) -> Run {
+    use std::os::unix::process::CommandExt;
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let what = format!("{cmd:?}");
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    let spawned = child.id();
+    let stderr = child.stderr.take().expect("piped stderr");
+    let (tx, rx) = mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            all.push_str(&line);
+            all.push('\n');
+            let _ = tx.send(line);
+        }
+        all
+    });
+    let mut taken = None;
+    if sample && wait_for_line(&rx, "after the drop:") {
+        std::thread::sleep(Duration::from_millis(300));
+        taken = find_pingr(spawned, ns, bin).map(|pid| Sample {
+            pid,
+            spawned,
+            tasks: read_tasks(pid),
+        });
+    }
+    // Drains stdout; stderr is ours (already taken), so its part comes back empty.
+    let out = common::wait_with_timeout(child, 20, &what);
+    Run {
+        status: out.status,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: reader.join().unwrap_or_default(),
+        sample: taken,
+    }
+}
+
+/// [`run`] of `bin ARGS` as `user` inside `ns` (exec'd by the user's shell: [`user_exec`]).
+fn run_as(ns: &Netns, user: &User, bin: &Path, args: &[&str], sample: bool) -> Run {
+    run(ns, ns.wrap(&user.wrap(&user_exec(bin, args))), bin, sample)
+}
+
+/// True once a stderr line containing `needle` arrives (false at EOF or after 10 s).
+fn wait_for_line(rx: &mpsc::Receiver<String>, needle: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) if line.contains(needle) => return true,
+            Ok(_) => continue,
+            Err(_) => return false,
+        }
+    }
+}
+
+/// The pid running `bin`: normally the spawned pid itself (`ip netns exec` execs
+/// setpriv, which execs pingr), otherwise one of the namespace's processes.
+fn find_pingr(spawned: u32, ns: &Netns, bin: &Path) -> Option<u32> {
+    let want = std::fs::canonicalize(bin).ok()?;
+    std::iter::once(spawned)
+        .chain(ns.pids())
+        .find(|p| std::fs::read_link(format!("/proc/{p}/exe")).is_ok_and(|e| e == want))
+}
+
+/// (tid, /proc/PID/task/TID/status) for every thread, main thread first.
+fn read_tasks(pid: u32) -> Vec<(u32, String)> {
+    let dir = format!("/proc/{pid}/task");
+    let entries =
+        std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot list {dir} (pingr gone?): {e}"));
+    let mut tids: Vec<u32> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect();
+    tids.sort_by_key(|&t| (t != pid, t));
+    tids.into_iter()
+        .filter_map(|t| {
+            let s = std::fs::read_to_string(format!("{dir}/{t}/status")).ok()?;
+            Some((t, s))
+        })
+        .collect()
+}
+
+/// The name the kernel gives a process executing `bin` (at most 15 bytes).
+fn comm_of(bin: &Path) -> String {
+    let name = bin.file_name().expect("file name").to_string_lossy();
+    name.chars().take(15).collect()
+}
+
+fn field<'a>(status: &'a str, key: &str) -> &'a str {
+    common::status_field(status, key).unwrap_or("?")
+}
+
+/// Print what /proc/PID/status showed, then assert that every thread of pingr holds no
+/// capability (CapInh/CapPrm/CapEff/CapAmb = 0), has NoNewPrivs 1 and runs as `uid:gid`.
+fn assert_dropped(case: &str, r: &Run, bin: &Path, uid: u32, gid: u32) {
+    let Some(s) = &r.sample else {
+        panic!(
+            "{case}: could not read the status of a running pingr (no `after the drop` line, or \
+             no process executing {}):\n{}",
+            bin.display(),
+            r.text()
+        );
+    };
+    let (_, main) = s
+        .tasks
+        .first()
+        .unwrap_or_else(|| panic!("{case}: no threads listed for pid {}", s.pid));
+    eprintln!(
+        "STATUS {case}: pid {} (spawned {}) Name={} threads={} Uid={} Gid={} Groups={} \
+         CapInh={} CapPrm={} CapEff={} CapBnd={} CapAmb={} NoNewPrivs={}",
+        s.pid,
+        s.spawned,
+        field(main, "Name"),
+        s.tasks.len(),
+        field(main, "Uid").replace('\t', " "),
+        field(main, "Gid").replace('\t', " "),
+        field(main, "Groups"),
+        field(main, "CapInh"),
+        field(main, "CapPrm"),
+        field(main, "CapEff"),
+        field(main, "CapBnd"),
+        field(main, "CapAmb"),
+        field(main, "NoNewPrivs"),
+    );
+    assert_eq!(
+        field(main, "Name"),
+        comm_of(bin),
+        "{case}: pid {} is not pingr:\n{main}",
+        s.pid
+    );
+    let ids = |v: u32| format!("{v}\t{v}\t{v}\t{v}");
+    for (tid, st) in &s.tasks {
+        let c: ProcCaps = common::parse_status_caps(st);
+        eprintln!(
+            "STATUS {case}:   thread {tid} ({}): CapInh={:#x} CapPrm={:#x} CapEff={:#x} \
+             CapAmb={:#x} NoNewPrivs={}",
+            field(st, "Name"),
+            c.inh,
+            c.prm,
+            c.eff,
+            c.amb,
+            u8::from(c.no_new_privs)
+        );
+        assert_eq!(
+            (c.inh, c.prm, c.eff, c.amb),
+            (0, 0, 0, 0),
+            "{case}: thread {tid} still holds capabilities while running:\n{st}"
+        );
+        assert!(
+            c.no_new_privs,
+            "{case}: thread {tid} runs without no_new_privs:\n{st}"
+        );
+        assert_eq!(
+            common::status_field(st, "Uid"),
+            Some(ids(uid).as_str()),
+            "{case}: thread {tid} uids:\n{st}"
+        );
+        assert_eq!(
+            common::status_field(st, "Gid"),
+            Some(ids(gid).as_str()),
+            "{case}: thread {tid} gids:\n{st}"
+        );
+    }
+}
+
+/// Exit 0, a reply line from each target, and the drop line of `-v`.
+fn assert_pinged(case: &str, r: &Run) {
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{case}: not every target answered:\n{}",
+        r.text()
+    );
+    for target in ["127.0.0.1", "::1"] {
+        assert!(
+            r.stdout
+                .contains(&format!("bytes from {target}: icmp_seq=")),
+            "{case}: no reply line from {target}:\n{}",
+            r.text()
+        );
+    }
+    assert!(
+        r.stderr.contains(DROPPED),
+        "{case}: no `{DROPPED}` line:\n{}",
+        r.text()
+    );
+}
+
+/// `-v` says which kind of socket each family got.
+fn assert_socket_kind(case: &str, r: &Run, raw: bool) {
+    for fam in ["IPv4", "IPv6"] {
+        let want = if raw {
+            format!("pingr: {fam}: raw ICMP socket")
+        } else {
+            format!("pingr: {fam}: ICMP datagram socket")
+        };
+        assert!(
+            r.stderr.lines().any(|l| l.starts_with(&want)),
+            "{case}: want `{want}` in:\n{}",
+            r.text()
+        );
+    }
+}
+
+/// The capability sets `-v` reports at start: (eff, prm, inh, amb).
+fn caps_at_start(case: &str, r: &Run) -> (u64, u64, u64, u64) {
+    let line = r
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("pingr: capabilities at start: "))
+        .unwrap_or_else(|| panic!("{case}: no `capabilities at start` line:\n{}", r.text()));
+    let sets = line.split(';').next().unwrap_or_default();
+    let get = |k: &str| {
+        sets.split_whitespace()
+            .find_map(|kv| kv.strip_prefix(k)?.strip_prefix("=0x"))
+            .and_then(|h| u64::from_str_radix(h, 16).ok())
+            .unwrap_or_else(|| panic!("{case}: no {k}= in `{line}`"))
+    };
+    (get("eff"), get("prm"), get("inh"), get("amb"))
+}
+
+/// Exit 4, nothing on stdout, and exactly one stderr line, starting with
+/// `pingr: cannot open an {fam} ICMP socket:`; returns that line.
+fn assert_refused(case: &str, r: &Run, fam: &str) -> String {
+    assert_eq!(
+        r.status.code(),
+        Some(4),
+        "{case}: want exit 4:\n{}",
+        r.text()
+    );
+    assert_eq!(
+        r.stdout,
+        "",
+        "{case}: stdout should be empty:\n{}",
+        r.text()
+    );
+    let lines: Vec<&str> = r.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "{case}: want one stderr line:\n{}",
+        r.text()
+    );
+    let want = format!("pingr: cannot open an {fam} ICMP socket: ");
+    assert!(
+        lines[0].starts_with(&want),
+        "{case}: want a line starting `{want}`:\n{}",
+        r.text()
+    );
+    lines[0].to_string()
+}
+
+fn assert_contains(case: &str, line: &str, parts: &[&str]) {
+    for p in parts {
+        assert!(line.contains(p), "{case}: `{p}` missing from:\n{line}");
+    }
+}
+
+/// A copy of pingr with file capabilities `caps`, removed when the guard drops.
+fn file_caps_copy(test: &str, caps: &str) -> Option<(Cleanup, PathBuf)> {
+    if !common::require_tool(test, "setcap") {
+        return None;
+    }
+    match common::copy_with_file_caps(&common::pingr(), caps) {
+        Some(p) => Some((Cleanup(p.clone()), p)),
+        None => {
+            common::skip(test, &format!("setcap {caps} failed (no xattr support?)"));
+            None
+        }
+    }
+}
+
+#[test]
+fn root_gets_raw_sockets_and_drops_every_capability() {
+    let case = "root";
+    if !common::require_root(case) {
+        return;
+    }
+    let ns = Netns::new();
+    let bin = common::pingr_for_user();
+    let r = run(&ns, ns.wrap(&pingr_cmd(&bin, &RUN_ARGS)), &bin, true);
+    assert_pinged(case, &r);
+    assert_socket_kind(case, &r, true);
+    let (eff, prm, _, _) = caps_at_start(case, &r);
+    assert!(
+        eff & CAP_NET_RAW != 0 && prm & CAP_NET_RAW != 0,
+        "{case}: root should start with CAP_NET_RAW:\n{}",
+        r.text()
+    );
+    // Root stays uid 0 (nothing setuid to leave) but holds no capability at all.
+    assert_dropped(case, &r, &bin, 0, 0);
+}
+
+#[test]
+fn file_capability_ep_gives_raw_sockets_then_drops() {
+    let case = "file cap cap_net_raw+ep";
+    if !needs(case) {
+        return;
+    }
+    let Some((_guard, bin)) = file_caps_copy(case, "cap_net_raw+ep") else {
+        return;
+    };
+    let ns = Netns::new();
+    // uid 4242, nothing effective; net_raw kept in the bounding (and inheritable) set.
+    let user = User::unprivileged().with_caps(&["net_raw"], false);
+    let r = run_as(&ns, &user, &bin, &RUN_ARGS, true);
+    assert_pinged(case, &r);
+    assert_socket_kind(case, &r, true);
+    let (eff, prm, _, amb) = caps_at_start(case, &r);
+    assert_eq!(
+        (eff, prm, amb),
+        (CAP_NET_RAW, CAP_NET_RAW, 0),
+        "{case}: at start:\n{}",
+        r.text()
+    );
+    assert_dropped(case, &r, &bin, TEST_UID, TEST_GID);
+}
+
+#[test]
+fn file_capability_p_gives_raw_sockets_then_drops() {
+    let case = "file cap cap_net_raw+p";
+    if !needs(case) {
+        return;
+    }
+    let Some((_guard, bin)) = file_caps_copy(case, "cap_net_raw+p") else {
+        return;
+    };
+    let ns = Netns::new();
+    let user = User::unprivileged().with_caps(&["net_raw"], false);
+    let r = run_as(&ns, &user, &bin, &RUN_ARGS, true);
+    assert_pinged(case, &r);
+    // Permitted but not effective at start: pingr raises it around socket() itself.
+    assert_socket_kind(case, &r, true);
+    let (eff, prm, _, amb) = caps_at_start(case, &r);
+    assert_eq!(
+        (eff, prm, amb),
+        (0, CAP_NET_RAW, 0),
+        "{case}: at start:\n{}",
+        r.text()
+    );
+    assert_dropped(case, &r, &bin, TEST_UID, TEST_GID);
+}
+
+/// What `docker run --cap-drop=all --cap-add=net_raw` gives a non-root user: a plain
+/// binary, CAP_NET_RAW ambient (so effective after exec), bounding set = {net_raw}.
+#[test]
+fn ambient_net_raw_only_like_a_container() {
+    let case = "ambient net_raw, bounding set {net_raw}";
+    if !needs(case) {
+        return;
+    }
+    let ns = Netns::new();
+    let bin = common::pingr_for_user();
+    let user = User::unprivileged().with_caps(&["net_raw"], true);
+    let r = run_as(&ns, &user, &bin, &RUN_ARGS, true);
+    assert_pinged(case, &r);
+    assert_socket_kind(case, &r, true);
+    let (eff, prm, inh, amb) = caps_at_start(case, &r);
+    assert_eq!(
+        (eff, prm, inh, amb),
+        (CAP_NET_RAW, CAP_NET_RAW, CAP_NET_RAW, CAP_NET_RAW),
+        "{case}: at start:\n{}",
+        r.text()
+    );
+    assert_dropped(case, &r, &bin, TEST_UID, TEST_GID);
+}
+
+#[test]
+fn no_capability_group_in_ping_group_range_uses_datagram_sockets() {
+    let case = "no capability, ping_group_range admits 4242";
+    if !needs(case) {
+        return;
+    }
+    let ns = Netns::new();
+    ns.allow_ping_group(TEST_GID, TEST_GID);
+    let bin = common::pingr_for_user();
+    let user = User::unprivileged();
+    let r = run_as(&ns, &user, &bin, &RUN_ARGS, true);
+    assert_pinged(case, &r);
+    assert_socket_kind(case, &r, false);
+    assert_eq!(
+        caps_at_start(case, &r),
+        (0, 0, 0, 0),
+        "{case}: at start:\n{}",
+        r.text()
+    );
+    assert_dropped(case, &r, &bin, TEST_UID, TEST_GID);
+}
+
+#[test]
+fn no_capability_group_outside_range_exits_4_with_one_line() {
+    let case = "no capability, ping_group_range excludes 4242";
+    if !needs(case) {
+        return;
+    }
+    let ns = Netns::new();
+    let bin = common::pingr_for_user();
+    let user = User::unprivileged();
+    let setcap_fix = format!("setcap cap_net_raw+ep {}", bin.display());
+    let go = |args: &[&str]| run_as(&ns, &user, &bin, args, false);
+
+    // The namespace default, `1 0`: no group at all.
+    let r = go(&["-c", "1", "127.0.0.1", "::1"]);
+    let line = assert_refused(case, &r, "IPv4");
+    eprintln!("STATUS {case}: exit {:?}, stderr: {line}", r.status.code());
+    assert_contains(
+        case,
+        &line,
+        &[
+            "no CAP_NET_RAW",
+            "group 4242",
+            "ping_group_range (1 0)",
+            "sudo make install",
+            &setcap_fix,
+            "sysctl -w net.ipv4.ping_group_range='0 4242'",
+            "--cap-add=net_raw",
+        ],
+    );
+
+    // A range that admits others but not 4242, and an IPv6-only run.
+    ns.allow_ping_group(0, TEST_GID - 1);
+    let r = go(&["-c", "1", "127.0.0.1"]);
+    let line = assert_refused(case, &r, "IPv4");
+    assert_contains(
+        case,
+        &line,
+        &["group 4242", "ping_group_range (0 4241)", &setcap_fix],
+    );
+    let r = go(&["-c", "1", "::1"]);
+    let line = assert_refused(case, &r, "IPv6");
+    assert_contains(case, &line, &["group 4242", "ping_group_range", "setcap"]);
+}
+
+/// cap_net_raw+p where the bounding set lacks CAP_NET_RAW: pingr still starts; with
+/// the group outside ping_group_range it explains (exit 4), with it inside it falls
+/// back to datagram sockets.
+#[test]
+fn p_binary_without_net_raw_in_bounding_set_falls_back_to_datagram() {
+    let case = "+p, bounding set without net_raw";
+    if !needs(case) {
+        return;
+    }
+    let Some((_guard, bin)) = file_caps_copy(case, "cap_net_raw+p") else {
+        return;
+    };
+    let ns = Netns::new();
+    let user = User::unprivileged(); // bounding set empty
+    let r = run_as(&ns, &user, &bin, &["-c", "1", "127.0.0.1"], false);
+    let line = assert_refused(case, &r, "IPv4");
+    eprintln!("STATUS {case} (range closed): exit 4, stderr: {line}");
+    assert_contains(
+        case,
+        &line,
+        &["bounding set", "group 4242", "ping_group_range"],
+    );
+
+    ns.allow_ping_group(TEST_GID, TEST_GID);
+    let r = run_as(&ns, &user, &bin, &RUN_ARGS, true);
+    assert_pinged(case, &r);
+    assert_socket_kind(case, &r, false);
+    assert_eq!(
+        caps_at_start(case, &r),
+        (0, 0, 0, 0),
+        "{case}: at start:\n{}",
+        r.text()
+    );
+    assert_dropped(case, &r, &bin, TEST_UID, TEST_GID);
+}
+
+/// The documented trade-off of cap_net_raw+ep: where the bounding set lacks
+/// CAP_NET_RAW the kernel refuses to execute the binary, even though a datagram
+/// socket would be allowed.
+#[test]
+fn ep_binary_without_net_raw_in_bounding_set_is_not_executed() {
+    let case = "+ep, bounding set without net_raw";
+    if !needs(case) {
+        return;
+    }
+    let Some((_guard, bin)) = file_caps_copy(case, "cap_net_raw+ep") else {
+        return;
+    };
+    let ns = Netns::new();
+    ns.allow_ping_group(TEST_GID, TEST_GID);
+    let user = User::unprivileged();
+    // Executed by setpriv itself (which reports the failure), and by the user's shell.
+    let direct = run(
+        &ns,
+        ns.wrap(&user.wrap(&pingr_cmd(&bin, &RUN_ARGS))),
+        &bin,
+        false,
+    );
+    let shell = run_as(&ns, &user, &bin, &RUN_ARGS, false);
+    // setpriv says `setpriv: failed to execute BIN: ...`; dash names itself by $0 (BIN).
+    let cases = [
+        ("setpriv", "setpriv: failed to execute", &direct),
+        ("sh", ": exec: ", &shell),
+    ];
+    for (how, marker, r) in cases {
+        eprintln!(
+            "STATUS {case} (exec by {how}): exit {:?}, stderr: {}",
+            r.status.code(),
+            r.stderr.trim()
+        );
+        assert!(
+            !r.status.success(),
+            "{case}: the kernel executed it ({how}):\n{}",
+            r.text()
+        );
+        assert!(
+            r.stderr
+                .lines()
+                .any(|l| l.contains(marker) && l.contains("Operation not permitted")),
+            "{case}: want {how}'s exec failure (EPERM):\n{}",
+            r.text()
+        );
+        assert!(
+            !r.stderr.lines().any(|l| l.starts_with("pingr:")) && r.stdout.is_empty(),
+            "{case}: pingr ran ({how}):\n{}",
+            r.text()
+        );
+    }
+}
+
+/// A setuid-root copy in a directory only root and group 4242 can enter; None (after a
+/// SKIP) where the file system ignores setuid bits.
+fn setuid_copy(test: &str) -> Option<(Cleanup, PathBuf)> {
+    use std::os::unix::fs::{PermissionsExt, chown};
+    let dir = common::scratch_dir().join(format!("suid-{}", test.replace(' ', "-")));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir(&dir).expect("create setuid dir");
+    let guard = Cleanup(dir.clone());
+    chown(&dir, Some(0), Some(TEST_GID)).expect("chown setuid dir");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o750)).expect("chmod dir");
+    if let Some(findmnt) = common::which("findmnt") {
+        let out = Command::new(findmnt)
+            .args(["-n", "-o", "OPTIONS", "-T"])
+            .arg(&dir)
+            .output();
+        let opts = out
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        if opts.trim().split(',').any(|o| o == "nosuid") {
+            common::skip(
+                test,
+                &format!("{} is on a nosuid file system", dir.display()),
+            );
+            return None;
+        }
+    }
+    let bin = dir.join("pingr");
+    std::fs::copy(common::pingr(), &bin).expect("copy pingr");
+    chown(&bin, Some(0), Some(0)).expect("chown root");
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o4755)).expect("chmod 4755");
+    let mode = std::fs::metadata(&bin).expect("stat").permissions().mode();
+    assert_eq!(mode & 0o7777, 0o4755, "{test}: setuid bit not set");
+    Some((guard, bin))
+}
+
+fn assert_setuid_run(case: &str, r: &Run, bin: &Path) {
+    assert_pinged(case, r);
+    assert_socket_kind(case, r, true);
+    let warnings: Vec<&str> = r.stderr.lines().filter(|l| l.contains("setuid")).collect();
+    assert_eq!(
+        warnings.len(),
+        1,
+        "{case}: want one setuid warning line:\n{}",
+        r.text()
+    );
+    assert!(
+        warnings[0].starts_with("pingr: warning:"),
+        "{case}: {}",
+        warnings[0]
+    );
+    eprintln!("STATUS {case}: warning: {}", warnings[0]);
+    assert_dropped(case, r, bin, TEST_UID, TEST_GID);
+}
+
+/// Setuid root, run by uid 4242 with no capability and bounding set {net_raw}: the
+/// exec grants CAP_NET_RAW only; pingr warns and returns to 4242 with nothing held.
+#[test]
+fn setuid_root_copy_bounding_net_raw_runs_as_real_user() {
+    let case = "setuid root, bounding set {net_raw}";
+    if !needs(case) {
+        return;
+    }
+    let Some((_guard, bin)) = setuid_copy("setuid-bnd-net-raw") else {
+        return;
+    };
+    let ns = Netns::new();
+    // Nothing permitted, effective or ambient; net_raw only in the bounding set (and
+    // the inheritable set, as the verified recipe does).
+    let user = User::unprivileged().with_caps(&["net_raw"], false);
+    let r = run_as(&ns, &user, &bin, &RUN_ARGS, true);
+    let (eff, prm, _, _) = caps_at_start(case, &r);
+    assert_eq!(
+        (eff, prm),
+        (CAP_NET_RAW, CAP_NET_RAW),
+        "{case}: at start:\n{}",
+        r.text()
+    );
+    assert_setuid_run(case, &r, &bin);
+}
+
+/// Setuid root, run by uid 4242 with no capability and the default (full) bounding
+/// set, as a login shell has: pingr starts with every capability of root and must
+/// still end up as 4242 holding nothing.
+#[test]
+fn setuid_root_copy_full_bounding_set_runs_as_real_user() {
+    let case = "setuid root, default bounding set";
+    if !needs(case) {
+        return;
+    }
+    let Some((_guard, bin)) = setuid_copy("setuid-bnd-full") else {
+        return;
+    };
+    let ns = Netns::new();
+    // The verified no-capability recipe, minus `--bounding-set=-all`.
+    let args: Vec<String> = User::unprivileged()
+        .setpriv_args()
+        .into_iter()
+        .filter(|a| !a.starts_with("--bounding-set"))
+        .collect();
+    let mut setpriv = Command::new("setpriv");
+    setpriv.args(&args).arg("--");
+    let cmd = user_exec(&bin, &RUN_ARGS);
+    setpriv.arg(cmd.get_program()).args(cmd.get_args());
+    let r = run(&ns, ns.wrap(&setpriv), &bin, true);
+    let own_bnd =
+        common::parse_status_caps(&std::fs::read_to_string("/proc/self/status").unwrap()).bnd;
+    let (eff, prm, _, _) = caps_at_start(case, &r);
+    assert_eq!(
+        (eff, prm),
+        (own_bnd, own_bnd),
+        "{case}: a setuid-root exec should start with the whole bounding set:\n{}",
+        r.text()
+    );
+    assert_setuid_run(case, &r, &bin);
+}
