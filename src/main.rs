@@ -52,7 +52,7 @@ fn run(cfg: Config) -> Result<u8, Error> {
     let targets = std::sync::Arc::new(resolve::targets(&cfg)?);
     for t in targets.iter() {
         if let Err(e) = &t.addr {
-            eprintln!("pingr: {}: {e}", t.name);
+            eprintln!("pingr: {}: {e}", report::printable(&t.name));
         }
     }
     let need_v4 = targets.iter().any(|t| t.ip().is_some_and(|i| i.is_ipv4()));
@@ -154,7 +154,7 @@ fn render(
             let want_alive = cfg.show == Show::Alive;
             for (r, s) in rows.iter().zip(sums) {
                 if answered(cfg, s.as_ref()) == want_alive {
-                    writeln!(w, "{}", r.name)?;
+                    writeln!(w, "{}", report::printable(r.name))?;
                 }
             }
         }

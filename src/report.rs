@@ -3,9 +3,30 @@
 //! caller owns the writer and the clock; nothing here touches a socket or stdout.
 
 use crate::stats::Summary;
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::IpAddr;
+
+/// A target name as it may be shown on a terminal or in a line-based format: control
+/// characters (a NUL, CR, ESC or newline from a target file) are escaped as in Rust strings.
+pub fn printable(s: &str) -> Cow<'_, str> {
+    if s.chars().any(char::is_control) {
+        Cow::Owned(
+            s.chars()
+                .map(|c| {
+                    if c.is_control() {
+                        c.escape_debug().to_string()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(s)
+    }
+}
 
 /// Milliseconds with three decimals from nanoseconds (rounded to the microsecond): "0.045".
 pub fn ms3(ns: u64) -> String {
@@ -48,8 +69,12 @@ pub fn g(x: f64) -> String {
 /// `PING host (addr) 56(84) bytes of data.` (IPv4) or `PING host (addr) 56 data bytes` (IPv6).
 pub fn header(name: &str, ip: IpAddr, size: usize) -> String {
     match ip {
-        IpAddr::V4(_) => format!("PING {name} ({ip}) {size}({}) bytes of data.\n", size + 28),
-        IpAddr::V6(_) => format!("PING {name} ({ip}) {size} data bytes\n"),
+        IpAddr::V4(_) => format!(
+            "PING {} ({ip}) {size}({}) bytes of data.\n",
+            printable(name),
+            size + 28
+        ),
+        IpAddr::V6(_) => format!("PING {} ({ip}) {size} data bytes\n", printable(name)),
     }
 }
 
@@ -102,6 +127,7 @@ pub fn no_answer_line(prefix: &str, seq: u16) -> String {
 
 /// The statistics block of one host, shaped as iputils ping's.
 pub fn stats_block(name: &str, s: &Summary) -> String {
+    let name = printable(name);
     let mut out = format!(
         "\n--- {name} ping statistics ---\n{} packets transmitted, {} received",
         s.sent, s.received
@@ -136,6 +162,7 @@ pub fn stats_block(name: &str, s: &Summary) -> String {
 
 /// The one-line interim status (SIGQUIT), like iputils'.
 pub fn status_line(name: &str, s: &Summary) -> String {
+    let name = printable(name);
     let mut out = format!(
         "{name}: {}/{} packets, {}% loss",
         s.received,
@@ -175,7 +202,7 @@ fn cells(r: &Row) -> [String; 14] {
     match r.summary {
         None => {
             let mut c: [String; 14] = std::array::from_fn(|_| dash());
-            c[0] = r.name.to_string();
+            c[0] = printable(r.name).into_owned();
             c[1] = addr;
             c
         }
@@ -187,7 +214,7 @@ fn cells(r: &Row) -> [String; 14] {
                 dash()
             };
             [
-                r.name.to_string(),
+                printable(r.name).into_owned(),
                 addr,
                 s.sent.to_string(),
                 s.received.to_string(),
@@ -509,6 +536,17 @@ mod tests {
         });
         assert!(line.starts_with("{\"type\":\"summary\",\"target\":\"x\\\"y\",\"address\":null,"));
         assert!(line.ends_with("}\n"));
+    }
+
+    #[test]
+    fn names_are_printable() {
+        assert_eq!(printable("a\0b\r\x1b"), "a\\0b\\r\\u{1b}");
+        assert!(matches!(printable("plain.example"), Cow::Borrowed(_)));
+        let ip: IpAddr = "127.0.0.1".parse().unwrap();
+        assert_eq!(
+            header("x\ny", ip, 0),
+            "PING x\\ny (127.0.0.1) 0(28) bytes of data.\n"
+        );
     }
 
     #[test]

@@ -178,7 +178,7 @@ fn run_host(sh: &Shared, slot_idx: usize, h: usize, addr: SocketAddr, buf: &mut 
                 st.acc.send_errors += 1;
                 lines.push(Line::Err(format!(
                     "pingr: {} ({ip}): icmp_seq={}: sendto: {}\n",
-                    target.name,
+                    report::printable(&target.name),
                     n as u16,
                     crate::privilege::short(&e)
                 )));
