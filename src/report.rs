@@ -269,11 +269,7 @@ pub fn write_tsv(rows: &[Row], w: &mut impl Write) -> io::Result<()> {
     w.write_all(b"\n")?;
     for r in rows {
         let c = cells(r);
-        let clean: Vec<String> = c
-            .iter()
-            .map(|s| s.replace(['\t', '\n', '\r'], " "))
-            .collect();
-        w.write_all(clean.join("\t").as_bytes())?;
+        w.write_all(c.join("\t").as_bytes())?;
         w.write_all(b"\n")?;
     }
     Ok(())
