@@ -379,6 +379,11 @@ impl Shared {
             if p.n == 0 || p.n as u16 != seq {
                 return;
             }
+            // Received before this probe left: an old reply whose sequence number has come
+            // round again (16-bit wrap) belongs to an earlier probe, not to this one.
+            if kernel_ns.is_some_and(|k| k < p.sent_real) {
+                return;
+            }
             let mono = rx_mono.saturating_sub(p.sent_mono);
             // The kernel's receive stamp is CLOCK_REALTIME: use it only when it is consistent
             // with the monotonic measure (no clock step between send and receive).

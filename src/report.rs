@@ -141,12 +141,10 @@ pub fn stats_block(name: &str, s: &Summary) -> String {
     if s.errors > 0 {
         let _ = write!(out, ", +{} errors", s.errors);
     }
-    let _ = writeln!(
-        out,
-        ", {}% packet loss, time {}ms",
-        g(s.loss_percent()),
-        s.elapsed_ns / 1_000_000
-    );
+    if s.sent > 0 {
+        let _ = write!(out, ", {}% packet loss", g(s.loss_percent()));
+    }
+    let _ = writeln!(out, ", time {}ms", s.elapsed_ns / 1_000_000);
     if s.received > 0 {
         let _ = writeln!(
             out,
@@ -460,6 +458,15 @@ mod tests {
         assert_eq!(
             stats_block("h", &s),
             "\n--- h ping statistics ---\n3 packets transmitted, 0 received, +1 duplicates, +3 errors, 100% packet loss, time 2003ms\n"
+        );
+    }
+
+    #[test]
+    fn a_target_never_probed_has_no_loss_figure() {
+        let s = Summary::default();
+        assert_eq!(
+            stats_block("h", &s),
+            "\n--- h ping statistics ---\n0 packets transmitted, 0 received, time 0ms\n"
         );
     }
 
