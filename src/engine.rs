@@ -119,6 +119,8 @@ pub struct Shared {
     pub payload: Vec<u8>,
     pub ring_len: usize,
     pub single: bool,
+    /// One host slot: no receiver thread; the worker polls the sockets itself.
+    pub inline: bool,
 }
 
 /// Where output lines go.
@@ -127,7 +129,8 @@ pub enum Line {
     Err(String),
 }
 
-fn real_ns() -> u64 {
+/// CLOCK_REALTIME in nanoseconds, the clock of kernel receive timestamps.
+pub fn real_ns() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
@@ -190,6 +193,7 @@ impl Shared {
     /// Stops every host: no new probes, workers return with what they have.
     pub fn stop_all(&self) {
         self.stop.store(true, Ordering::SeqCst);
+        sys::poke(&self.wake.1);
         for s in &self.slots {
             let _g = lock(&s.st);
             s.cv.notify_all();
@@ -492,19 +496,21 @@ impl Shared {
             },
         };
         let Some(from) = from else { return };
+        // Datagram sockets: the kernel rewrote the identifier to the socket's own.
+        let ours = |ident: u16| {
+            if sock.kind == Kind::Datagram {
+                sock.ident
+            } else {
+                ident
+            }
+        };
         match msg {
             Message::EchoReply {
                 ident,
                 seq,
                 payload,
             } => {
-                // Datagram sockets: the kernel rewrote the identifier to the socket's own.
-                let ident = if sock.kind == Kind::Datagram {
-                    sock.ident
-                } else {
-                    ident
-                };
-                self.on_reply(from, ident, seq, payload, ttl, meta.kernel_ns);
+                self.on_reply(from, ours(ident), seq, payload, ttl, meta.kernel_ns);
             }
             Message::Error {
                 kind,
@@ -512,12 +518,7 @@ impl Shared {
                 seq,
                 dst,
             } => {
-                let ident = if sock.kind == Kind::Datagram {
-                    sock.ident
-                } else {
-                    ident
-                };
-                self.on_error(dst, ident, seq, kind.to_string(), Some(from));
+                self.on_error(dst, ours(ident), seq, kind.to_string(), Some(from));
             }
         }
     }
@@ -561,35 +562,41 @@ impl Shared {
         }
     }
 
-    /// The receiver thread: one poll loop over the sockets and the wake-up pipe.
+    /// Waits up to `timeout` (None: until woken) for the sockets or the wake-up pipe, then reads
+    /// whatever arrived. The receiver thread loops on it; a lone worker (a run with one host
+    /// slot) calls it instead of sleeping on its condvar, so such a run needs no receiver.
+    pub fn poll_and_drain(&self, timeout: Option<Duration>, buf: &mut [u8]) {
+        let socks = [self.socks.v4.as_ref(), self.socks.v6.as_ref()];
+        let mut fds = [self.wake.0.as_raw_fd(); 3];
+        for (fd, s) in fds.iter_mut().zip(socks) {
+            if let Some(s) = s {
+                *fd = s.fd.as_raw_fd();
+            }
+        }
+        let mut revents = [0 as libc::c_short; 3];
+        if sys::poll_in(&fds, timeout, &mut revents).is_err() {
+            std::thread::sleep(Duration::from_millis(1));
+            return;
+        }
+        if revents[2] != 0 {
+            sys::drain(&self.wake.0);
+        }
+        for (sock, &rev) in socks.iter().zip(&revents) {
+            let Some(sock) = sock else { continue };
+            if rev & sys::POLLIN != 0 {
+                self.drain_socket(sock, buf, false);
+            }
+            if rev & sys::POLLERR != 0 {
+                self.drain_socket(sock, buf, true);
+            }
+        }
+    }
+
+    /// The receiver thread.
     fn receive(&self) {
-        let socks: Vec<&IcmpSocket> = [self.socks.v4.as_ref(), self.socks.v6.as_ref()]
-            .into_iter()
-            .flatten()
-            .collect();
-        let mut fds: Vec<i32> = socks.iter().map(|s| s.fd.as_raw_fd()).collect();
-        fds.push(self.wake.0.as_raw_fd());
-        let mut revents = vec![0 as libc::c_short; fds.len()];
-        let mut buf = vec![0u8; 65_536 + 1024];
-        loop {
-            if self.finished.load(Ordering::SeqCst) {
-                return;
-            }
-            if sys::poll_in(&fds, None, &mut revents).is_err() {
-                std::thread::sleep(Duration::from_millis(10));
-                continue;
-            }
-            if revents.last().is_some_and(|&r| r != 0) {
-                sys::drain(&self.wake.0);
-            }
-            for (sock, &rev) in socks.iter().zip(&revents) {
-                if rev & sys::POLLIN != 0 {
-                    self.drain_socket(sock, &mut buf, false);
-                }
-                if rev & sys::POLLERR != 0 {
-                    self.drain_socket(sock, &mut buf, true);
-                }
-            }
+        let mut buf = vec![0u8; 160 << 10];
+        while !self.finished.load(Ordering::SeqCst) {
+            self.poll_and_drain(None, &mut buf);
         }
     }
 }
@@ -628,6 +635,7 @@ pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result
     let sh = Arc::new(Shared {
         payload: payload(cfg.size, &nonce, pattern.as_deref()),
         single: targets.len() == 1,
+        inline: nslots == 1,
         cfg,
         results: Mutex::new(vec![None; targets.len()]),
         targets,
@@ -669,12 +677,17 @@ pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result
                 }
             })?;
     }
-    let receiver = {
+    // One host slot: the worker runs on this thread and reads the sockets itself.
+    let receiver = if sh.inline {
+        None
+    } else {
         let sh = Arc::clone(&sh);
-        std::thread::Builder::new()
-            .name("receiver".into())
-            .stack_size(256 << 10)
-            .spawn(move || sh.receive())?
+        Some(
+            std::thread::Builder::new()
+                .name("receiver".into())
+                .stack_size(256 << 10)
+                .spawn(move || sh.receive())?,
+        )
     };
     if sh.progress {
         let sh = Arc::clone(&sh);
@@ -684,16 +697,20 @@ pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result
             .spawn(move || sh.show_progress())?;
     }
     let mut workers = Vec::with_capacity(nslots);
-    for slot in 0..nslots {
-        let sh = Arc::clone(&sh);
-        let b = std::thread::Builder::new()
-            .name("host".into())
-            .stack_size(128 << 10);
-        match b.spawn(move || worker::serve(&sh, slot)) {
-            Ok(h) => workers.push(h),
-            // Fewer threads than asked for still serve every host, just fewer at a time.
-            Err(_) if !workers.is_empty() => break,
-            Err(e) => return Err(e),
+    if sh.inline {
+        worker::serve(&sh, 0);
+    } else {
+        for slot in 0..nslots {
+            let sh = Arc::clone(&sh);
+            let b = std::thread::Builder::new()
+                .name("host".into())
+                .stack_size(128 << 10);
+            match b.spawn(move || worker::serve(&sh, slot)) {
+                Ok(h) => workers.push(h),
+                // Fewer threads than asked for still serve every host, just fewer at a time.
+                Err(_) if !workers.is_empty() => break,
+                Err(e) => return Err(e),
+            }
         }
     }
     for w in workers {
@@ -708,7 +725,9 @@ pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result
         }
     }
     sys::poke(&sh.wake.1);
-    let _ = receiver.join();
+    if let Some(r) = receiver {
+        let _ = r.join();
+    }
     let out = std::mem::take(&mut *lock(&sh.out));
     let summaries = std::mem::take(&mut *lock(&sh.results));
     Ok(RunResult {

@@ -354,37 +354,50 @@ pub fn recv_msg(fd: &OwnedFd, buf: &mut [u8], errqueue: bool) -> io::Result<Recv
     Ok(meta)
 }
 
-/// `poll(2)` on descriptors for input; returns the `revents` of each.
+/// `ppoll(2)` on up to four descriptors for input, with a nanosecond timeout (None: wait
+/// until one is ready); fills the `revents` of each.
 pub fn poll_in(
     fds: &[RawFd],
     timeout: Option<Duration>,
     revents: &mut [libc::c_short],
 ) -> io::Result<usize> {
-    let mut pfds: Vec<libc::pollfd> = fds
-        .iter()
-        .map(|&fd| libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        })
-        .collect();
-    let ms = match timeout {
-        None => -1,
-        Some(d) => d.as_millis().min(i32::MAX as u128) as libc::c_int,
+    let mut pfds = [libc::pollfd {
+        fd: -1,
+        events: libc::POLLIN,
+        revents: 0,
+    }; 4];
+    let n = fds.len().min(pfds.len());
+    for (p, &fd) in pfds.iter_mut().zip(fds) {
+        p.fd = fd;
+    }
+    let ts = timeout.map(|d| libc::timespec {
+        tv_sec: d.as_secs().min(i32::MAX as u64) as libc::time_t,
+        tv_nsec: libc::c_long::from(d.subsec_nanos() as i32),
+    });
+    let ts_ptr = ts
+        .as_ref()
+        .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+    // SAFETY: pfds holds at least n valid pollfd structs; ts_ptr is null or points at a
+    // timespec that outlives the call; a null sigmask keeps the current mask.
+    let r = unsafe {
+        libc::ppoll(
+            pfds.as_mut_ptr(),
+            n as libc::nfds_t,
+            ts_ptr,
+            std::ptr::null(),
+        )
     };
-    // SAFETY: pfds is a valid array of pfds.len() pollfd structs.
-    let n = unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) };
-    if n < 0 {
+    if r < 0 {
         let e = io::Error::last_os_error();
         if e.kind() == io::ErrorKind::Interrupted {
             return Ok(0);
         }
         return Err(e);
     }
-    for (r, p) in revents.iter_mut().zip(&pfds) {
-        *r = p.revents;
+    for (rv, p) in revents.iter_mut().zip(&pfds[..n]) {
+        *rv = p.revents;
     }
-    Ok(n as usize)
+    Ok(r as usize)
 }
 
 pub const POLLIN: libc::c_short = libc::POLLIN;

@@ -1,16 +1,18 @@
 //! One host's loop, run by a long-lived worker thread that takes the next host when it is done
 //! (at most `--max-threads` such threads, so hosts beyond the cap wait their turn). A worker
 //! sends on its host's schedule (`-c`, `-i`, the global `--gap`, `-w`), expires probes after
-//! `-W`, and sleeps on its slot's condvar in between; replies are credited by the receiver.
-//! It never reads a socket, and never writes output while holding its slot lock.
+//! `-W`, and sleeps on its slot's condvar in between. Replies are credited by the receiver
+//! thread, or by the worker itself when it drains the shared socket right after a send (any
+//! host's reply it finds there goes to that host). It never writes output while holding its
+//! slot lock.
 
-use crate::engine::{Line, Probe, ProbeState, Shared, lock};
+use crate::engine::{Line, Probe, ProbeState, Shared, lock, real_ns};
 use crate::packet::{self, Proto};
 use crate::privilege::Kind;
 use crate::report;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 /// Serves hosts until none is left or the run stops.
 pub fn serve(sh: &Shared, slot: usize) {
@@ -28,13 +30,6 @@ pub fn serve(sh: &Shared, slot: usize) {
         let Ok(addr) = target.addr else { continue };
         run_host(sh, slot, h, addr, &mut buf);
     }
-}
-
-fn real_ns() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0)
 }
 
 /// Claims (address, identifier) in the demultiplexing table; the same address listed twice on
@@ -147,29 +142,20 @@ fn run_host(sh: &Shared, slot_idx: usize, h: usize, addr: SocketAddr, buf: &mut 
             packet::set_sequence(proto, n as u16, &mut packet);
             // The probe is recorded before it leaves (a loopback reply can beat sendto's
             // return), and the slot stays locked across the send so the receiver waits for it.
-            let mut was_pending = false;
-            if let Some(p) = st.probe_mut(n) {
-                was_pending = p.state == ProbeState::Pending;
-                *p = Probe {
-                    n,
-                    sent_mono: 0,
-                    sent_real: 0,
-                    state: ProbeState::Pending,
-                };
-            }
-            if was_pending {
+            let probe = Probe {
+                n,
+                sent_mono: sh.now_ns(),
+                sent_real: real_ns(),
+                state: ProbeState::Pending,
+            };
+            let old = st.probe_mut(n).map(|p| std::mem::replace(p, probe));
+            if old.is_some_and(|o| o.state == ProbeState::Pending) {
                 // The ring is full of unanswered probes: the oldest is given up as lost.
                 st.pending = st.pending.saturating_sub(1);
             }
             st.pending += 1;
             st.next_n += 1;
             st.acc.sent += 1;
-            let sent_real = real_ns();
-            let sent_mono = sh.now_ns();
-            if let Some(p) = st.probe_mut(n) {
-                p.sent_mono = sent_mono;
-                p.sent_real = sent_real;
-            }
             if let Err(e) = crate::sys::send_to(&sock.fd, &packet, &addr) {
                 if let Some(p) = st.probe_mut(n) {
                     p.state = ProbeState::Failed;
@@ -210,11 +196,17 @@ fn run_host(sh: &Shared, slot_idx: usize, h: usize, addr: SocketAddr, buf: &mut 
             wake_at = wake_at.min(d);
         }
         let wait = Duration::from_nanos(wake_at.saturating_sub(now).max(1));
-        st = slot
-            .cv
-            .wait_timeout(st, wait)
-            .map(|r| r.0)
-            .unwrap_or_else(|p| p.into_inner().0);
+        if sh.inline {
+            drop(st);
+            sh.poll_and_drain(Some(wait), buf);
+            st = lock(&slot.st);
+        } else {
+            st = slot
+                .cv
+                .wait_timeout(st, wait)
+                .map(|r| r.0)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
     }
     let summary = st.acc.summary(sh.now_ns().saturating_sub(start));
     st.host = None;
