@@ -115,6 +115,11 @@ pub struct Shared {
     base: Instant,
     pub deadline: Option<u64>,
     wake: (OwnedFd, OwnedFd),
+    /// How many workers sleep with a probe still unanswered: the receiver thread polls the
+    /// sockets only while some do (a loopback or LAN reply is usually taken by its worker
+    /// right after the send, and then nobody needs to be woken for it).
+    awaiting: Mutex<usize>,
+    awaiting_cv: Condvar,
     pub nonce: [u8; 8],
     pub payload: Vec<u8>,
     pub ring_len: usize,
@@ -592,12 +597,40 @@ impl Shared {
         }
     }
 
-    /// The receiver thread.
+    /// A worker going to sleep with `pending` probes unanswered says so (`true`), and again
+    /// when it wakes (`false`).
+    pub fn awaiting_reply(&self, sleeping: bool) {
+        let mut n = lock(&self.awaiting);
+        if sleeping {
+            *n += 1;
+            if *n == 1 {
+                self.awaiting_cv.notify_one();
+            }
+        } else {
+            *n = n.saturating_sub(1);
+        }
+    }
+
+    /// The receiver thread: polls while some worker awaits a reply, sleeps otherwise. The
+    /// bounded poll lets it notice when nobody is waiting any more.
     fn receive(&self) {
         let mut buf = vec![0u8; 160 << 10];
         while !self.finished.load(Ordering::SeqCst) {
-            self.poll_and_drain(None, &mut buf);
+            {
+                let mut n = lock(&self.awaiting);
+                while *n == 0 && !self.finished.load(Ordering::SeqCst) {
+                    n = self.awaiting_cv.wait(n).unwrap_or_else(|p| p.into_inner());
+                }
+            }
+            self.poll_and_drain(Some(Duration::from_millis(50)), &mut buf);
         }
+    }
+
+    /// Ends the receiver thread (after the workers are done).
+    fn finish(&self) {
+        self.finished.store(true, Ordering::SeqCst);
+        let _n = lock(&self.awaiting);
+        self.awaiting_cv.notify_all();
     }
 }
 
@@ -656,6 +689,8 @@ pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result
         base: Instant::now(),
         deadline,
         wake: sys::pipe()?,
+        awaiting: Mutex::new(0),
+        awaiting_cv: Condvar::new(),
         nonce,
         ring_len: ring,
     });
@@ -716,7 +751,7 @@ pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result
     for w in workers {
         let _ = w.join();
     }
-    sh.finished.store(true, Ordering::SeqCst);
+    sh.finish();
     {
         // Clear a progress line under the output lock, so none is redrawn after it.
         let _o = lock(&sh.out);

@@ -201,11 +201,18 @@ fn run_host(sh: &Shared, slot_idx: usize, h: usize, addr: SocketAddr, buf: &mut 
             sh.poll_and_drain(Some(wait), buf);
             st = lock(&slot.st);
         } else {
+            let awaiting = st.pending > 0;
+            if awaiting {
+                sh.awaiting_reply(true);
+            }
             st = slot
                 .cv
                 .wait_timeout(st, wait)
                 .map(|r| r.0)
                 .unwrap_or_else(|p| p.into_inner().0);
+            if awaiting {
+                sh.awaiting_reply(false);
+            }
         }
     }
     let summary = st.acc.summary(sh.now_ns().saturating_sub(start));
