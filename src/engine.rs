@@ -2,14 +2,19 @@
 //!
 //! Design. pingr opens at most one ICMP socket per address family (before privileges are
 //! dropped) and shares it between every host thread. Host threads (`worker.rs`, at most
-//! `--max-threads` at once, each serving one host after another) only *send*; one receiver
-//! thread polls the sockets, parses each packet exactly once, and hands it to the one host it
-//! belongs to through a demultiplexing table keyed by (source address, ICMP identifier). So a
-//! packet costs one parse and one hash lookup whatever the number of hosts: N hosts cost N
-//! packets' work, not N². On raw sockets each worker slot has its own identifier; on datagram
-//! sockets the kernel owns the identifier and already delivers only our replies. A reply is
-//! credited only if its host is being served, its sequence number is one that host sent and
-//! is tracked, and its payload carries this run's nonce; anything else is dropped.
+//! `--max-threads` at once, each serving one host after another) send on their host's
+//! schedule. Every packet read from a socket, by whichever thread, is parsed exactly once
+//! and handed to the one host it belongs to through a demultiplexing table keyed by (source
+//! address, ICMP identifier). So a packet costs one parse and one hash lookup whatever the
+//! number of hosts: N hosts cost N packets' work, not N². Who reads: a worker drains the
+//! socket right after each send (a loopback or LAN reply is usually there already); the
+//! receiver thread polls the sockets only while some worker sleeps with an unanswered probe;
+//! and a run with a single host slot has no receiver at all, its worker polls (like ping).
+//! On raw sockets each worker slot has its own identifier; on datagram sockets the kernel
+//! owns the identifier and already delivers only our replies. A reply is credited only if
+//! its host is being served, its sequence number is one that host sent and is tracked, it
+//! arrived after that probe left, and its payload carries this run's nonce; anything else is
+//! dropped.
 //!
 //! Locking. Each worker slot has a mutex and a condvar; the demultiplexing table and the
 //! output have one mutex each. Nothing is ever written to the output while a slot lock is
