@@ -19,6 +19,7 @@ use cli::{Command, Config, Format, Show};
 use error::Error;
 use std::io::{self, Write};
 use std::process::ExitCode;
+use std::time::Duration;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args_os()
@@ -48,7 +49,30 @@ fn print_quietly(s: &str) -> u8 {
     error::EXIT_ALL_ANSWERED
 }
 
+/// Like iputils ping (2 ms) and fping (1 ms), a user who is not root cannot flood: the
+/// capability that lets pingr open a raw socket is not a licence to saturate a network.
+pub const USER_MIN_INTERVAL: Duration = Duration::from_millis(2);
+pub const USER_MIN_GAP: Duration = Duration::from_millis(1);
+
+fn check_flood(cfg: &Config, real_uid: u32) -> Result<(), Error> {
+    if real_uid == 0 {
+        return Ok(());
+    }
+    if cfg.interval < USER_MIN_INTERVAL && cfg.count != Some(1) {
+        return Err(Error::Usage(
+            "-i: below 0.002 seconds is for root only (users cannot flood)".into(),
+        ));
+    }
+    if cfg.gap < USER_MIN_GAP {
+        return Err(Error::Usage(
+            "--gap: below 1 ms is for root only (users cannot flood)".into(),
+        ));
+    }
+    Ok(())
+}
+
 fn run(cfg: Config) -> Result<u8, Error> {
+    check_flood(&cfg, sys::ids().map(|i| i.ruid).unwrap_or(u32::MAX))?;
     let targets = std::sync::Arc::new(resolve::targets(&cfg)?);
     for t in targets.iter() {
         if let Err(e) = &t.addr {
@@ -177,4 +201,37 @@ fn render(
         }
     }
     w.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(args: &[&str]) -> Config {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        match cli::parse(&args) {
+            Ok(Command::Run(c)) => c,
+            _ => panic!("bad test arguments"),
+        }
+    }
+
+    #[test]
+    fn only_root_may_flood() {
+        let flood = cfg(&["-i", "0", "-c", "5", "h"]);
+        assert!(check_flood(&flood, 0).is_ok());
+        let e = check_flood(&flood, 1000).unwrap_err();
+        assert!(e.to_string().starts_with("-i: "), "{e}");
+        assert_eq!(e.exit_status(), 3);
+        assert!(check_flood(&cfg(&["-i", "0", "-c", "1", "h"]), 1000).is_ok());
+        assert!(check_flood(&cfg(&["-i", "0.002", "h"]), 1000).is_ok());
+        let gap = cfg(&["--gap", "0.5", "h"]);
+        assert!(check_flood(&gap, 0).is_ok());
+        assert!(
+            check_flood(&gap, 1000)
+                .unwrap_err()
+                .to_string()
+                .starts_with("--gap: ")
+        );
+        assert!(check_flood(&cfg(&["h"]), 1000).is_ok());
+    }
 }

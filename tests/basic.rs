@@ -446,3 +446,37 @@ fn no_privilege_is_exit_4_with_the_fix() {
         assert!(err.contains(want), "missing '{want}': {err}");
     }
 }
+
+/// A user who is not root cannot flood (iputils' and fping's rule): -i below 2 ms or --gap
+/// below 1 ms is a command-line error, before anything is sent; root may.
+#[test]
+fn users_cannot_flood() {
+    if !require_root("users_cannot_flood") {
+        return;
+    }
+    let ns = Netns::new();
+    ns.allow_ping_group(common::TEST_GID, common::TEST_GID);
+    let user = |args: &[&str]| {
+        let mut cmd = Command::new(pingr_for_user());
+        cmd.args(args);
+        run_with_timeout(&mut ns.exec_as(&User::unprivileged(), &cmd), 20)
+    };
+    for (args, opt) in [
+        (&["-c", "3", "-i", "0.001", "127.0.0.1"][..], "-i: "),
+        (&["-c", "3", "--gap", "0", "127.0.0.1"][..], "--gap: "),
+    ] {
+        let o = user(args);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {err}");
+        assert!(o.stdout.is_empty());
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with(&format!("pingr: {opt}")) && err.contains("root"),
+            "{err}"
+        );
+    }
+    let o = user(&["-c", "3", "-i", "0.002", "--gap", "1", "127.0.0.1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let o = run_in(&ns, &["-c", "3", "-i", "0", "--gap", "0", "127.0.0.1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+}
