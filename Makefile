@@ -11,17 +11,23 @@ SETCAP   ?= setcap
 
 BIN := target/release/pingr
 
-.PHONY: all build install setcap uninstall test lint-man bench clean
+.PHONY: all build bin install setcap uninstall test lint-man bench clean
 
 all: build
 
 build:
 	$(CARGO) build --release --locked
 
-$(BIN):
-	$(CARGO) build --release --locked
+# Rebuilds (incrementally) when cargo is at hand, so a stale binary is never installed;
+# under a sudo without cargo, installs what `make` built before.
+bin:
+	@if [ '$(BIN)' != 'target/release/pingr' ]; then exit 0; fi; \
+	if command -v '$(CARGO)' >/dev/null 2>&1; then \
+	  echo '$(CARGO) build --release --locked'; '$(CARGO)' build --release --locked; \
+	elif [ -x '$(BIN)' ]; then echo "note: $(CARGO) not found; installing the $(BIN) built before"; \
+	else echo "$(CARGO) not found and $(BIN) not built: run 'make' as yourself first" >&2; exit 1; fi
 
-install: $(BIN)
+install: bin
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/pingr
 	install -m 0644 man/pingr.8 $(DESTDIR)$(MANDIR)/man8/pingr.8
