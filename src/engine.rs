@@ -108,7 +108,6 @@ pub struct Shared {
     pub results: Mutex<Vec<Option<Summary>>>,
     pub next_host: AtomicUsize,
     pub stop: AtomicBool,
-    pub interrupted: AtomicBool,
     finished: AtomicBool,
     /// The self-updating progress line on a terminal's stderr (see `progress`).
     progress: bool,
@@ -179,7 +178,6 @@ pub fn ring_len(cfg: &Config) -> usize {
 /// The outcome of a run.
 pub struct RunResult {
     pub summaries: Vec<Option<Summary>>,
-    pub interrupted: bool,
     pub broken_pipe: bool,
     pub write_error: Option<io::Error>,
 }
@@ -683,7 +681,6 @@ pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result
         table: Mutex::new(HashMap::new()),
         next_host: AtomicUsize::new(0),
         stop: AtomicBool::new(false),
-        interrupted: AtomicBool::new(false),
         finished: AtomicBool::new(false),
         progress,
         progress_shown: AtomicBool::new(false),
@@ -711,7 +708,6 @@ pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result
                     if sig == sys::SIGQUIT {
                         sh.status();
                     } else {
-                        sh.interrupted.store(true, Ordering::SeqCst);
                         sh.stop_all();
                     }
                 }
@@ -772,7 +768,6 @@ pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result
     let summaries = std::mem::take(&mut *lock(&sh.results));
     Ok(RunResult {
         summaries,
-        interrupted: sh.interrupted.load(Ordering::SeqCst),
         broken_pipe: out.broken,
         write_error: out.error,
     })

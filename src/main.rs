@@ -82,7 +82,6 @@ fn run(cfg: Config) -> Result<u8, Error> {
     let need_v4 = targets.iter().any(|t| t.ip().is_some_and(|i| i.is_ipv4()));
     let need_v6 = targets.iter().any(|t| t.ip().is_some_and(|i| i.is_ipv6()));
     let mut summaries = vec![None; targets.len()];
-    let mut interrupted = false;
     if need_v4 || need_v6 {
         let at_start = privilege::describe(&privilege::caps());
         let opened = privilege::open(need_v4, need_v6, &cfg)?;
@@ -114,9 +113,7 @@ fn run(cfg: Config) -> Result<u8, Error> {
             return Ok(status(&cfg, &targets, &r.summaries));
         }
         summaries = r.summaries;
-        interrupted = r.interrupted;
     }
-    let _ = interrupted;
     let mut out = io::BufWriter::with_capacity(64 << 10, io::stdout().lock());
     match render(&cfg, &targets, &summaries, &mut out) {
         Ok(()) => {}
