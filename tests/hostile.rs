@@ -804,8 +804,10 @@ fn hostile_reorder() {
     let Some((lab, outs)) = behaviour(
         "hostile_reorder",
         RAW,
-        &|_| mode("reorder", &["--delay-ms", "300"]),
-        &["-c", "4", "-i", "0.2", "-W", "1"],
+        // A lone reply is released after --delay-ms: keep that well above the 0.2 s interval,
+        // so each pair completes even on a loaded machine.
+        &|_| mode("reorder", &["--delay-ms", "1000"]),
+        &["-c", "4", "-i", "0.2", "-W", "2"],
         &|lab, _| both(lab, counts(4, 4, 0, 0, 0)),
     ) else {
         return;
