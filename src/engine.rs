@@ -123,8 +123,6 @@ pub struct Shared {
     /// sockets only while some do (a loopback or LAN reply is usually taken by its worker
     /// right after the send, and then nobody needs to be woken for it).
     awaiting: Mutex<usize>,
-    /// Whose turn it is to read each socket (IPv4, IPv6).
-    reading: [Mutex<()>; 2],
     awaiting_cv: Condvar,
     pub nonce: [u8; 8],
     pub payload: Vec<u8>,
@@ -555,21 +553,7 @@ impl Shared {
     /// Reads what a socket holds now (a bounded batch, so one busy socket cannot starve the
     /// other) and dispatches it. Called by the receiver thread when poll says so, and by a
     /// worker right after it sends, which takes a loopback or LAN reply without waking anyone.
-    ///
-    /// One thread reads a socket at a time, so replies are dispatched (and printed) in the
-    /// order they arrived. A worker does not wait for its turn (`wait_turn` false): whoever
-    /// is reading will take its reply too.
-    pub fn drain_socket(&self, sock: &IcmpSocket, buf: &mut [u8], errqueue: bool, wait_turn: bool) {
-        let turn = &self.reading[usize::from(sock.proto == Proto::V6)];
-        let _turn = if wait_turn {
-            lock(turn)
-        } else {
-            match turn.try_lock() {
-                Ok(g) => g,
-                Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
-                Err(std::sync::TryLockError::WouldBlock) => return,
-            }
-        };
+    pub fn drain_socket(&self, sock: &IcmpSocket, buf: &mut [u8], errqueue: bool) {
         for _ in 0..512 {
             match sys::recv_msg(&sock.fd, buf, errqueue) {
                 Ok(meta) => {
@@ -608,10 +592,10 @@ impl Shared {
         for (sock, &rev) in socks.iter().zip(&revents) {
             let Some(sock) = sock else { continue };
             if rev & sys::POLLIN != 0 {
-                self.drain_socket(sock, buf, false, true);
+                self.drain_socket(sock, buf, false);
             }
             if rev & sys::POLLERR != 0 {
-                self.drain_socket(sock, buf, true, true);
+                self.drain_socket(sock, buf, true);
             }
         }
     }
@@ -708,7 +692,6 @@ pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result
         deadline,
         wake: sys::pipe()?,
         awaiting: Mutex::new(0),
-        reading: [Mutex::new(()), Mutex::new(())],
         awaiting_cv: Condvar::new(),
         nonce,
         ring_len: ring,

@@ -172,7 +172,7 @@ fn run_host(sh: &Shared, slot_idx: usize, h: usize, addr: SocketAddr, buf: &mut 
             // A loopback or LAN reply is usually queued already: take it now, so the host
             // settles without a wake-up from the receiver thread.
             drop(st);
-            sh.drain_socket(sock, buf, false, false);
+            sh.drain_socket(sock, buf, false);
             st = lock(&slot.st);
             let after = sh.now_ns();
             next_send = if next_send.saturating_add(interval.saturating_mul(2)) <= after {
