@@ -70,7 +70,7 @@ fn read_file(path: &str, names: &mut Vec<String>) -> Result<(), Error> {
         }
         Box::new(f)
     };
-    let mut r = BufReader::new(reader.take(u64::MAX));
+    let mut r = BufReader::new(reader);
     let mut line = Vec::with_capacity(128);
     let mut lineno = 0usize;
     loop {
