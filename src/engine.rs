@@ -357,8 +357,48 @@ impl Shared {
         }
     }
 
+    /// Finds the tracked probe a packet speaks of and runs `f` on its host's state, under the
+    /// slot lock: the host at (addr, ident) is being served, `seq` is a probe it sent and still
+    /// tracks, and the packet arrived after that probe left (so an old packet whose 16-bit
+    /// sequence number has come round again is not credited to a newer probe). Returns what
+    /// `f` returned and the host's index, and wakes the host's worker.
+    fn with_probe<R>(
+        &self,
+        addr: IpAddr,
+        ident: u16,
+        seq: u16,
+        kernel_ns: Option<u64>,
+        f: impl FnOnce(&mut SlotState) -> Option<R>,
+    ) -> Option<(R, usize)> {
+        let slot_idx = lock(&self.table).get(&(addr, ident)).copied()?;
+        let slot = self.slots.get(slot_idx)?;
+        let found = {
+            let mut st = lock(&slot.st);
+            let host = st.host?;
+            if st.addr != Some(addr) || st.ident != ident {
+                return None;
+            }
+            let p = st.probe_mut(u64::from(seq))?;
+            if p.n == 0 || p.n as u16 != seq || p.state == ProbeState::Empty {
+                return None;
+            }
+            if kernel_ns.is_some_and(|k| k < p.sent_real) {
+                return None;
+            }
+            (f(&mut st)?, host)
+        };
+        slot.cv.notify_one();
+        Some(found)
+    }
+
+    fn target_name(&self, host: usize) -> &str {
+        self.targets
+            .get(host)
+            .map(|t| t.name.as_str())
+            .unwrap_or("")
+    }
+
     /// Credits an echo reply to the host it belongs to.
-    #[allow(clippy::too_many_arguments)]
     fn on_reply(
         &self,
         src: IpAddr,
@@ -368,34 +408,13 @@ impl Shared {
         ttl: Option<u8>,
         kernel_ns: Option<u64>,
     ) {
-        let Some(slot_idx) = lock(&self.table).get(&(src, ident)).copied() else {
-            return;
-        };
-        let Some(slot) = self.slots.get(slot_idx) else {
-            return;
-        };
         let k = self.payload.len().min(8);
         if payload.get(..k) != self.nonce.get(..k) {
             return;
         }
         let rx_mono = self.now_ns();
-        let (mark, rtt, host) = {
-            let mut st = lock(&slot.st);
-            let Some(host) = st.host else { return };
-            if st.addr != Some(src) || st.ident != ident {
-                return;
-            }
-            let Some(p) = st.probe_mut(u64::from(seq)) else {
-                return;
-            };
-            if p.n == 0 || p.n as u16 != seq {
-                return;
-            }
-            // Received before this probe left: an old reply whose sequence number has come
-            // round again (16-bit wrap) belongs to an earlier probe, not to this one.
-            if kernel_ns.is_some_and(|k| k < p.sent_real) {
-                return;
-            }
+        let credit = |st: &mut SlotState| {
+            let p = st.probe_mut(u64::from(seq))?;
             let mono = rx_mono.saturating_sub(p.sent_mono);
             // The kernel's receive stamp is CLOCK_REALTIME: use it only when it is consistent
             // with the monotonic measure (no clock step between send and receive).
@@ -418,71 +437,53 @@ impl Shared {
                     st.acc.late += 1;
                     Mark::Late
                 }
-                ProbeState::Empty | ProbeState::Failed => return,
+                ProbeState::Empty | ProbeState::Failed => return None,
             };
-            (mark, rtt, host)
+            Some((mark, rtt))
         };
-        slot.cv.notify_one();
+        let Some(((mark, rtt), host)) = self.with_probe(src, ident, seq, kernel_ns, credit) else {
+            return;
+        };
         let bytes = payload.len() + packet::ICMP_HEADER_LEN;
         if self.per_probe_text() {
             let line = report::reply_line(&self.prefix(), bytes, src, seq, ttl, rtt, mark);
             self.emit_one(Line::Out(line));
         } else if self.per_probe_json() {
-            let name = self
-                .targets
-                .get(host)
-                .map(|t| t.name.as_str())
-                .unwrap_or("");
-            self.emit_one(Line::Out(report::json_reply(
-                name, src, bytes, seq, ttl, rtt, mark,
-            )));
+            let name = self.target_name(host);
+            let line = report::json_reply(name, src, bytes, seq, ttl, rtt, mark);
+            self.emit_one(Line::Out(line));
         }
     }
 
     /// Counts an ICMP error that quotes one of our requests against its host.
-    fn on_error(&self, dst: IpAddr, ident: u16, seq: u16, what: String, router: Option<IpAddr>) {
-        let Some(slot_idx) = lock(&self.table).get(&(dst, ident)).copied() else {
-            return;
-        };
-        let Some(slot) = self.slots.get(slot_idx) else {
-            return;
-        };
-        let host = {
-            let mut st = lock(&slot.st);
-            let Some(host) = st.host else { return };
-            if st.addr != Some(dst) || st.ident != ident {
-                return;
-            }
-            let Some(p) = st.probe_mut(u64::from(seq)) else {
-                return;
-            };
-            if p.n == 0 || p.n as u16 != seq || p.state == ProbeState::Empty {
-                return;
-            }
+    fn on_error(
+        &self,
+        dst: IpAddr,
+        ident: u16,
+        seq: u16,
+        what: String,
+        router: Option<IpAddr>,
+        kernel_ns: Option<u64>,
+    ) {
+        let settle = |st: &mut SlotState| {
+            let p = st.probe_mut(u64::from(seq))?;
             // An error settles its probe (as iputils counts it): no reply is awaited any more.
-            let settled = p.state == ProbeState::Pending;
-            if settled {
+            if p.state == ProbeState::Pending {
                 p.state = ProbeState::Failed;
                 st.pending = st.pending.saturating_sub(1);
             }
             st.acc.errors += 1;
-            host
+            Some(())
         };
-        slot.cv.notify_one();
+        let Some(((), host)) = self.with_probe(dst, ident, seq, kernel_ns, settle) else {
+            return;
+        };
         if self.per_probe_text() {
-            self.emit_one(Line::Out(report::error_line(
-                &self.prefix(),
-                router,
-                seq,
-                &what,
-            )));
+            let line = report::error_line(&self.prefix(), router, seq, &what);
+            self.emit_one(Line::Out(line));
         } else if self.per_probe_json() {
-            let name = self
-                .targets
-                .get(host)
-                .map(|t| t.name.as_str())
-                .unwrap_or("");
-            self.emit_one(Line::Out(report::json_error(name, router, seq, &what)));
+            let line = report::json_error(self.target_name(host), router, seq, &what);
+            self.emit_one(Line::Out(line));
         }
     }
 
@@ -526,7 +527,8 @@ impl Shared {
                 seq,
                 dst,
             } => {
-                self.on_error(dst, ours(ident), seq, kind.to_string(), Some(from));
+                let what = kind.to_string();
+                self.on_error(dst, ours(ident), seq, what, Some(from), meta.kernel_ns);
             }
         }
     }
@@ -547,7 +549,7 @@ impl Shared {
             Some(k) => k.to_string(),
             None => format!("ICMP type {} code {}", ee.icmp_type, ee.code),
         };
-        self.on_error(dst, sock.ident, seq, what, ee.offender);
+        self.on_error(dst, sock.ident, seq, what, ee.offender, meta.kernel_ns);
     }
 
     /// Reads what a socket holds now (a bounded batch, so one busy socket cannot starve the
