@@ -15,10 +15,8 @@ use getopts::{Fail, Options};
 
 /// What the command line asks for.
 #[derive(Debug, Clone, PartialEq)]
-#[allow(
-    clippy::large_enum_variant,
-    reason = "built once per process and moved straight into main; the API is Run(Config)"
-)]
+// Built once per process and moved straight into main; the API is Run(Config).
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Probe, with this configuration.
     Run(Config),
@@ -754,7 +752,7 @@ fn timestamps(m: &getopts::Matches) -> Result<Timestamps, CliError> {
             "iso" => Timestamps::Iso,
             _ => return Err(bad("--timestamp", "epoch or iso", &v)),
         };
-        if latest.is_none_or(|(p, _)| pos >= p) {
+        if latest.map_or(true, |(p, _)| pos >= p) {
             latest = Some((pos, t));
         }
     }

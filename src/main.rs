@@ -130,7 +130,7 @@ fn run(cfg: Config) -> Result<u8, Error> {
 
 /// A target "answered" when it replied at least once and its loss is within --max-loss.
 fn answered(cfg: &Config, s: Option<&stats::Summary>) -> bool {
-    s.is_some_and(|s| s.received > 0 && cfg.max_loss.is_none_or(|m| s.loss_percent() <= m))
+    s.is_some_and(|s| s.received > 0 && cfg.max_loss.map_or(true, |m| s.loss_percent() <= m))
 }
 
 fn status(cfg: &Config, targets: &[resolve::Target], sums: &[Option<stats::Summary>]) -> u8 {
@@ -223,12 +223,10 @@ mod tests {
         assert!(check_flood(&cfg(&["-i", "0.002", "h"]), 1000).is_ok());
         let gap = cfg(&["--gap", "0.5", "h"]);
         assert!(check_flood(&gap, 0).is_ok());
-        assert!(
-            check_flood(&gap, 1000)
-                .unwrap_err()
-                .to_string()
-                .starts_with("--gap: ")
-        );
+        assert!(check_flood(&gap, 1000)
+            .unwrap_err()
+            .to_string()
+            .starts_with("--gap: "));
         assert!(check_flood(&cfg(&["h"]), 1000).is_ok());
     }
 }

@@ -1582,21 +1582,15 @@ mod tests {
                 }
             }
             if code > 15 {
-                assert!(
-                    ErrorKind::Unreachable(v4, code)
-                        .to_string()
-                        .contains(&code.to_string())
-                );
-                assert!(
-                    ErrorKind::Unreachable(v6, code)
-                        .to_string()
-                        .contains(&code.to_string())
-                );
-                assert!(
-                    ErrorKind::Redirect(code)
-                        .to_string()
-                        .contains(&code.to_string())
-                );
+                assert!(ErrorKind::Unreachable(v4, code)
+                    .to_string()
+                    .contains(&code.to_string()));
+                assert!(ErrorKind::Unreachable(v6, code)
+                    .to_string()
+                    .contains(&code.to_string()));
+                assert!(ErrorKind::Redirect(code)
+                    .to_string()
+                    .contains(&code.to_string()));
             }
         }
     }

@@ -130,7 +130,7 @@ fn configure(fd: &OwnedFd, proto: Proto, kind: Kind, cfg: &Config) -> io::Result
             }
         }
     }
-    let src_matches = source.is_none_or(|s| s.is_ipv4() == (proto == Proto::V4));
+    let src_matches = source.map_or(true, |s| s.is_ipv4() == (proto == Proto::V4));
     if kind == Kind::Datagram || source.is_some() && src_matches {
         let ip = match (source.filter(|_| src_matches), proto) {
             (Some(ip), _) => ip,

@@ -295,7 +295,11 @@ pub fn json_str(s: &str) -> String {
 }
 
 fn json_ms(v: u64, have: bool) -> String {
-    if have { ms3(v) } else { "null".into() }
+    if have {
+        ms3(v)
+    } else {
+        "null".into()
+    }
 }
 
 /// One JSON object (a line) summarising a target.
@@ -520,12 +524,11 @@ mod tests {
         write_tsv(&rows, &mut tsv).unwrap();
         let tsv = String::from_utf8(tsv).unwrap();
         assert_eq!(tsv.lines().next().unwrap().split('\t').count(), 14);
-        assert!(
-            tsv.lines()
-                .nth(3)
-                .unwrap()
-                .starts_with("nope.invalid\t-\t-")
-        );
+        assert!(tsv
+            .lines()
+            .nth(3)
+            .unwrap()
+            .starts_with("nope.invalid\t-\t-"));
     }
 
     #[test]

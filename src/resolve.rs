@@ -304,18 +304,14 @@ mod tests {
         read_file(p.to_str().unwrap(), &mut names).unwrap();
         assert_eq!(names, ["127.0.0.1", "::1", "localhost"]);
         std::fs::write(&p, vec![b'a'; 10_000]).unwrap();
-        assert!(
-            read_file(p.to_str().unwrap(), &mut Vec::new())
-                .unwrap_err()
-                .to_string()
-                .contains("longer")
-        );
-        assert!(
-            read_file(dir.to_str().unwrap(), &mut Vec::new())
-                .unwrap_err()
-                .to_string()
-                .contains("directory")
-        );
+        assert!(read_file(p.to_str().unwrap(), &mut Vec::new())
+            .unwrap_err()
+            .to_string()
+            .contains("longer"));
+        assert!(read_file(dir.to_str().unwrap(), &mut Vec::new())
+            .unwrap_err()
+            .to_string()
+            .contains("directory"));
         assert!(read_file("/nonexistent/pingr", &mut Vec::new()).is_err());
         assert!(read_file("/dev/zero", &mut Vec::new()).is_err());
         std::fs::remove_dir_all(&dir).unwrap();

@@ -143,7 +143,12 @@ fn raw_addr(addr: &SocketAddr) -> RawAddr {
                 sin_zero: [0; 8],
             };
             // SAFETY: sockaddr_storage is larger than and suitably aligned for sockaddr_in.
-            unsafe { std::ptr::write((&raw mut storage).cast::<libc::sockaddr_in>(), sin) };
+            unsafe {
+                std::ptr::write(
+                    std::ptr::addr_of_mut!(storage).cast::<libc::sockaddr_in>(),
+                    sin,
+                )
+            };
             size_of::<libc::sockaddr_in>()
         }
         SocketAddr::V6(a) => {
@@ -157,7 +162,12 @@ fn raw_addr(addr: &SocketAddr) -> RawAddr {
                 sin6_scope_id: a.scope_id(),
             };
             // SAFETY: sockaddr_storage is larger than and suitably aligned for sockaddr_in6.
-            unsafe { std::ptr::write((&raw mut storage).cast::<libc::sockaddr_in6>(), sin6) };
+            unsafe {
+                std::ptr::write(
+                    std::ptr::addr_of_mut!(storage).cast::<libc::sockaddr_in6>(),
+                    sin6,
+                )
+            };
             size_of::<libc::sockaddr_in6>()
         }
     };
@@ -201,7 +211,13 @@ fn from_raw_addr(storage: &libc::sockaddr_storage, len: libc::socklen_t) -> Opti
 pub fn bind(fd: &OwnedFd, addr: &SocketAddr) -> io::Result<()> {
     let raw = raw_addr(addr);
     // SAFETY: raw.storage holds a valid sockaddr of raw.len bytes.
-    cvt(unsafe { libc::bind(fd.as_raw_fd(), (&raw const raw.storage).cast(), raw.len) })?;
+    cvt(unsafe {
+        libc::bind(
+            fd.as_raw_fd(),
+            std::ptr::addr_of!(raw.storage).cast(),
+            raw.len,
+        )
+    })?;
     Ok(())
 }
 
@@ -211,7 +227,13 @@ pub fn local_addr(fd: &OwnedFd) -> io::Result<SocketAddr> {
     let mut storage: libc::sockaddr_storage = unsafe { zeroed() };
     let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
     // SAFETY: storage/len are valid for writes of len bytes.
-    cvt(unsafe { libc::getsockname(fd.as_raw_fd(), (&raw mut storage).cast(), &mut len) })?;
+    cvt(unsafe {
+        libc::getsockname(
+            fd.as_raw_fd(),
+            std::ptr::addr_of_mut!(storage).cast(),
+            &mut len,
+        )
+    })?;
     from_raw_addr(&storage, len).ok_or_else(|| io::Error::from(io::ErrorKind::InvalidData))
 }
 
@@ -225,7 +247,7 @@ pub fn send_to(fd: &OwnedFd, buf: &[u8], addr: &SocketAddr) -> io::Result<usize>
             buf.as_ptr().cast(),
             buf.len(),
             0,
-            (&raw const raw.storage).cast(),
+            std::ptr::addr_of!(raw.storage).cast(),
             raw.len,
         )
     })
@@ -269,7 +291,7 @@ pub fn recv_msg(fd: &OwnedFd, buf: &mut [u8], errqueue: bool) -> io::Result<Recv
     };
     // SAFETY: msghdr is plain old data.
     let mut msg: libc::msghdr = unsafe { zeroed() };
-    msg.msg_name = (&raw mut storage).cast();
+    msg.msg_name = std::ptr::addr_of_mut!(storage).cast();
     msg.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
     msg.msg_iov = &mut iov;
     msg.msg_iovlen = 1;
@@ -332,7 +354,7 @@ pub fn recv_msg(fd: &OwnedFd, buf: &mut [u8], errqueue: bool) -> io::Result<Recv
                         unsafe {
                             std::ptr::copy_nonoverlapping(
                                 data.add(size_of::<libc::sock_extended_err>()),
-                                (&raw mut st).cast::<u8>(),
+                                std::ptr::addr_of_mut!(st).cast::<u8>(),
                                 take,
                             )
                         };
@@ -646,9 +668,9 @@ pub fn has_file_caps(path: &std::path::Path) -> bool {
     let Ok(p) = CString::new(path.as_os_str().as_bytes()) else {
         return false;
     };
-    let name = c"security.capability";
+    let name = b"security.capability\0";
     // SAFETY: both strings are NUL-terminated; a null buffer with size 0 asks for the size only.
-    let r = unsafe { libc::getxattr(p.as_ptr(), name.as_ptr(), std::ptr::null_mut(), 0) };
+    let r = unsafe { libc::getxattr(p.as_ptr(), name.as_ptr().cast(), std::ptr::null_mut(), 0) };
     r > 0
 }
 

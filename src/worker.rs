@@ -6,7 +6,7 @@
 //! host's reply it finds there goes to that host). It never writes output while holding its
 //! slot lock.
 
-use crate::engine::{Line, Probe, ProbeState, Shared, lock, real_ns};
+use crate::engine::{lock, real_ns, Line, Probe, ProbeState, Shared};
 use crate::packet::{self, Proto};
 use crate::privilege::Kind;
 use crate::report;

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Netns, User, Veth, pingr, pingr_for_user, require_root, run_with_timeout};
+use common::{pingr, pingr_for_user, require_root, run_with_timeout, Netns, User, Veth};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -352,13 +352,11 @@ fn sigint_prints_the_summary_so_far() {
     std::thread::sleep(Duration::from_millis(900));
     // `ip netns exec` execs into pingr, so the child's pid is pingr's.
     let t0 = Instant::now();
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
+    assert!(Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
     let o = common::wait_with_timeout(child, 10, "pingr after SIGINT");
     assert!(t0.elapsed() < Duration::from_secs(5));
     let out = text(&o.stdout);

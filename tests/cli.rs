@@ -629,7 +629,7 @@ fn unreadable_empty_and_overlong_target_files_exit_3_and_send_nothing() {
 
     // A 10,000-byte line (line 3, after two good targets): refused, naming the line.
     let mut long = b"127.0.0.1\n::1\n".to_vec();
-    long.extend(std::iter::repeat_n(b'a', 10_000));
+    long.extend(std::iter::repeat(b'a').take(10_000));
     long.extend(b"\n127.0.0.2\n");
     let long = scratch_file("long-line", &long);
     let l = path_str(&long);

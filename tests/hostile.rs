@@ -26,8 +26,8 @@ use common::{Netns, Responder, User, Veth};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
-use std::sync::Mutex;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const FAMILY: [&str; 2] = ["IPv4", "IPv6"];

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{CAP_NET_RAW, Netns, TEST_GID, TEST_UID, User};
+use common::{Netns, User, CAP_NET_RAW, TEST_GID, TEST_UID};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{CAP_NET_RAW, Netns, ProcCaps, TEST_GID, TEST_UID, User};
+use common::{Netns, ProcCaps, User, CAP_NET_RAW, TEST_GID, TEST_UID};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
@@ -618,7 +618,7 @@ fn ep_binary_without_net_raw_in_bounding_set_is_not_executed() {
 /// A setuid-root copy in a directory only root and group 4242 can enter; None (after a
 /// SKIP) where the file system ignores setuid bits.
 fn setuid_copy(test: &str) -> Option<(Cleanup, PathBuf)> {
-    use std::os::unix::fs::{PermissionsExt, chown};
+    use std::os::unix::fs::{chown, PermissionsExt};
     let dir = common::scratch_dir().join(format!("suid-{}", test.replace(' ', "-")));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir(&dir).expect("create setuid dir");

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{CAP_NET_RAW, Netns, Responder, User, Veth};
+use common::{Netns, Responder, User, Veth, CAP_NET_RAW};
 use std::process::{Command, Output};
 
 fn text(out: &Output) -> String {

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{Netns, Veth, pingr, require_root, require_tool, run_with_timeout, scratch_dir};
+use common::{pingr, require_root, require_tool, run_with_timeout, scratch_dir, Netns, Veth};
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::process::{Command, Output};
@@ -616,9 +616,9 @@ fn summary_table_is_aligned_and_in_input_order() {
         assert_eq!(out.contains(" bytes from "), !quiet, "{ctx}");
         let rows = parse_table(&out, &targets, &ctx);
         for (cells, target) in rows.iter().zip(targets) {
-            let want_addr: &[&str] = match target {
-                "localhost" => &["127.0.0.1", "::1"],
-                t => &[t],
+            let want_addr: Vec<&str> = match target {
+                "localhost" => vec!["127.0.0.1", "::1"],
+                t => vec![t],
             };
             assert!(want_addr.contains(&cells[1].as_str()), "{cells:?}: {ctx}");
             check_cells(cells, 2, target != silent, &ctx);

@@ -11,7 +11,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock, mpsc};
+use std::sync::{mpsc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Bit of CAP_NET_ADMIN in the /proc/PID/status capability masks.
@@ -120,9 +120,11 @@ pub fn which(tool: &str) -> Option<PathBuf> {
     let dirs = path
         .split(':')
         .chain(["/usr/local/sbin", "/usr/sbin", "/sbin"]);
-    dirs.filter(|d| !d.is_empty())
+    let found = dirs
+        .filter(|d| !d.is_empty())
         .map(|d| Path::new(d).join(tool))
-        .find(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
+        .find(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()));
+    found
 }
 
 /// Whether `tool` is installed (see [`which`]).

@@ -149,7 +149,11 @@ impl Rng {
         z ^ (z >> 31)
     }
     fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
+        if n == 0 {
+            0
+        } else {
+            self.next() % n
+        }
     }
     fn bytes(&mut self, n: usize) -> Vec<u8> {
         (0..n).map(|_| self.next() as u8).collect()
@@ -213,7 +217,11 @@ impl Request {
         self.src.is_ipv6()
     }
     fn reply_type(&self) -> u8 {
-        if self.v6() { 129 } else { 0 }
+        if self.v6() {
+            129
+        } else {
+            0
+        }
     }
     /// An echo reply with the given identifier, sequence and payload.
     fn echo(&self, id: u16, seq: u16, payload: &[u8]) -> Vec<u8> {
@@ -431,7 +439,11 @@ fn send_to<T>(fd: i32, pkt: &[u8], sa: &T) -> Result<(), String> {
             len,
         )
     };
-    if n < 0 { Err(os_err("sendto")) } else { Ok(()) }
+    if n < 0 {
+        Err(os_err("sendto"))
+    } else {
+        Ok(())
+    }
 }
 
 /// Receive one IPv4 echo request, if any is waiting (Ok(None): nothing or not one).
