@@ -1,0 +1,1407 @@
+//! pingr's own command line (iputils-shaped): the option table, range validation of every
+//! option value, and the `--help` and `--version` texts. Parsing runs on `getopts`; every
+//! mistake becomes one [`CliError`] line that names the option, what it accepts and what was
+//! given. Pure: it does no I/O (it never opens a `-f` file or prints), it resolves no names
+//! (targets are passed through verbatim, in order) and it opens no sockets.
+
+use super::values::*;
+use super::*;
+use getopts::{Fail, Options};
+
+const SYNOPSIS: &str = "usage: pingr [OPTIONS] TARGET...";
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Group {
+    Probing,
+    Targets,
+    Output,
+    Compat,
+    Other,
+}
+
+const GROUPS: [(Group, &str); 5] = [
+    (Group::Probing, "Probing"),
+    (Group::Targets, "Targets"),
+    (Group::Output, "Output"),
+    (Group::Compat, "ping compatibility"),
+    (Group::Other, "Other"),
+];
+
+/// One row of the option table. An empty `hint` means a flag (no value).
+struct Spec {
+    group: Group,
+    short: &'static str,
+    long: &'static str,
+    hint: &'static str,
+    help: &'static str,
+}
+
+impl Spec {
+    fn takes_value(&self) -> bool {
+        !self.hint.is_empty()
+    }
+}
+
+const fn spec(
+    group: Group,
+    short: &'static str,
+    long: &'static str,
+    hint: &'static str,
+    help: &'static str,
+) -> Spec {
+    Spec {
+        group,
+        short,
+        long,
+        hint,
+        help,
+    }
+}
+
+/// The single source of truth: getopts, the help/version pre-scan and
+/// [`usage`] are all built from this table. `\n` in `help` continues the
+/// description on the next line.
+const SPECS: &[Spec] = &[
+    spec(
+        Group::Probing,
+        "c",
+        "count",
+        "N",
+        "stop after N probes to each target\n(default: until interrupted or -w)",
+    ),
+    spec(
+        Group::Probing,
+        "i",
+        "interval",
+        "SECS",
+        "wait between probes to one target, 0-3600 (default: 1)",
+    ),
+    spec(
+        Group::Probing,
+        "W",
+        "timeout",
+        "SECS",
+        "wait this long for each reply, up to 3600 (default: 1)",
+    ),
+    spec(
+        Group::Probing,
+        "w",
+        "deadline",
+        "SECS",
+        "stop the whole run after SECS (default: no limit)",
+    ),
+    spec(
+        Group::Probing,
+        "s",
+        "size",
+        "BYTES",
+        "payload size, 0-65507; 0-65527 with -6 (default: 56)",
+    ),
+    spec(
+        Group::Probing,
+        "t",
+        "ttl",
+        "N",
+        "IP time to live / hop limit, 1-255 (default: system)",
+    ),
+    spec(Group::Probing, "4", "", "", "use IPv4 only"),
+    spec(Group::Probing, "6", "", "", "use IPv6 only"),
+    spec(
+        Group::Probing,
+        "",
+        "gap",
+        "MS",
+        "least time between any two probes of the run,\n0-10000 (default: 1)",
+    ),
+    spec(
+        Group::Probing,
+        "",
+        "max-threads",
+        "N",
+        "use at most N threads, 1-4096 (default: 256)",
+    ),
+    spec(
+        Group::Targets,
+        "f",
+        "file",
+        "FILE",
+        "read targets from FILE, one per line; '-' reads stdin\n(repeatable)",
+    ),
+    spec(
+        Group::Targets,
+        "g",
+        "generate",
+        "CIDR",
+        "probe every address in CIDR (repeatable):\nIPv4 /8 to /32, IPv6 /112 to /128",
+    ),
+    spec(Group::Output, "q", "quiet", "", "print only the summary"),
+    spec(Group::Output, "v", "verbose", "", "print more detail"),
+    spec(
+        Group::Output,
+        "a",
+        "alive",
+        "",
+        "report only targets that replied",
+    ),
+    spec(
+        Group::Output,
+        "u",
+        "unreachable",
+        "",
+        "report only targets that did not reply",
+    ),
+    spec(
+        Group::Output,
+        "",
+        "format",
+        "FORMAT",
+        "text, tsv or json (default: text)",
+    ),
+    spec(
+        Group::Output,
+        "",
+        "timestamp",
+        "KIND",
+        "prefix lines with the time: epoch or iso\n(default: off)",
+    ),
+    spec(
+        Group::Output,
+        "",
+        "min-alive",
+        "N",
+        "fail unless at least N targets reply, 1-1000000",
+    ),
+    spec(
+        Group::Output,
+        "",
+        "max-loss",
+        "PCT",
+        "fail if packet loss is above PCT percent, 0-100",
+    ),
+    spec(Group::Compat, "D", "", "", "same as --timestamp epoch"),
+    spec(
+        Group::Compat,
+        "n",
+        "",
+        "",
+        "numeric output (no-op: pingr never looks up names\nfor addresses)",
+    ),
+    spec(
+        Group::Compat,
+        "O",
+        "outstanding",
+        "",
+        "report a probe left unanswered after -W",
+    ),
+    spec(
+        Group::Compat,
+        "I",
+        "",
+        "IFACE|ADDR",
+        "send from this interface or source address",
+    ),
+    spec(
+        Group::Compat,
+        "Q",
+        "",
+        "TOS",
+        "type of service / traffic class, 0-255 or 0x00-0xff",
+    ),
+    spec(
+        Group::Compat,
+        "M",
+        "",
+        "MODE",
+        "path MTU discovery: do, dont or want",
+    ),
+    spec(
+        Group::Compat,
+        "p",
+        "",
+        "HEX",
+        "fill the payload with a pattern of 1-16 bytes given\nas hex digits (e.g. ff00)",
+    ),
+    spec(
+        Group::Compat,
+        "U",
+        "",
+        "",
+        "accepted and ignored (times are always taken as\nclose to the wire as possible)",
+    ),
+    spec(Group::Other, "h", "help", "", "print this help and exit"),
+    spec(
+        Group::Other,
+        "V",
+        "version",
+        "",
+        "print the version and exit",
+    ),
+];
+
+/// `--version` text: name and version, then one line on what pingr is.
+/// No trailing newline.
+pub fn version() -> String {
+    format!(
+        "pingr {}\nleast-privilege ICMP echo (ping) for many hosts at once",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// `--help` text, built from the option table so that it lists every option
+/// exactly as accepted. No trailing newline.
+pub fn usage() -> String {
+    let left = |s: &Spec| -> String {
+        let name = match (s.short.is_empty(), s.long.is_empty()) {
+            (false, false) => format!("-{}, --{}", s.short, s.long),
+            (false, true) => format!("-{}", s.short),
+            _ => format!("    --{}", s.long),
+        };
+        if s.takes_value() {
+            format!("  {name} {}", s.hint)
+        } else {
+            format!("  {name}")
+        }
+    };
+    let width = SPECS.iter().map(|s| left(s).len()).max().unwrap_or(0) + 2;
+
+    let mut out = String::new();
+    out.push_str(SYNOPSIS);
+    out.push_str("\n       pingr [OPTIONS] {-f FILE | -g CIDR}... [TARGET...]\n");
+    out.push_str("\nSend ICMP echo requests (ping) to one or many hosts and report replies.\n");
+    out.push_str("SECS and MS take fractions (e.g. 0.2). Repeated options: the last one wins,\nexcept -f and -g, which add up.\n");
+    for (group, title) in GROUPS {
+        out.push('\n');
+        out.push_str(title);
+        out.push_str(":\n");
+        for s in SPECS.iter().filter(|s| s.group == group) {
+            let mut lines = s.help.lines();
+            let first = lines.next().unwrap_or("");
+            out.push_str(&format!("{:<width$}{first}\n", left(s)));
+            for more in lines {
+                out.push_str(&format!("{:<width$}{more}\n", ""));
+            }
+        }
+    }
+    let trimmed_len = out.trim_end().len();
+    out.truncate(trimmed_len);
+    out
+}
+
+/// Parse the arguments that follow `argv[0]`.
+///
+/// `-h`/`--help` anywhere (as an option, not as a value such as `-I -h` and
+/// not after `--`) yields [`Command::Help`], even if other arguments are
+/// wrong; otherwise `-V`/`--version` likewise yields [`Command::Version`].
+pub fn parse(args: &[String]) -> Result<Command, CliError> {
+    let scan = prescan(args);
+    if scan.help {
+        return Ok(Command::Help);
+    }
+    if scan.version {
+        return Ok(Command::Version);
+    }
+    if let Some(err) = scan.error {
+        return Err(err);
+    }
+
+    let mut opts = Options::new();
+    for s in SPECS {
+        if s.takes_value() {
+            opts.optmulti(s.short, s.long, s.help, s.hint);
+        } else {
+            opts.optflagmulti(s.short, s.long, s.help);
+        }
+    }
+    let m = opts.parse(args).map_err(fail_to_error)?;
+    build(&m).map(Command::Run)
+}
+
+/// What the pre-scan found: help/version requests (which win over all
+/// errors) and unknown options, reported with their exact spelling.
+struct Scan {
+    help: bool,
+    version: bool,
+    error: Option<CliError>,
+}
+
+fn find_short(c: char) -> Option<&'static Spec> {
+    SPECS
+        .iter()
+        .find(|s| s.short.chars().eq(std::iter::once(c)))
+}
+
+fn find_long(name: &str) -> Option<&'static Spec> {
+    SPECS.iter().find(|s| !s.long.is_empty() && s.long == name)
+}
+
+/// Walk the arguments the way getopts will (same value-taking rules, stops
+/// at `--`), to find `-h`/`-V` even when getopts would fail first, and to
+/// refuse unknown options by their exact spelling. It also refuses a
+/// one-letter long option such as `--c`, which getopts would silently take
+/// as `-c`.
+fn prescan(args: &[String]) -> Scan {
+    let mut scan = Scan {
+        help: false,
+        version: false,
+        error: None,
+    };
+    fn unknown(scan: &mut Scan, spelled: &str) {
+        if scan.error.is_none() {
+            scan.error = Some(CliError(format!(
+                "unknown option '{}' (see pingr --help)",
+                shown(spelled)
+            )));
+        }
+    }
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        if arg == "--" {
+            break;
+        }
+        if arg.len() < 2 || !arg.starts_with('-') {
+            continue;
+        }
+        if let Some(body) = arg.strip_prefix("--") {
+            let (name, inline) = match body.split_once('=') {
+                Some((n, _)) => (n, true),
+                None => (body, false),
+            };
+            // getopts would take a one-letter `--c` as `-c`; find_long
+            // never matches one letter, so it is refused here instead.
+            match find_long(name) {
+                Some(s) => {
+                    if !inline {
+                        match s.short {
+                            "h" => scan.help = true,
+                            "V" => scan.version = true,
+                            _ => {}
+                        }
+                        if s.takes_value() {
+                            rest.next(); // its value
+                        }
+                    }
+                }
+                _ => {
+                    let spelled = if inline && !name.is_empty() {
+                        format!("--{name}")
+                    } else {
+                        arg.clone()
+                    };
+                    unknown(&mut scan, &spelled);
+                }
+            }
+        } else {
+            for (j, c) in arg.char_indices().skip(1) {
+                match find_short(c) {
+                    None => {
+                        unknown(&mut scan, &format!("-{c}"));
+                        break;
+                    }
+                    Some(s) if s.takes_value() => {
+                        if j + c.len_utf8() == arg.len() {
+                            rest.next(); // its value
+                        }
+                        break;
+                    }
+                    Some(s) => match s.short {
+                        "h" => scan.help = true,
+                        "V" => scan.version = true,
+                        _ => {}
+                    },
+                }
+            }
+        }
+    }
+    scan
+}
+
+/// Spelling of an option name as getopts reports it.
+fn dashed(name: &str) -> String {
+    if name.chars().count() == 1 {
+        format!("-{}", shown(name))
+    } else {
+        format!("--{}", shown(name))
+    }
+}
+
+fn fail_to_error(f: Fail) -> CliError {
+    CliError(match f {
+        Fail::ArgumentMissing(n) => format!("{}: missing value", dashed(&n)),
+        Fail::UnrecognizedOption(n) => {
+            format!("unknown option '{}' (see pingr --help)", dashed(&n))
+        }
+        Fail::UnexpectedArgument(n) => format!("{}: does not take a value", dashed(&n)),
+        Fail::OptionDuplicated(n) => format!("{}: given more than once", dashed(&n)),
+        Fail::OptionMissing(n) => format!("{}: required", dashed(&n)),
+    })
+}
+
+/// Validate every occurrence of a single-valued option (so a bad earlier
+/// value is still refused) and keep the last, like ping.
+fn last<T>(
+    m: &getopts::Matches,
+    key: &str,
+    mut check: impl FnMut(&str) -> Result<T, CliError>,
+) -> Result<Option<T>, CliError> {
+    let mut value = None;
+    for v in m.opt_strs(key) {
+        value = Some(check(&v)?);
+    }
+    Ok(value)
+}
+
+fn build(m: &getopts::Matches) -> Result<Config, CliError> {
+    let mut c = defaults();
+
+    c.family = match (m.opt_present("4"), m.opt_present("6")) {
+        (true, true) => return Err(CliError("-4 and -6 cannot be used together".into())),
+        (true, false) => Some(Family::V4),
+        (false, true) => Some(Family::V6),
+        (false, false) => None,
+    };
+    c.show = match (m.opt_present("a"), m.opt_present("u")) {
+        (true, true) => return Err(CliError("-a and -u cannot be used together".into())),
+        (true, false) => Show::Alive,
+        (false, true) => Show::Unreachable,
+        (false, false) => Show::All,
+    };
+    c.quiet = m.opt_present("q");
+    c.verbose = m.opt_present("v");
+    c.numeric = m.opt_present("n");
+    c.outstanding = m.opt_present("O");
+    // -U: accepted and ignored.
+
+    c.count = last(m, "c", |v| uint(v, "-c", 1, u64::MAX))?;
+    if let Some(d) = last(m, "i", |v| seconds(v, "-i", 3600, true))? {
+        c.interval = d;
+    }
+    if let Some(d) = last(m, "W", |v| seconds(v, "-W", 3600, false))? {
+        c.timeout = d;
+    }
+    c.deadline = last(m, "w", |v| seconds(v, "-w", 1_000_000, false))?;
+    let max_size = if c.family == Some(Family::V6) {
+        MAX_SIZE_V6
+    } else {
+        MAX_SIZE_V4
+    };
+    if let Some(n) = last(m, "s", |v| size(v, max_size))? {
+        c.size = n;
+    }
+    c.ttl = last(m, "t", |v| small(v, "-t", 1))?;
+    if let Some(n) = last(m, "max-threads", |v| uint(v, "--max-threads", 1, 4096))? {
+        c.max_threads = usize::try_from(n).unwrap_or(4096);
+    }
+    if let Some(d) = last(m, "gap", gap)? {
+        c.gap = d;
+    }
+
+    let mut stdin_seen = false;
+    for v in m.opt_strs("f") {
+        if v.is_empty() || v.contains(['\0', '\u{FFFD}']) {
+            return Err(bad("-f", "a file name or '-' for standard input", &v));
+        }
+        if v == "-" {
+            if stdin_seen {
+                return Err(CliError(
+                    "-f: standard input ('-') can be given only once".into(),
+                ));
+            }
+            stdin_seen = true;
+        }
+        c.files.push(v);
+    }
+    for v in m.opt_strs("g") {
+        c.cidrs.push(cidr(&v, c.family)?);
+    }
+
+    c.min_alive = last(m, "min-alive", |v| uint(v, "--min-alive", 1, 1_000_000))?;
+    c.max_loss = last(m, "max-loss", percent)?;
+    if let Some(f) = last(m, "format", |v| match v {
+        "text" => Ok(Format::Text),
+        "tsv" => Ok(Format::Tsv),
+        "json" => Ok(Format::Json),
+        _ => Err(bad("--format", "text, tsv or json", v)),
+    })? {
+        c.format = f;
+    }
+    c.timestamps = timestamps(m)?;
+    c.interface = last(m, "I", |v| {
+        if v.is_empty() || v.len() > 255 || v.contains(['\0', '\u{FFFD}']) {
+            Err(bad(
+                "-I",
+                "an interface name or address of 1 to 255 bytes",
+                v,
+            ))
+        } else {
+            Ok(v.to_owned())
+        }
+    })?;
+    c.tos = last(m, "Q", tos)?;
+    c.pmtu = last(m, "M", |v| match v {
+        "do" => Ok(Pmtu::Do),
+        "dont" => Ok(Pmtu::Dont),
+        "want" => Ok(Pmtu::Want),
+        _ => Err(bad("-M", "do, dont or want", v)),
+    })?;
+    c.pattern = last(m, "p", pattern)?;
+
+    c.targets = m.free.clone();
+    if c.targets.is_empty() && c.files.is_empty() && c.cidrs.is_empty() {
+        return Err(CliError(format!("no target given ({SYNOPSIS})")));
+    }
+    Ok(c)
+}
+
+/// `-D` and `--timestamp KIND`: the one given last wins; every
+/// `--timestamp` value must be valid.
+fn timestamps(m: &getopts::Matches) -> Result<Timestamps, CliError> {
+    let mut latest: Option<(usize, Timestamps)> = m
+        .opt_positions("D")
+        .into_iter()
+        .max()
+        .map(|p| (p, Timestamps::Epoch));
+    for (pos, v) in m.opt_strs_pos("timestamp") {
+        let t = match v.as_str() {
+            "epoch" => Timestamps::Epoch,
+            "iso" => Timestamps::Iso,
+            _ => return Err(bad("--timestamp", "epoch or iso", &v)),
+        };
+        if latest.map_or(true, |(p, _)| pos >= p) {
+            latest = Some((pos, t));
+        }
+    }
+    Ok(latest.map_or(Timestamps::Off, |(_, t)| t))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    fn parsed(a: &[&str]) -> Result<Command, CliError> {
+        parse(&args(a))
+    }
+
+    /// Parse `a` plus one target; must succeed.
+    fn cfg(a: &[&str]) -> Config {
+        let mut v = args(a);
+        v.push("host".into());
+        match parse(&v) {
+            Ok(Command::Run(c)) => c,
+            other => panic!("{a:?}: expected Run, got {other:?}"),
+        }
+    }
+
+    /// Parse `a` plus one target; must fail. Returns the message.
+    fn err(a: &[&str]) -> String {
+        let mut v = args(a);
+        v.push("host".into());
+        match parse(&v) {
+            Err(e) => {
+                assert!(!e.0.contains('\n'), "multi-line error: {e:?}");
+                e.to_string()
+            }
+            other => panic!("{a:?}: expected an error, got {other:?}"),
+        }
+    }
+
+    const COUNT_MSG: &str = "expected a whole number from 1 to 18446744073709551615";
+
+    #[test]
+    fn defaults_are_as_documented() {
+        let c = cfg(&[]);
+        assert_eq!(c, {
+            let mut d = defaults();
+            d.targets = vec!["host".into()];
+            d
+        });
+        assert_eq!(c.count, None);
+        assert_eq!(c.interval, Duration::from_secs(1));
+        assert_eq!(c.timeout, Duration::from_secs(1));
+        assert_eq!(c.deadline, None);
+        assert_eq!(c.size, 56);
+        assert_eq!(c.ttl, None);
+        assert_eq!(c.family, None);
+        assert!(!c.quiet);
+        assert!(!c.verbose);
+        assert_eq!(c.max_threads, 256);
+        assert!(c.files.is_empty());
+        assert!(c.cidrs.is_empty());
+        assert_eq!(c.gap, Duration::from_millis(1));
+        assert_eq!(c.show, Show::All);
+        assert_eq!(c.min_alive, None);
+        assert_eq!(c.max_loss, None);
+        assert_eq!(c.format, Format::Text);
+        assert!(!c.numeric);
+        assert_eq!(c.timestamps, Timestamps::Off);
+        assert!(!c.outstanding);
+        assert_eq!(c.interface, None);
+        assert_eq!(c.tos, None);
+        assert_eq!(c.pmtu, None);
+        assert_eq!(c.pattern, None);
+        assert_eq!(c.targets, vec!["host".to_owned()]);
+    }
+
+    #[test]
+    fn count() {
+        assert_eq!(cfg(&["-c", "1"]).count, Some(1));
+        assert_eq!(cfg(&["--count", "7"]).count, Some(7));
+        assert_eq!(cfg(&["--count=7"]).count, Some(7));
+        assert_eq!(cfg(&["-c7"]).count, Some(7));
+        assert_eq!(cfg(&["-c", "007"]).count, Some(7));
+        assert_eq!(cfg(&["-c", "18446744073709551615"]).count, Some(u64::MAX));
+        for bad in [
+            "0",
+            "-1",
+            "1.5",
+            "abc",
+            "18446744073709551616",
+            "99999999999999999999999999999",
+            "+5",
+            " 5",
+            "5 ",
+            "1_000",
+            "",
+            "0x10",
+            "1e3",
+        ] {
+            assert_eq!(err(&["-c", bad]), format!("-c: {COUNT_MSG}, got '{bad}'"));
+        }
+        assert_eq!(err(&["-c", "abc"]), format!("-c: {COUNT_MSG}, got 'abc'"));
+    }
+
+    #[test]
+    fn interval() {
+        assert_eq!(cfg(&["-i", "0"]).interval, Duration::ZERO);
+        assert_eq!(cfg(&["-i", "3600"]).interval, Duration::from_secs(3600));
+        assert_eq!(
+            cfg(&["-i", "3600.000000000"]).interval,
+            Duration::from_secs(3600)
+        );
+        assert_eq!(cfg(&["-i", "0.2"]).interval, Duration::from_millis(200));
+        assert_eq!(
+            cfg(&["--interval", ".5"]).interval,
+            Duration::from_millis(500)
+        );
+        assert_eq!(cfg(&["-i", "2."]).interval, Duration::from_secs(2));
+        assert_eq!(cfg(&["-i", "00.1"]).interval, Duration::from_millis(100));
+        // Exact decimal conversion, digits past nanoseconds truncated.
+        assert_eq!(
+            cfg(&["-i", "0.0000000019"]).interval,
+            Duration::from_nanos(1)
+        );
+        assert_eq!(
+            cfg(&["-i", "1.123456789"]).interval,
+            Duration::new(1, 123_456_789)
+        );
+        assert_eq!(
+            cfg(&["-i", "0.3"]).interval,
+            Duration::from_nanos(300_000_000)
+        );
+        for bad in [
+            "-1",
+            "nan",
+            "NaN",
+            "inf",
+            "1e309",
+            "1e3",
+            "0,5",
+            "",
+            ".",
+            "1.1.1",
+            " 1",
+            "+1",
+            "3601",
+            "3600.000000001",
+            "0x1",
+            "1s",
+        ] {
+            assert_eq!(
+                err(&["-i", bad]),
+                format!("-i: expected seconds from 0 to 3600 (e.g. 0.2), got '{bad}'")
+            );
+        }
+    }
+
+    #[test]
+    fn timeout() {
+        let msg = |v: &str| {
+            format!("-W: expected seconds greater than 0 and up to 3600 (e.g. 0.5), got '{v}'")
+        };
+        assert_eq!(cfg(&["-W", "0.000000001"]).timeout, Duration::from_nanos(1));
+        assert_eq!(
+            cfg(&["--timeout", "3600"]).timeout,
+            Duration::from_secs(3600)
+        );
+        assert_eq!(cfg(&["-W", "2.5"]).timeout, Duration::from_millis(2500));
+        for bad in [
+            "0",
+            "0.0",
+            ".000",
+            "0.0000000001",
+            "3600.5",
+            "-1",
+            "nan",
+            "",
+        ] {
+            assert_eq!(err(&["-W", bad]), msg(bad));
+        }
+    }
+
+    #[test]
+    fn deadline() {
+        let msg = |v: &str| {
+            format!("-w: expected seconds greater than 0 and up to 1000000 (e.g. 0.5), got '{v}'")
+        };
+        assert_eq!(cfg(&["-w", "1"]).deadline, Some(Duration::from_secs(1)));
+        assert_eq!(
+            cfg(&["--deadline", "1000000"]).deadline,
+            Some(Duration::from_secs(1_000_000))
+        );
+        assert_eq!(
+            cfg(&["-w", "0.000000001"]).deadline,
+            Some(Duration::from_nanos(1))
+        );
+        for bad in [
+            "0",
+            "1000000.1",
+            "1000001",
+            "18446744073709551616",
+            "999999999999999999999999999999999999999999",
+            "-5",
+        ] {
+            assert_eq!(err(&["-w", bad]), msg(bad));
+        }
+    }
+
+    #[test]
+    fn size() {
+        let v4 = |v: &str| {
+            format!("-s: expected a whole number from 0 to 65507 (65527 with -6), got '{v}'")
+        };
+        assert_eq!(cfg(&["-s", "0"]).size, 0);
+        assert_eq!(cfg(&["--size", "65507"]).size, 65507);
+        assert_eq!(cfg(&["-4", "-s", "65507"]).size, 65507);
+        assert_eq!(err(&["-s", "65508"]), v4("65508"));
+        assert_eq!(err(&["-4", "-s", "65508"]), v4("65508"));
+        assert_eq!(err(&["-s", "-1"]), v4("-1"));
+        assert_eq!(cfg(&["-s", "65508", "-6"]).size, 65508);
+        assert_eq!(cfg(&["-6", "-s", "65527"]).size, 65527);
+        assert_eq!(
+            err(&["-s", "65528", "-6"]),
+            "-s: expected a whole number from 0 to 65527, got '65528'"
+        );
+    }
+
+    #[test]
+    fn ttl() {
+        let msg = |v: &str| format!("-t: expected a whole number from 1 to 255, got '{v}'");
+        assert_eq!(cfg(&["-t", "1"]).ttl, Some(1));
+        assert_eq!(cfg(&["--ttl", "255"]).ttl, Some(255));
+        for bad in ["0", "256", "-1", "x"] {
+            assert_eq!(err(&["-t", bad]), msg(bad));
+        }
+    }
+
+    #[test]
+    fn max_threads() {
+        let msg =
+            |v: &str| format!("--max-threads: expected a whole number from 1 to 4096, got '{v}'");
+        assert_eq!(cfg(&["--max-threads", "1"]).max_threads, 1);
+        assert_eq!(cfg(&["--max-threads=4096"]).max_threads, 4096);
+        assert_eq!(err(&["--max-threads", "0"]), msg("0"));
+        assert_eq!(err(&["--max-threads", "4097"]), msg("4097"));
+    }
+
+    #[test]
+    fn gap() {
+        let msg =
+            |v: &str| format!("--gap: expected milliseconds from 0 to 10000 (e.g. 0.5), got '{v}'");
+        assert_eq!(cfg(&["--gap", "0"]).gap, Duration::ZERO);
+        assert_eq!(cfg(&["--gap", "10000"]).gap, Duration::from_secs(10));
+        assert_eq!(cfg(&["--gap", "0.5"]).gap, Duration::from_micros(500));
+        assert_eq!(cfg(&["--gap", "0.000001"]).gap, Duration::from_nanos(1));
+        assert_eq!(cfg(&["--gap", "0.0000009"]).gap, Duration::ZERO);
+        for bad in ["10000.001", "10001", "-1", "nan", "1e2", ""] {
+            assert_eq!(err(&["--gap", bad]), msg(bad));
+        }
+    }
+
+    #[test]
+    fn min_alive() {
+        let msg =
+            |v: &str| format!("--min-alive: expected a whole number from 1 to 1000000, got '{v}'");
+        assert_eq!(cfg(&["--min-alive", "1"]).min_alive, Some(1));
+        assert_eq!(cfg(&["--min-alive", "1000000"]).min_alive, Some(1_000_000));
+        assert_eq!(err(&["--min-alive", "0"]), msg("0"));
+        assert_eq!(err(&["--min-alive", "1000001"]), msg("1000001"));
+    }
+
+    #[test]
+    fn max_loss() {
+        let msg = |v: &str| {
+            format!("--max-loss: expected a percentage from 0 to 100 (e.g. 2.5), got '{v}'")
+        };
+        assert_eq!(cfg(&["--max-loss", "0"]).max_loss, Some(0.0));
+        assert_eq!(cfg(&["--max-loss", "100"]).max_loss, Some(100.0));
+        assert_eq!(cfg(&["--max-loss", "100.000"]).max_loss, Some(100.0));
+        assert_eq!(cfg(&["--max-loss", "2.5"]).max_loss, Some(2.5));
+        assert_eq!(cfg(&["--max-loss", ".5"]).max_loss, Some(0.5));
+        for bad in [
+            "100.0000000000000000001",
+            "101",
+            "-1",
+            "nan",
+            "inf",
+            "1e1",
+            "",
+            "5%",
+        ] {
+            assert_eq!(err(&["--max-loss", bad]), msg(bad));
+        }
+    }
+
+    #[test]
+    fn missing_values() {
+        assert_eq!(
+            parsed(&["host", "-c"]),
+            Err(CliError("-c: missing value".into()))
+        );
+        assert_eq!(
+            parsed(&["host", "--count"]),
+            Err(CliError("--count: missing value".into()))
+        );
+        assert_eq!(
+            parsed(&["host", "--gap"]),
+            Err(CliError("--gap: missing value".into()))
+        );
+        assert_eq!(
+            parsed(&["host", "-qI"]),
+            Err(CliError("-I: missing value".into()))
+        );
+    }
+
+    #[test]
+    fn unknown_options() {
+        let msg = |o: &str| format!("unknown option '{o}' (see pingr --help)");
+        assert_eq!(err(&["--foo"]), msg("--foo"));
+        assert_eq!(err(&["--foo=bar"]), msg("--foo"));
+        assert_eq!(err(&["-x"]), msg("-x"));
+        assert_eq!(err(&["-qx"]), msg("-x"));
+        assert_eq!(err(&["-é"]), msg("-é"));
+        // getopts would silently read a one-letter long option as the short one.
+        assert_eq!(err(&["--c", "5"]), msg("--c"));
+        assert_eq!(err(&["--c=5"]), msg("--c"));
+        assert_eq!(err(&["--=5"]), msg("--=5"));
+        assert_eq!(err(&["---count", "5"]), msg("---count"));
+        // Long options are matched exactly, not by prefix.
+        assert_eq!(err(&["--cou", "5"]), msg("--cou"));
+        assert_eq!(err(&["--foo\nbar"]), msg("--foo\\nbar"));
+        assert_eq!(err(&["--quiet=yes"]), "--quiet: does not take a value");
+    }
+
+    #[test]
+    fn conflicts() {
+        assert_eq!(err(&["-4", "-6"]), "-4 and -6 cannot be used together");
+        assert_eq!(err(&["-46"]), "-4 and -6 cannot be used together");
+        assert_eq!(err(&["-a", "-u"]), "-a and -u cannot be used together");
+        assert_eq!(
+            err(&["--alive", "--unreachable"]),
+            "-a and -u cannot be used together"
+        );
+        assert_eq!(cfg(&["-4", "-4"]).family, Some(Family::V4));
+        assert_eq!(cfg(&["-6"]).family, Some(Family::V6));
+        assert_eq!(cfg(&["-a"]).show, Show::Alive);
+        assert_eq!(cfg(&["--unreachable"]).show, Show::Unreachable);
+    }
+
+    #[test]
+    fn targets_required() {
+        let msg = CliError("no target given (usage: pingr [OPTIONS] TARGET...)".into());
+        assert_eq!(parsed(&[]), Err(msg.clone()));
+        assert_eq!(parsed(&["-c", "3", "-q"]), Err(msg.clone()));
+        assert_eq!(parsed(&["--"]), Err(msg));
+        assert!(matches!(parsed(&["-f", "list"]), Ok(Command::Run(_))));
+        assert!(matches!(
+            parsed(&["-g", "10.0.0.0/30"]),
+            Ok(Command::Run(_))
+        ));
+        assert!(matches!(parsed(&["-"]), Ok(Command::Run(_))));
+    }
+
+    #[test]
+    fn targets_verbatim_and_in_order() {
+        let Ok(Command::Run(c)) = parsed(&[
+            "b.example",
+            "-c",
+            "1",
+            "a\0b",
+            "x\u{FFFD}y",
+            "",
+            "--",
+            "-c",
+            "-h",
+        ]) else {
+            panic!("expected Run");
+        };
+        assert_eq!(
+            c.targets,
+            args(&["b.example", "a\0b", "x\u{FFFD}y", "", "-c", "-h"])
+        );
+        assert_eq!(c.count, Some(1));
+    }
+
+    #[test]
+    fn generate() {
+        let c = cfg(&["-g", "10.0.0.0/24", "--generate", "fd00::/120"]);
+        assert_eq!(
+            c.cidrs,
+            vec![
+                Cidr {
+                    addr: "10.0.0.0".parse().unwrap(),
+                    prefix: 24
+                },
+                Cidr {
+                    addr: "fd00::".parse().unwrap(),
+                    prefix: 120
+                },
+            ]
+        );
+        // Host bits are masked off.
+        assert_eq!(
+            cfg(&["-g", "10.1.2.77/8"]).cidrs,
+            vec![Cidr {
+                addr: "10.0.0.0".parse().unwrap(),
+                prefix: 8
+            }]
+        );
+        assert_eq!(
+            cfg(&["-g", "fd00::12:34ff/112"]).cidrs,
+            vec![Cidr {
+                addr: "fd00::12:0".parse().unwrap(),
+                prefix: 112
+            }]
+        );
+        assert_eq!(
+            cfg(&["-g", "192.0.2.9/32"]).cidrs,
+            vec![Cidr {
+                addr: "192.0.2.9".parse().unwrap(),
+                prefix: 32
+            }]
+        );
+        assert_eq!(
+            cfg(&["-g", "fd00::9/128"]).cidrs,
+            vec![Cidr {
+                addr: "fd00::9".parse().unwrap(),
+                prefix: 128
+            }]
+        );
+        assert_eq!(cfg(&["-g", "10.0.0.0/024"]).cidrs[0].prefix, 24);
+        assert_eq!(
+            err(&["-g", "10.0.0.0/7"]),
+            "-g: expected an IPv4 prefix from 8 to 32, got '10.0.0.0/7'"
+        );
+        assert_eq!(
+            err(&["-g", "10.0.0.0/33"]),
+            "-g: expected an IPv4 prefix from 8 to 32, got '10.0.0.0/33'"
+        );
+        assert_eq!(
+            err(&["-g", "fd00::/111"]),
+            "-g: expected an IPv6 prefix from 112 to 128, got 'fd00::/111'"
+        );
+        assert_eq!(
+            err(&["-g", "fd00::/129"]),
+            "-g: expected an IPv6 prefix from 112 to 128, got 'fd00::/129'"
+        );
+        let garbage = |v: &str| {
+            format!("-g: expected ADDRESS/PREFIX (e.g. 10.0.0.0/24 or fd00::/120), got '{v}'")
+        };
+        for bad in [
+            "garbage",
+            "10.0.0.0",
+            "10.0.0.0/",
+            "/24",
+            "10.0.0/24",
+            "10.0.0.0/+24",
+            "10.0.0.0/24/1",
+            "10.0.0.0/ 24",
+            "10.0.0.0/99999",
+            "fe80::1%eth0/120",
+            "example.com/24",
+            "",
+        ] {
+            assert_eq!(err(&["-g", bad]), garbage(bad));
+        }
+        assert_eq!(
+            err(&["-4", "-g", "fd00::/120"]),
+            "-g: 'fd00::/120' is IPv6 but -4 was given"
+        );
+        assert_eq!(
+            err(&["-g", "10.0.0.0/24", "-6"]),
+            "-g: '10.0.0.0/24' is IPv4 but -6 was given"
+        );
+    }
+
+    #[test]
+    fn pattern() {
+        let msg = |v: &str| {
+            format!("-p: expected 1 to 32 hex digits (1 to 16 bytes, e.g. ff00), got '{v}'")
+        };
+        assert_eq!(cfg(&["-p", "ff"]).pattern, Some(vec![0xff]));
+        assert_eq!(cfg(&["-p", "FF00"]).pattern, Some(vec![0xff, 0x00]));
+        assert_eq!(cfg(&["-p", "f"]).pattern, Some(vec![0x0f]));
+        assert_eq!(cfg(&["-p", "abc"]).pattern, Some(vec![0xab, 0x0c]));
+        let max = "0123456789abcdef0123456789abcdef";
+        assert_eq!(cfg(&["-p", max]).pattern.map(|p| p.len()), Some(16));
+        let too_long = "0123456789abcdef0123456789abcdef0";
+        for bad in ["", "xyz", "0xff", "f f", "-1", "+f", too_long] {
+            assert_eq!(err(&["-p", bad]), msg(bad));
+        }
+    }
+
+    #[test]
+    fn tos() {
+        let msg =
+            |v: &str| format!("-Q: expected a number from 0 to 255 (decimal or 0x hex), got '{v}'");
+        assert_eq!(cfg(&["-Q", "0x10"]).tos, Some(16));
+        assert_eq!(cfg(&["-Q", "0X10"]).tos, Some(16));
+        assert_eq!(cfg(&["-Q", "0xff"]).tos, Some(255));
+        assert_eq!(cfg(&["-Q", "0"]).tos, Some(0));
+        assert_eq!(cfg(&["-Q", "255"]).tos, Some(255));
+        assert_eq!(cfg(&["-Q", "010"]).tos, Some(10));
+        for bad in ["256", "0x100", "0x", "-1", "+1", "0x+1", "ten", "", "1.0"] {
+            assert_eq!(err(&["-Q", bad]), msg(bad));
+        }
+    }
+
+    #[test]
+    fn pmtu() {
+        assert_eq!(cfg(&["-M", "do"]).pmtu, Some(Pmtu::Do));
+        assert_eq!(cfg(&["-M", "dont"]).pmtu, Some(Pmtu::Dont));
+        assert_eq!(cfg(&["-Mwant"]).pmtu, Some(Pmtu::Want));
+        for bad in ["maybe", "DO", "probe", ""] {
+            assert_eq!(
+                err(&["-M", bad]),
+                format!("-M: expected do, dont or want, got '{bad}'")
+            );
+        }
+    }
+
+    #[test]
+    fn format() {
+        assert_eq!(cfg(&["--format", "text"]).format, Format::Text);
+        assert_eq!(cfg(&["--format", "tsv"]).format, Format::Tsv);
+        assert_eq!(cfg(&["--format=json"]).format, Format::Json);
+        assert_eq!(
+            err(&["--format", "xml"]),
+            "--format: expected text, tsv or json, got 'xml'"
+        );
+        assert_eq!(
+            err(&["--format", "JSON"]),
+            "--format: expected text, tsv or json, got 'JSON'"
+        );
+    }
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(cfg(&["-D"]).timestamps, Timestamps::Epoch);
+        assert_eq!(cfg(&["--timestamp=iso"]).timestamps, Timestamps::Iso);
+        assert_eq!(cfg(&["--timestamp", "iso"]).timestamps, Timestamps::Iso);
+        assert_eq!(cfg(&["--timestamp=epoch"]).timestamps, Timestamps::Epoch);
+        assert_eq!(cfg(&["-D", "--timestamp=iso"]).timestamps, Timestamps::Iso);
+        assert_eq!(
+            cfg(&["--timestamp=iso", "-D"]).timestamps,
+            Timestamps::Epoch
+        );
+        assert_eq!(
+            cfg(&["--timestamp=iso", "-qD"]).timestamps,
+            Timestamps::Epoch
+        );
+        assert_eq!(
+            err(&["--timestamp=rfc3339"]),
+            "--timestamp: expected epoch or iso, got 'rfc3339'"
+        );
+        assert_eq!(
+            err(&["--timestamp=iso", "--timestamp="]),
+            "--timestamp: expected epoch or iso, got ''"
+        );
+    }
+
+    #[test]
+    fn interface() {
+        let msg = |v: &str| {
+            format!("-I: expected an interface name or address of 1 to 255 bytes, got '{v}'")
+        };
+        assert_eq!(cfg(&["-I", "eth0"]).interface, Some("eth0".into()));
+        assert_eq!(
+            cfg(&["-I", "192.0.2.1"]).interface,
+            Some("192.0.2.1".into())
+        );
+        let max = "i".repeat(255);
+        assert_eq!(cfg(&["-I", &max]).interface, Some(max.clone()));
+        assert_eq!(err(&["-I", ""]), msg(""));
+        assert_eq!(err(&["-I", "eth\0x"]), msg("eth\\0x"));
+        assert_eq!(err(&["-I", "eth\u{FFFD}"]), msg("eth\u{FFFD}"));
+        let long = "i".repeat(256);
+        assert_eq!(err(&["-I", &long]), msg(&format!("{}...", "i".repeat(64))));
+        // A value may look like an option, as with ping.
+        assert_eq!(cfg(&["-I", "-h"]).interface, Some("-h".into()));
+    }
+
+    #[test]
+    fn files() {
+        let c = cfg(&["-f", "a", "--file", "-", "-f", "b"]);
+        assert_eq!(c.files, args(&["a", "-", "b"]));
+        assert_eq!(
+            err(&["-f", "-", "-f", "-"]),
+            "-f: standard input ('-') can be given only once"
+        );
+        let msg =
+            |v: &str| format!("-f: expected a file name or '-' for standard input, got '{v}'");
+        assert_eq!(err(&["-f", ""]), msg(""));
+        assert_eq!(err(&["-f", "a\0b"]), msg("a\\0b"));
+        assert_eq!(err(&["-f", "a\u{FFFD}b"]), msg("a\u{FFFD}b"));
+    }
+
+    #[test]
+    fn flags() {
+        let c = cfg(&["-q", "-v", "-n", "-O", "-U"]);
+        assert!(c.quiet && c.verbose && c.numeric && c.outstanding);
+        let c = cfg(&["-qvnOU"]);
+        assert!(c.quiet && c.verbose && c.numeric && c.outstanding);
+        let c = cfg(&["--quiet", "--verbose", "--outstanding", "-vv"]);
+        assert!(c.quiet && c.verbose && c.outstanding);
+        // -U changes nothing.
+        assert_eq!(cfg(&["-U"]), cfg(&[]));
+    }
+
+    #[test]
+    fn last_value_wins_but_all_are_checked() {
+        assert_eq!(cfg(&["-c", "1", "--count", "2"]).count, Some(2));
+        assert_eq!(
+            cfg(&["-i", "5", "-i", "0.5"]).interval,
+            Duration::from_millis(500)
+        );
+        assert_eq!(
+            cfg(&["--format", "json", "--format", "tsv"]).format,
+            Format::Tsv
+        );
+        assert_eq!(
+            err(&["-c", "abc", "-c", "2"]),
+            format!("-c: {COUNT_MSG}, got 'abc'")
+        );
+    }
+
+    #[test]
+    fn help_and_version_win() {
+        assert_eq!(parsed(&["-h"]), Ok(Command::Help));
+        assert_eq!(parsed(&["--help"]), Ok(Command::Help));
+        assert_eq!(parsed(&["-V"]), Ok(Command::Version));
+        assert_eq!(parsed(&["--version"]), Ok(Command::Version));
+        assert_eq!(parsed(&["--foo", "-c", "abc", "-h"]), Ok(Command::Help));
+        assert_eq!(
+            parsed(&["-4", "-6", "-a", "-u", "--help"]),
+            Ok(Command::Help)
+        );
+        assert_eq!(parsed(&["-c", "0", "-qh"]), Ok(Command::Help));
+        assert_eq!(parsed(&["-x", "-h"]), Ok(Command::Help));
+        assert_eq!(parsed(&["-h", "-c"]), Ok(Command::Help));
+        assert_eq!(parsed(&["-V", "--bogus", "-c"]), Ok(Command::Version));
+        assert_eq!(parsed(&["-V", "-h"]), Ok(Command::Help));
+        // Not options: a value, or after "--".
+        assert!(matches!(parsed(&["-I", "-h", "x"]), Ok(Command::Run(_))));
+        assert!(parsed(&["-c-h", "x"]).is_err());
+        assert!(matches!(parsed(&["--", "-h"]), Ok(Command::Run(_))));
+        assert_eq!(
+            parsed(&["--help=yes"]),
+            Err(CliError("--help: does not take a value".into()))
+        );
+    }
+
+    #[test]
+    fn errors_are_one_line() {
+        for v in ["a\nb", "\r", "x\u{2028}y", "\u{7f}", "\u{1b}[31m"] {
+            for opt in [
+                "-c",
+                "-i",
+                "-W",
+                "-g",
+                "-p",
+                "-Q",
+                "-M",
+                "--format",
+                "--timestamp",
+            ] {
+                let e = err(&[opt, v]);
+                assert!(
+                    !e.contains(['\n', '\r', '\u{2028}', '\u{1b}', '\u{7f}']),
+                    "{e:?}"
+                );
+            }
+        }
+        assert_eq!(
+            err(&["-c", "1\n2"]),
+            format!("-c: {COUNT_MSG}, got '1\\n2'")
+        );
+    }
+
+    #[test]
+    fn version_text() {
+        let v = version();
+        assert!(v.starts_with(&format!("pingr {}\n", env!("CARGO_PKG_VERSION"))));
+        assert_eq!(v.lines().count(), 2);
+    }
+
+    #[test]
+    fn usage_lists_every_option() {
+        let u = usage();
+        assert!(u.starts_with("usage: pingr [OPTIONS] TARGET..."));
+        for s in SPECS {
+            if !s.short.is_empty() {
+                let spelled = format!("-{}", s.short);
+                assert!(
+                    u.split(|c: char| c.is_whitespace() || c == ',')
+                        .any(|w| w == spelled),
+                    "{spelled} missing"
+                );
+            }
+            if !s.long.is_empty() {
+                let spelled = format!("--{}", s.long);
+                assert!(
+                    u.split_whitespace().any(|w| w == spelled),
+                    "{spelled} missing"
+                );
+            }
+        }
+        for (_, title) in GROUPS {
+            assert!(u.contains(&format!("\n{title}:\n")));
+        }
+        for line in u.lines() {
+            assert!(line.chars().count() <= 80, "too wide: {line:?}");
+            assert_eq!(line, line.trim_end());
+        }
+        assert!(!u.ends_with('\n'));
+    }
+
+    #[test]
+    fn option_table_is_consistent() {
+        let mut seen = std::collections::HashSet::new();
+        for s in SPECS {
+            assert!(!s.short.is_empty() || s.long.len() > 1);
+            assert!(s.short.len() <= 1);
+            for n in [s.short, s.long] {
+                if !n.is_empty() {
+                    assert!(seen.insert(n), "duplicate option name {n}");
+                }
+            }
+        }
+        // Every option is recognised by parse (no panic on lookup) and
+        // unknown ones are reported.
+        for s in SPECS {
+            let mut a = Vec::new();
+            for n in [s.short, s.long] {
+                if n.is_empty() {
+                    continue;
+                }
+                a.clear();
+                a.push(if n.len() == 1 {
+                    format!("-{n}")
+                } else {
+                    format!("--{n}")
+                });
+                if s.takes_value() {
+                    a.push("1".into());
+                }
+                a.push("host".into());
+                if let Err(e) = parse(&a) {
+                    assert!(!e.0.starts_with("unknown option"), "{a:?}: {e}");
+                }
+            }
+        }
+    }
+
+    /// Deterministic fuzzing: no input may panic, and every error is a
+    /// single line.
+    #[test]
+    fn never_panics() {
+        let mut pool: Vec<String> = args(&[
+            "-",
+            "--",
+            "---",
+            "-=",
+            "--=",
+            "=",
+            "",
+            "\0",
+            "\u{FFFD}",
+            "\n",
+            "é",
+            "-é",
+            "--é",
+            "1",
+            "0",
+            "-1",
+            "65508",
+            "10.0.0.0/24",
+            "fd00::/120",
+            "::/0",
+            "0x",
+            "0xff",
+            "abc",
+            "1.",
+            ".",
+            ".5",
+            "nan",
+            "99999999999999999999999",
+            "iso",
+            "json",
+            "do",
+        ]);
+        for s in SPECS {
+            for n in [s.short, s.long] {
+                if n.len() == 1 {
+                    pool.push(format!("-{n}"));
+                    pool.push(format!("-{n}5"));
+                    pool.push(format!("--{n}"));
+                } else if !n.is_empty() {
+                    pool.push(format!("--{n}"));
+                    pool.push(format!("--{n}="));
+                    pool.push(format!("--{n}=1"));
+                }
+            }
+        }
+        pool.retain(|a| a != "-h" && a != "--help" && a != "-V" && a != "--version");
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let n = (next() % 7) as usize;
+            let a: Vec<String> = (0..n)
+                .map(|_| {
+                    let r = next();
+                    let base = &pool[(r % pool.len() as u64) as usize];
+                    if r % 5 == 0 {
+                        let other = &pool[((r >> 20) % pool.len() as u64) as usize];
+                        format!("{base}{other}")
+                    } else {
+                        base.clone()
+                    }
+                })
+                .collect();
+            match parse(&a) {
+                Err(e) => assert!(!e.0.contains('\n') && !e.0.is_empty(), "{a:?}: {e:?}"),
+                Ok(Command::Run(c)) => {
+                    assert!(!c.targets.is_empty() || !c.files.is_empty() || !c.cidrs.is_empty())
+                }
+                Ok(_) => {}
+            }
+        }
+    }
+}

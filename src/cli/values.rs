@@ -1,0 +1,193 @@
+//! Pure value parsers shared by both grammars: whole numbers, fixed-point durations,
+//! percentages, TOS bytes, payload patterns and CIDR blocks. Each returns a one-line
+//! [`CliError`] naming the option, what it accepts and what was given.
+
+use super::{Cidr, CliError, Family, MAX_SIZE_V4, MAX_SIZE_V6};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
+
+pub const NANOS_PER_SEC: u32 = 9; // decimal digits of a second kept: nanoseconds
+pub const NANOS_PER_MS: u32 = 6; // decimal digits of a millisecond kept: nanoseconds
+
+/// A user-supplied string made safe for a one-line message: control
+/// characters (newline, NUL, …) escaped, long values cut short.
+pub fn shown(s: &str) -> String {
+    const MAX_CHARS: usize = 64;
+    let mut out: String = s
+        .chars()
+        .take(MAX_CHARS)
+        .flat_map(char::escape_debug)
+        .collect();
+    if s.chars().nth(MAX_CHARS).is_some() {
+        out.push_str("...");
+    }
+    out
+}
+
+pub fn bad(opt: &str, expected: &str, got: &str) -> CliError {
+    CliError(format!("{opt}: expected {expected}, got '{}'", shown(got)))
+}
+
+/// A plain decimal whole number: ASCII digits only (no sign, spaces or
+/// underscores), leading zeros allowed. Anything past `u64::MAX` is simply
+/// out of range.
+pub fn uint(v: &str, opt: &str, min: u64, max: u64) -> Result<u64, CliError> {
+    let err = || bad(opt, &format!("a whole number from {min} to {max}"), v);
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(err());
+    }
+    match v.parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(err()),
+    }
+}
+
+pub fn small(v: &str, opt: &str, min: u8) -> Result<u8, CliError> {
+    let n = uint(v, opt, u64::from(min), 255)?;
+    u8::try_from(n).map_err(|_| bad(opt, &format!("a whole number from {min} to 255"), v))
+}
+
+pub fn size(v: &str, max: u64) -> Result<usize, CliError> {
+    let n = uint(v, "-s", 0, max).map_err(|_| {
+        let expected = if max == MAX_SIZE_V4 {
+            format!("a whole number from 0 to {MAX_SIZE_V4} ({MAX_SIZE_V6} with -6)")
+        } else {
+            format!("a whole number from 0 to {max}")
+        };
+        bad("-s", &expected, v)
+    })?;
+    usize::try_from(n).map_err(|_| bad("-s", "a smaller size", v))
+}
+
+/// A non-negative decimal `WHOLE[.FRACTION]` (either part may be empty, not
+/// both) scaled by `10^scale` and truncated: with `scale` = 9, seconds come
+/// back as nanoseconds. `None` if malformed or above `max_whole`, which is
+/// checked on the digits before any arithmetic, so nothing can overflow.
+/// No sign, exponent, `nan`/`inf`, comma or spaces.
+pub fn fixed(v: &str, scale: u32, max_whole: u64) -> Option<u64> {
+    let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && frac.is_empty()) || !digits(whole) || !digits(frac) {
+        return None;
+    }
+    let whole = whole.trim_start_matches('0');
+    if whole.len() > 19 {
+        return None; // above every bound; would not fit a u64
+    }
+    let w: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    if w > max_whole || (w == max_whole && frac.bytes().any(|b| b != b'0')) {
+        return None;
+    }
+    let mut f: u64 = 0;
+    for k in 0..scale as usize {
+        let d = frac.as_bytes().get(k).map_or(0, |b| u64::from(b - b'0'));
+        f = f.checked_mul(10)?.checked_add(d)?;
+    }
+    w.checked_mul(10u64.checked_pow(scale)?)?.checked_add(f)
+}
+
+pub fn seconds(v: &str, opt: &str, max: u64, zero_ok: bool) -> Result<Duration, CliError> {
+    match fixed(v, NANOS_PER_SEC, max) {
+        Some(ns) if ns > 0 || zero_ok => Ok(Duration::from_nanos(ns)),
+        _ if zero_ok => Err(bad(opt, &format!("seconds from 0 to {max} (e.g. 0.2)"), v)),
+        _ => Err(bad(
+            opt,
+            &format!("seconds greater than 0 and up to {max} (e.g. 0.5)"),
+            v,
+        )),
+    }
+}
+
+pub fn gap(v: &str) -> Result<Duration, CliError> {
+    fixed(v, NANOS_PER_MS, 10_000)
+        .map(Duration::from_nanos)
+        .ok_or_else(|| bad("--gap", "milliseconds from 0 to 10000 (e.g. 0.5)", v))
+}
+
+pub fn percent(v: &str) -> Result<f64, CliError> {
+    let err = || bad("--max-loss", "a percentage from 0 to 100 (e.g. 2.5)", v);
+    // Same strict grammar and exact bound check as durations; then the
+    // standard (correctly rounded) float parse of the already-valid text.
+    fixed(v, 0, 100).ok_or_else(err)?;
+    match v.parse::<f64>() {
+        Ok(p) if p.is_finite() && (0.0..=100.0).contains(&p) => Ok(p),
+        _ => Err(err()),
+    }
+}
+
+/// `-Q`: decimal, or hex after `0x`/`0X`, 0..=255.
+pub fn tos(v: &str) -> Result<u8, CliError> {
+    let err = || bad("-Q", "a number from 0 to 255 (decimal or 0x hex)", v);
+    let hex = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X"));
+    let (digits, radix) = match hex {
+        Some(h) => (h, 16),
+        None => (v, 10),
+    };
+    if digits.is_empty() || !digits.chars().all(|ch| ch.is_digit(radix)) {
+        return Err(err());
+    }
+    u8::from_str_radix(digits, radix).map_err(|_| err())
+}
+
+/// `-p`: 1 to 32 hex digits, read in pairs from the left. As in iputils
+/// (which reads the pattern with `%2x` conversions), a final unpaired digit
+/// is a byte of its own: `abc` → `[0xab, 0x0c]`, `f` → `[0x0f]`.
+pub fn pattern(v: &str) -> Result<Vec<u8>, CliError> {
+    let err = || bad("-p", "1 to 32 hex digits (1 to 16 bytes, e.g. ff00)", v);
+    if v.is_empty() || v.len() > 32 || !v.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(err());
+    }
+    v.as_bytes()
+        .chunks(2)
+        .map(|pair| {
+            std::str::from_utf8(pair)
+                .ok()
+                .and_then(|s| u8::from_str_radix(s, 16).ok())
+                .ok_or_else(err)
+        })
+        .collect()
+}
+
+/// `-g ADDR/PREFIX`. Host bits are masked off. With `-4`/`-6`, a block of
+/// the other family is refused.
+pub fn cidr(v: &str, family: Option<Family>) -> Result<Cidr, CliError> {
+    let err = || bad("-g", "ADDRESS/PREFIX (e.g. 10.0.0.0/24 or fd00::/120)", v);
+    let (addr, prefix) = v.split_once('/').ok_or_else(err)?;
+    let addr: IpAddr = addr.parse().map_err(|_| err())?;
+    if prefix.is_empty() || prefix.len() > 3 || !prefix.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(err());
+    }
+    let prefix: u8 = prefix.parse().map_err(|_| err())?;
+    let (lo, hi, name) = match addr {
+        IpAddr::V4(_) => (8, 32, "IPv4"),
+        IpAddr::V6(_) => (112, 128, "IPv6"),
+    };
+    if !(lo..=hi).contains(&prefix) {
+        return Err(bad("-g", &format!("an {name} prefix from {lo} to {hi}"), v));
+    }
+    let addr = match addr {
+        IpAddr::V4(a) => {
+            let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+            IpAddr::V4(Ipv4Addr::from(u32::from(a) & mask))
+        }
+        IpAddr::V6(a) => {
+            let mask = u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0);
+            IpAddr::V6(Ipv6Addr::from(u128::from(a) & mask))
+        }
+    };
+    match (family, addr) {
+        (Some(Family::V4), IpAddr::V6(_)) => Err(CliError(format!(
+            "-g: '{}' is IPv6 but -4 was given",
+            shown(v)
+        ))),
+        (Some(Family::V6), IpAddr::V4(_)) => Err(CliError(format!(
+            "-g: '{}' is IPv4 but -6 was given",
+            shown(v)
+        ))),
+        _ => Ok(Cidr { addr, prefix }),
+    }
+}
