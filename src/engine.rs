@@ -130,6 +130,8 @@ pub struct Shared {
     pub single: bool,
     /// One host slot: no receiver thread; the worker polls the sockets itself.
     pub inline: bool,
+    /// The fping personality's counters and lines (issue 11); `None` for pingr's own output.
+    pub fping: Option<Arc<report::fping::Board>>,
 }
 
 /// Where output lines go.
@@ -180,6 +182,7 @@ pub struct RunResult {
     pub summaries: Vec<Option<Summary>>,
     pub broken_pipe: bool,
     pub write_error: Option<io::Error>,
+    pub fping: Option<Arc<report::fping::Board>>,
 }
 
 impl Shared {
@@ -270,6 +273,12 @@ impl Shared {
         self.emit(&mut vec![l]);
     }
 
+    /// Writes lines the fping formatter made, each on its own stream.
+    pub fn emit_fping(&self, out: Vec<report::fping::Out>) {
+        let mut lines: Vec<Line> = out.into_iter().map(fping_line).collect();
+        self.emit(&mut lines);
+    }
+
     /// Global pacing: returns at the run's next free send time, at least `--gap` after the
     /// previous probe of any host. Slots are handed out on an absolute schedule, so N probes
     /// at gap G take N×G however long each send itself takes.
@@ -293,6 +302,11 @@ impl Shared {
 
     /// The interim status of every host (SIGQUIT), to stderr.
     fn status(&self) {
+        if let Some(b) = &self.fping {
+            let hms = sys::local_hms(real_ns() / 1_000_000_000);
+            self.emit_one(Line::Err(b.splits(hms)));
+            return;
+        }
         let mut text = String::new();
         let results = lock(&self.results).clone();
         let mut live: HashMap<usize, Summary> = HashMap::new();
@@ -415,6 +429,7 @@ impl Shared {
         let rx_mono = self.now_ns();
         let credit = |st: &mut SlotState| {
             let p = st.probe_mut(u64::from(seq))?;
+            let p_n = p.n;
             let mono = rx_mono.saturating_sub(p.sent_mono);
             // The kernel's receive stamp is CLOCK_REALTIME: use it only when it is consistent
             // with the monotonic measure (no clock step between send and receive).
@@ -439,12 +454,30 @@ impl Shared {
                 }
                 ProbeState::Empty | ProbeState::Failed => return None,
             };
-            Some((mark, rtt))
+            Some((mark, rtt, p_n))
         };
-        let Some(((mark, rtt), host)) = self.with_probe(src, ident, seq, kernel_ns, credit) else {
+        let Some(((mark, rtt, n), host)) = self.with_probe(src, ident, seq, kernel_ns, credit)
+        else {
             return;
         };
         let bytes = payload.len() + packet::ICMP_HEADER_LEN;
+        if let Some(b) = &self.fping {
+            let at = kernel_ns.unwrap_or_else(real_ns);
+            let (out, after) = b.reply(
+                host,
+                n,
+                bytes,
+                rtt,
+                mark == Mark::Dup,
+                mark == Mark::Late,
+                at,
+            );
+            self.emit_fping(out);
+            if after == report::fping::After::Enough {
+                self.stop_all();
+            }
+            return;
+        }
         if self.per_probe_text() {
             let line = report::reply_line(&self.prefix(), bytes, src, seq, ttl, rtt, mark);
             self.emit_one(Line::Out(line));
@@ -462,13 +495,16 @@ impl Shared {
         ident: u16,
         seq: u16,
         what: String,
+        kind: Option<&packet::ErrorKind>,
         router: Option<IpAddr>,
         kernel_ns: Option<u64>,
     ) {
+        // fping leaves a probe an error spoke of to time out; iputils settles it.
+        let settles = self.fping.is_none();
         let settle = |st: &mut SlotState| {
             let p = st.probe_mut(u64::from(seq))?;
             // An error settles its probe (as iputils counts it): no reply is awaited any more.
-            if p.state == ProbeState::Pending {
+            if settles && p.state == ProbeState::Pending {
                 p.state = ProbeState::Failed;
                 st.pending = st.pending.saturating_sub(1);
             }
@@ -478,6 +514,10 @@ impl Shared {
         let Some(((), host)) = self.with_probe(dst, ident, seq, kernel_ns, settle) else {
             return;
         };
+        if let (Some(b), Some(k)) = (&self.fping, kind) {
+            self.emit_fping(b.icmp_error(host, k, router).into_iter().collect());
+            return;
+        }
         if self.per_probe_text() {
             let line = report::error_line(&self.prefix(), router, seq, &what);
             self.emit_one(Line::Out(line));
@@ -528,7 +568,8 @@ impl Shared {
                 dst,
             } => {
                 let what = kind.to_string();
-                self.on_error(dst, ours(ident), seq, what, Some(from), meta.kernel_ns);
+                let k = Some(&kind);
+                self.on_error(dst, ours(ident), seq, what, k, Some(from), meta.kernel_ns);
             }
         }
     }
@@ -545,11 +586,13 @@ impl Shared {
         // error_kind reads an MTU from the ICMP header's second word: ee_info carries it.
         let mut hdr = [ee.icmp_type, ee.code, 0, 0, 0, 0, 0, 0];
         hdr[4..8].copy_from_slice(&ee.info.to_be_bytes());
-        let what = match packet::error_kind(sock.proto, ee.icmp_type, ee.code, &hdr) {
+        let kind = packet::error_kind(sock.proto, ee.icmp_type, ee.code, &hdr);
+        let what = match &kind {
             Some(k) => k.to_string(),
             None => format!("ICMP type {} code {}", ee.icmp_type, ee.code),
         };
-        self.on_error(dst, sock.ident, seq, what, ee.offender, meta.kernel_ns);
+        let k = kind.as_ref();
+        self.on_error(dst, sock.ident, seq, what, k, ee.offender, meta.kernel_ns);
     }
 
     /// Reads what a socket holds now (a bounded batch, so one busy socket cannot starve the
@@ -631,6 +674,34 @@ impl Shared {
         }
     }
 
+    /// fping's `-Q SECS`: the interval report (or `-N`'s netdata lines) on an absolute
+    /// schedule, until the run ends.
+    fn report_every(&self, every: Duration) {
+        let Some(b) = &self.fping else { return };
+        let netdata = self.cfg.fping.as_ref().is_some_and(|f| f.netdata);
+        let every = every.as_nanos().max(1) as u64;
+        let mut next = self.now_ns().saturating_add(every);
+        loop {
+            let now = self.now_ns();
+            if self.finished.load(Ordering::SeqCst) || self.stopped() {
+                return;
+            }
+            if now < next {
+                std::thread::sleep(Duration::from_nanos((next - now).min(20_000_000)));
+                continue;
+            }
+            while next <= now {
+                next = next.saturating_add(every);
+            }
+            if netdata {
+                self.emit_one(Line::Out(b.netdata()));
+            } else {
+                let hms = sys::local_hms(real_ns() / 1_000_000_000);
+                self.emit_one(Line::Err(b.splits(hms)));
+            }
+        }
+    }
+
     /// Ends the receiver thread (after the workers are done).
     fn finish(&self) {
         self.finished.store(true, Ordering::SeqCst);
@@ -666,10 +737,12 @@ pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result
         .collect();
     let deadline = cfg.deadline.map(|d| d.as_nanos() as u64);
     let progress = sys::stderr_is_tty()
+        && cfg.fping.is_none()
         && !cfg.quiet
         && resolved > 1
         && (cfg.count.is_some() || cfg.deadline.is_some());
     let pattern = cfg.pattern.clone();
+    let fping = report::fping::Board::new(&cfg, &targets).map(Arc::new);
     let sh = Arc::new(Shared {
         payload: payload(cfg.size, &nonce, pattern.as_deref()),
         single: targets.len() == 1,
@@ -697,6 +770,7 @@ pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result
         awaiting_cv: Condvar::new(),
         nonce,
         ring_len: ring,
+        fping,
     });
 
     {
@@ -727,6 +801,13 @@ pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result
                 .spawn(move || sh.receive())?,
         )
     };
+    if let Some(every) = sh.cfg.fping.as_ref().and_then(|f| f.report) {
+        let sh = Arc::clone(&sh);
+        std::thread::Builder::new()
+            .name("report".into())
+            .stack_size(64 << 10)
+            .spawn(move || sh.report_every(every))?;
+    }
     if sh.progress {
         let sh = Arc::clone(&sh);
         std::thread::Builder::new()
@@ -772,6 +853,7 @@ pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result
         summaries,
         broken_pipe: out.broken,
         write_error: out.error,
+        fping: sh.fping.clone(),
     })
 }
 
@@ -805,5 +887,12 @@ mod tests {
         assert_eq!(ring_len(cfg), 128);
         cfg.interval = Duration::ZERO;
         assert_eq!(ring_len(cfg), 65_536);
+    }
+}
+
+pub fn fping_line(o: report::fping::Out) -> Line {
+    match o {
+        report::fping::Out::Stdout(s) => Line::Out(s),
+        report::fping::Out::Stderr(s) => Line::Err(s),
     }
 }

@@ -15,18 +15,26 @@ mod stats;
 mod sys;
 mod worker;
 
-use cli::{Command, Config, Format, Show};
+use cli::{Command, Config, Format, Personality, Show};
 use error::Error;
 use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args_os()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    let code = match cli::parse(&args) {
+    let mut argv = std::env::args_os().map(|a| a.to_string_lossy().into_owned());
+    let argv0 = argv.next().unwrap_or_default();
+    let args: Vec<String> = argv.collect();
+    // The personality switch: one binary, the grammar and output family by program name.
+    let code = match cli::personality(&argv0) {
+        Personality::Pingr => pingr_main(&args),
+        Personality::Fping { v6 } => fping_main(&argv0, v6, &args),
+    };
+    ExitCode::from(code)
+}
+
+fn pingr_main(args: &[String]) -> u8 {
+    match cli::parse(args) {
         Err(e) => {
             eprintln!("pingr: {e}");
             error::EXIT_USAGE
@@ -40,8 +48,7 @@ fn main() -> ExitCode {
                 e.exit_status()
             }
         },
-    };
-    ExitCode::from(code)
+    }
 }
 
 fn print_quietly(s: &str) -> u8 {
@@ -79,12 +86,30 @@ fn run(cfg: Config) -> Result<u8, Error> {
             eprintln!("pingr: {}: {e}", report::printable(&t.name));
         }
     }
+    let Some(r) = probe(&cfg, &targets)? else {
+        let summaries = vec![None; targets.len()];
+        return finish_pingr(&cfg, &targets, &summaries);
+    };
+    if r.broken_pipe {
+        return Ok(status(&cfg, &targets, &r.summaries));
+    }
+    finish_pingr(&cfg, &targets, &r.summaries)
+}
+
+/// Opens the sockets, drops every privilege and runs the engine; `None` when no target
+/// resolved (nothing to send to).
+fn probe(
+    cfg: &Config,
+    targets: &std::sync::Arc<Vec<resolve::Target>>,
+) -> Result<Option<engine::RunResult>, Error> {
     let need_v4 = targets.iter().any(|t| t.ip().is_some_and(|i| i.is_ipv4()));
     let need_v6 = targets.iter().any(|t| t.ip().is_some_and(|i| i.is_ipv6()));
-    let mut summaries = vec![None; targets.len()];
-    if need_v4 || need_v6 {
+    if !(need_v4 || need_v6) {
+        return Ok(None);
+    }
+    {
         let at_start = privilege::describe(&privilege::caps());
-        let opened = privilege::open(need_v4, need_v6, &cfg)?;
+        let opened = privilege::open(need_v4, need_v6, cfg)?;
         let dropped = privilege::drop_all()?;
         if dropped.was_setid {
             eprintln!(
@@ -101,21 +126,25 @@ fn run(cfg: Config) -> Result<u8, Error> {
                 privilege::describe(&dropped.after)
             );
         }
-        let r = engine::run(cfg.clone(), std::sync::Arc::clone(&targets), opened.sockets)
+        let r = engine::run(cfg.clone(), std::sync::Arc::clone(targets), opened.sockets)
             .map_err(|e| Error::System(format!("cannot start: {}", privilege::short(&e))))?;
-        if let Some(e) = r.write_error {
+        if let Some(e) = &r.write_error {
             return Err(Error::System(format!(
                 "write error: {}",
-                privilege::short(&e)
+                privilege::short(e)
             )));
         }
-        if r.broken_pipe {
-            return Ok(status(&cfg, &targets, &r.summaries));
-        }
-        summaries = r.summaries;
+        Ok(Some(r))
     }
+}
+
+fn finish_pingr(
+    cfg: &Config,
+    targets: &[resolve::Target],
+    summaries: &[Option<stats::Summary>],
+) -> Result<u8, Error> {
     let mut out = io::BufWriter::with_capacity(64 << 10, io::stdout().lock());
-    match render(&cfg, &targets, &summaries, &mut out) {
+    match render(cfg, targets, summaries, &mut out) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
         Err(e) => {
@@ -125,7 +154,7 @@ fn run(cfg: Config) -> Result<u8, Error> {
             )));
         }
     }
-    Ok(status(&cfg, &targets, &summaries))
+    Ok(status(cfg, targets, summaries))
 }
 
 /// A target "answered" when it replied at least once and its loss is within --max-loss.
@@ -185,7 +214,7 @@ fn render(
                 w.write_all(report::json_summary(r).as_bytes())?;
             }
         }
-        (Show::All, Format::Text) => {
+        (Show::All, Format::Text | Format::Fping) => {
             for r in &rows {
                 if let Some(s) = r.summary {
                     w.write_all(report::stats_block(r.name, s).as_bytes())?;
@@ -198,6 +227,121 @@ fn render(
         }
     }
     w.flush()
+}
+
+// ---- fping personality (issue 11) -------------------------------------------------------
+
+/// pingr called as `fping`/`fping6`: fping's grammar, then the same run, then fping's report
+/// and exit status. Messages start with the program name as invoked, as fping's do.
+fn fping_main(prog: &str, v6: bool, args: &[String]) -> u8 {
+    match cli::fping::parse(prog, v6, args) {
+        Err(e) => {
+            eprintln!("{prog}: {e}");
+            error::EXIT_USAGE
+        }
+        Ok(Command::Help) => print_quietly(&cli::fping::usage(prog)),
+        Ok(Command::Version) => print_quietly(&cli::fping::version(prog)),
+        Ok(Command::Run(cfg)) => match run_fping(cfg) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("{prog}: {e}");
+                e.exit_status()
+            }
+        },
+    }
+}
+
+/// fping's safe limits in fping's words, with pingr's real limits: exit 1, as fping does
+/// (Zabbix reads the numbers from the second line).
+fn fping_flood(cfg: &Config, prog: &str, real_uid: u32) -> Option<u8> {
+    if real_uid == 0 || (cfg.interval >= USER_MIN_INTERVAL && cfg.gap >= USER_MIN_GAP) {
+        return None;
+    }
+    eprintln!("{prog}: these options are too risky for mere mortals.");
+    eprintln!(
+        "{prog}: You need -i >= {} and -p >= {}",
+        USER_MIN_GAP.as_millis(),
+        USER_MIN_INTERVAL.as_millis()
+    );
+    Some(error::EXIT_SOME_SILENT)
+}
+
+/// Sixteen bytes that differ from run to run, for `-R` (std's per-process hash keys).
+fn random_pattern() -> Vec<u8> {
+    use std::hash::{BuildHasher, Hasher};
+    let mut out = Vec::with_capacity(16);
+    for i in 0..2u64 {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(i ^ u64::from(sys::pid()));
+        out.extend_from_slice(&h.finish().to_be_bytes());
+    }
+    out
+}
+
+fn run_fping(mut cfg: Config) -> Result<u8, Error> {
+    let Some(f) = cfg.fping.clone() else {
+        return run(cfg);
+    };
+    if let Some(code) = fping_flood(
+        &cfg,
+        &f.prog,
+        sys::ids().map(|i| i.ruid).unwrap_or(u32::MAX),
+    ) {
+        return Ok(code);
+    }
+    if f.random {
+        cfg.pattern = Some(random_pattern());
+    }
+    let mut targets = resolve::targets(&cfg)?;
+    if f.all_addrs {
+        targets = resolve::every_address(targets, cfg.family);
+    }
+    let targets = std::sync::Arc::new(targets);
+    let unresolved = targets.iter().filter(|t| t.addr.is_err()).count();
+    if !cfg.quiet {
+        let mut err = String::new();
+        for t in targets.iter() {
+            if let Err(e) = &t.addr {
+                err.push_str(&report::fping::unresolved_line(&t.name, e));
+            }
+        }
+        let _ = io::stderr().lock().write_all(err.as_bytes());
+    }
+    let started = std::time::Instant::now();
+    let Some(r) = probe(&cfg, &targets)? else {
+        // No host to ping: fping ends here, 2 if a name failed, else 1.
+        return Ok(if unresolved > 0 {
+            error::EXIT_UNRESOLVED
+        } else {
+            error::EXIT_SOME_SILENT
+        });
+    };
+    let Some(board) = r.fping.as_ref() else {
+        return Err(Error::System("fping output was not set up".into()));
+    };
+    let sums: Vec<&stats::Summary> = r.summaries.iter().flatten().collect();
+    let totals = report::fping::Totals {
+        stats: f.stats,
+        echos_sent: sums.iter().map(|s| s.sent).sum(),
+        replies: sums.iter().map(|s| s.received + s.dups + s.late).sum(),
+        other_icmp: sums.iter().map(|s| s.errors).sum(),
+        elapsed_ns: started.elapsed().as_nanos() as u64,
+    };
+    let (out, err) = board.finish(&totals);
+    if r.broken_pipe {
+        return Ok(error::EXIT_SOME_SILENT);
+    }
+    // stdout first and flushed, then stderr: merged streams read in fping's order.
+    let mut so = io::stdout().lock();
+    let _ = so.write_all(out.as_bytes()).and_then(|_| so.flush());
+    let _ = io::stderr().lock().write_all(err.as_bytes());
+    let resolved = targets.len() - unresolved;
+    if let Some(required) = f.reachable {
+        let (line, code) = report::fping::reachable_verdict(required, board.alive());
+        let _ = so.write_all(line.as_bytes()).and_then(|_| so.flush());
+        return Ok(code);
+    }
+    Ok(error::run_status(unresolved > 0, board.alive() < resolved))
 }
 
 #[cfg(test)]

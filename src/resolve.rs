@@ -31,8 +31,10 @@ impl Target {
 /// Collects the names from arguments, files and prefixes, then resolves each.
 pub fn targets(cfg: &Config) -> Result<Vec<Target>, Error> {
     let mut names: Vec<String> = cfg.targets.clone();
+    // fping reads only the first word of each line of a target file.
+    let first_word = cfg.fping.is_some();
     for f in &cfg.files {
-        read_file(f, &mut names)?;
+        read_file(f, &mut names, first_word)?;
         check_count(names.len())?;
     }
     let mut out: Vec<Target> = names.iter().map(|n| resolve(n, cfg.family)).collect();
@@ -58,7 +60,7 @@ fn check_count(n: usize) -> Result<(), Error> {
 
 /// Reads one name per line: `#` starts a comment, blank lines are skipped, CRLF and a UTF-8
 /// byte-order mark are tolerated, surrounding white space is trimmed.
-fn read_file(path: &str, names: &mut Vec<String>) -> Result<(), Error> {
+fn read_file(path: &str, names: &mut Vec<String>, first_word: bool) -> Result<(), Error> {
     let err = |e: String| Error::Usage(format!("-f {path}: {e}"));
     let reader: Box<dyn Read> = if path == "-" {
         Box::new(std::io::stdin())
@@ -97,7 +99,10 @@ fn read_file(path: &str, names: &mut Vec<String>) -> Result<(), Error> {
         if let Some(pos) = text.iter().position(|&b| b == b'#') {
             text = &text[..pos];
         }
-        let name = String::from_utf8_lossy(text).trim().to_string();
+        let mut name = String::from_utf8_lossy(text).trim().to_string();
+        if first_word {
+            name = name.split_whitespace().next().unwrap_or("").to_string();
+        }
         if !name.is_empty() {
             names.push(name);
             if names.len() > MAX_TARGETS {
@@ -176,6 +181,41 @@ fn resolve_addr(name: &str, family: Option<Family>) -> Result<SocketAddr, String
         .into_iter()
         .find(|a| family_ok(&a.ip(), family))
         .ok_or_else(|| "no address of the requested family".to_string())
+}
+
+/// fping's `-m`: a name becomes one target per address it resolves to (of the family asked
+/// for, in the resolver's order, each address once); literals and failures stay as they are.
+pub fn every_address(targets: Vec<Target>, family: Option<Family>) -> Vec<Target> {
+    let mut out = Vec::with_capacity(targets.len());
+    for t in targets {
+        let literal = t
+            .name
+            .split('%')
+            .next()
+            .unwrap_or("")
+            .parse::<IpAddr>()
+            .is_ok();
+        if literal || t.addr.is_err() {
+            out.push(t);
+            continue;
+        }
+        let mut seen: Vec<IpAddr> = Vec::new();
+        if let Ok(addrs) = (t.name.as_str(), 0u16).to_socket_addrs() {
+            for a in addrs {
+                if family_ok(&a.ip(), family) && !seen.contains(&a.ip()) {
+                    seen.push(a.ip());
+                    out.push(Target {
+                        name: t.name.clone(),
+                        addr: Ok(a),
+                    });
+                }
+            }
+        }
+        if seen.is_empty() {
+            out.push(t);
+        }
+    }
+    out
 }
 
 fn is_link_local(v6: &Ipv6Addr) -> bool {
@@ -301,19 +341,19 @@ mod tests {
         )
         .unwrap();
         let mut names = Vec::new();
-        read_file(p.to_str().unwrap(), &mut names).unwrap();
+        read_file(p.to_str().unwrap(), &mut names, false).unwrap();
         assert_eq!(names, ["127.0.0.1", "::1", "localhost"]);
         std::fs::write(&p, vec![b'a'; 10_000]).unwrap();
-        assert!(read_file(p.to_str().unwrap(), &mut Vec::new())
+        assert!(read_file(p.to_str().unwrap(), &mut Vec::new(), false)
             .unwrap_err()
             .to_string()
             .contains("longer"));
-        assert!(read_file(dir.to_str().unwrap(), &mut Vec::new())
+        assert!(read_file(dir.to_str().unwrap(), &mut Vec::new(), false)
             .unwrap_err()
             .to_string()
             .contains("directory"));
-        assert!(read_file("/nonexistent/pingr", &mut Vec::new()).is_err());
-        assert!(read_file("/dev/zero", &mut Vec::new()).is_err());
+        assert!(read_file("/nonexistent/pingr", &mut Vec::new(), false).is_err());
+        assert!(read_file("/dev/zero", &mut Vec::new(), false).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

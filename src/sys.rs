@@ -692,3 +692,24 @@ pub fn stderr_is_tty() -> bool {
     // SAFETY: isatty takes an integer descriptor and reads nothing else.
     unsafe { libc::isatty(libc::STDERR_FILENO) == 1 }
 }
+
+// ---- fping personality (issue 11) ----
+
+/// `localtime_r(3)`: the local wall-clock hour, minute and second of `secs` since the epoch
+/// (fping's `-Q` reports are stamped `[HH:MM:SS]` in local time).
+pub fn local_hms(secs: u64) -> (u32, u32, u32) {
+    let t = libc::time_t::try_from(secs).unwrap_or(0);
+    // SAFETY: tm is plain data, valid when zeroed; localtime_r writes only into it.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    // SAFETY: both pointers are valid for the call; localtime_r is the thread-safe variant.
+    let r = unsafe { libc::localtime_r(&t, &mut tm) };
+    if r.is_null() {
+        return (
+            (secs / 3600 % 24) as u32,
+            (secs / 60 % 60) as u32,
+            (secs % 60) as u32,
+        );
+    }
+    let u = |v: libc::c_int| u32::try_from(v).unwrap_or(0);
+    (u(tm.tm_hour), u(tm.tm_min), u(tm.tm_sec))
+}

@@ -76,8 +76,7 @@ fn run_host(sh: &Shared, slot_idx: usize, h: usize, addr: SocketAddr, buf: &mut 
     }
     let mut packet = Vec::with_capacity(sh.payload.len() + packet::ICMP_HEADER_LEN);
     packet::encode_echo_request(proto, ident, 0, &sh.payload, &mut packet);
-    let interval = sh.cfg.interval.as_nanos() as u64;
-    let timeout = sh.cfg.timeout.as_nanos() as u64;
+    let timeout = |n: u64| sh.cfg.probe_timeout(n).as_nanos() as u64;
     let count = sh.cfg.count;
 
     let mut st = lock(&slot.st);
@@ -104,11 +103,18 @@ fn run_host(sh: &Shared, slot_idx: usize, h: usize, addr: SocketAddr, buf: &mut 
             let oldest = st.oldest;
             let Some(p) = st.probe_mut(oldest) else { break };
             if p.n == oldest && p.state == ProbeState::Pending {
-                if now < p.sent_mono.saturating_add(timeout) {
+                if now < p.sent_mono.saturating_add(timeout(oldest)) {
                     break;
                 }
                 p.state = ProbeState::Expired;
                 st.pending = st.pending.saturating_sub(1);
+                if let Some(l) = sh
+                    .fping
+                    .as_ref()
+                    .and_then(|b| b.timeout(h, oldest, real_ns()))
+                {
+                    lines.push(crate::engine::fping_line(l));
+                }
                 if sh.cfg.outstanding && sh.per_probe_text() {
                     lines.push(Line::Out(report::no_answer_line(
                         &sh.prefix(),
@@ -118,7 +124,8 @@ fn run_host(sh: &Shared, slot_idx: usize, h: usize, addr: SocketAddr, buf: &mut 
             }
             st.oldest += 1;
         }
-        let sent_all = count.is_some_and(|c| st.next_n > c);
+        let sent_all = count.is_some_and(|c| st.next_n > c)
+            || (sh.cfg.done_at_first_reply() && st.acc.received > 0);
         let past_deadline = sh.deadline.is_some_and(|d| now >= d);
         if sh.stopped() || past_deadline || (sent_all && st.pending == 0) {
             break;
@@ -175,6 +182,7 @@ fn run_host(sh: &Shared, slot_idx: usize, h: usize, addr: SocketAddr, buf: &mut 
             sh.drain_socket(sock, buf, false);
             st = lock(&slot.st);
             let after = sh.now_ns();
+            let interval = sh.cfg.probe_spacing(n).as_nanos() as u64;
             next_send = if next_send.saturating_add(interval.saturating_mul(2)) <= after {
                 after.saturating_add(interval)
             } else {
@@ -189,7 +197,7 @@ fn run_host(sh: &Shared, slot_idx: usize, h: usize, addr: SocketAddr, buf: &mut 
         if st.pending > 0 {
             let oldest = st.oldest;
             if let Some(p) = st.probe_mut(oldest) {
-                wake_at = wake_at.min(p.sent_mono.saturating_add(timeout));
+                wake_at = wake_at.min(p.sent_mono.saturating_add(timeout(oldest)));
             }
         }
         if let Some(d) = sh.deadline {

@@ -1,1 +1,671 @@
-//! placeholder
+//! fping's command line (when pingr is called as `fping` or `fping6`): fping 5.1's options,
+//! parsed the way its optparse does (short options cluster and take attached values, long
+//! options take `--name=VALUE` or `--name VALUE`, options and targets may be mixed, `--` ends
+//! the options), into the same [`Config`] pingr's own grammar produces, with [`Fping`] for
+//! what only fping's output needs. Pure like the rest of `cli`: it expands `-g` into address
+//! strings but resolves nothing and reads no file.
+
+use super::values::{bad, fixed, shown, small, tos, uint, NANOS_PER_MS, NANOS_PER_SEC};
+use super::*;
+use std::net::Ipv4Addr;
+
+/// The fping release whose behaviour pingr reproduces (what `-v` reports first).
+pub const FPING_VERSION: &str = "5.1";
+/// fping's `-g START END` limit.
+const MAX_GENERATE: u64 = 100_000;
+/// The most addresses a `-g` CIDR may make here (pingr's own target limit).
+const MAX_CIDR_HOSTS: u64 = 262_144;
+
+/// One option: short letter, long name ("" if none), whether it takes a value.
+struct Opt {
+    short: char,
+    long: &'static str,
+    value: bool,
+}
+
+const fn o(short: char, long: &'static str, value: bool) -> Opt {
+    Opt { short, long, value }
+}
+
+const OPTS: &[Opt] = &[
+    o('4', "ipv4", false),
+    o('6', "ipv6", false),
+    o('a', "alive", false),
+    o('A', "addr", false),
+    o('b', "size", true),
+    o('B', "backoff", true),
+    o('c', "count", true),
+    o('C', "vcount", true),
+    o('d', "rdns", false),
+    o('D', "timestamp", false),
+    o('e', "elapsed", false),
+    o('f', "file", true),
+    o('g', "generate", false),
+    o('h', "help", false),
+    o('H', "ttl", true),
+    o('i', "interval", true),
+    o('I', "iface", true),
+    o('k', "fwmark", true),
+    o('l', "loop", false),
+    o('m', "all", false),
+    o('M', "dontfrag", false),
+    o('n', "name", false),
+    o('N', "netdata", false),
+    o('o', "outage", false),
+    o('O', "tos", true),
+    o('p', "period", true),
+    o('q', "quiet", false),
+    o('Q', "squiet", true),
+    o('r', "retry", true),
+    o('R', "random", false),
+    o('s', "stats", false),
+    o('S', "src", true),
+    o('t', "timeout", true),
+    o('T', "", true),
+    o('u', "unreach", false),
+    o('v', "version", false),
+    o('x', "reachable", true),
+    o('X', "fast-reachable", true),
+];
+
+/// `fping -v`: fping's line (consumers parse `NAME: Version N.N`), then pingr's own version.
+pub fn version(prog: &str) -> String {
+    format!(
+        "{prog}: Version {FPING_VERSION} (pingr {})\n",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// `fping -h`: fping's layout (consumers grep it for `-S,`, `-I,`, `-O,`), listing only the
+/// options pingr honours; `-k` (fwmark) is left out: it is refused.
+pub fn usage(prog: &str) -> String {
+    format!(
+        "Usage: {prog} [options] [targets...]
+
+Probing options:
+   -4, --ipv4         only ping IPv4 addresses
+   -6, --ipv6         only ping IPv6 addresses
+   -b, --size=BYTES   amount of ping data to send, in bytes (default: 56)
+   -B, --backoff=N    set exponential backoff factor to N (default: 1.5)
+   -c, --count=N      count mode: send N pings to each target
+   -f, --file=FILE    read list of targets from a file ( - means stdin)
+   -g, --generate     generate target list (only if no -f specified)
+                      (give start and end IP in the target list, or a CIDR address)
+                      (ex. {prog} -g 192.168.1.0 192.168.1.255 or {prog} -g 192.168.1.0/24)
+   -H, --ttl=N        set the IP TTL value (Time To Live hops)
+   -I, --iface=IFACE  bind to a particular interface
+   -l, --loop         loop mode: send pings forever
+   -m, --all          use all IPs of provided hostnames (e.g. IPv4 and IPv6), use with -A
+   -M, --dontfrag     set the Don't Fragment flag
+   -O, --tos=N        set the type of service (tos) flag on the ICMP packets
+   -p, --period=MSEC  interval between ping packets to one target (in ms)
+                      (in loop and count modes, default: 1000 ms)
+   -r, --retry=N      number of retries (default: 3)
+   -R, --random       random packet data (to foil link data compression)
+   -S, --src=IP       set source address
+   -t, --timeout=MSEC individual target initial timeout (default: 500 ms,
+                      except with -l/-c/-C, where it's the -p period up to 2000 ms)
+
+Output options:
+   -a, --alive        show targets that are alive
+   -A, --addr         show targets by address
+   -C, --vcount=N     same as -c, report results in verbose format
+   -D, --timestamp    print timestamp before each output line
+   -e, --elapsed      show elapsed time on return packets
+   -i, --interval=MSEC  interval between sending ping packets (default: 10 ms)
+   -n, --name         accepted; targets are shown as given (pingr does no reverse DNS)
+   -N, --netdata      output compatible for netdata (-l -Q are required)
+   -o, --outage       show the accumulated outage time (lost packets * packet interval)
+   -q, --quiet        quiet (don't show per-target/per-ping results)
+   -Q, --squiet=SECS[,cumulative]  same as -q, but add interval summary every SECS seconds
+   -s, --stats        print final stats
+   -u, --unreach      show targets that are unreachable
+   -v, --version      show version
+   -x, --reachable=N  shows if >=N hosts are reachable or not
+   -X, --fast-reachable=N  exits 0 as soon as N hosts are reachable
+
+pingr {} speaking fping {FPING_VERSION}'s command line (see pingr(8), FPING MODE).
+",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// Splits the arguments into (option, value) pairs in order and free arguments, as
+/// optparse_long does. Unknown options and missing values are one-line errors.
+fn scan(args: &[String]) -> Result<(Vec<(char, String)>, Vec<String>), CliError> {
+    let mut opts = Vec::new();
+    let mut free = Vec::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        if arg == "--" {
+            free.extend(it.by_ref().cloned());
+            break;
+        }
+        if let Some(body) = arg.strip_prefix("--") {
+            let (name, inline) = match body.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (body, None),
+            };
+            let Some(spec) = OPTS.iter().find(|s| !s.long.is_empty() && s.long == name) else {
+                return Err(CliError(format!(
+                    "unknown option '--{}' (see fping -h)",
+                    shown(name)
+                )));
+            };
+            let value = match (spec.value, inline) {
+                (true, Some(v)) => v,
+                (true, None) => it
+                    .next()
+                    .cloned()
+                    .ok_or_else(|| CliError(format!("--{name}: missing value")))?,
+                (false, Some(_)) => {
+                    return Err(CliError(format!("--{name}: does not take a value")))
+                }
+                (false, None) => String::new(),
+            };
+            opts.push((spec.short, value));
+        } else if arg.len() > 1 && arg.starts_with('-') {
+            for (j, c) in arg.char_indices().skip(1) {
+                let Some(spec) = OPTS.iter().find(|s| s.short == c) else {
+                    return Err(CliError(format!(
+                        "unknown option '-{}' (see fping -h)",
+                        shown(&c.to_string())
+                    )));
+                };
+                if spec.value {
+                    let rest = &arg[j + c.len_utf8()..];
+                    let value = if rest.is_empty() {
+                        it.next()
+                            .cloned()
+                            .ok_or_else(|| CliError(format!("-{c}: missing value")))?
+                    } else {
+                        rest.to_string()
+                    };
+                    opts.push((c, value));
+                    break;
+                }
+                opts.push((c, String::new()));
+            }
+        } else {
+            free.push(arg.clone());
+        }
+    }
+    Ok((opts, free))
+}
+
+/// Milliseconds with a fraction (Smokeping passes `-p 40714.2857142857`), 0 to `max`.
+fn millis(v: &str, opt: &str, max: u64) -> Result<Duration, CliError> {
+    fixed(v, NANOS_PER_MS, max)
+        .map(Duration::from_nanos)
+        .ok_or_else(|| bad(opt, &format!("milliseconds from 0 to {max} (e.g. 0.5)"), v))
+}
+
+/// `-Q SECS[,cumulative]`.
+fn squiet(v: &str) -> Result<(Duration, bool), CliError> {
+    let (secs, cumulative) = match v.split_once(',') {
+        Some((s, "cumulative")) => (s, true),
+        Some(_) => return Err(bad("-Q", "SECS or SECS,cumulative (e.g. 10)", v)),
+        None => (v, false),
+    };
+    match fixed(secs, NANOS_PER_SEC, 86_400) {
+        Some(ns) if ns > 0 => Ok((Duration::from_nanos(ns), cumulative)),
+        _ => Err(bad(
+            "-Q",
+            "seconds above 0 up to 86400, optionally ',cumulative'",
+            v,
+        )),
+    }
+}
+
+/// `-B`: a factor from 1 to 5, as fping accepts.
+fn backoff(v: &str) -> Result<f64, CliError> {
+    let err = || bad("-B", "a factor from 1.0 to 5.0 (e.g. 1.5)", v);
+    fixed(v, 0, 5).ok_or_else(err)?;
+    match v.parse::<f64>() {
+        Ok(b) if (1.0..=5.0).contains(&b) => Ok(b),
+        _ => Err(err()),
+    }
+}
+
+fn ipv4(v: &str) -> Result<u32, CliError> {
+    v.parse::<Ipv4Addr>()
+        .map(u32::from)
+        .map_err(|_| bad("-g", "IPv4 addresses (fping's -g is IPv4 only)", v))
+}
+
+/// `-g`: one CIDR block (network and broadcast left out below /31) or START END, as
+/// address strings in order.
+fn generate(free: &[String]) -> Result<Vec<String>, CliError> {
+    let (first, last) = match free {
+        [one] => {
+            let (a, m) = one
+                .split_once('/')
+                .ok_or_else(|| bad("-g", "ADDRESS/PREFIX or START END", one))?;
+            let net = ipv4(a)?;
+            let mask = uint(m, "-g", 1, 32)?;
+            let size = 1u64 << (32 - mask);
+            let base = u64::from(net) & !(size - 1);
+            let (f, l) = if mask < 31 {
+                (base + 1, base + size - 2)
+            } else {
+                (base, base + size - 1)
+            };
+            if l + 1 - f > MAX_CIDR_HOSTS {
+                return Err(bad(
+                    "-g",
+                    &format!("a block of at most {MAX_CIDR_HOSTS} addresses"),
+                    one,
+                ));
+            }
+            (f, l)
+        }
+        [a, b] => {
+            let (f, l) = (u64::from(ipv4(a)?), u64::from(ipv4(b)?));
+            if l > f + MAX_GENERATE {
+                return Err(CliError(format!(
+                    "-g: {a} {b} makes more than {MAX_GENERATE} addresses"
+                )));
+            }
+            (f, l)
+        }
+        _ => {
+            return Err(CliError(
+                "-g: give one CIDR block or a start and an end address".into(),
+            ))
+        }
+    };
+    Ok((first..=last)
+        .filter_map(|v| u32::try_from(v).ok())
+        .map(|v| Ipv4Addr::from(v).to_string())
+        .collect())
+}
+
+/// Parses the arguments that follow `argv[0]` in fping's grammar. `prog` is `argv[0]`;
+/// `v6` (called as `fping6`) implies `-6`.
+pub fn parse(prog: &str, v6: bool, args: &[String]) -> Result<Command, CliError> {
+    let (opts, free) = scan(args)?;
+    if opts.iter().any(|(c, _)| *c == 'h') {
+        return Ok(Command::Help);
+    }
+    if opts.iter().any(|(c, _)| *c == 'v') {
+        return Ok(Command::Version);
+    }
+    let mut c = defaults();
+    c.format = Format::Fping;
+    c.gap = Duration::from_millis(10);
+    c.family = v6.then_some(Family::V6);
+    let mut f = Fping {
+        prog: prog.to_string(),
+        mode: FpingMode::Default,
+        retries: 3,
+        backoff: 1.5,
+        elapsed: false,
+        addr: false,
+        all_addrs: false,
+        random: false,
+        outage: false,
+        stats: false,
+        netdata: false,
+        report: None,
+        cumulative: false,
+        reachable: None,
+        fast_reachable: false,
+        timestamp: false,
+        period: Duration::from_millis(1000),
+    };
+    let mut timeout: Option<Duration> = None;
+    let mut count: Option<u64> = None;
+    let (mut alive, mut unreach, mut looping, mut gen) = (false, false, false, false);
+    let (mut file, mut src, mut iface): (Option<String>, Option<String>, Option<String>) =
+        (None, None, None);
+    let mut size: Option<u64> = None;
+    for (opt, v) in &opts {
+        let v = v.as_str();
+        match opt {
+            '4' | '6' => {
+                let want = if *opt == '4' { Family::V4 } else { Family::V6 };
+                if c.family.is_some_and(|have| have != want) {
+                    return Err(CliError("can't specify both -4 and -6".into()));
+                }
+                c.family = Some(want);
+            }
+            'a' => alive = true,
+            'A' => f.addr = true,
+            'b' => size = Some(uint(v, "-b", 0, MAX_SIZE_V6)?),
+            'B' => f.backoff = backoff(v)?,
+            'c' | 'C' => {
+                count = Some(uint(v, &format!("-{opt}"), 1, u64::from(u32::MAX))?);
+                f.mode = if *opt == 'c' {
+                    FpingMode::Count
+                } else {
+                    FpingMode::VCount
+                };
+            }
+            'd' | 'n' => c.numeric = true,
+            'D' => f.timestamp = true,
+            'e' => f.elapsed = true,
+            'f' => {
+                if v.is_empty() || v.contains('\0') {
+                    return Err(bad("-f", "a file name or '-' for standard input", v));
+                }
+                file = Some(v.to_string());
+            }
+            'g' => gen = true,
+            'H' => c.ttl = Some(small(v, "-H", 1)?),
+            'i' => c.gap = millis(v, "-i", 10_000)?,
+            'I' => {
+                if v.is_empty() || v.len() > 15 || v.contains(['\0', '/']) {
+                    return Err(bad("-I", "an interface name of 1 to 15 bytes", v));
+                }
+                iface = Some(v.to_string());
+            }
+            'k' => {
+                return Err(CliError(
+                    "-k: fwmark is not supported by pingr (it would need CAP_NET_ADMIN)".into(),
+                ))
+            }
+            'l' => {
+                looping = true;
+                f.backoff = 1.0;
+            }
+            'm' => f.all_addrs = true,
+            'M' => c.pmtu = Some(Pmtu::Do),
+            'N' => f.netdata = true,
+            'o' => f.outage = true,
+            'O' => {
+                c.tos = Some(
+                    tos(v)
+                        .map_err(|_| bad("-O", "a number from 0 to 255 (decimal or 0x hex)", v))?,
+                )
+            }
+            'p' => f.period = millis(v, "-p", 86_400_000)?,
+            'q' => c.quiet = true,
+            'Q' => {
+                let (every, cumulative) = squiet(v)?;
+                c.quiet = true;
+                f.report = Some(every);
+                f.cumulative = cumulative;
+            }
+            'r' => f.retries = uint(v, "-r", 0, 1000).map(|n| n as u32)?,
+            'R' => f.random = true,
+            's' => f.stats = true,
+            'S' => {
+                if v.parse::<IpAddr>().is_err() {
+                    return Err(bad("-S", "an IPv4 or IPv6 address", v));
+                }
+                src = Some(v.to_string());
+            }
+            't' => timeout = Some(millis(v, "-t", 3_600_000)?),
+            'T' => {} // fping ignores it too ("select timeout" is not meaningful any more)
+            'u' => unreach = true,
+            'x' | 'X' => {
+                f.reachable = Some(uint(v, &format!("-{opt}"), 1, 1_000_000)?);
+                f.fast_reachable = *opt == 'X';
+            }
+            _ => {}
+        }
+    }
+    if alive && unreach {
+        return Err(CliError("specify only one of a, u".into()));
+    }
+    if count.is_some() && looping {
+        return Err(CliError("specify only one of c, l".into()));
+    }
+    if src.is_some() && iface.is_some() {
+        return Err(CliError(
+            "-S and -I together are not supported by pingr: give one".into(),
+        ));
+    }
+    c.interface = src.or(iface);
+    let max_size = if c.family == Some(Family::V6) {
+        MAX_SIZE_V6
+    } else {
+        MAX_SIZE_V4
+    };
+    if let Some(n) = size {
+        if n > max_size {
+            return Err(CliError(format!(
+                "-b: data size {n} not valid, must be at most {max_size}"
+            )));
+        }
+        c.size = n as usize;
+    }
+    if f.netdata && (!looping || f.report.is_none()) {
+        return Err(CliError("-N needs -l and -Q".into()));
+    }
+    if looping {
+        f.mode = FpingMode::Loop;
+    }
+    c.interval = f.period;
+    match f.mode {
+        FpingMode::Default => {
+            c.timeout = timeout.unwrap_or(Duration::from_millis(500));
+            c.count = Some(u64::from(f.retries) + 1);
+            c.show = if alive {
+                Show::Alive
+            } else if unreach {
+                Show::Unreachable
+            } else {
+                Show::All
+            };
+        }
+        FpingMode::Count | FpingMode::VCount | FpingMode::Loop => {
+            c.timeout = timeout.unwrap_or_else(|| f.period.min(Duration::from_millis(2000)));
+            c.count = count;
+        }
+    }
+    if c.timeout.is_zero() {
+        c.timeout = Duration::from_millis(1);
+    }
+    // Targets: arguments, or -f, or -g's arguments; none of these means standard input.
+    if gen {
+        if file.is_some() || free.is_empty() {
+            return Err(CliError(
+                "-g needs a CIDR block or a start and end address, and no -f".into(),
+            ));
+        }
+        c.targets = generate(&free)?;
+    } else if let Some(path) = file {
+        if !free.is_empty() {
+            return Err(CliError("give targets or -f, not both".into()));
+        }
+        c.files.push(path);
+    } else if free.is_empty() {
+        c.files.push("-".into());
+    } else {
+        c.targets = free;
+    }
+    c.fping = Some(f);
+    Ok(Command::Run(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(a: &[&str]) -> Config {
+        let v: Vec<String> = a.iter().map(|s| s.to_string()).collect();
+        match parse("fping", false, &v) {
+            Ok(Command::Run(c)) => c,
+            other => panic!("{a:?}: {other:?}"),
+        }
+    }
+
+    fn err(a: &[&str]) -> String {
+        let v: Vec<String> = a.iter().map(|s| s.to_string()).collect();
+        match parse("fping", false, &v) {
+            Err(e) => {
+                assert!(!e.0.contains('\n'));
+                e.0
+            }
+            other => panic!("{a:?}: expected an error, got {other:?}"),
+        }
+    }
+
+    fn fp(c: &Config) -> &Fping {
+        c.fping.as_ref().unwrap()
+    }
+
+    #[test]
+    fn personality_by_program_name() {
+        assert_eq!(personality("pingr"), Personality::Pingr);
+        assert_eq!(personality("/usr/local/bin/pingr"), Personality::Pingr);
+        assert_eq!(personality("fping"), Personality::Fping { v6: false });
+        assert_eq!(
+            personality("/usr/local/libexec/pingr/fping"),
+            Personality::Fping { v6: false }
+        );
+        assert_eq!(personality("fping6"), Personality::Fping { v6: true });
+        assert_eq!(personality("/x/my-fping6"), Personality::Fping { v6: true });
+        assert_eq!(personality("fpingx"), Personality::Pingr);
+        assert_eq!(personality("/fping/pingr"), Personality::Pingr);
+    }
+
+    #[test]
+    fn defaults_follow_fping() {
+        let c = run(&["h"]);
+        let f = fp(&c);
+        assert_eq!(f.mode, FpingMode::Default);
+        assert_eq!(c.count, Some(4));
+        assert_eq!(c.timeout, Duration::from_millis(500));
+        assert_eq!(c.gap, Duration::from_millis(10));
+        assert_eq!(c.size, 56);
+        assert_eq!(c.format, Format::Fping);
+        assert_eq!(c.targets, ["h"]);
+        assert!(c.files.is_empty());
+        // Retries grow the timeout by 1.5 each time, and the next retry waits for it.
+        assert_eq!(c.probe_timeout(1), Duration::from_millis(500));
+        assert_eq!(c.probe_timeout(2), Duration::from_millis(750));
+        assert_eq!(c.probe_spacing(3), Duration::from_micros(1_125_000));
+        assert!(c.done_at_first_reply());
+    }
+
+    #[test]
+    fn clusters_attached_values_and_long_forms() {
+        let c = run(&[
+            "-C3",
+            "-q",
+            "-B1",
+            "-r1",
+            "-4",
+            "-i10",
+            "-p40714.2857142857",
+            "h",
+        ]);
+        assert_eq!(fp(&c).mode, FpingMode::VCount);
+        assert_eq!(c.count, Some(3));
+        assert!(c.quiet);
+        assert_eq!(c.family, Some(Family::V4));
+        assert_eq!(c.interval, Duration::from_nanos(40_714_285_714));
+        // -t follows -p in count modes, up to 2 s.
+        assert_eq!(c.timeout, Duration::from_millis(2000));
+        let c = run(&["-ADln", "h"]);
+        assert_eq!(fp(&c).mode, FpingMode::Loop);
+        assert!(fp(&c).addr && fp(&c).timestamp && c.numeric);
+        let c = run(&[
+            "--count=2",
+            "--period",
+            "20",
+            "--timeout=30",
+            "--size",
+            "100",
+            "h",
+        ]);
+        assert_eq!(c.count, Some(2));
+        assert_eq!(c.interval, Duration::from_millis(20));
+        assert_eq!(c.timeout, Duration::from_millis(30));
+        assert_eq!(c.size, 100);
+        let c = run(&["-e", "-u", "-t", "100", "-r", "2", "h", "-S127.0.0.1"]);
+        assert_eq!(c.show, Show::Unreachable);
+        assert_eq!(c.count, Some(3));
+        assert_eq!(c.interface.as_deref(), Some("127.0.0.1"));
+        let c = run(&["-O0x20", "-H", "9", "-M", "h"]);
+        assert_eq!(c.tos, Some(0x20));
+        assert_eq!(c.ttl, Some(9));
+        assert_eq!(c.pmtu, Some(Pmtu::Do));
+        let c = run(&["-l", "-Q", "2,cumulative", "-N", "h"]);
+        assert_eq!(fp(&c).report, Some(Duration::from_secs(2)));
+        assert!(fp(&c).cumulative && fp(&c).netdata && c.quiet);
+        assert_eq!(c.count, None);
+        let c = run(&["-X", "2", "a", "b"]);
+        assert_eq!(fp(&c).reachable, Some(2));
+        assert!(fp(&c).fast_reachable);
+    }
+
+    #[test]
+    fn targets_from_stdin_file_and_generate() {
+        assert_eq!(run(&["-c1"]).files, ["-"]);
+        assert_eq!(run(&["-f", "-"]).files, ["-"]);
+        assert_eq!(run(&["-f", "list"]).files, ["list"]);
+        assert_eq!(
+            run(&["-g", "10.0.0.0/30"]).targets,
+            ["10.0.0.1", "10.0.0.2"]
+        );
+        assert_eq!(
+            run(&["-g", "10.0.0.7/31"]).targets,
+            ["10.0.0.6", "10.0.0.7"]
+        );
+        assert_eq!(
+            run(&["-g", "10.0.0.254", "10.0.1.1"]).targets,
+            ["10.0.0.254", "10.0.0.255", "10.0.1.0", "10.0.1.1"]
+        );
+        assert!(err(&["-g"]).starts_with("-g"));
+        assert!(err(&["-g", "::1/128"]).starts_with("-g"));
+        assert!(err(&["-g", "10.0.0.0/33"]).starts_with("-g"));
+        assert!(err(&["-f", "x", "h"]).contains("not both"));
+        assert_eq!(run(&["--", "-h"]).targets, ["-h"]);
+    }
+
+    #[test]
+    fn fping6_implies_v6() {
+        let v = vec!["h".to_string()];
+        match parse("fping6", true, &v) {
+            Ok(Command::Run(c)) => assert_eq!(c.family, Some(Family::V6)),
+            other => panic!("{other:?}"),
+        }
+        let v = vec!["-4".to_string(), "h".to_string()];
+        assert!(parse("fping6", true, &v).is_err());
+    }
+
+    #[test]
+    fn bad_values_are_one_line_errors() {
+        assert!(err(&["-c", "0", "h"]).starts_with("-c: "));
+        assert!(err(&["-C", "x", "h"]).starts_with("-C: "));
+        assert!(err(&["-p", "-1", "h"]).starts_with("-p: "));
+        assert!(err(&["-B", "9", "h"]).starts_with("-B: "));
+        assert!(err(&["-Q", "1,x", "h"]).starts_with("-Q: "));
+        assert!(err(&["-b", "70000", "h"]).starts_with("-b: "));
+        assert!(err(&["-z", "h"]).contains("'-z'"));
+        assert!(err(&["--nope", "h"]).contains("'--nope'"));
+        assert!(err(&["-c"]).contains("missing value"));
+        assert!(err(&["-a", "-u", "h"]).contains("only one of a, u"));
+        assert!(err(&["-c1", "-l", "h"]).contains("only one of c, l"));
+        assert!(err(&["-k", "1", "h"]).starts_with("-k: "));
+        assert!(err(&["-N", "h"]).starts_with("-N"));
+        assert!(err(&["-S", "eth0", "h"]).starts_with("-S: "));
+    }
+
+    #[test]
+    fn help_and_version() {
+        let v = vec!["-v".to_string()];
+        assert_eq!(parse("fping", false, &v), Ok(Command::Version));
+        let v = vec!["-c".to_string(), "3".to_string(), "-h".to_string()];
+        assert_eq!(parse("fping", false, &v), Ok(Command::Help));
+        assert!(version("/usr/bin/fping").starts_with("/usr/bin/fping: Version 5.1 (pingr "));
+        let u = usage("fping");
+        for needle in ["   -S, --src", "   -I, --iface", "   -O, --tos"] {
+            assert!(u.contains(needle), "{needle}");
+        }
+        assert!(!u.contains("-k,"), "fwmark is refused, so not listed");
+        // Every option the help lists is one the grammar accepts.
+        for line in u.lines() {
+            let t = line.trim_start();
+            if let Some(rest) = t.strip_prefix('-') {
+                let ch = rest.chars().next().unwrap();
+                if line.starts_with("   -") {
+                    assert!(OPTS.iter().any(|o| o.short == ch), "{line}");
+                }
+            }
+        }
+    }
+}

@@ -53,6 +53,8 @@ pub enum Format {
     Text,
     Tsv,
     Json,
+    /// fping's lines on fping's streams (the fping personality).
+    Fping,
 }
 
 /// `-D` / `--timestamp`.
@@ -140,6 +142,8 @@ pub struct Config {
     pub pattern: Option<Vec<u8>>,
     /// Free arguments, verbatim and in order.
     pub targets: Vec<String>,
+    /// Called as `fping`/`fping6`: fping's modes and output (issue 11); `None` for pingr's own.
+    pub fping: Option<Fping>,
 }
 
 pub const MAX_SIZE_V4: u64 = 65_507;
@@ -173,5 +177,114 @@ pub fn defaults() -> Config {
         pmtu: None,
         pattern: None,
         targets: Vec::new(),
+        fping: None,
+    }
+}
+
+// ---- fping personality (issue 11) -------------------------------------------------------
+
+/// Which command line and output family a run speaks, chosen once by program name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Personality {
+    Pingr,
+    /// Called as `fping` (basename), or by any name containing `fping6` (which implies `-6`).
+    Fping {
+        v6: bool,
+    },
+}
+
+/// The personality `argv[0]` asks for: the BusyBox way, one binary, behaviour by name.
+pub fn personality(argv0: &str) -> Personality {
+    let base = argv0.rsplit('/').next().unwrap_or(argv0);
+    if base.contains("fping6") {
+        Personality::Fping { v6: true }
+    } else if base == "fping" {
+        Personality::Fping { v6: false }
+    } else {
+        Personality::Pingr
+    }
+}
+
+/// fping's modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FpingMode {
+    /// No `-c`/`-C`/`-l`: `is alive` at the first reply, retries with back-off otherwise.
+    Default,
+    /// `-c N`.
+    Count,
+    /// `-C N`.
+    VCount,
+    /// `-l`.
+    Loop,
+}
+
+/// What fping's grammar asks for beyond the shared fields of [`Config`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fping {
+    /// `argv[0]` as invoked: fping prefixes its messages with it.
+    pub prog: String,
+    pub mode: FpingMode,
+    /// `-r N`: retries in the default mode (default 3).
+    pub retries: u32,
+    /// `-B F`: timeout growth per retry in the default mode (default 1.5; 1 with `-l`).
+    pub backoff: f64,
+    /// `-e`: the round trip on `is alive` lines.
+    pub elapsed: bool,
+    /// `-A`: targets shown by address.
+    pub addr: bool,
+    /// `-m`: every address of a name is a target.
+    pub all_addrs: bool,
+    /// `-R`: random payload bytes.
+    pub random: bool,
+    /// `-o`: outage time on the summary lines.
+    pub outage: bool,
+    /// `-s`: global statistics at the end.
+    pub stats: bool,
+    /// `-N`: netdata's plugin protocol at each `-Q` interval.
+    pub netdata: bool,
+    /// `-Q SECS`: the interval report.
+    pub report: Option<Duration>,
+    /// `-Q SECS,cumulative`: totals since the start rather than per interval.
+    pub cumulative: bool,
+    /// `-x N` / `-X N`: the verdict on how many hosts answered.
+    pub reachable: Option<u64>,
+    /// `-X`: stop as soon as `reachable` hosts answered.
+    pub fast_reachable: bool,
+    /// `-D`: `[epoch] ` before per-reply and timeout lines.
+    pub timestamp: bool,
+    /// `-p MS`: the period between probes to one host (also the unit of `-o`).
+    pub period: Duration,
+}
+
+impl Config {
+    /// The reply timeout of probe `n` (1, 2, ...): fping's default mode grows it by `-B` at
+    /// each retry; every other run has one timeout.
+    pub fn probe_timeout(&self, n: u64) -> Duration {
+        match &self.fping {
+            Some(f) if f.mode == FpingMode::Default && f.backoff > 1.0 => {
+                let k = i32::try_from(n.saturating_sub(1))
+                    .unwrap_or(i32::MAX)
+                    .min(64);
+                let ns = self.timeout.as_nanos() as f64 * f.backoff.powi(k);
+                Duration::from_nanos(ns.min(1e15) as u64)
+            }
+            _ => self.timeout,
+        }
+    }
+
+    /// How long after probe `n` the next one leaves: fping's default mode retries when the
+    /// previous probe times out; every other run keeps `-i`.
+    pub fn probe_spacing(&self, n: u64) -> Duration {
+        match &self.fping {
+            Some(f) if f.mode == FpingMode::Default => self.probe_timeout(n),
+            _ => self.interval,
+        }
+    }
+
+    /// fping's default mode: a host is done at its first reply.
+    pub fn done_at_first_reply(&self) -> bool {
+        self.fping
+            .as_ref()
+            .is_some_and(|f| f.mode == FpingMode::Default)
     }
 }

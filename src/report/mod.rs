@@ -2,6 +2,8 @@
 //! aligned summary table, tab-separated and JSON Lines forms, and time prefixes. Pure: the
 //! caller owns the writer and the clock; nothing here touches a socket or stdout.
 
+pub mod fping;
+
 use crate::stats::Summary;
 use std::borrow::Cow;
 use std::fmt::Write as _;

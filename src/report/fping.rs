@@ -1,0 +1,844 @@
+//! fping's output (the fping personality): the per-reply, timeout, `is alive`, summary, `-C`,
+//! `-Q`, `-N`, `-s` and `-x` lines, byte for byte in fping 5.1's shapes, and the per-host
+//! counters they are computed from, kept the way fping keeps them (a probe counts as sent
+//! when it is answered or times out, so the loss on a reply line never counts a probe still
+//! in flight). Formatting is pure; [`Board`] holds the counters behind one lock per host for
+//! the engine's threads and returns lines for the caller to write (stdout lines and stderr
+//! lines apart), never writing itself.
+
+use crate::cli::{Config, FpingMode, Show};
+use crate::packet::{ErrorKind, Proto};
+use crate::resolve::Target;
+use std::fmt::Write as _;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// fping's `sprint_tm`: milliseconds with three significant digits.
+pub fn tm(ns: u64) -> String {
+    let t = ns as f64 / 1e6;
+    if t < 1.0 {
+        format!("{t:.3}")
+    } else if t < 10.0 {
+        format!("{t:.2}")
+    } else if t < 100.0 {
+        format!("{t:.1}")
+    } else if t < 1_000_000.0 {
+        format!("{t:.0}")
+    } else {
+        // C's %.3e: a signed exponent of at least two digits.
+        let s = format!("{t:.3e}");
+        match s.split_once('e') {
+            Some((m, e)) => {
+                let e: i32 = e.parse().unwrap_or(0);
+                format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs())
+            }
+            None => s,
+        }
+    }
+}
+
+/// `-D`'s prefix: `[1796155650.13343] `.
+pub fn timestamp(real_ns: u64) -> String {
+    format!("[{:.5}] ", real_ns as f64 / 1e9)
+}
+
+/// A stream and a line (with its newline).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Out {
+    Stdout(String),
+    Stderr(String),
+}
+
+/// One host's counters, as fping keeps them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Probes settled (answered or timed out): fping's `num_sent`.
+    pub sent: u64,
+    pub recv: u64,
+    /// Every echo reply matched to this host, duplicates and late ones too.
+    pub recv_total: u64,
+    pub total_ns: u64,
+    pub min_ns: u64,
+    pub max_ns: u64,
+    /// The same, since the last `-Q` report.
+    pub sent_i: u64,
+    pub recv_i: u64,
+    pub total_i: u64,
+    pub min_i: u64,
+    pub max_i: u64,
+    /// `-C`: each probe's round trip by its index, `None` for lost.
+    pub rtts: Vec<Option<u64>>,
+}
+
+impl Tally {
+    /// fping's `stats_add`: probe `index` answered in `rtt`, or timed out (`None`).
+    pub fn add(&mut self, index: u64, rtt: Option<u64>, keep_rtts: bool) {
+        self.sent += 1;
+        self.sent_i += 1;
+        if keep_rtts {
+            let i = usize::try_from(index).unwrap_or(usize::MAX);
+            if i < 1 << 24 {
+                if self.rtts.len() <= i {
+                    self.rtts.resize(i + 1, None);
+                }
+                self.rtts[i] = rtt;
+            }
+        }
+        let Some(r) = rtt else { return };
+        self.recv += 1;
+        self.recv_i += 1;
+        if self.max_ns == 0 || r > self.max_ns {
+            self.max_ns = r;
+        }
+        if self.max_i == 0 || r > self.max_i {
+            self.max_i = r;
+        }
+        if self.min_ns == 0 || r < self.min_ns {
+            self.min_ns = r;
+        }
+        if self.min_i == 0 || r < self.min_i {
+            self.min_i = r;
+        }
+        self.total_ns = self.total_ns.saturating_add(r);
+        self.total_i = self.total_i.saturating_add(r);
+    }
+
+    fn reset_interval(&mut self) {
+        self.sent_i = 0;
+        self.recv_i = 0;
+        self.total_i = 0;
+        self.min_i = 0;
+        self.max_i = 0;
+    }
+
+    /// ` (0.041 avg, 0% loss)` of a per-reply or timeout line.
+    fn running(&self) -> String {
+        let avg = if self.recv > 0 {
+            tm(self.total_ns / self.recv)
+        } else {
+            "NaN".into()
+        };
+        if self.sent == 0 {
+            return format!(" ({avg} avg, 0% loss)");
+        }
+        if self.recv <= self.sent {
+            format!(
+                " ({avg} avg, {}% loss)",
+                (self.sent - self.recv) * 100 / self.sent
+            )
+        } else {
+            format!(
+                " ({avg} avg, {}% return)",
+                self.recv_total * 100 / self.sent
+            )
+        }
+    }
+}
+
+/// `xmt/rcv/%loss = 2/2/0%[, outage(ms) = N][, min/avg/max = a/b/c]` from counts.
+#[allow(clippy::too_many_arguments)]
+pub fn loss_part(
+    sent: u64,
+    recv: u64,
+    total: u64,
+    min: u64,
+    max: u64,
+    outage_period_ns: Option<u64>,
+) -> String {
+    let mut s = String::new();
+    if recv <= sent {
+        let loss = if sent > 0 {
+            (sent - recv) * 100 / sent
+        } else {
+            0
+        };
+        let _ = write!(s, " xmt/rcv/%loss = {sent}/{recv}/{loss}%");
+        if let Some(p) = outage_period_ns {
+            let _ = write!(
+                s,
+                ", outage(ms) = {}",
+                (sent - recv).saturating_mul(p) / 1_000_000
+            );
+        }
+    } else {
+        let ret = if sent > 0 { recv * 100 / sent } else { 0 };
+        let _ = write!(s, " xmt/rcv/%return = {sent}/{recv}/{ret}%");
+    }
+    if recv > 0 {
+        let _ = write!(
+            s,
+            ", min/avg/max = {}/{}/{}",
+            tm(min),
+            tm(total / recv),
+            tm(max)
+        );
+    }
+    s
+}
+
+/// fping's text for an ICMP error (its IPv4 tables; IPv6 errors in the same words).
+pub fn icmp_error_text(kind: &ErrorKind) -> String {
+    const UNREACH: [&str; 16] = [
+        "ICMP Network Unreachable",
+        "ICMP Host Unreachable",
+        "ICMP Protocol Unreachable",
+        "ICMP Port Unreachable",
+        "ICMP Unreachable (Fragmentation Needed)",
+        "ICMP Unreachable (Source Route Failed)",
+        "ICMP Unreachable (Destination Network Unknown)",
+        "ICMP Unreachable (Destination Host Unknown)",
+        "ICMP Unreachable (Source Host Isolated)",
+        "ICMP Unreachable (Communication with Network Prohibited)",
+        "ICMP Unreachable (Communication with Host Prohibited)",
+        "ICMP Unreachable (Network Unreachable For Type Of Service)",
+        "ICMP Unreachable (Host Unreachable For Type Of Service)",
+        "ICMP Unreachable (Communication Administratively Prohibited)",
+        "ICMP Unreachable (Host Precedence Violation)",
+        "ICMP Unreachable (Precedence cutoff in effect)",
+    ];
+    match kind {
+        ErrorKind::Unreachable(Proto::V4, code) => UNREACH
+            .get(usize::from(*code))
+            .map_or("ICMP Unreachable (Invalid Code)", |s| s)
+            .to_string(),
+        ErrorKind::Unreachable(Proto::V6, code) => match code {
+            0 => "ICMP Network Unreachable",
+            1 => "ICMP Unreachable (Communication Administratively Prohibited)",
+            3 => "ICMP Host Unreachable",
+            4 => "ICMP Port Unreachable",
+            _ => "ICMP Unreachable",
+        }
+        .to_string(),
+        ErrorKind::PacketTooBig(..) => UNREACH[4].to_string(),
+        ErrorKind::TimeExceeded(..) => "ICMP Time Exceeded".into(),
+        ErrorKind::ParameterProblem(..) => "ICMP Parameter Problem".into(),
+        ErrorKind::SourceQuench => "ICMP Source Quench".into(),
+        ErrorKind::Redirect(_) => "ICMP Redirect".into(),
+    }
+}
+
+/// netdata's chart name part: every character that is not alphanumeric becomes `_`.
+pub fn netdata_name(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect()
+}
+
+/// What a reply did to the run (for `-X`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    Continue,
+    /// `-X N`: N hosts have answered; the run may stop.
+    Enough,
+}
+
+/// Every host's counters and how to show them: shared by the engine's threads.
+pub struct Board {
+    mode: FpingMode,
+    /// Per-reply and timeout lines (fping's `per_recv_flag`).
+    per_recv: bool,
+    /// `is alive` / `is unreachable` lines (fping's `verbose_flag`).
+    verbose: bool,
+    show: Show,
+    quiet: bool,
+    elapsed: bool,
+    stamp: bool,
+    outage: Option<u64>,
+    fast: Option<u64>,
+    cumulative: bool,
+    report_secs: f64,
+    width: usize,
+    /// Shown name per target (as given, or the address with `-A`); `None`: unresolved.
+    names: Vec<Option<String>>,
+    /// The name as given, for netdata's chart names.
+    given: Vec<String>,
+    hosts: Vec<Mutex<Tally>>,
+    alive: AtomicUsize,
+    timeouts: AtomicU64,
+    charts_sent: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Board {
+    /// `None` unless `cfg` is fping's.
+    pub fn new(cfg: &Config, targets: &[Target]) -> Option<Board> {
+        let f = cfg.fping.as_ref()?;
+        let counting = f.mode != FpingMode::Default;
+        let verbose = !cfg.quiet && cfg.show == Show::All && f.reachable.is_none();
+        let per_recv = match f.mode {
+            FpingMode::Default => false,
+            FpingMode::Count | FpingMode::VCount => verbose,
+            FpingMode::Loop => f.report.is_none(),
+        };
+        let names: Vec<Option<String>> = targets
+            .iter()
+            .map(|t| {
+                t.ip().map(|ip| {
+                    if f.addr {
+                        ip.to_string()
+                    } else {
+                        crate::report::printable(&t.name).into_owned()
+                    }
+                })
+            })
+            .collect();
+        let width = names.iter().flatten().map(|n| n.len()).max().unwrap_or(0);
+        Some(Board {
+            mode: f.mode,
+            per_recv,
+            verbose: verbose && !counting,
+            show: if counting { Show::All } else { cfg.show },
+            quiet: cfg.quiet,
+            elapsed: f.elapsed,
+            stamp: f.timestamp,
+            outage: f.outage.then_some(f.period.as_nanos() as u64),
+            fast: f.reachable.filter(|_| f.fast_reachable),
+            cumulative: f.cumulative,
+            report_secs: f.report.map_or(0.0, |d| d.as_secs_f64()),
+            width,
+            given: targets.iter().map(|t| t.name.clone()).collect(),
+            names,
+            hosts: targets
+                .iter()
+                .map(|_| Mutex::new(Tally::default()))
+                .collect(),
+            alive: AtomicUsize::new(0),
+            timeouts: AtomicU64::new(0),
+            charts_sent: AtomicBool::new(false),
+        })
+    }
+
+    fn name(&self, host: usize) -> &str {
+        self.names
+            .get(host)
+            .and_then(|n| n.as_deref())
+            .unwrap_or("")
+    }
+
+    fn padded(&self, host: usize) -> String {
+        format!("{:<w$}", self.name(host), w = self.width)
+    }
+
+    fn index(&self, n: u64) -> u64 {
+        // The default mode's retries reuse probe index 0, as fping's do.
+        if self.mode == FpingMode::Default {
+            0
+        } else {
+            n.saturating_sub(1)
+        }
+    }
+
+    /// A reply to probe `n` (1, 2, ...) of `host`, `bytes` of ICMP, after `rtt_ns`; `dup` for
+    /// a second reply to the same probe, `late` for one after its timeout.
+    pub fn reply(
+        &self,
+        host: usize,
+        n: u64,
+        bytes: usize,
+        rtt_ns: u64,
+        dup: bool,
+        late: bool,
+        real_ns: u64,
+    ) -> (Vec<Out>, After) {
+        let mut out = Vec::new();
+        let Some(cell) = self.hosts.get(host) else {
+            return (out, After::Continue);
+        };
+        let idx = self.index(n);
+        let mut t = lock(cell);
+        t.recv_total += 1;
+        if dup && self.mode != FpingMode::Loop {
+            if !self.per_recv {
+                out.push(Out::Stderr(format!(
+                    "{} : duplicate for [{idx}], {bytes} bytes, {} ms\n",
+                    self.name(host),
+                    tm(rtt_ns)
+                )));
+            }
+            return (out, After::Continue);
+        }
+        if late {
+            return (out, After::Continue);
+        }
+        t.add(idx, Some(rtt_ns), self.mode == FpingMode::VCount);
+        let mut after = After::Continue;
+        if t.recv == 1 {
+            let alive = self.alive.fetch_add(1, Ordering::SeqCst) + 1;
+            if self.fast.is_some_and(|n| alive as u64 >= n) {
+                after = After::Enough;
+            }
+            if self.verbose || self.show == Show::Alive {
+                let mut s = self.name(host).to_string();
+                if self.verbose {
+                    s.push_str(" is alive");
+                }
+                if self.elapsed {
+                    let _ = write!(s, " ({} ms)", tm(rtt_ns));
+                }
+                s.push('\n');
+                out.push(Out::Stdout(s));
+            }
+        }
+        if self.per_recv {
+            let mut s = if self.stamp {
+                timestamp(real_ns)
+            } else {
+                String::new()
+            };
+            let _ = write!(
+                s,
+                "{} : [{idx}], {bytes} bytes, {} ms",
+                self.padded(host),
+                tm(rtt_ns)
+            );
+            s.push_str(&t.running());
+            s.push('\n');
+            out.push(Out::Stdout(s));
+        }
+        (out, after)
+    }
+
+    /// Probe `n` of `host` timed out.
+    pub fn timeout(&self, host: usize, n: u64, real_ns: u64) -> Option<Out> {
+        let cell = self.hosts.get(host)?;
+        let idx = self.index(n);
+        let mut t = lock(cell);
+        t.add(idx, None, self.mode == FpingMode::VCount);
+        self.timeouts.fetch_add(1, Ordering::Relaxed);
+        if !self.per_recv {
+            return None;
+        }
+        let mut s = if self.stamp {
+            timestamp(real_ns)
+        } else {
+            String::new()
+        };
+        let _ = write!(s, "{} : [{idx}], timed out", self.padded(host));
+        s.push_str(&t.running());
+        s.push('\n');
+        Some(Out::Stdout(s))
+    }
+
+    /// An ICMP error about a probe to `host` (not with `-q`).
+    pub fn icmp_error(&self, host: usize, kind: &ErrorKind, router: Option<IpAddr>) -> Option<Out> {
+        if self.quiet {
+            return None;
+        }
+        let from = router.map_or_else(|| "(unknown)".to_string(), |r| r.to_string());
+        Some(Out::Stderr(format!(
+            "{} from {from} for ICMP Echo sent to {}\n",
+            icmp_error_text(kind),
+            self.name(host)
+        )))
+    }
+
+    /// The `-Q` report (and SIGQUIT's): `[HH:MM:SS]`, then a line per host for the interval
+    /// (or, `cumulative`, since the start). Resets the interval counters.
+    pub fn splits(&self, hms: (u32, u32, u32)) -> String {
+        let mut s = String::new();
+        if self.verbose || self.per_recv {
+            s.push('\n');
+        }
+        let _ = writeln!(s, "[{:02}:{:02}:{:02}]", hms.0, hms.1, hms.2);
+        for (i, cell) in self.hosts.iter().enumerate() {
+            if self.names.get(i).map_or(true, |n| n.is_none()) {
+                continue;
+            }
+            let mut t = lock(cell);
+            let part = if self.cumulative {
+                loss_part(t.sent, t.recv, t.total_ns, t.min_ns, t.max_ns, self.outage)
+            } else {
+                loss_part(t.sent_i, t.recv_i, t.total_i, t.min_i, t.max_i, self.outage)
+            };
+            let _ = writeln!(s, "{} :{part}", self.padded(i));
+            t.reset_interval();
+        }
+        s
+    }
+
+    /// `-N`: one interval in netdata's external-plugin protocol (charts the first time).
+    pub fn netdata(&self) -> String {
+        let first = !self.charts_sent.swap(true, Ordering::SeqCst);
+        let every = format!("{:.0}", self.report_secs);
+        let mut s = String::new();
+        for (i, cell) in self.hosts.iter().enumerate() {
+            let Some(Some(host)) = self.names.get(i) else {
+                continue;
+            };
+            let name = netdata_name(self.given.get(i).map_or("", |g| g));
+            let mut t = lock(cell);
+            if first {
+                let _ = writeln!(s, "CHART fping.{name}_packets '' 'FPing Packets for host {host}' packets '{host}' fping.packets line 110020 {every}");
+                s.push_str(
+                    "DIMENSION xmt sent absolute 1 1\nDIMENSION rcv received absolute 1 1\n",
+                );
+            }
+            let _ = writeln!(
+                s,
+                "BEGIN fping.{name}_packets\nSET xmt = {}\nSET rcv = {}\nEND",
+                t.sent_i, t.recv_i
+            );
+            if first {
+                let _ = writeln!(s, "CHART fping.{name}_quality '' 'FPing Quality for host {host}' percentage '{host}' fping.quality area 110010 {every}");
+                s.push_str("DIMENSION returned '' absolute 1 1\n");
+            }
+            let returned = if t.sent_i > 0 {
+                t.recv_i * 100 / t.sent_i
+            } else {
+                0
+            };
+            let _ = writeln!(
+                s,
+                "BEGIN fping.{name}_quality\nSET returned = {returned}\nEND"
+            );
+            if first {
+                let _ = writeln!(s, "CHART fping.{name}_latency '' 'FPing Latency for host {host}' ms '{host}' fping.latency area 110000 {every}");
+                s.push_str("DIMENSION min minimum absolute 1 1000000\nDIMENSION max maximum absolute 1 1000000\nDIMENSION avg average absolute 1 1000000\n");
+            }
+            let _ = writeln!(s, "BEGIN fping.{name}_latency");
+            if t.recv_i > 0 {
+                let _ = writeln!(
+                    s,
+                    "SET min = {}\nSET avg = {}\nSET max = {}",
+                    t.min_i,
+                    t.total_i / t.recv_i,
+                    t.max_i
+                );
+            }
+            s.push_str("END\n");
+            t.reset_interval();
+        }
+        s
+    }
+
+    /// Whether `host` answered at least once.
+    pub fn answered(&self, host: usize) -> bool {
+        self.hosts.get(host).is_some_and(|c| lock(c).recv > 0)
+    }
+
+    /// How many resolved hosts answered.
+    pub fn alive(&self) -> usize {
+        self.alive.load(Ordering::SeqCst)
+    }
+
+    /// What fping prints when the run ends, on each stream: the unreachable list, the `-c`/
+    /// `-C`/`-l` summary, `-s`'s statistics, `-x`'s verdict.
+    pub fn finish(&self, totals: &Totals) -> (String, String) {
+        let (mut out, mut err) = (String::new(), String::new());
+        let resolved: Vec<usize> = (0..self.names.len())
+            .filter(|&i| self.names[i].is_some())
+            .collect();
+        for &i in &resolved {
+            if !self.answered(i) && (self.verbose || self.show == Show::Unreachable) {
+                out.push_str(self.name(i));
+                if self.verbose {
+                    out.push_str(" is unreachable");
+                }
+                out.push('\n');
+            }
+        }
+        if self.mode != FpingMode::Default {
+            if self.verbose || self.per_recv {
+                err.push('\n');
+            }
+            for &i in &resolved {
+                let t = lock(&self.hosts[i]);
+                let _ = write!(err, "{} :", self.padded(i));
+                if self.mode == FpingMode::VCount {
+                    for j in 0..t.sent as usize {
+                        match t.rtts.get(j).copied().flatten() {
+                            Some(r) => {
+                                let _ = write!(err, " {}", tm(r));
+                            }
+                            None => err.push_str(" -"),
+                        }
+                    }
+                } else {
+                    err.push_str(&loss_part(
+                        t.sent,
+                        t.recv,
+                        t.total_ns,
+                        t.min_ns,
+                        t.max_ns,
+                        self.outage,
+                    ));
+                }
+                err.push('\n');
+            }
+        }
+        if totals.stats {
+            let alive = self.alive();
+            let (mut min, mut max, mut sum, mut n) = (0u64, 0u64, 0u64, 0u64);
+            for &i in &resolved {
+                let t = lock(&self.hosts[i]);
+                if t.recv > 0 {
+                    min = if n == 0 { t.min_ns } else { min.min(t.min_ns) };
+                    max = max.max(t.max_ns);
+                    sum = sum.saturating_add(t.total_ns);
+                    n += t.recv;
+                }
+            }
+            let avg = if n > 0 { sum / n } else { 0 };
+            let _ = write!(
+                err,
+                "\n {:7} targets\n {:7} alive\n {:7} unreachable\n {:7} unknown addresses\n\n {:7} timeouts (waiting for response)\n {:7} ICMP Echos sent\n {:7} ICMP Echo Replies received\n {:7} other ICMP received\n\n {} ms (min round trip time)\n {} ms (avg round trip time)\n {} ms (max round trip time)\n {:12.3} sec (elapsed real time)\n\n",
+                resolved.len(),
+                alive,
+                resolved.len() - alive.min(resolved.len()),
+                self.names.len() - resolved.len(),
+                self.timeouts.load(Ordering::Relaxed),
+                totals.echos_sent,
+                totals.replies,
+                totals.other_icmp,
+                tm(min),
+                tm(avg),
+                tm(max),
+                totals.elapsed_ns as f64 / 1e9,
+            );
+        }
+        (out, err)
+    }
+}
+
+/// What `-s` needs from the engine's own counters.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Totals {
+    pub stats: bool,
+    pub echos_sent: u64,
+    pub replies: u64,
+    pub other_icmp: u64,
+    pub elapsed_ns: u64,
+}
+
+/// `-x`/`-X`'s verdict line and exit status.
+pub fn reachable_verdict(required: u64, reachable: usize) -> (String, u8) {
+    if reachable as u64 >= required {
+        (
+            format!("Enough hosts reachable (required: {required}, reachable: {reachable})\n"),
+            0,
+        )
+    } else {
+        (
+            format!("Not enough hosts reachable (required: {required}, reachable: {reachable})\n"),
+            1,
+        )
+    }
+}
+
+/// fping's words for a name that did not resolve: the resolver's text as `NAME: TEXT`, with
+/// pingr's own family refusal in getaddrinfo's words.
+pub fn unresolved_line(name: &str, why: &str) -> String {
+    let why = if why.starts_with("address family not allowed") {
+        "Address family for hostname not supported"
+    } else {
+        why
+    };
+    format!("{}: {why}\n", crate::report::printable(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{self, Command};
+    use std::net::{Ipv4Addr, SocketAddr};
+
+    #[test]
+    fn times_have_three_significant_digits() {
+        assert_eq!(tm(40_000), "0.040");
+        assert_eq!(tm(26_400), "0.026");
+        assert_eq!(tm(999_400), "0.999");
+        assert_eq!(tm(1_234_000), "1.23");
+        assert_eq!(tm(12_345_000), "12.3");
+        assert_eq!(tm(123_456_000), "123");
+        assert_eq!(tm(40_714_285_714), "40714");
+        assert_eq!(tm(1_234_567_000_000), "1.235e+06");
+        assert_eq!(tm(0), "0.000");
+    }
+
+    #[test]
+    fn timestamps_have_five_decimals() {
+        assert_eq!(timestamp(1_796_155_650_133_430_000), "[1796155650.13343] ");
+    }
+
+    fn board(args: &[&str], names: &[&str]) -> Board {
+        let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        v.extend(names.iter().map(|s| s.to_string()));
+        let Ok(Command::Run(cfg)) = cli::fping::parse("fping", false, &v) else {
+            panic!("bad args")
+        };
+        let targets: Vec<Target> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Target {
+                name: n.to_string(),
+                addr: if n.ends_with(".invalid") {
+                    Err("Name or service not known".into())
+                } else {
+                    Ok(SocketAddr::from((Ipv4Addr::new(10, 0, 0, i as u8 + 1), 0)))
+                },
+            })
+            .collect();
+        Board::new(&cfg, &targets).unwrap()
+    }
+
+    fn text(o: &[Out]) -> Vec<String> {
+        o.iter()
+            .map(|l| match l {
+                Out::Stdout(s) => format!("1:{s}"),
+                Out::Stderr(s) => format!("2:{s}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn count_mode_lines_and_summary() {
+        let b = board(&["-c", "3"], &["alpha", "b", "x.invalid"]);
+        let (o, _) = b.reply(0, 1, 64, 26_000, false, false, 0);
+        assert_eq!(
+            text(&o),
+            ["1:alpha : [0], 64 bytes, 0.026 ms (0.026 avg, 0% loss)\n"]
+        );
+        assert_eq!(
+            b.timeout(1, 1, 0),
+            Some(Out::Stdout(
+                "b     : [0], timed out (NaN avg, 100% loss)\n".into()
+            ))
+        );
+        assert_eq!(
+            b.timeout(0, 2, 0),
+            Some(Out::Stdout(
+                "alpha : [1], timed out (0.026 avg, 50% loss)\n".into()
+            ))
+        );
+        let (o, _) = b.reply(0, 3, 64, 56_000, false, false, 0);
+        assert_eq!(
+            text(&o),
+            ["1:alpha : [2], 64 bytes, 0.056 ms (0.041 avg, 33% loss)\n"]
+        );
+        // A duplicate in count mode is dropped silently when per-reply lines are shown.
+        assert!(b.reply(0, 3, 64, 60_000, true, false, 0).0.is_empty());
+        let (out, err) = b.finish(&Totals::default());
+        assert_eq!(out, "");
+        assert_eq!(
+            err,
+            "\nalpha : xmt/rcv/%loss = 3/2/33%, min/avg/max = 0.026/0.041/0.056\nb     : xmt/rcv/%loss = 1/0/100%\n"
+        );
+    }
+
+    #[test]
+    fn vcount_values_are_the_reply_strings() {
+        let b = board(&["-C", "3", "-q"], &["h", "silent"]);
+        assert!(b.reply(0, 1, 64, 62_000, false, false, 0).0.is_empty());
+        assert_eq!(b.timeout(0, 2, 0), None);
+        b.reply(0, 3, 64, 28_400, false, false, 0);
+        b.timeout(1, 1, 0);
+        b.timeout(1, 2, 0);
+        // With -q a duplicate is reported on stderr, unpadded.
+        let (o, _) = b.reply(0, 3, 64, 30_000, true, false, 0);
+        assert_eq!(text(&o), ["2:h : duplicate for [2], 64 bytes, 0.030 ms\n"]);
+        let (_, err) = b.finish(&Totals::default());
+        assert_eq!(err, "h      : 0.062 - 0.028\nsilent : - -\n");
+    }
+
+    #[test]
+    fn default_mode_alive_unreachable_and_verdicts() {
+        let b = board(&["-e"], &["up", "down"]);
+        let (o, after) = b.reply(0, 2, 64, 38_000, false, false, 0);
+        assert_eq!(text(&o), ["1:up is alive (0.038 ms)\n"]);
+        assert_eq!(after, After::Continue);
+        assert_eq!(b.timeout(1, 1, 0), None);
+        let (out, err) = b.finish(&Totals::default());
+        assert_eq!((out.as_str(), err.as_str()), ("down is unreachable\n", ""));
+        let b = board(&["-a"], &["up", "down"]);
+        assert_eq!(text(&b.reply(0, 1, 64, 1, false, false, 0).0), ["1:up\n"]);
+        assert_eq!(b.finish(&Totals::default()).0, "");
+        let b = board(&["-u"], &["up", "down"]);
+        assert!(b.reply(0, 1, 64, 1, false, false, 0).0.is_empty());
+        assert_eq!(b.finish(&Totals::default()).0, "down\n");
+        let b = board(&["-X", "1"], &["up", "down"]);
+        assert_eq!(b.reply(0, 1, 64, 1, false, false, 0).1, After::Enough);
+        assert_eq!(
+            reachable_verdict(2, 1),
+            (
+                "Not enough hosts reachable (required: 2, reachable: 1)\n".into(),
+                1
+            )
+        );
+    }
+
+    #[test]
+    fn loop_outage_timestamps_and_splits() {
+        let b = board(&["-l", "-o", "-p", "250", "-D"], &["h"]);
+        let (o, _) = b.reply(0, 1, 64, 1_500_000, false, false, 1_796_155_650_133_430_000);
+        assert_eq!(
+            text(&o),
+            ["1:[1796155650.13343] h : [0], 64 bytes, 1.50 ms (1.50 avg, 0% loss)\n"]
+        );
+        // Loop mode takes a duplicate as a reply, as fping does.
+        assert_eq!(b.reply(0, 1, 64, 1_600_000, true, false, 0).0.len(), 1);
+        b.timeout(0, 2, 0);
+        assert_eq!(
+            b.splits((9, 5, 7)),
+            "\n[09:05:07]\nh : xmt/rcv/%loss = 3/2/33%, outage(ms) = 250, min/avg/max = 1.50/1.55/1.60\n"
+        );
+        // The interval counters start again; the totals do not.
+        assert_eq!(
+            b.splits((9, 5, 8)),
+            "\n[09:05:08]\nh : xmt/rcv/%loss = 0/0/0%, outage(ms) = 0\n"
+        );
+        let (_, err) = b.finish(&Totals::default());
+        assert!(err.ends_with(
+            "h : xmt/rcv/%loss = 3/2/33%, outage(ms) = 250, min/avg/max = 1.50/1.55/1.60\n"
+        ));
+    }
+
+    #[test]
+    fn netdata_charts_once_then_values() {
+        let b = board(&["-l", "-Q", "1", "-N"], &["a.b-c"]);
+        b.reply(0, 1, 64, 2_000_000, false, false, 0);
+        let first = b.netdata();
+        assert!(first.starts_with("CHART fping.a_b_c_packets '' 'FPing Packets for host a.b-c' packets 'a.b-c' fping.packets line 110020 1\n"));
+        assert!(first.contains("BEGIN fping.a_b_c_latency\nSET min = 2000000\nSET avg = 2000000\nSET max = 2000000\nEND\n"));
+        let second = b.netdata();
+        assert!(!second.contains("CHART"));
+        assert!(second.contains("SET xmt = 0\nSET rcv = 0\n"));
+    }
+
+    #[test]
+    fn errors_and_global_stats() {
+        let b = board(&[], &["h"]);
+        assert_eq!(
+            b.icmp_error(
+                0,
+                &ErrorKind::Unreachable(Proto::V4, 1),
+                Some(IpAddr::from([10, 0, 0, 254]))
+            ),
+            Some(Out::Stderr(
+                "ICMP Host Unreachable from 10.0.0.254 for ICMP Echo sent to h\n".into()
+            ))
+        );
+        assert_eq!(
+            board(&["-q"], &["h"]).icmp_error(0, &ErrorKind::SourceQuench, None),
+            None
+        );
+        assert_eq!(
+            unresolved_line("::1", "address family not allowed by -4/-6"),
+            "::1: Address family for hostname not supported\n"
+        );
+        let b = board(&["-s"], &["h", "n.invalid"]);
+        b.reply(0, 1, 64, 50_000, false, false, 0);
+        let t = Totals {
+            stats: true,
+            echos_sent: 1,
+            replies: 1,
+            other_icmp: 0,
+            elapsed_ns: 12_000_000,
+        };
+        let (_, err) = b.finish(&t);
+        assert_eq!(err, "\n       1 targets\n       1 alive\n       0 unreachable\n       1 unknown addresses\n\n       0 timeouts (waiting for response)\n       1 ICMP Echos sent\n       1 ICMP Echo Replies received\n       0 other ICMP received\n\n 0.050 ms (min round trip time)\n 0.050 ms (avg round trip time)\n 0.050 ms (max round trip time)\n        0.012 sec (elapsed real time)\n\n");
+    }
+}
