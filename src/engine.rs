@@ -463,15 +463,7 @@ impl Shared {
         let bytes = payload.len() + packet::ICMP_HEADER_LEN;
         if let Some(b) = &self.fping {
             let at = kernel_ns.unwrap_or_else(real_ns);
-            let (out, after) = b.reply(
-                host,
-                n,
-                bytes,
-                rtt,
-                mark == Mark::Dup,
-                mark == Mark::Late,
-                at,
-            );
+            let (out, after) = b.reply(host, n, bytes, rtt, mark, at);
             self.emit_fping(out);
             if after == report::fping::After::Enough {
                 self.stop_all();
@@ -489,6 +481,7 @@ impl Shared {
     }
 
     /// Counts an ICMP error that quotes one of our requests against its host.
+    #[allow(clippy::too_many_arguments)]
     fn on_error(
         &self,
         dst: IpAddr,
@@ -857,6 +850,14 @@ pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result
     })
 }
 
+/// A line of the fping formatter, on its stream.
+pub fn fping_line(o: report::fping::Out) -> Line {
+    match o {
+        report::fping::Out::Stdout(s) => Line::Out(s),
+        report::fping::Out::Stderr(s) => Line::Err(s),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -887,12 +888,5 @@ mod tests {
         assert_eq!(ring_len(cfg), 128);
         cfg.interval = Duration::ZERO;
         assert_eq!(ring_len(cfg), 65_536);
-    }
-}
-
-pub fn fping_line(o: report::fping::Out) -> Line {
-    match o {
-        report::fping::Out::Stdout(s) => Line::Out(s),
-        report::fping::Out::Stderr(s) => Line::Err(s),
     }
 }

@@ -132,7 +132,10 @@ pingr {} speaking fping {FPING_VERSION}'s command line (see pingr(8), FPING MODE
 
 /// Splits the arguments into (option, value) pairs in order and free arguments, as
 /// optparse_long does. Unknown options and missing values are one-line errors.
-fn scan(args: &[String]) -> Result<(Vec<(char, String)>, Vec<String>), CliError> {
+/// Options in order, each with its value ("" for a flag), and the free arguments.
+type Scanned = (Vec<(char, String)>, Vec<String>);
+
+fn scan(args: &[String]) -> Result<Scanned, CliError> {
     let mut opts = Vec::new();
     let mut free = Vec::new();
     let mut it = args.iter();

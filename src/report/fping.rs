@@ -8,6 +8,7 @@
 
 use crate::cli::{Config, FpingMode, Show};
 use crate::packet::{ErrorKind, Proto};
+use crate::report::Mark;
 use crate::resolve::Target;
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -114,11 +115,10 @@ impl Tally {
 
     /// ` (0.041 avg, 0% loss)` of a per-reply or timeout line.
     fn running(&self) -> String {
-        let avg = if self.recv > 0 {
-            tm(self.total_ns / self.recv)
-        } else {
-            "NaN".into()
-        };
+        let avg = self
+            .total_ns
+            .checked_div(self.recv)
+            .map_or_else(|| "NaN".to_string(), tm);
         if self.sent == 0 {
             return format!(" ({avg} avg, 0% loss)");
         }
@@ -137,7 +137,6 @@ impl Tally {
 }
 
 /// `xmt/rcv/%loss = 2/2/0%[, outage(ms) = N][, min/avg/max = a/b/c]` from counts.
-#[allow(clippy::too_many_arguments)]
 pub fn loss_part(
     sent: u64,
     recv: u64,
@@ -148,11 +147,7 @@ pub fn loss_part(
 ) -> String {
     let mut s = String::new();
     if recv <= sent {
-        let loss = if sent > 0 {
-            (sent - recv) * 100 / sent
-        } else {
-            0
-        };
+        let loss = ((sent - recv) * 100).checked_div(sent).unwrap_or(0);
         let _ = write!(s, " xmt/rcv/%loss = {sent}/{recv}/{loss}%");
         if let Some(p) = outage_period_ns {
             let _ = write!(
@@ -162,17 +157,11 @@ pub fn loss_part(
             );
         }
     } else {
-        let ret = if sent > 0 { recv * 100 / sent } else { 0 };
+        let ret = (recv * 100).checked_div(sent).unwrap_or(0);
         let _ = write!(s, " xmt/rcv/%return = {sent}/{recv}/{ret}%");
     }
-    if recv > 0 {
-        let _ = write!(
-            s,
-            ", min/avg/max = {}/{}/{}",
-            tm(min),
-            tm(total / recv),
-            tm(max)
-        );
+    if let Some(avg) = total.checked_div(recv) {
+        let _ = write!(s, ", min/avg/max = {}/{}/{}", tm(min), tm(avg), tm(max));
     }
     s
 }
@@ -332,18 +321,18 @@ impl Board {
         }
     }
 
-    /// A reply to probe `n` (1, 2, ...) of `host`, `bytes` of ICMP, after `rtt_ns`; `dup` for
-    /// a second reply to the same probe, `late` for one after its timeout.
+    /// A reply to probe `n` (1, 2, ...) of `host`, `bytes` of ICMP, after `rtt_ns`; marked
+    /// `Dup` for a second reply to the same probe, `Late` for one after its timeout.
     pub fn reply(
         &self,
         host: usize,
         n: u64,
         bytes: usize,
         rtt_ns: u64,
-        dup: bool,
-        late: bool,
+        mark: Mark,
         real_ns: u64,
     ) -> (Vec<Out>, After) {
+        let (dup, late) = (mark == Mark::Dup, mark == Mark::Late);
         let mut out = Vec::new();
         let Some(cell) = self.hosts.get(host) else {
             return (out, After::Continue);
@@ -486,11 +475,7 @@ impl Board {
                 let _ = writeln!(s, "CHART fping.{name}_quality '' 'FPing Quality for host {host}' percentage '{host}' fping.quality area 110010 {every}");
                 s.push_str("DIMENSION returned '' absolute 1 1\n");
             }
-            let returned = if t.sent_i > 0 {
-                t.recv_i * 100 / t.sent_i
-            } else {
-                0
-            };
+            let returned = (t.recv_i * 100).checked_div(t.sent_i).unwrap_or(0);
             let _ = writeln!(
                 s,
                 "BEGIN fping.{name}_quality\nSET returned = {returned}\nEND"
@@ -500,13 +485,13 @@ impl Board {
                 s.push_str("DIMENSION min minimum absolute 1 1000000\nDIMENSION max maximum absolute 1 1000000\nDIMENSION avg average absolute 1 1000000\n");
             }
             let _ = writeln!(s, "BEGIN fping.{name}_latency");
-            if t.recv_i > 0 {
+            if let Some(avg) = t.total_i.checked_div(t.recv_i) {
                 let _ = writeln!(
                     s,
-                    "SET min = {}\nSET avg = {}\nSET max = {}",
-                    t.min_i,
-                    t.total_i / t.recv_i,
-                    t.max_i
+                    "SET min = {}
+SET avg = {avg}
+SET max = {}",
+                    t.min_i, t.max_i
                 );
             }
             s.push_str("END\n");
@@ -582,7 +567,7 @@ impl Board {
                     n += t.recv;
                 }
             }
-            let avg = if n > 0 { sum / n } else { 0 };
+            let avg = sum.checked_div(n).unwrap_or(0);
             let _ = write!(
                 err,
                 "\n {:7} targets\n {:7} alive\n {:7} unreachable\n {:7} unknown addresses\n\n {:7} timeouts (waiting for response)\n {:7} ICMP Echos sent\n {:7} ICMP Echo Replies received\n {:7} other ICMP received\n\n {} ms (min round trip time)\n {} ms (avg round trip time)\n {} ms (max round trip time)\n {:12.3} sec (elapsed real time)\n\n",
@@ -697,7 +682,7 @@ mod tests {
     #[test]
     fn count_mode_lines_and_summary() {
         let b = board(&["-c", "3"], &["alpha", "b", "x.invalid"]);
-        let (o, _) = b.reply(0, 1, 64, 26_000, false, false, 0);
+        let (o, _) = b.reply(0, 1, 64, 26_000, Mark::None, 0);
         assert_eq!(
             text(&o),
             ["1:alpha : [0], 64 bytes, 0.026 ms (0.026 avg, 0% loss)\n"]
@@ -714,13 +699,13 @@ mod tests {
                 "alpha : [1], timed out (0.026 avg, 50% loss)\n".into()
             ))
         );
-        let (o, _) = b.reply(0, 3, 64, 56_000, false, false, 0);
+        let (o, _) = b.reply(0, 3, 64, 56_000, Mark::None, 0);
         assert_eq!(
             text(&o),
             ["1:alpha : [2], 64 bytes, 0.056 ms (0.041 avg, 33% loss)\n"]
         );
         // A duplicate in count mode is dropped silently when per-reply lines are shown.
-        assert!(b.reply(0, 3, 64, 60_000, true, false, 0).0.is_empty());
+        assert!(b.reply(0, 3, 64, 60_000, Mark::Dup, 0).0.is_empty());
         let (out, err) = b.finish(&Totals::default());
         assert_eq!(out, "");
         assert_eq!(
@@ -732,13 +717,13 @@ mod tests {
     #[test]
     fn vcount_values_are_the_reply_strings() {
         let b = board(&["-C", "3", "-q"], &["h", "silent"]);
-        assert!(b.reply(0, 1, 64, 62_000, false, false, 0).0.is_empty());
+        assert!(b.reply(0, 1, 64, 62_000, Mark::None, 0).0.is_empty());
         assert_eq!(b.timeout(0, 2, 0), None);
-        b.reply(0, 3, 64, 28_400, false, false, 0);
+        b.reply(0, 3, 64, 28_400, Mark::None, 0);
         b.timeout(1, 1, 0);
         b.timeout(1, 2, 0);
         // With -q a duplicate is reported on stderr, unpadded.
-        let (o, _) = b.reply(0, 3, 64, 30_000, true, false, 0);
+        let (o, _) = b.reply(0, 3, 64, 30_000, Mark::Dup, 0);
         assert_eq!(text(&o), ["2:h : duplicate for [2], 64 bytes, 0.030 ms\n"]);
         let (_, err) = b.finish(&Totals::default());
         assert_eq!(err, "h      : 0.062 - 0.028\nsilent : - -\n");
@@ -747,20 +732,20 @@ mod tests {
     #[test]
     fn default_mode_alive_unreachable_and_verdicts() {
         let b = board(&["-e"], &["up", "down"]);
-        let (o, after) = b.reply(0, 2, 64, 38_000, false, false, 0);
+        let (o, after) = b.reply(0, 2, 64, 38_000, Mark::None, 0);
         assert_eq!(text(&o), ["1:up is alive (0.038 ms)\n"]);
         assert_eq!(after, After::Continue);
         assert_eq!(b.timeout(1, 1, 0), None);
         let (out, err) = b.finish(&Totals::default());
         assert_eq!((out.as_str(), err.as_str()), ("down is unreachable\n", ""));
         let b = board(&["-a"], &["up", "down"]);
-        assert_eq!(text(&b.reply(0, 1, 64, 1, false, false, 0).0), ["1:up\n"]);
+        assert_eq!(text(&b.reply(0, 1, 64, 1, Mark::None, 0).0), ["1:up\n"]);
         assert_eq!(b.finish(&Totals::default()).0, "");
         let b = board(&["-u"], &["up", "down"]);
-        assert!(b.reply(0, 1, 64, 1, false, false, 0).0.is_empty());
+        assert!(b.reply(0, 1, 64, 1, Mark::None, 0).0.is_empty());
         assert_eq!(b.finish(&Totals::default()).0, "down\n");
         let b = board(&["-X", "1"], &["up", "down"]);
-        assert_eq!(b.reply(0, 1, 64, 1, false, false, 0).1, After::Enough);
+        assert_eq!(b.reply(0, 1, 64, 1, Mark::None, 0).1, After::Enough);
         assert_eq!(
             reachable_verdict(2, 1),
             (
@@ -773,13 +758,13 @@ mod tests {
     #[test]
     fn loop_outage_timestamps_and_splits() {
         let b = board(&["-l", "-o", "-p", "250", "-D"], &["h"]);
-        let (o, _) = b.reply(0, 1, 64, 1_500_000, false, false, 1_796_155_650_133_430_000);
+        let (o, _) = b.reply(0, 1, 64, 1_500_000, Mark::None, 1_796_155_650_133_430_000);
         assert_eq!(
             text(&o),
             ["1:[1796155650.13343] h : [0], 64 bytes, 1.50 ms (1.50 avg, 0% loss)\n"]
         );
         // Loop mode takes a duplicate as a reply, as fping does.
-        assert_eq!(b.reply(0, 1, 64, 1_600_000, true, false, 0).0.len(), 1);
+        assert_eq!(b.reply(0, 1, 64, 1_600_000, Mark::Dup, 0).0.len(), 1);
         b.timeout(0, 2, 0);
         assert_eq!(
             b.splits((9, 5, 7)),
@@ -799,7 +784,7 @@ mod tests {
     #[test]
     fn netdata_charts_once_then_values() {
         let b = board(&["-l", "-Q", "1", "-N"], &["a.b-c"]);
-        b.reply(0, 1, 64, 2_000_000, false, false, 0);
+        b.reply(0, 1, 64, 2_000_000, Mark::None, 0);
         let first = b.netdata();
         assert!(first.starts_with("CHART fping.a_b_c_packets '' 'FPing Packets for host a.b-c' packets 'a.b-c' fping.packets line 110020 1\n"));
         assert!(first.contains("BEGIN fping.a_b_c_latency\nSET min = 2000000\nSET avg = 2000000\nSET max = 2000000\nEND\n"));
@@ -830,7 +815,7 @@ mod tests {
             "::1: Address family for hostname not supported\n"
         );
         let b = board(&["-s"], &["h", "n.invalid"]);
-        b.reply(0, 1, 64, 50_000, false, false, 0);
+        b.reply(0, 1, 64, 50_000, Mark::None, 0);
         let t = Totals {
             stats: true,
             echos_sent: 1,
