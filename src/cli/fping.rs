@@ -440,17 +440,19 @@ pub fn parse(prog: &str, v6: bool, args: &[String]) -> Result<Command, CliError>
         f.mode = FpingMode::Loop;
     }
     c.interval = f.period;
+    // Kept in every mode: with -c/-C/-l the lists are not printed, but -a/-u still switch
+    // the per-reply lines off, as in fping.
+    c.show = if alive {
+        Show::Alive
+    } else if unreach {
+        Show::Unreachable
+    } else {
+        Show::All
+    };
     match f.mode {
         FpingMode::Default => {
             c.timeout = timeout.unwrap_or(Duration::from_millis(500));
             c.count = Some(u64::from(f.retries) + 1);
-            c.show = if alive {
-                Show::Alive
-            } else if unreach {
-                Show::Unreachable
-            } else {
-                Show::All
-            };
         }
         FpingMode::Count | FpingMode::VCount | FpingMode::Loop => {
             c.timeout = timeout.unwrap_or_else(|| f.period.min(Duration::from_millis(2000)));

@@ -1,0 +1,686 @@
+//! pingr as fping (issue 11), side by side with Debian's fping 5.1: the same command line run
+//! by a symlink named `fping` to pingr and by /usr/bin/fping, inside the same namespace, on
+//! the same targets (one answering, one dropped by nftables, one answered by an ICMP host
+//! unreachable, one name that cannot resolve), compared line by line after masking times:
+//! same lines, same streams, same order, same exit status. Then the real consumers:
+//! Smokeping (its FPing probe, one `smokeping --debug` round) and vaping (its fping plugin).
+//!
+//! Network rule: every pinger runs inside a namespace made here and sends only to addresses
+//! that exist in namespaces made here (or to loopback inside them).
+
+mod common;
+
+use common::{require_root, require_tool, run_with_timeout, scratch_dir, Netns, Responder, Veth};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const RUN_SECS: u64 = 30;
+const FPING: &str = "/usr/bin/fping";
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The test network: `ns` (where both pingers run) joined by a veth to `peer`, whose kernel
+/// answers `up`, whose nftables drop what is sent to `dropped` and reject what is sent to
+/// `rejected` with an ICMP host unreachable.
+struct Lab {
+    ns: Netns,
+    _peer: Netns,
+    up: String,
+    dropped: String,
+    rejected: String,
+    /// The `fping` (and `fping6`) symlinks to pingr.
+    dir: PathBuf,
+}
+
+const BAD: &str = "nohost.invalid";
+
+fn symlinks() -> PathBuf {
+    let dir = scratch_dir().join(format!("fping-bin-{}", common_id()));
+    std::fs::create_dir_all(&dir).expect("create symlink dir");
+    for name in ["fping", "fping6"] {
+        let link = dir.join(name);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(common::pingr(), &link).expect("symlink fping -> pingr");
+    }
+    dir
+}
+
+fn common_id() -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+fn lab() -> Lab {
+    let ns = Netns::new();
+    let peer = Netns::new();
+    let n = 10 + (std::process::id() as usize + common_id()) % 200;
+    let p = format!("10.207.{n}");
+    let mut v = Veth::new(&ns, &format!("{p}.1/24"), &peer, &format!("{p}.2/24"));
+    v.add_addrs(&ns, &format!("{p}.11/24"), &peer, &format!("{p}.3/24"));
+    v.add_addrs(&ns, &format!("{p}.12/24"), &peer, &format!("{p}.4/24"));
+    peer.run(&format!(
+        "nft add table inet t && \
+         nft add chain inet t in '{{ type filter hook input priority 0; }}' && \
+         nft add rule inet t in ip daddr {p}.3 drop && \
+         nft add rule inet t in ip daddr {p}.4 reject with icmp type host-unreachable"
+    ));
+    Lab {
+        ns,
+        _peer: peer,
+        up: format!("{p}.2"),
+        dropped: format!("{p}.3"),
+        rejected: format!("{p}.4"),
+        dir: symlinks(),
+    }
+}
+
+impl Lab {
+    fn pingr_fping(&self) -> PathBuf {
+        self.dir.join("fping")
+    }
+
+    /// `prog args` inside the namespace, through `sh -c` so stdin can come from a file and
+    /// the streams can be merged. `$UP`, `$DROP`, `$REJ`, `$BAD` name the targets.
+    fn run(&self, prog: &Path, args: &str) -> Output {
+        let line = format!(
+            "UP={} DROP={} REJ={} BAD={}; exec {} {args}",
+            self.up,
+            self.dropped,
+            self.rejected,
+            BAD,
+            prog.display()
+        );
+        let mut c = Command::new("sh");
+        c.args(["-c", &line]);
+        run_with_timeout(&mut self.ns.wrap(&c), RUN_SECS)
+    }
+}
+
+/// Times masked: every number with exactly one decimal point (fping prints round trips,
+/// averages, `-D` stamps and elapsed seconds that way) becomes `T`. Counts, percentages,
+/// probe numbers, byte counts and addresses (three points) stay.
+fn mask(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut tok = String::new();
+    let flush = |tok: &mut String, out: &mut String| {
+        let dots = tok.matches('.').count();
+        let ok = dots == 1
+            && tok.starts_with(|c: char| c.is_ascii_digit())
+            && tok.ends_with(|c: char| c.is_ascii_digit());
+        if ok {
+            out.push('T');
+        } else {
+            out.push_str(tok);
+        }
+        tok.clear();
+    };
+    for c in s.chars() {
+        if c.is_ascii_digit() || c == '.' {
+            tok.push(c);
+        } else {
+            flush(&mut tok, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut tok, &mut out);
+    out
+}
+
+fn show(who: &str, o: &Output) -> String {
+    format!(
+        "--- {who}: exit {:?}\n--- stdout\n{}--- stderr\n{}",
+        o.status.code(),
+        text(&o.stdout),
+        text(&o.stderr)
+    )
+}
+
+/// Runs `args` with both pingers and requires the same masked lines on each stream, in the
+/// same order, and the same exit status. Returns pingr's output.
+fn same(lab: &Lab, args: &str) -> Output {
+    let p = lab.run(&lab.pingr_fping(), args);
+    let f = lab.run(Path::new(FPING), args);
+    let both = format!("fping {args}\n{}\n{}", show("pingr", &p), show("fping", &f));
+    assert!(!text(&p.stderr).contains("panicked"), "{both}");
+    assert_eq!(p.status.code(), f.status.code(), "exit status\n{both}");
+    assert_eq!(
+        mask(&text(&p.stdout)),
+        mask(&text(&f.stdout)),
+        "stdout\n{both}"
+    );
+    assert_eq!(
+        mask(&text(&p.stderr)),
+        mask(&text(&f.stderr)),
+        "stderr\n{both}"
+    );
+    p
+}
+
+fn ready(test: &str) -> bool {
+    require_root(test) && require_tool(test, "nft") && require_tool(test, "fping")
+}
+
+#[test]
+fn mask_keeps_counts_and_addresses() {
+    assert_eq!(
+        mask("10.0.0.2 : [1], 64 bytes, 0.026 ms (12.3 avg, 33% loss)"),
+        "10.0.0.2 : [1], 64 bytes, T ms (T avg, 33% loss)"
+    );
+    assert_eq!(mask("[1796155650.13343] h : - 0.040"), "[T] h : - T");
+    assert_eq!(mask("xmt/rcv/%loss = 3/2/33%"), "xmt/rcv/%loss = 3/2/33%");
+}
+
+/// The default mode (alive/unreachable after retries), its lists, -e, -q, -s, -x, -A, -g,
+/// and the probing options that change nothing printed.
+#[test]
+fn default_mode_side_by_side() {
+    if !ready("default_mode_side_by_side") {
+        return;
+    }
+    let lab = lab();
+    let fast = "-t 100 -r 1";
+    for args in [
+        "$UP",
+        "-t 100 -r 0 $DROP",
+        &format!("{fast} $UP $DROP $BAD"),
+        &format!("{fast} $UP $DROP"),
+        &format!("{fast} -a $UP $DROP $BAD"),
+        &format!("{fast} -u $UP $DROP"),
+        &format!("{fast} -e $UP $DROP"),
+        &format!("{fast} -q $UP $DROP $BAD"),
+        &format!("{fast} -s $UP $DROP $BAD"),
+        &format!("{fast} -x 1 $UP $DROP"),
+        &format!("{fast} -x 2 $UP $DROP $BAD"),
+        &format!("{fast} -A localhost $UP"),
+        &format!("{fast} --alive --elapsed --retry=1 $UP $DROP"),
+        &format!("{fast} -B1 -r1 -i1 -b 100 -H 9 -O 0x20 -M -R $UP"),
+        &format!("{fast} -g $UP $DROP"),
+        &format!("{fast} -4 ::1 $UP"),
+        &format!("{fast} -aq $UP"),
+        "-qt100 -r0 $BAD",
+    ] {
+        same(&lab, args);
+    }
+}
+
+/// -c / -C / -o / -D / -q / -u, per-reply and timeout lines, the blank line, the summary.
+#[test]
+fn count_modes_side_by_side() {
+    if !ready("count_modes_side_by_side") {
+        return;
+    }
+    let lab = lab();
+    let p = "-p 250 -t 80";
+    for args in [
+        format!("-c 3 {p} $UP $DROP $BAD"),
+        format!("-c 2 {p} -q $UP $DROP"),
+        format!("-c 2 {p} -o $UP $DROP"),
+        format!("-c 2 {p} -D $UP"),
+        format!("-C 3 {p} $UP $DROP $BAD"),
+        format!("-C 2 {p} -q -B1 -r1 -4 -i10 $UP $DROP"),
+        "-u -C2 -p250 -t80 -e $UP $DROP".to_string(),
+        "--count=2 --period=250 --timeout=80 --size=200 $UP".to_string(),
+        format!("-c 1 {p} -s $UP $DROP"),
+        format!("-c 1 {p} -A $UP"),
+        format!("-c 2 {p} $REJ"),
+        format!("-c 1 {p} -q $REJ"),
+    ] {
+        same(&lab, &args);
+    }
+}
+
+/// Targets from standard input (none given), `-f -`, and `-f FILE` (comments skipped, only
+/// the first word of a line used); `-g START END` and a CIDR block.
+#[test]
+fn targets_side_by_side() {
+    if !ready("targets_side_by_side") {
+        return;
+    }
+    let lab = lab();
+    let list = scratch_dir().join(format!("fping-list-{}", common_id()));
+    std::fs::write(
+        &list,
+        format!("# targets\n{} first word only\n\n{}\n", lab.up, lab.dropped),
+    )
+    .unwrap();
+    let l = list.display();
+    for args in [
+        format!("-t 100 -r 0 < {l}"),
+        format!("-t 100 -r 0 -f - < {l}"),
+        format!("-t 100 -r 0 -f {l}"),
+        format!("-c 1 -p 100 -t 80 --file={l}"),
+    ] {
+        same(&lab, &args);
+    }
+    // -g with a range and a block (the block's network and broadcast addresses left out).
+    let base = lab.up.rsplit_once('.').unwrap().0.to_string();
+    same(&lab, &format!("-t 100 -r 0 -g {base}.1 {base}.3"));
+    same(&lab, &format!("-t 100 -r 0 -a -g {base}.0/29"));
+}
+
+/// Merged streams (`2>&1`): stdout is flushed before anything goes to stderr, so consumers
+/// that merge them (Smokeping's start-up check, vaping) read fping's order.
+#[test]
+fn merged_streams_side_by_side() {
+    if !ready("merged_streams_side_by_side") {
+        return;
+    }
+    let lab = lab();
+    for args in [
+        "-C 1 localhost 2>&1",
+        "-c 2 -p 200 -t 80 $UP $DROP $BAD 2>&1",
+        "-u -C2 -p200 -t80 -e $UP $DROP 2>&1",
+        "-t 100 -r 1 -s $UP $DROP $BAD 2>&1",
+    ] {
+        same(&lab, args);
+    }
+}
+
+/// `-l` until SIGINT, then the `-c` summary; `-Q` reports; `-N` netdata lines. How many
+/// probes fit before the signal depends on timing, so here every line is compared with
+/// its counts masked too, and the line shapes must be the same set.
+#[test]
+fn loop_and_reports_side_by_side() {
+    if !ready("loop_and_reports_side_by_side") {
+        return;
+    }
+    let lab = lab();
+    // (the set of stdout shapes, the set of stderr shapes, the last stderr lines in order)
+    let shapes = |o: &Output, tail: usize| -> (Vec<String>, Vec<String>, Vec<String>) {
+        let strip = |s: &str| -> Vec<String> {
+            mask(s)
+                .lines()
+                .map(|l| {
+                    l.chars()
+                        .map(|c| if c.is_ascii_digit() { 'N' } else { c })
+                        .collect::<String>()
+                })
+                .map(|l| {
+                    // Runs of N are one number.
+                    let mut out = String::new();
+                    for c in l.chars() {
+                        if !(c == 'N' && out.ends_with('N')) {
+                            out.push(c);
+                        }
+                    }
+                    out
+                })
+                .collect()
+        };
+        let set = |mut v: Vec<String>| {
+            v.sort();
+            v.dedup();
+            v
+        };
+        let err = strip(&text(&o.stderr));
+        let last = err[err.len().saturating_sub(tail)..].to_vec();
+        (set(strip(&text(&o.stdout))), set(err), last)
+    };
+    let interrupted = |prog: &Path, args: &str, secs: f64| -> Output {
+        let line = format!(
+            "{} {args} & pid=$!; sleep {secs}; kill -INT $pid; wait $pid",
+            prog.display()
+        );
+        let line = line.replace("$UP", &lab.up).replace("$DROP", &lab.dropped);
+        let mut c = Command::new("sh");
+        c.args(["-c", &line]);
+        run_with_timeout(&mut lab.ns.wrap(&c), RUN_SECS)
+    };
+    // Signals fall well between events: probes every 400 ms, timeouts 100 ms after them,
+    // reports every second.
+    for (args, secs, tail) in [
+        ("-l -p 400 -t 100 $UP $DROP", 1.05, 3),
+        ("-l -p 400 -t 100 -Q 1 $UP $DROP", 2.5, 3),
+        ("-l -p 400 -t 100 -Q 1 -N $UP", 2.5, 1),
+        ("-l -B1 -r1 -p 400 $UP", 1.05, 2),
+    ] {
+        let p = interrupted(&lab.pingr_fping(), args, secs);
+        let f = interrupted(Path::new(FPING), args, secs);
+        let both = format!("fping {args}\n{}\n{}", show("pingr", &p), show("fping", &f));
+        assert_eq!(p.status.code(), f.status.code(), "exit status\n{both}");
+        assert_eq!(shapes(&p, tail), shapes(&f, tail), "line shapes\n{both}");
+        assert!(!p.stdout.is_empty() || !p.stderr.is_empty(), "{both}");
+    }
+}
+
+/// Duplicates: silently dropped with per-reply lines, reported on stderr with -q, as fping.
+#[test]
+fn duplicates_side_by_side() {
+    if !ready("duplicates_side_by_side") {
+        return;
+    }
+    let lab = lab();
+    let silent = Netns::new_silent();
+    let n = 10 + (std::process::id() as usize + common_id()) % 200;
+    let v = Veth::new(
+        &lab.ns,
+        &format!("10.208.{n}.1/24"),
+        &silent,
+        &format!("10.208.{n}.2/24"),
+    );
+    let _r = Responder::start(&silent, &["--mode", "dup", "--only", v.b_v4()]);
+    let target = v.b_v4().to_string();
+    for args in [
+        format!("-c 2 -p 300 -t 200 {target}"),
+        format!("-C 2 -p 300 -t 200 -q {target}"),
+    ] {
+        same(&lab, &args);
+    }
+}
+
+/// `-v`, `-h`, fping6, bad command lines, and what is deliberately different.
+#[test]
+fn version_help_errors() {
+    if !ready("version_help_errors") {
+        return;
+    }
+    let lab = lab();
+    let p = lab.run(&lab.pingr_fping(), "-v");
+    let f = lab.run(Path::new(FPING), "-v");
+    let pv = text(&p.stdout);
+    let prog = lab.pingr_fping().display().to_string();
+    assert!(
+        pv.starts_with(&format!("{prog}: Version 5.1 (pingr ")),
+        "{pv}"
+    );
+    assert_eq!(text(&f.stdout), format!("{FPING}: Version 5.1\n"));
+    assert_eq!((p.status.code(), f.status.code()), (Some(0), Some(0)));
+    // -h: the options Smokeping looks for, on stdout, exit 0.
+    let h = lab.run(&lab.pingr_fping(), "-h");
+    let help = text(&h.stdout);
+    assert_eq!(h.status.code(), Some(0));
+    for opt in ["-S", "-I", "-O"] {
+        let found = help.lines().any(|l| {
+            l.starts_with(char::is_whitespace) && l.trim_start().starts_with(&format!("{opt},"))
+        });
+        assert!(found, "-h lacks {opt}:\n{help}");
+    }
+    // fping6 implies -6: the same as fping -6.
+    let p6 = lab.run(&lab.dir.join("fping6"), "-c 1 -p 100 ::1");
+    let f6 = lab.run(Path::new(FPING), "-6 -c 1 -p 100 ::1");
+    assert_eq!(
+        mask(&text(&p6.stdout)),
+        mask(&text(&f6.stdout)),
+        "{}",
+        show("pingr", &p6)
+    );
+    assert_eq!(p6.status.code(), f6.status.code());
+    // Bad command lines: one line on stderr, nothing on stdout; fping says 1, pingr 3 (the
+    // status fping's own manual documents; a deliberate difference listed in pingr(8)).
+    for args in [
+        "-c 0 $UP",
+        "-c x $UP",
+        "-a -u $UP",
+        "-c 1 -l $UP",
+        "-B 9 $UP",
+        "-k 1 $UP",
+    ] {
+        let p = lab.run(&lab.pingr_fping(), args);
+        assert_eq!(p.status.code(), Some(3), "{args}: {}", show("pingr", &p));
+        assert!(p.stdout.is_empty(), "{args}");
+        assert_eq!(
+            text(&p.stderr).lines().count(),
+            1,
+            "{args}: {}",
+            show("pingr", &p)
+        );
+    }
+}
+
+/// fping's safe limits in fping's words: a user who is not root asking for a flood gets the
+/// two lines and exit 1, from both (pingr names its own limits).
+#[test]
+fn too_risky_for_mere_mortals() {
+    if !ready("too_risky_for_mere_mortals") {
+        return;
+    }
+    let lab = lab();
+    lab.ns.allow_ping_group(0, 2_147_483_647);
+    let user = common::User::unprivileged();
+    // Debian's fping 5.1 is built without FPING_SAFE_LIMITS (as a user it runs `-p 1`), so
+    // the reference here is fping's source: the two lines of src/fping.c, with pingr's limits.
+    let user_dir = scratch_dir().join(format!("fping-user-{}", common_id()));
+    std::fs::create_dir_all(&user_dir).unwrap();
+    let user_fping = user_dir.join("fping");
+    std::os::unix::fs::symlink(common::pingr_for_user(), &user_fping).unwrap();
+    let name = user_fping.display().to_string();
+    for args in [
+        &["-c", "1", "-p", "1"][..],
+        &["-i", "0.5"],
+        &["-l", "-p", "1.5"],
+    ] {
+        let mut c = Command::new(&user_fping);
+        c.args(args).arg(&lab.up);
+        let o = run_with_timeout(&mut lab.ns.exec_as(&user, &c), RUN_SECS);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", show(&name, &o));
+        assert_eq!(
+            text(&o.stderr),
+            format!("{name}: these options are too risky for mere mortals.\n{name}: You need -i >= 1 and -p >= 2\n"),
+        );
+        assert!(o.stdout.is_empty());
+    }
+    // At the limits a user may ping.
+    let mut c = Command::new(&user_fping);
+    c.args(["-c", "2", "-p", "2", "-i", "1", "-t", "1000", &lab.up]);
+    let o = run_with_timeout(&mut lab.ns.exec_as(&user, &c), RUN_SECS);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&name, &o));
+}
+
+// ---- real consumers ---------------------------------------------------------------------
+
+fn skip_unless(test: &str, ok: bool, why: &str) -> bool {
+    if !ok {
+        eprintln!("SKIP {test}: {why}");
+    }
+    ok
+}
+
+/// Smokeping's FPing probe, one `smokeping --debug` round with `binary =` the symlink: no
+/// warning in its log, and the RRD updates carry loss 0 for the answering target and full
+/// loss for the dropped one.
+#[test]
+fn smokeping_fping_probe() {
+    let test = "smokeping_fping_probe";
+    if !ready(test) || !require_tool(test, "smokeping") || !require_tool(test, "rrdtool") {
+        return;
+    }
+    let lab = lab();
+    let dir = scratch_dir().join(format!("smokeping-{}", common_id()));
+    for sub in ["data", "cache", "var"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    let d = dir.display();
+    let cfg = format!(
+        "*** General ***
+owner = pingr test
+contact = root@localhost
+mailhost = localhost
+imgcache = {d}/cache
+imgurl = cache
+datadir = {d}/data
+piddir = {d}/var
+cgiurl = http://localhost/smokeping.cgi
+smokemail = /etc/smokeping/smokemail
+tmail = /etc/smokeping/tmail
+syslogfacility = local0
+
+*** Alerts ***
+to = root@localhost
+from = root@localhost
+
+*** Database ***
+step = 300
+pings = 5
+AVERAGE 0.5 1 1008
+
+*** Presentation ***
+template = /etc/smokeping/basepage.html
++ charts
+menu = Charts
+title = Charts
+++ stddev
+sorter = StdDev(entries=>4)
+title = Top Standard Deviation
+menu = Std Deviation
+format = Standard Deviation %f
++ overview
+width = 600
+height = 50
+range = 10h
++ detail
+width = 600
+height = 200
+unison_tolerance = 2
+\"Last 3 Hours\"    3h
+
+*** Probes ***
++ FPing
+binary = {bin}
+mininterval = 0.01
+hostinterval = 0.2
+
+*** Targets ***
+probe = FPing
+menu = Top
+title = pingr as fping
++ up
+menu = up
+title = answering
+host = {up}
++ dropped
+menu = dropped
+title = dropped
+host = {dropped}
+",
+        bin = lab.pingr_fping().display(),
+        up = lab.up,
+        dropped = lab.dropped,
+    );
+    let cfg_path = dir.join("config");
+    std::fs::write(&cfg_path, cfg).unwrap();
+    let mut c = Command::new("smokeping");
+    c.arg(format!("--config={}", cfg_path.display()))
+        .arg("--debug")
+        .env("LC_ALL", "C");
+    let o = run_with_timeout(&mut lab.ns.wrap(&c), 120);
+    let log = format!("{}{}", text(&o.stdout), text(&o.stderr));
+    println!("--- smokeping --debug (pingr as fping):\n{log}");
+    assert!(o.status.success(), "smokeping failed:\n{log}");
+    assert!(
+        !log.contains("WARNING") && !log.contains("###"),
+        "warning in the log:\n{log}"
+    );
+    assert!(log.contains("Got fping output"), "{log}");
+    // Smokeping logs each RRD update: "RRDs::update ... N:<uptime>:<loss>:<median>:<pings>".
+    let update = |name: &str| -> Vec<String> {
+        let line = log
+            .lines()
+            .find(|l| l.contains("RRDs::update") && l.contains(&format!("/{name}.rrd")))
+            .unwrap_or_else(|| panic!("no RRD update for {name}:\n{log}"));
+        let data = line
+            .split_whitespace()
+            .last()
+            .unwrap_or("")
+            .trim_end_matches(')');
+        data.split(':').map(str::to_string).collect()
+    };
+    let up = update("up");
+    let dropped = update("dropped");
+    println!("RRD update up: {up:?}\nRRD update dropped: {dropped:?}");
+    // N : uptime : loss : median : ping1..ping5
+    assert_eq!(
+        up.get(2).map(String::as_str),
+        Some("0"),
+        "loss of the answering target: {up:?}"
+    );
+    assert!(
+        up.iter().skip(3).all(|v| v != "U"),
+        "answering target has every time: {up:?}"
+    );
+    assert_eq!(
+        dropped.get(2).map(String::as_str),
+        Some("5"),
+        "full loss: {dropped:?}"
+    );
+    assert!(dropped.iter().skip(3).all(|v| v == "U"), "{dropped:?}");
+}
+
+/// The venv with vaping (made by .ci/run, or here when pip can reach PyPI).
+fn vaping_python() -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/vaping-venv");
+    let py = root.join("bin/python3");
+    let has = |py: &Path| {
+        Command::new(py)
+            .args(["-c", "import vaping.plugins.fping"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if py.exists() && has(&py) {
+        return Some(py);
+    }
+    None
+}
+
+/// vaping's fping plugin: its probe() runs `fping -u -C5 -p20 -e HOST... 2>&1`, and must
+/// return the right counts and losses for the answering and the dropped target.
+#[test]
+fn vaping_fping_plugin() {
+    let test = "vaping_fping_plugin";
+    if !ready(test) {
+        return;
+    }
+    let Some(py) = vaping_python() else {
+        let why = "vaping is not installed in target/vaping-venv (bash .ci/run installs it)";
+        if std::env::var("PINGR_REQUIRE_ROOT").is_ok_and(|v| v == "1") {
+            panic!("{test}: {why}");
+        }
+        skip_unless(test, false, why);
+        return;
+    };
+    let lab = lab();
+    let script = r#"
+import json, sys
+import vaping.plugins.fping as f
+cfg = {"type": "fping", "count": 5, "interval": "1s", "period": 20, "command": sys.argv[1],
+       "groups": [{"name": "lab", "hosts": sys.argv[2:]}]}
+p = f.FPing(cfg, None)
+for row in p.probe()["data"]:
+    print(json.dumps(row, sort_keys=True))
+"#;
+    let mut c = Command::new(&py);
+    c.args(["-c", script])
+        .arg(lab.pingr_fping())
+        .args([&lab.up, &lab.dropped]);
+    let o = run_with_timeout(&mut lab.ns.wrap(&c), 60);
+    let out = text(&o.stdout);
+    println!(
+        "--- vaping fping probe() (pingr as fping):\n{out}{}",
+        text(&o.stderr)
+    );
+    assert!(o.status.success(), "{}", show("vaping", &o));
+    // One JSON object per line, as vaping's parse_verbose returned it; no line it could not
+    // parse (it would be null).
+    let rows: Vec<&str> = out.lines().collect();
+    assert_eq!(rows.len(), 2, "{out}");
+    assert!(!out.contains("null"), "{out}");
+    assert!(!text(&o.stderr).contains("ERROR"), "{}", text(&o.stderr));
+    let row = |host: &str| {
+        rows.iter()
+            .find(|r| r.contains(&format!("\"host\": \"{host}\"")))
+            .unwrap_or_else(|| panic!("no row for {host}: {out}"))
+            .to_string()
+    };
+    let up = row(&lab.up);
+    let dropped = row(&lab.dropped);
+    assert!(up.contains("\"cnt\": 5,"), "{up}");
+    assert!(up.contains("\"loss\": 0.0"), "{up}");
+    assert!(up.contains("\"min\": "), "{up}");
+    assert!(dropped.contains("\"cnt\": 5,"), "{dropped}");
+    assert!(dropped.contains("\"loss\": 1.0"), "{dropped}");
+    assert!(dropped.contains("\"data\": [],"), "{dropped}");
+}
