@@ -3,6 +3,9 @@ PREFIX   ?= /usr/local
 DESTDIR  ?=
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
+# pingr called as fping/fping6 speaks fping (issue 11): symlinks here, never in BINDIR, so a
+# system fping is never replaced; point Smokeping, vaping, ... at them (pingr(8), FPING MODE).
+LIBEXECDIR ?= $(PREFIX)/libexec
 CARGO    ?= cargo
 # The file capability applied to the installed binary (never to the build tree).
 # cap_net_raw+p is the alternative: see PRIVILEGES in man/pingr.8. SETCAP= skips it.
@@ -31,6 +34,9 @@ install: bin
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/pingr
 	install -m 0644 man/pingr.8 $(DESTDIR)$(MANDIR)/man8/pingr.8
+	install -d $(DESTDIR)$(LIBEXECDIR)/pingr
+	ln -sfn $(BINDIR)/pingr $(DESTDIR)$(LIBEXECDIR)/pingr/fping
+	ln -sfn $(BINDIR)/pingr $(DESTDIR)$(LIBEXECDIR)/pingr/fping6
 	@$(MAKE) --no-print-directory setcap
 
 # Applies the capability to the installed binary only, then checks it with getcap.
@@ -49,6 +55,8 @@ setcap:
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/pingr $(DESTDIR)$(MANDIR)/man8/pingr.8
+	rm -f $(DESTDIR)$(LIBEXECDIR)/pingr/fping $(DESTDIR)$(LIBEXECDIR)/pingr/fping6
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/pingr 2>/dev/null
 
 test: lint-man
 	$(CARGO) fmt --all -- --check

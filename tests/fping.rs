@@ -684,3 +684,37 @@ for row in p.probe()["data"]:
     assert!(dropped.contains("\"loss\": 1.0"), "{dropped}");
     assert!(dropped.contains("\"data\": [],"), "{dropped}");
 }
+
+/// `make install` puts fping and fping6 symlinks to the installed pingr in
+/// $(PREFIX)/libexec/pingr (never a system fping), and they speak fping.
+#[test]
+fn make_install_adds_fping_symlinks() {
+    let test = "make_install_adds_fping_symlinks";
+    if !require_tool(test, "make") {
+        return;
+    }
+    let prefix = scratch_dir().join(format!("fping-prefix-{}", common_id()));
+    let run = |target: &str| {
+        let mut c = Command::new("make");
+        c.args(["-s", "-C", env!("CARGO_MANIFEST_DIR"), target])
+            .arg(format!("PREFIX={}", prefix.display()))
+            .arg(format!("BIN={}", env!("CARGO_BIN_EXE_pingr")))
+            .arg("SETCAP=");
+        run_with_timeout(&mut c, 120)
+    };
+    let o = run("install");
+    assert!(o.status.success(), "{}", show("make install", &o));
+    let bin = prefix.join("bin/pingr");
+    for name in ["fping", "fping6"] {
+        let link = prefix.join("libexec/pingr").join(name);
+        assert_eq!(std::fs::read_link(&link).ok(), Some(bin.clone()), "{name}");
+        let v = run_with_timeout(Command::new(&link).arg("-v"), 20);
+        let want = format!("{}: Version 5.1 (pingr ", link.display());
+        assert!(text(&v.stdout).starts_with(&want), "{}", show(name, &v));
+    }
+    assert!(!prefix.join("bin/fping").exists(), "no fping in BINDIR");
+    let o = run("uninstall");
+    assert!(o.status.success(), "{}", show("make uninstall", &o));
+    assert!(std::fs::symlink_metadata(prefix.join("libexec/pingr/fping")).is_err());
+    let _ = std::fs::remove_dir_all(&prefix);
+}
