@@ -718,3 +718,72 @@ fn make_install_adds_fping_symlinks() {
     assert!(std::fs::symlink_metadata(prefix.join("libexec/pingr/fping")).is_err());
     let _ = std::fs::remove_dir_all(&prefix);
 }
+
+/// Smokeping's FPingContinuous probe, driven through its own Perl code: the first ping()
+/// starts `fping -l -B1 -r1 -p MS HOST...` in a pinger process, the second (seconds later)
+/// fetches what it parsed from the per-reply lines; its RRD update string must show no loss
+/// for the answering target and every ping lost for the dropped one, as with Debian's fping.
+#[test]
+fn smokeping_fping_continuous_probe() {
+    let test = "smokeping_fping_continuous_probe";
+    if !ready(test) || !require_tool(test, "smokeping") || !require_tool(test, "perl") {
+        return;
+    }
+    let lab = lab();
+    let script = r#"
+use strict;
+use warnings;
+use lib '/usr/share/perl5';
+use Smokeping;
+use Smokeping::probes::FPingContinuous;
+my ($bin, $secs, @hosts) = @ARGV;
+my $cfg = { Database => { step => 5, pings => 5 }, General => {} };
+my $p = Smokeping::probes::FPingContinuous->new({ binary => $bin }, $cfg, 'FPingContinuous');
+$p->debug(1);
+my %t = map { $_ => { addr => $_, probe => 'FPingContinuous' } } @hosts;
+$p->add($t{$_}, $_) for @hosts;
+$p->ping();
+sleep $secs;
+$p->ping();
+print "UPDATE $_ ", $p->rrdupdate_string($t{$_}), "\n" for @hosts;
+"#;
+    let run = |bin: &Path| -> (String, Vec<String>, Vec<String>) {
+        let mut c = Command::new("perl");
+        c.args(["-e", script])
+            .arg(bin)
+            .arg("7")
+            .args([&lab.up, &lab.dropped]);
+        let o = run_with_timeout(&mut lab.ns.wrap(&c), 60);
+        let log = format!("{}{}", text(&o.stdout), text(&o.stderr));
+        assert!(o.status.success(), "{log}");
+        let update = |host: &str| -> Vec<String> {
+            let want = format!("UPDATE {host} ");
+            let line = log
+                .lines()
+                .find(|l| l.starts_with(&want))
+                .unwrap_or_else(|| panic!("no update for {host}:\n{log}"));
+            line[want.len()..].split(':').map(str::to_string).collect()
+        };
+        let (up, dropped) = (update(&lab.up), update(&lab.dropped));
+        (log, up, dropped)
+    };
+    let (log, up, dropped) = run(&lab.pingr_fping());
+    println!("--- FPingContinuous (pingr as fping):\n{log}");
+    assert!(!log.contains("WARNING") && !log.contains("###"), "{log}");
+    // uptime : loss : median : ping1..ping5
+    assert_eq!(up.get(1).map(String::as_str), Some("0"), "{up:?}\n{log}");
+    assert_eq!(up.len(), 8, "{up:?}");
+    assert!(up.iter().skip(2).all(|v| v != "U"), "{up:?}\n{log}");
+    assert_eq!(
+        dropped.get(1).map(String::as_str),
+        Some("5"),
+        "{dropped:?}\n{log}"
+    );
+    assert!(dropped.iter().skip(2).all(|v| v == "U"), "{dropped:?}");
+    let (flog, fup, fdropped) = run(Path::new(FPING));
+    assert_eq!(
+        (up[1].as_str(), dropped[1].as_str()),
+        (fup[1].as_str(), fdropped[1].as_str()),
+        "Debian's fping:\n{flog}"
+    );
+}
