@@ -794,7 +794,13 @@ pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result
                 .spawn(move || sh.receive())?,
         )
     };
-    if let Some(every) = sh.cfg.fping.as_ref().and_then(|f| f.report) {
+    // fping reports every -Q SECS in its count and loop modes only.
+    let report = sh
+        .cfg
+        .fping
+        .as_ref()
+        .filter(|f| f.mode != crate::cli::FpingMode::Default);
+    if let Some(every) = report.and_then(|f| f.report) {
         let sh = Arc::clone(&sh);
         std::thread::Builder::new()
             .name("report".into())

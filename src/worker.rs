@@ -169,12 +169,16 @@ fn run_host(sh: &Shared, slot_idx: usize, h: usize, addr: SocketAddr, buf: &mut 
                 }
                 st.pending = st.pending.saturating_sub(1);
                 st.acc.send_errors += 1;
-                lines.push(Line::Err(format!(
-                    "pingr: {} ({ip}): icmp_seq={}: sendto: {}\n",
-                    report::printable(&target.name),
-                    n as u16,
-                    crate::privilege::short(&e)
-                )));
+                let why = crate::privilege::short(&e);
+                if let Some(b) = &sh.fping {
+                    lines.extend(b.send_error(h, n, &why).map(crate::engine::fping_line));
+                } else {
+                    lines.push(Line::Err(format!(
+                        "pingr: {} ({ip}): icmp_seq={}: sendto: {why}\n",
+                        report::printable(&target.name),
+                        n as u16,
+                    )));
+                }
             }
             // A loopback or LAN reply is usually queued already: take it now, so the host
             // settles without a wake-up from the receiver thread.

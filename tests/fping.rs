@@ -67,6 +67,15 @@ fn lab() -> Lab {
          nft add rule inet t in ip daddr {p}.3 drop && \
          nft add rule inet t in ip daddr {p}.4 reject with icmp type host-unreachable"
     ));
+    // `ip netns exec` bind-mounts /etc/netns/NAME/hosts over /etc/hosts: names for the lab,
+    // one with two addresses (for -m).
+    let etc = PathBuf::from("/etc/netns").join(&ns.name);
+    std::fs::create_dir_all(&etc).expect("create /etc/netns/NAME");
+    std::fs::write(
+        etc.join("hosts"),
+        format!("127.0.0.1 localhost\n{p}.2 upname\n{p}.2 multi\n{p}.3 multi\n"),
+    )
+    .expect("write the namespace's hosts file");
     Lab {
         ns,
         _peer: peer,
@@ -74,6 +83,12 @@ fn lab() -> Lab {
         dropped: format!("{p}.3"),
         rejected: format!("{p}.4"),
         dir: symlinks(),
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(PathBuf::from("/etc/netns").join(&self.ns.name));
     }
 }
 
@@ -200,6 +215,9 @@ fn default_mode_side_by_side() {
         &format!("{fast} -g $UP $DROP"),
         &format!("{fast} -4 ::1 $UP"),
         &format!("{fast} -aq $UP"),
+        &format!("{fast} upname $DROP"),
+        &format!("{fast} -m multi"),
+        &format!("{fast} -m -A multi upname"),
         "-qt100 -r0 $BAD",
     ] {
         same(&lab, args);
@@ -226,6 +244,8 @@ fn count_modes_side_by_side() {
         format!("-c 1 {p} -s $UP $DROP"),
         format!("-c 1 {p} -A $UP"),
         format!("-c 2 {p} $REJ"),
+        format!("-c 2 {p} upname $UP"),
+        format!("-C 2 {p} -m -A multi"),
         format!("-c 1 {p} -q $REJ"),
     ] {
         same(&lab, &args);

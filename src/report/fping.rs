@@ -412,6 +412,19 @@ impl Board {
         Some(Out::Stdout(s))
     }
 
+    /// Probe `n` of `host` could not be sent: counted as sent and lost (no timeout follows),
+    /// and said on stderr in the default mode, as fping does.
+    pub fn send_error(&self, host: usize, n: u64, why: &str) -> Option<Out> {
+        let cell = self.hosts.get(host)?;
+        lock(cell).add(self.index(n), None, self.mode == FpingMode::VCount);
+        self.verbose.then(|| {
+            Out::Stderr(format!(
+                "{}: error while sending ping: {why}\n",
+                self.name(host)
+            ))
+        })
+    }
+
     /// An ICMP error about a probe to `host` (not with `-q`).
     pub fn icmp_error(&self, host: usize, kind: &ErrorKind, router: Option<IpAddr>) -> Option<Out> {
         if self.quiet {
@@ -791,6 +804,21 @@ mod tests {
         let second = b.netdata();
         assert!(!second.contains("CHART"));
         assert!(second.contains("SET xmt = 0\nSET rcv = 0\n"));
+    }
+
+    #[test]
+    fn send_errors_count_as_lost() {
+        let b = board(&[], &["h"]);
+        assert_eq!(
+            b.send_error(0, 1, "Network is unreachable"),
+            Some(Out::Stderr(
+                "h: error while sending ping: Network is unreachable\n".into()
+            ))
+        );
+        let b = board(&["-C", "2", "-q"], &["h"]);
+        assert_eq!(b.send_error(0, 1, "x"), None);
+        b.reply(0, 2, 64, 1_000_000, Mark::None, 0);
+        assert_eq!(b.finish(&Totals::default()).1, "h : - 1.00\n");
     }
 
     #[test]
