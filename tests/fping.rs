@@ -30,6 +30,9 @@ struct Lab {
     up: String,
     dropped: String,
     rejected: String,
+    /// This side's address and device on the veth.
+    src: String,
+    dev: String,
     /// The `fping` (and `fping6`) symlinks to pingr.
     dir: PathBuf,
 }
@@ -82,6 +85,8 @@ fn lab() -> Lab {
         up: format!("{p}.2"),
         dropped: format!("{p}.3"),
         rejected: format!("{p}.4"),
+        src: format!("{p}.1"),
+        dev: v.a_dev.clone(),
         dir: symlinks(),
     }
 }
@@ -101,11 +106,13 @@ impl Lab {
     /// the streams can be merged. `$UP`, `$DROP`, `$REJ`, `$BAD` name the targets.
     fn run(&self, prog: &Path, args: &str) -> Output {
         let line = format!(
-            "UP={} DROP={} REJ={} BAD={}; exec {} {args}",
+            "UP={} DROP={} REJ={} BAD={} SRC={} DEV={}; exec {} {args}",
             self.up,
             self.dropped,
             self.rejected,
             BAD,
+            self.src,
+            self.dev,
             prog.display()
         );
         let mut c = Command::new("sh");
@@ -247,6 +254,30 @@ fn count_modes_side_by_side() {
         format!("-c 2 {p} upname $UP"),
         format!("-C 2 {p} -m -A multi"),
         format!("-c 1 {p} -q $REJ"),
+    ] {
+        same(&lab, &args);
+    }
+}
+
+/// The command lines the consumers of fping.md run, as they run them.
+#[test]
+fn consumer_command_lines_side_by_side() {
+    if !ready("consumer_command_lines_side_by_side") {
+        return;
+    }
+    let lab = lab();
+    let list = scratch_dir().join(format!("fping-bulk-{}", common_id()));
+    std::fs::write(&list, format!("{}\n{}\n", lab.up, lab.dropped)).unwrap();
+    for args in [
+        // LibreNMS: one host, then the bulk check from standard input.
+        "-e -q -c 3 -p 200 -t 200 -O 0 $UP".to_string(),
+        format!("-f - -t 100 -r 2 -O 0 < {}", list.display()),
+        // monitoring-plugins check_fping, with a source address and with an interface.
+        "-t 100 -p 100 -S $SRC -b 56 -c 1 $UP".to_string(),
+        "-t 100 -p 100 -I $DEV -b 56 -c 1 $UP $DROP".to_string(),
+        // Smokeping's round with its clustered values, and vaping's merged streams.
+        "-C 3 -q -B1 -r1 -4 -i10 -p200 -t80 -S$SRC -O0x20 $UP $DROP".to_string(),
+        "-u -C3 -p20 -e $UP $DROP 2>&1".to_string(),
     ] {
         same(&lab, &args);
     }
