@@ -868,3 +868,25 @@ fn beyond_fpings_sequence_table() {
         text(&fo.stderr).lines().next().unwrap_or("")
     );
 }
+
+/// `-X N` (fping 5.2; Debian's 5.1 lacks it): the run stops once N targets answered: the
+/// answer comes well within the 1 s `-i` gap, so the silent target is never probed (as in
+/// fping 5.2, whose loop ends at that reply), let alone retried.
+#[test]
+fn fast_reachable_stops_at_n() {
+    if !ready("fast_reachable_stops_at_n") {
+        return;
+    }
+    let lab = lab();
+    let o = lab.run(&lab.pingr_fping(), "-X 1 -s -i 1000 -t 5000 -r 3 $UP $DROP");
+    let (out, err) = (text(&o.stdout), text(&o.stderr));
+    assert_eq!(o.status.code(), Some(0), "{}", show("pingr", &o));
+    assert_eq!(out, "Enough hosts reachable (required: 1, reachable: 1)\n");
+    assert!(err.contains("       1 ICMP Echos sent\n"), "{err}");
+    let o = lab.run(&lab.pingr_fping(), "-x 2 -t 50 -r 1 $UP $DROP");
+    assert_eq!(o.status.code(), Some(1), "{}", show("pingr", &o));
+    assert_eq!(
+        text(&o.stdout),
+        "Not enough hosts reachable (required: 2, reachable: 1)\n"
+    );
+}
