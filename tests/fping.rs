@@ -370,7 +370,8 @@ fn loop_and_reports_side_by_side() {
         let last = err[err.len().saturating_sub(tail)..].to_vec();
         (set(strip(&text(&o.stdout))), set(err), last)
     };
-    let interrupted = |prog: &Path, args: &str, secs: f64| -> Output {
+    // `secs` may hold a SIGQUIT first: "0.65; kill -QUIT $pid; sleep 0.4".
+    let interrupted = |prog: &Path, args: &str, secs: &str| -> Output {
         let line = format!(
             "{} {args} & pid=$!; sleep {secs}; kill -INT $pid; wait $pid",
             prog.display()
@@ -383,10 +384,21 @@ fn loop_and_reports_side_by_side() {
     // Signals fall well between events: probes every 400 ms, timeouts 100 ms after them,
     // reports every second.
     for (args, secs, tail) in [
-        ("-l -p 400 -t 100 $UP $DROP", 1.05, 3),
-        ("-l -p 400 -t 100 -Q 1 $UP $DROP", 2.5, 3),
-        ("-l -p 400 -t 100 -Q 1 -N $UP", 2.5, 1),
-        ("-l -B1 -r1 -p 400 $UP", 1.05, 2),
+        ("-l -p 400 -t 100 $UP $DROP", "1.05", 3),
+        ("-l -p 400 -t 100 -Q 1 $UP $DROP", "2.5", 3),
+        ("-l -p 400 -t 100 -Q 1 -N $UP", "2.5", 1),
+        ("-l -B1 -r1 -p 400 $UP", "1.05", 2),
+        // SIGQUIT: the interval report on stderr, and the run goes on.
+        (
+            "-l -p 400 -t 100 $UP $DROP",
+            "0.65; kill -QUIT $pid; sleep 0.4",
+            3,
+        ),
+        (
+            "-c 3 -p 400 -t 100 -q $UP $DROP",
+            "0.65; kill -QUIT $pid; sleep 0.4",
+            2,
+        ),
     ] {
         let p = interrupted(&lab.pingr_fping(), args, secs);
         let f = interrupted(Path::new(FPING), args, secs);
