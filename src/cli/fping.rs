@@ -13,6 +13,8 @@ use std::net::Ipv4Addr;
 pub const FPING_VERSION: &str = "5.1";
 /// fping's `-g START END` limit.
 const MAX_GENERATE: u64 = 100_000;
+/// The most probes per target `-C` reports one by one.
+const MAX_VCOUNT: u64 = 1_000_000;
 /// The most addresses a `-g` CIDR may make here (pingr's own target limit).
 const MAX_CIDR_HOSTS: u64 = 262_144;
 
@@ -337,7 +339,13 @@ pub fn parse(prog: &str, v6: bool, args: &[String]) -> Result<Command, CliError>
             'b' => size = Some(uint(v, "-b", 0, MAX_SIZE_V6)?),
             'B' => f.backoff = backoff(v)?,
             'c' | 'C' => {
-                count = Some(uint(v, &format!("-{opt}"), 1, u64::from(u32::MAX))?);
+                // -C keeps every probe's time until the end: bounded, so memory is too.
+                let max = if *opt == 'C' {
+                    MAX_VCOUNT
+                } else {
+                    u64::from(u32::MAX)
+                };
+                count = Some(uint(v, &format!("-{opt}"), 1, max)?);
                 f.mode = if *opt == 'c' {
                     FpingMode::Count
                 } else {
@@ -636,6 +644,7 @@ mod tests {
     fn bad_values_are_one_line_errors() {
         assert!(err(&["-c", "0", "h"]).starts_with("-c: "));
         assert!(err(&["-C", "x", "h"]).starts_with("-C: "));
+        assert!(err(&["-C", "1000001", "h"]).contains("1 to 1000000"));
         assert!(err(&["-p", "-1", "h"]).starts_with("-p: "));
         assert!(err(&["-B", "9", "h"]).starts_with("-B: "));
         assert!(err(&["-Q", "1,x", "h"]).starts_with("-Q: "));
