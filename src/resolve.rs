@@ -41,7 +41,8 @@ pub fn targets(cfg: &Config) -> Result<Vec<Target>, Error> {
     for c in &cfg.cidrs {
         expand(c, cfg.family, &mut out)?;
     }
-    if out.is_empty() {
+    // fping with no target at all (an empty list on standard input) just exits 1.
+    if out.is_empty() && cfg.fping.is_none() {
         return Err(Error::Usage(
             "no target given (the files named hold none)".into(),
         ));

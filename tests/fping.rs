@@ -303,6 +303,8 @@ fn targets_side_by_side() {
         format!("-t 100 -r 0 -f - < {l}"),
         format!("-t 100 -r 0 -f {l}"),
         format!("-c 1 -p 100 -t 80 --file={l}"),
+        "-t 100 < /dev/null".to_string(),
+        "-c 1 < /dev/null".to_string(),
     ] {
         same(&lab, &args);
     }
