@@ -222,6 +222,7 @@ fn default_mode_side_by_side() {
         &format!("{fast} -g $UP $DROP"),
         &format!("{fast} -4 ::1 $UP"),
         &format!("{fast} -aq $UP"),
+        &format!("{fast} -N $UP"),
         &format!("{fast} upname $DROP"),
         &format!("{fast} -m multi"),
         &format!("{fast} -m -A multi upname"),
