@@ -2,6 +2,7 @@
 //! `main` is thin: parse the command line, resolve, open sockets, drop privileges, run,
 //! report, and map the outcome to the exit status (the only place that does).
 
+mod asyncerr;
 mod checksum;
 mod cli;
 mod engine;
@@ -10,6 +11,7 @@ mod packet;
 mod privilege;
 mod report;
 mod resolve;
+mod rtt;
 mod stats;
 #[allow(unsafe_code)]
 mod sys;
