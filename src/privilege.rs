@@ -65,8 +65,22 @@ fn raw_socket(domain: libc::c_int, proto: libc::c_int) -> io::Result<OwnedFd> {
     sys::socket(domain, libc::SOCK_RAW, proto)
 }
 
+/// Turns kernel receive timestamps on and checks that they are on; the `-v` note if not
+/// (RTTs are then measured when each packet is read, see rtt.rs).
+fn timestamps(fam: &str, fd: &OwnedFd) -> Option<String> {
+    match sys::enable_timestamps(fd) {
+        Ok(true) => None,
+        Ok(false) => Some(format!(
+            "{fam}: kernel receive timestamps did not stay on; RTTs are taken at read time"
+        )),
+        Err(e) => Some(format!(
+            "{fam}: no kernel receive timestamps ({}); RTTs are taken at read time",
+            short(&e)
+        )),
+    }
+}
+
 fn configure(fd: &OwnedFd, proto: Proto, kind: Kind, cfg: &Config) -> io::Result<u16> {
-    let _ = sys::enable_timestamps(fd);
     let _ = sys::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, 4 << 20);
     let _ = sys::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF, 1 << 20);
     let mut source: Option<IpAddr> = None;
@@ -179,6 +193,7 @@ pub fn open(need_v4: bool, need_v6: bool, cfg: &Config) -> Result<Opened, Error>
             Ok(fd) => {
                 let ident =
                     configure(&fd, proto, Kind::Raw, cfg).map_err(|e| sys_error(fam, &e))?;
+                opened.notes.extend(timestamps(fam, &fd));
                 opened
                     .notes
                     .push(format!("{fam}: raw ICMP socket (CAP_NET_RAW is available)"));
@@ -200,6 +215,7 @@ pub fn open(need_v4: bool, need_v6: bool, cfg: &Config) -> Result<Opened, Error>
             Ok(fd) => {
                 let ident =
                     configure(&fd, proto, Kind::Datagram, cfg).map_err(|e| sys_error(fam, &e))?;
+                opened.notes.extend(timestamps(fam, &fd));
                 opened.notes.push(format!(
                     "{fam}: ICMP datagram socket (raw socket refused: {}; net.ipv4.ping_group_range admits this user)",
                     short(&raw_err)

@@ -101,14 +101,19 @@ mod tests {
 
     #[test]
     fn a_step_between_arrival_and_read_falls_back_to_the_read_time() {
-        // Backward: the stamp is "in the future". Forward by more than a queue age: absurd.
-        for step in [-(5 * S as i64), -1, 2 * S as i64, 3_600 * S as i64] {
+        // Backward past the stamp: it is "in the future". Forward by more than a queue age:
+        // absurd. Either way the read time is used.
+        for step in [-(5 * S as i64), -20_001, 2 * S as i64, 3_600 * S as i64] {
             let (k, read) = scenario(400_000, 20_000, step, 1);
             let rx = received_at(k, read);
             assert_eq!(rx, read.mono_ns, "step {step}");
             assert!(after_send(rx, MONO));
             assert_eq!(rtt(rx, MONO), 420_000, "RTT bounded by the monotonic read time");
         }
+        // Backward by less than the wait: the packet only looks younger (still after the send).
+        let (k, read) = scenario(400_000, 20_000, -1, 1);
+        let rx = received_at(k, read);
+        assert!(after_send(rx, MONO) && rx <= read.mono_ns);
         // Forward by less than a queue age: the packet looks older, by at most that step,
         // never older than the read time less MAX_QUEUE_AGE_NS.
         let (k, read) = scenario(400_000, 20_000, 300 * MS as i64, 1);
