@@ -133,13 +133,22 @@ mod tests {
     #[test]
     fn a_genuine_error_is_reported_after_the_attempts() {
         let (r, calls) = play(&[libc::ENETUNREACH; 40]);
-        assert_eq!(r.err().and_then(|e| e.raw_os_error()), Some(libc::ENETUNREACH));
+        assert_eq!(
+            r.err().and_then(|e| e.raw_os_error()),
+            Some(libc::ENETUNREACH)
+        );
         assert_eq!(calls, SEND_ATTEMPTS);
     }
 
     #[test]
     fn errors_no_icmp_error_can_leave_are_reported_at_once() {
-        for e in [libc::EPERM, libc::ENOBUFS, libc::EAGAIN, libc::EINVAL, libc::EBADF] {
+        for e in [
+            libc::EPERM,
+            libc::ENOBUFS,
+            libc::EAGAIN,
+            libc::EINVAL,
+            libc::EBADF,
+        ] {
             let (r, calls) = play(&[e, e]);
             assert_eq!(r.err().and_then(|x| x.raw_os_error()), Some(e));
             assert_eq!(calls, 1, "errno {e}");

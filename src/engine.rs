@@ -551,7 +551,15 @@ impl Shared {
             None => format!("ICMP type {} code {}", ee.icmp_type, ee.code),
         };
         let quoted = data.get(packet::ICMP_HEADER_LEN..).unwrap_or(&[]);
-        self.on_error(dst, sock.ident, seq, quoted, what, ee.offender, meta.kernel_ns);
+        self.on_error(
+            dst,
+            sock.ident,
+            seq,
+            quoted,
+            what,
+            ee.offender,
+            meta.kernel_ns,
+        );
     }
 
     /// Reads what a socket holds now (a bounded batch, so one busy socket cannot starve the

@@ -91,7 +91,12 @@ mod tests {
     fn a_step_between_send_and_receive_changes_nothing() {
         // NTP steps the wall clock by ±1 h or ±2 ms after the probe left: the reply is
         // still credited, with its true RTT, because only the age in the socket is used.
-        for step in [3_600 * S as i64, -(3_600 * S as i64), 2 * MS as i64, -2 * MS as i64] {
+        for step in [
+            3_600 * S as i64,
+            -(3_600 * S as i64),
+            2 * MS as i64,
+            -2 * MS as i64,
+        ] {
             let (k, read) = scenario(400_000, 20_000, step, 0);
             let rx = received_at(k, read);
             assert!(after_send(rx, MONO), "step {step}: genuine reply dropped");
@@ -108,7 +113,11 @@ mod tests {
             let rx = received_at(k, read);
             assert_eq!(rx, read.mono_ns, "step {step}");
             assert!(after_send(rx, MONO));
-            assert_eq!(rtt(rx, MONO), 420_000, "RTT bounded by the monotonic read time");
+            assert_eq!(
+                rtt(rx, MONO),
+                420_000,
+                "RTT bounded by the monotonic read time"
+            );
         }
         // Backward by less than the wait: the packet only looks younger (still after the send).
         let (k, read) = scenario(400_000, 20_000, -1, 1);

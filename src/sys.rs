@@ -342,8 +342,13 @@ pub fn recv_msg(fd: &OwnedFd, buf: &mut [u8], errqueue: bool) -> io::Result<Recv
         // SAFETY: cmsg is non-null and its header lies inside cbuf (FIRSTHDR/NXTHDR check
         // that a whole cmsghdr fits in msg_controllen); cbuf is 8-aligned, as is every
         // header the walk returns.
-        let (level, ty, claimed) =
-            unsafe { ((*cmsg).cmsg_level, (*cmsg).cmsg_type, (*cmsg).cmsg_len as usize) };
+        let (level, ty, claimed) = unsafe {
+            (
+                (*cmsg).cmsg_level,
+                (*cmsg).cmsg_type,
+                (*cmsg).cmsg_len as usize,
+            )
+        };
         // SAFETY: CMSG_DATA and CMSG_LEN only compute an address and a size; nothing is read.
         let (data_at, hdr_len) = unsafe {
             (
@@ -404,7 +409,9 @@ fn decode_cmsg(level: libc::c_int, ty: libc::c_int, data: &[u8], meta: &mut Recv
                 return;
             }
             // SO_EE_OFFENDER: the sockaddr of the sender follows the struct, if it fits.
-            let off = data.get(size_of::<libc::sock_extended_err>()..).unwrap_or(&[]);
+            let off = data
+                .get(size_of::<libc::sock_extended_err>()..)
+                .unwrap_or(&[]);
             meta.ext_err = Some(ExtError {
                 icmp_type: ee.ee_type,
                 code: ee.ee_code,
@@ -428,11 +435,7 @@ fn offender_addr(off: &[u8]) -> Option<IpAddr> {
     // SAFETY: `take` is at most off.len() (readable source) and at most the size of st
     // (writable destination); the two do not overlap.
     unsafe {
-        std::ptr::copy_nonoverlapping(
-            off.as_ptr(),
-            std::ptr::addr_of_mut!(st).cast::<u8>(),
-            take,
-        )
+        std::ptr::copy_nonoverlapping(off.as_ptr(), std::ptr::addr_of_mut!(st).cast::<u8>(), take)
     };
     from_raw_addr(&st, take as libc::socklen_t).map(|a| a.ip())
 }
@@ -760,8 +763,7 @@ mod tests {
 
     fn bytes_of<T>(v: &T) -> Vec<u8> {
         // SAFETY: v is a live value of size_of::<T>() bytes; the bytes are only copied.
-        unsafe { std::slice::from_raw_parts((v as *const T).cast::<u8>(), size_of::<T>()) }
-            .to_vec()
+        unsafe { std::slice::from_raw_parts((v as *const T).cast::<u8>(), size_of::<T>()) }.to_vec()
     }
 
     #[test]
@@ -769,7 +771,10 @@ mod tests {
         // A UDP socket on loopback (no privilege needed) sends itself one datagram.
         let fd = socket(libc::AF_INET, libc::SOCK_DGRAM, 0).expect("udp socket");
         bind(&fd, &"127.0.0.1:0".parse().unwrap()).expect("bind");
-        assert!(enable_timestamps(&fd).expect("SO_TIMESTAMPNS"), "not kept on");
+        assert!(
+            enable_timestamps(&fd).expect("SO_TIMESTAMPNS"),
+            "not kept on"
+        );
         let to = local_addr(&fd).expect("getsockname");
         let before = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -815,7 +820,12 @@ mod tests {
                 tv_nsec: nsec,
             };
             let mut m = RecvMeta::default();
-            decode_cmsg(libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS, &bytes_of(&bad), &mut m);
+            decode_cmsg(
+                libc::SOL_SOCKET,
+                libc::SCM_TIMESTAMPNS,
+                &bytes_of(&bad),
+                &mut m,
+            );
             assert_eq!(m.kernel_ns, None, "{sec} {nsec}");
         }
         let mut m = RecvMeta::default();
@@ -823,7 +833,12 @@ mod tests {
         assert_eq!(m.ttl, None);
         decode_cmsg(libc::IPPROTO_IP, libc::IP_TTL, &64i32.to_ne_bytes(), &mut m);
         assert_eq!(m.ttl, Some(64));
-        decode_cmsg(libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT, &300i32.to_ne_bytes(), &mut m);
+        decode_cmsg(
+            libc::IPPROTO_IPV6,
+            libc::IPV6_HOPLIMIT,
+            &300i32.to_ne_bytes(),
+            &mut m,
+        );
         assert_eq!(m.ttl, None, "out of range");
     }
 

@@ -187,7 +187,11 @@ mod tests {
         assert!(e.quote_is_for(0, &[]), "a quote of the header only");
         for n in 0..=a.len() {
             assert!(e.quote_is_for(0, &a[..n]), "{n} bytes of A's payload");
-            assert_eq!(e.quote_is_for(0, &b[..n]), n <= NONCE_LEN, "{n} bytes of B's");
+            assert_eq!(
+                e.quote_is_for(0, &b[..n]),
+                n <= NONCE_LEN,
+                "{n} bytes of B's"
+            );
         }
         let mut m = a.clone();
         m[12] ^= 1;
