@@ -283,6 +283,13 @@ fn kind_available(test: &str, kind: Kind) -> bool {
     kind == Kind::Raw || common::require_tool(test, "setpriv")
 }
 
+/// An address as pingr prints it (`fd00:201:0::2` is printed `fd00:201::2`).
+fn canon(addr: &str) -> String {
+    addr.parse::<std::net::IpAddr>()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| addr.to_string())
+}
+
 /// The address with its last group replaced: `10.201.3.2` → `10.201.3.7`,
 /// `fd00:201:3::2` → `fd00:201:3::7`.
 fn sibling(addr: &str, last: &str) -> String {
@@ -316,7 +323,7 @@ impl Lab {
         let c = Netns::new();
         let ab = Veth::dual(&a, &b);
         let ac = Veth::dual(&a, &c);
-        let normal2 = [sibling(ac.b_v4(), "3"), sibling(ac.b_v6(), "3")];
+        let normal2 = [sibling(ac.b_v4(), "3"), sibling(ac.b_v6(), "3")].map(|a| canon(&a));
         c.add_addr(&ac.b_dev, &format!("{}/24", normal2[0]));
         c.add_addr(&ac.b_dev, &format!("{}/64", normal2[1]));
         let lab = Lab {
@@ -336,17 +343,12 @@ impl Lab {
     }
     /// B's addresses, answered by the responder: [IPv4, IPv6].
     fn hostile(&self) -> [String; 2] {
-        [self.ab.b_v4().to_string(), self.ab.b_v6().to_string()]
+        [canon(self.ab.b_v4()), canon(self.ab.b_v6())]
     }
     /// C's addresses, answered by C's kernel: [IPv4, IPv6, IPv4, IPv6].
     fn normal(&self) -> [String; 4] {
         let [n4, n6] = self.normal2.clone();
-        [
-            self.ac.b_v4().to_string(),
-            self.ac.b_v6().to_string(),
-            n4,
-            n6,
-        ]
+        [canon(self.ac.b_v4()), canon(self.ac.b_v6()), n4, n6]
     }
     /// `--victim` for every normal address (replies forged from them, quotes naming them).
     fn victim_args(&self) -> Vec<String> {
@@ -357,7 +359,7 @@ impl Lab {
     }
     /// A's addresses on the A–B link (where replies from B go): [IPv4, IPv6].
     fn pinger(&self) -> [String; 2] {
-        [self.ab.a_v4().to_string(), self.ab.a_v6().to_string()]
+        [canon(self.ab.a_v4()), canon(self.ab.a_v6())]
     }
     /// Addresses the responder forges (on B's loopback, in the A–B subnet).
     fn forged(&self) -> [String; 2] {
