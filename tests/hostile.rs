@@ -1195,7 +1195,9 @@ fn hostile_replies_forged_from_normal_targets() {
         "hostile_replies_forged_from_normal_targets",
         BOTH_KINDS,
         &|lab| {
-            let mut m = mode("crossreply", &[]);
+            // 50 ms later, so that the normal targets' probes of the same sequence number
+            // have surely left (and been answered) when the forged copies arrive.
+            let mut m = mode("crossreply", &["--delay-ms", "50"]);
             m[0].extend(lab.victim_args());
             m
         },
