@@ -335,8 +335,10 @@ pub fn recv_msg(fd: &OwnedFd, buf: &mut [u8], errqueue: bool) -> io::Result<Recv
     // claim is never trusted to stay within the buffer.
     let base = cbuf.0.as_ptr() as usize;
     let filled = (msg.msg_controllen as usize).min(cbuf.0.len());
-    // SAFETY: msg describes cbuf with the length the kernel set; CMSG_FIRSTHDR returns null
-    // or a header lying wholly inside those `filled` bytes.
+    // The walk below is bounded by msg_controllen: make it the clamped length.
+    msg.msg_controllen = filled as _;
+    // SAFETY: msg describes cbuf with at most cbuf's length; CMSG_FIRSTHDR returns null or
+    // a header lying wholly inside those `filled` bytes.
     let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(&msg) };
     while !cmsg.is_null() {
         // SAFETY: cmsg is non-null and its header lies inside cbuf (FIRSTHDR/NXTHDR check
