@@ -1313,6 +1313,16 @@ mod tests {
         for cut in 44..=48 {
             assert!(edited_error4(&|b| b.truncate(cut)).is_ok(), "cut {cut}");
         }
+        // The quoted payload is handed on as far as the quote goes (the tag check needs it).
+        for cut in 44..=48 {
+            let mut icmp = error4((3, 1), [0; 4], 7, 0x55aa, 77, 4);
+            icmp.truncate(cut);
+            fix_icmp_checksum(&mut icmp);
+            match parse_icmp4(&icmp) {
+                Ok(Message::Error { quoted, .. }) => assert_eq!(quoted, &payload(4)[..cut - 44]),
+                other => panic!("cut {cut}: {other:?}"),
+            }
+        }
         // The quoted request's checksum and the inner header checksum and
         // total length are not checked (routers may rewrite them).
         assert!(edited_error4(&|b| b[38] ^= 0xff).is_ok());
