@@ -1117,6 +1117,7 @@ fn assert_burst_sent(o: &Outcome, requests: u64) {
         "version",
         "headerlen",
         "protocol",
+        "pastend",
         "fragment",
         "cutip",
         "cuticmp",

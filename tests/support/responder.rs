@@ -293,6 +293,9 @@ enum Malformed {
     HeaderLen,
     /// IPv4: protocol UDP. IPv6: nine Destination Options headers (more than pingr walks).
     Protocol,
+    /// IPv4: header length 15 words on a 5-word header. IPv6: a Destination Options header
+    /// claiming 2048 bytes. Either way the ICMP header would lie past the quote's end.
+    PastEnd,
     /// A non-first fragment (IPv4 offset 8 bytes; IPv6 a fragment header at offset 8).
     Fragment,
     /// Cut 4 bytes into the quoted ICMP header (before identifier and sequence).
@@ -314,10 +317,11 @@ enum Malformed {
 }
 
 impl Malformed {
-    const ALL: [Malformed; 12] = [
+    const ALL: [Malformed; 13] = [
         Malformed::Version,
         Malformed::HeaderLen,
         Malformed::Protocol,
+        Malformed::PastEnd,
         Malformed::Fragment,
         Malformed::CutIcmp,
         Malformed::CutIp,
@@ -357,6 +361,12 @@ impl Malformed {
                 q.truncate(max);
             }
             Malformed::Protocol => q[9] = 17,
+            Malformed::PastEnd if v6 => {
+                q[6] = 60;
+                q.splice(40..40, [58u8, 255, 1, 4, 0, 0, 0, 0]);
+                q.truncate(max);
+            }
+            Malformed::PastEnd => q[0] = 0x4f,
             Malformed::Fragment if v6 => {
                 // A fragment header, offset 8 bytes, more fragments: ICMPv6 is not here.
                 let frag = [58u8, 0, 0, 8 | 1, 0, 0, 0, 1];
