@@ -29,7 +29,9 @@
 //! destination* would also explain. Errors themselves are only ever attributed from the
 //! error queue, by their quote (destination, identifier, sequence and payload tag). The
 //! receive side takes the same care ([`recv_is_stale`]): a read that returns a stale error
-//! goes on reading. Raw sockets never get `sk_err` from ICMP (pingr does not set
+//! goes on reading, and once the error queue is drained the pending error is taken too
+//! ([`clear_pending`]), so it cannot keep `poll` reporting POLLERR for a queue that is empty
+//! (which would have the receiver spin until the next send or reply took it). Raw sockets never get `sk_err` from ICMP (pingr does not set
 //! `IP_RECVERR` on them and never connects them), so they take the same path unharmed.
 
 use crate::sys;
@@ -79,6 +81,12 @@ pub fn retry_stale<T>(mut send: impl FnMut() -> io::Result<T>) -> io::Result<T> 
 /// `sendto` of one probe on a shared ICMP socket, immune to another packet's pending error.
 pub fn send_to(fd: &OwnedFd, buf: &[u8], addr: &SocketAddr) -> io::Result<usize> {
     retry_stale(|| sys::send_to(fd, buf, addr))
+}
+
+/// Takes (and forgets) the socket's pending error, once its error queue has been read to the
+/// end: every ICMP error it stood for was read from the queue, or could not be queued.
+pub fn clear_pending(fd: &OwnedFd) {
+    let _ = sys::getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_ERROR);
 }
 
 /// Whether a failed non-blocking read of a socket's normal queue only handed back a pending

@@ -582,6 +582,9 @@ impl Shared {
                 Err(_) => break,
             }
         }
+        if errqueue {
+            crate::asyncerr::clear_pending(&sock.fd);
+        }
     }
 
     /// Waits up to `timeout` (None: until woken) for the sockets or the wake-up pipe, then reads
