@@ -1,6 +1,7 @@
 //! pingr: ICMP echo for many hosts at once, with the least privilege that works.
-//! `main` is thin: parse the command line, resolve, open sockets, drop privileges, run,
-//! report, and map the outcome to the exit status (the only place that does).
+//! `main` is thin: parse the command line, open sockets, drop privileges, read target files
+//! and resolve, run, report, and map the outcome to the exit status (the only place that
+//! does). Nothing from the network or from a target file is read with privilege.
 
 mod checksum;
 mod cli;
@@ -19,6 +20,7 @@ use cli::{Command, Config, Format, Show};
 use error::Error;
 use std::io::{self, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 fn main() -> ExitCode {
@@ -71,37 +73,54 @@ fn check_flood(cfg: &Config, real_uid: u32) -> Result<(), Error> {
     Ok(())
 }
 
+/// The one run order, whatever grammar produced `cfg` (every personality ends here):
+/// the command line (parsed; the flood check) -> the sockets (the only privileged step) ->
+/// the drop of every privilege -> target files, standard input and names (DNS answers are
+/// network input: read without privilege) -> which socket serves which target -> the run.
 fn run(cfg: Config) -> Result<u8, Error> {
     check_flood(&cfg, sys::ids().map(|i| i.ruid).unwrap_or(u32::MAX))?;
-    let targets = std::sync::Arc::new(resolve::targets(&cfg)?);
-    for t in targets.iter() {
+
+    let at_start = privilege::describe(&privilege::caps());
+    let mut opened = privilege::open(privilege::families_to_open(&cfg), &cfg);
+    verbose(&cfg, &opened.notes);
+    let dropped = privilege::drop_all()?;
+    if dropped.was_setid {
+        eprintln!(
+            "pingr: warning: running setuid/setgid; returned to the real user and group after opening sockets (file capabilities are the supported install: make install)"
+        );
+    }
+    verbose(
+        &cfg,
+        &[format!(
+            "capabilities at start: {}; after the drop: {}, no_new_privs=1",
+            at_start,
+            privilege::describe(&dropped.after)
+        )],
+    );
+
+    let targets = resolve::targets(&cfg)?;
+    for t in &targets {
         if let Err(e) = &t.addr {
             eprintln!("pingr: {}: {e}", report::printable(&t.name));
         }
     }
-    let need_v4 = targets.iter().any(|t| t.ip().is_some_and(|i| i.is_ipv4()));
-    let need_v6 = targets.iter().any(|t| t.ip().is_some_and(|i| i.is_ipv6()));
+    let (plan, closed) = privilege::assess(&mut opened, &targets);
+    verbose(&cfg, &[resolved_note(&targets, &plan)]);
+    verbose(&cfg, &closed);
+    if let Some(why) = plan.fatal.and_then(|p| opened.refused.get(p)) {
+        return Err(Error::System(why.clone()));
+    }
+    for &i in &plan.unserved {
+        let t = &targets[i];
+        if let Some(why) = t.ip().and_then(|ip| opened.refused.get(family(ip))) {
+            eprintln!("pingr: {}: {why}", report::printable(&t.name));
+        }
+    }
+    let targets = Arc::new(targets);
+
     let mut summaries = vec![None; targets.len()];
-    if need_v4 || need_v6 {
-        let at_start = privilege::describe(&privilege::caps());
-        let opened = privilege::open(need_v4, need_v6, &cfg)?;
-        let dropped = privilege::drop_all()?;
-        if dropped.was_setid {
-            eprintln!(
-                "pingr: warning: running setuid/setgid; returned to the real user and group after opening sockets (file capabilities are the supported install: make install)"
-            );
-        }
-        if cfg.verbose {
-            for n in &opened.notes {
-                eprintln!("pingr: {n}");
-            }
-            eprintln!(
-                "pingr: capabilities at start: {}; after the drop: {}, no_new_privs=1",
-                at_start,
-                privilege::describe(&dropped.after)
-            );
-        }
-        let r = engine::run(cfg.clone(), std::sync::Arc::clone(&targets), opened.sockets)
+    if plan.keep.v4 || plan.keep.v6 {
+        let r = engine::run(cfg.clone(), engine_targets(&targets, &plan), opened.sockets)
             .map_err(|e| Error::System(format!("cannot start: {}", privilege::short(&e))))?;
         if let Some(e) = r.write_error {
             return Err(Error::System(format!(
@@ -126,6 +145,58 @@ fn run(cfg: Config) -> Result<u8, Error> {
         }
     }
     Ok(status(&cfg, &targets, &summaries))
+}
+
+fn verbose(cfg: &Config, lines: &[String]) {
+    if cfg.verbose {
+        for l in lines {
+            eprintln!("pingr: {l}");
+        }
+    }
+}
+
+fn family(ip: std::net::IpAddr) -> packet::Proto {
+    if ip.is_ipv4() {
+        packet::Proto::V4
+    } else {
+        packet::Proto::V6
+    }
+}
+
+/// The `-v` line that follows the drop: what the targets resolved to.
+fn resolved_note(targets: &[resolve::Target], plan: &privilege::Plan) -> String {
+    let v4 = targets
+        .iter()
+        .filter(|t| t.ip().is_some_and(|i| i.is_ipv4()))
+        .count();
+    let v6 = targets
+        .iter()
+        .filter(|t| t.ip().is_some_and(|i| i.is_ipv6()))
+        .count();
+    let failed = targets.len() - v4 - v6;
+    format!(
+        "resolved {} targets after the drop: {v4} IPv4, {v6} IPv6, {failed} not resolved, {} without a usable socket",
+        targets.len(),
+        plan.unserved.len()
+    )
+}
+
+/// The targets as the engine sees them: one it cannot serve is left out like a name that did
+/// not resolve (the report still lists it, with its address and nothing sent).
+fn engine_targets(
+    targets: &Arc<Vec<resolve::Target>>,
+    plan: &privilege::Plan,
+) -> Arc<Vec<resolve::Target>> {
+    if plan.unserved.is_empty() {
+        return Arc::clone(targets);
+    }
+    let mut v = targets.as_ref().clone();
+    for &i in &plan.unserved {
+        if let Some(t) = v.get_mut(i) {
+            t.addr = Err("no usable socket".into());
+        }
+    }
+    Arc::new(v)
 }
 
 /// A target "answered" when it replied at least once and its loss is within --max-loss.
