@@ -87,7 +87,26 @@ fn user_exec(bin: &Path, args: &[&str]) -> Command {
 /// With `sample`, wait until pingr's `-v` reports the drop, wait 300 ms more (its
 /// threads are running by then), and read /proc/PID/status of the pingr process and of
 /// each of its threads while it still runs.
-fn run(ns: &Netns, mut cmd: Command, bin: &Path, sample: bool) -> Run {
+fn run(ns: &Netns, cmd: Command, bin: &Path, sample: bool) -> Run {
+    run_sampled(cmd, |rx, spawned| {
+        if !(sample && wait_for_line(rx, "after the drop:")) {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        find_pingr(spawned, ns, bin).map(|pid| Sample {
+            pid,
+            spawned,
+            tasks: read_tasks(pid),
+        })
+    })
+}
+
+/// Run `cmd` as [`run`] does, with `take` deciding when (and whether) to read the status
+/// of pingr's threads: it gets pingr's stderr lines as they come and the spawned pid.
+fn run_sampled(
+    mut cmd: Command,
+    take: impl FnOnce(&mpsc::Receiver<String>, u32) -> Option<Sample>,
+) -> Run {
     use std::os::unix::process::CommandExt;
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -110,15 +129,7 @@ fn run(ns: &Netns, mut cmd: Command, bin: &Path, sample: bool) -> Run {
         }
         all
     });
-    let mut taken = None;
-    if sample && wait_for_line(&rx, "after the drop:") {
-        std::thread::sleep(Duration::from_millis(300));
-        taken = find_pingr(spawned, ns, bin).map(|pid| Sample {
-            pid,
-            spawned,
-            tasks: read_tasks(pid),
-        });
-    }
+    let taken = take(&rx, spawned);
     // Drains stdout; stderr is ours (already taken), so its part comes back empty.
     let out = common::wait_with_timeout(child, 20, &what);
     Run {
@@ -729,4 +740,323 @@ fn setuid_root_copy_full_bounding_set_runs_as_real_user() {
         r.text()
     );
     assert_setuid_run(case, &r, &bin);
+}
+
+// ---- The two inputs that can stall (issue 15): a DNS lookup and a `-f` FIFO. Each is
+// held mid-stall while /proc/PID/status of every thread is read; the run then completes.
+
+/// The four ways a non-root user is given CAP_NET_RAW, each with the user that runs it.
+#[derive(Clone, Copy, Debug)]
+enum Grant {
+    FileEp,
+    FileP,
+    Ambient,
+    SetuidRoot,
+}
+
+/// The binary for `grant` (its guard removes a copy made for the test) and the user.
+fn granted(case: &str, grant: Grant) -> Option<(Option<Cleanup>, PathBuf, User)> {
+    let raw_bounding = User::unprivileged().with_caps(&["net_raw"], false);
+    match grant {
+        Grant::FileEp | Grant::FileP => {
+            let caps = match grant {
+                Grant::FileEp => "cap_net_raw+ep",
+                _ => "cap_net_raw+p",
+            };
+            let (guard, bin) = file_caps_copy(case, caps)?;
+            Some((Some(guard), bin, raw_bounding))
+        }
+        Grant::Ambient => Some((
+            None,
+            common::pingr_for_user(),
+            User::unprivileged().with_caps(&["net_raw"], true),
+        )),
+        Grant::SetuidRoot => {
+            let (guard, bin) = setuid_copy(&format!("stall-{}", case.replace(' ', "-")))?;
+            Some((Some(guard), bin, raw_bounding))
+        }
+    }
+}
+
+/// The sockets (by inode) `pid` holds open towards port 53 (IPv4 or IPv6 UDP/TCP): the
+/// system resolver's, while a lookup is in progress.
+fn dns_sockets(pid: u32) -> Vec<u64> {
+    let mut toward_53 = Vec::new();
+    for table in ["udp", "udp6", "tcp", "tcp6"] {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).unwrap_or_default();
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() > 9 && f[2].ends_with(":0035") {
+                toward_53.extend(f[9].parse::<u64>().ok());
+            }
+        }
+    }
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return Vec::new();
+    };
+    fds.flatten()
+        .filter_map(|e| {
+            let link = std::fs::read_link(e.path()).ok()?;
+            let inode = link.to_str()?.strip_prefix("socket:[")?.strip_suffix(']')?;
+            inode.parse::<u64>().ok()
+        })
+        .filter(|i| toward_53.contains(i))
+        .collect()
+}
+
+/// A namespace whose resolver never answers: 10.53.0.1 on its loopback, every packet to it
+/// dropped by nftables (counted). Returns the namespace and the resolv.conf/nsswitch.conf
+/// that a private mount namespace puts in place.
+fn silent_resolver(case: &str) -> (Netns, PathBuf, PathBuf, Cleanup) {
+    let ns = Netns::new();
+    ns.run(
+        "ip addr add 10.53.0.1/32 dev lo && nft add table inet p15 && \
+         nft add chain inet p15 i '{ type filter hook input priority 0; }' && \
+         nft add rule inet p15 i ip daddr 10.53.0.1 counter drop",
+    );
+    let dir = common::scratch_dir().join(format!("dns-{}", case.replace(' ', "-")));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create resolver dir");
+    let resolv = dir.join("resolv.conf");
+    let nss = dir.join("nsswitch.conf");
+    std::fs::write(
+        &resolv,
+        "nameserver 10.53.0.1\noptions timeout:1 attempts:1\n",
+    )
+    .expect("write resolv.conf");
+    std::fs::write(&nss, "hosts: files dns\n").expect("write nsswitch.conf");
+    (ns, resolv, nss, Cleanup(dir))
+}
+
+/// Packets the namespace's nftables rule dropped on their way to the resolver.
+fn dropped_to_resolver(ns: &Netns) -> u64 {
+    let text = ns.run("nft list chain inet p15 i");
+    text.split_whitespace()
+        .skip_while(|w| *w != "packets")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// `cmd` in a private mount namespace where /etc/resolv.conf and /etc/nsswitch.conf are
+/// the given files (bind mounts no one else sees).
+fn with_resolver(resolv: &Path, nss: &Path, cmd: &Command) -> Command {
+    let mut c = Command::new("unshare");
+    c.args(["-m", "--propagation", "private", "sh", "-c"])
+        .arg(
+            "mount --bind \"$0\" /etc/resolv.conf && mount --bind \"$1\" /etc/nsswitch.conf \
+             && shift && exec \"$@\"",
+        )
+        .arg(resolv)
+        .arg(nss)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    c
+}
+
+const STALLED_NAME: &str = "pingr-stall.invalid.";
+
+fn stalled_dns_lookup(case: &str, grant: Grant) {
+    if !(needs(case) && common::require_tool(case, "nft") && common::require_tool(case, "unshare"))
+    {
+        return;
+    }
+    let Some((_guard, bin, user)) = granted(case, grant) else {
+        return;
+    };
+    let (ns, resolv, nss, _dir) = silent_resolver(case);
+    let args = [
+        "-v",
+        "-c",
+        "3",
+        "-i",
+        "0.3",
+        "127.0.0.1",
+        "::1",
+        STALLED_NAME,
+    ];
+    let cmd = ns.wrap(&with_resolver(
+        &resolv,
+        &nss,
+        &user.wrap(&user_exec(&bin, &args)),
+    ));
+    let mut evidence = String::new();
+    let r = run_sampled(cmd, |_rx, spawned| {
+        // Wait for pingr to hold the resolver's socket: it is then waiting for an answer
+        // that nftables makes sure never comes.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Some(pid) = find_pingr(spawned, &ns, &bin) {
+                let before = dns_sockets(pid);
+                if !before.is_empty() {
+                    let tasks = read_tasks(pid);
+                    let after = dns_sockets(pid);
+                    evidence = format!("resolver socket inodes before {before:?}, after {after:?}");
+                    // The same lookup socket, open before and after every status was read:
+                    // they were read mid-lookup.
+                    if before.iter().any(|i| after.contains(i)) {
+                        return Some(Sample {
+                            pid,
+                            spawned,
+                            tasks,
+                        });
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        None
+    });
+    let dropped = dropped_to_resolver(&ns);
+    eprintln!("STATUS {case}: {evidence}; packets to the resolver dropped by nftables: {dropped}");
+    assert_dropped(case, &r, &bin, TEST_UID, TEST_GID);
+    assert!(
+        dropped > 0,
+        "{case}: no query reached the silent resolver:\n{}",
+        r.text()
+    );
+    // Then the run completes: the name fails after the resolver's timeout, the rest answer.
+    assert_eq!(
+        r.status.code(),
+        Some(2),
+        "{case}: want exit 2:\n{}",
+        r.text()
+    );
+    let failed = format!("pingr: {STALLED_NAME}: ");
+    let line = r.stderr.lines().find(|l| l.starts_with(&failed));
+    eprintln!("STATUS {case}: {}", line.unwrap_or("(no failure line)"));
+    assert!(line.is_some(), "{case}: no `{failed}` line:\n{}", r.text());
+    for target in ["127.0.0.1", "::1"] {
+        assert!(
+            r.stdout
+                .contains(&format!("bytes from {target}: icmp_seq=")),
+            "{case}: no reply line from {target}:\n{}",
+            r.text()
+        );
+    }
+    assert_order(case, &r);
+}
+
+/// `-v` shows the order as it happened: sockets opened, privileges dropped, then targets
+/// resolved.
+fn assert_order(case: &str, r: &Run) {
+    let at = |needle: &str| {
+        r.stderr
+            .lines()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{case}: no `{needle}` line:\n{}", r.text()))
+    };
+    let (opened, dropped, resolved) = (
+        at("pingr: IPv4: raw ICMP socket"),
+        at("after the drop:"),
+        at("pingr: resolved "),
+    );
+    assert!(
+        opened < dropped && dropped < resolved,
+        "{case}: want opened < dropped < resolved, got lines {opened}, {dropped}, {resolved}:\n{}",
+        r.text()
+    );
+}
+
+#[test]
+fn dns_lookup_stalls_without_privilege_file_cap_ep() {
+    stalled_dns_lookup("dns stall, file cap +ep", Grant::FileEp);
+}
+
+#[test]
+fn dns_lookup_stalls_without_privilege_file_cap_p() {
+    stalled_dns_lookup("dns stall, file cap +p", Grant::FileP);
+}
+
+#[test]
+fn dns_lookup_stalls_without_privilege_ambient() {
+    stalled_dns_lookup("dns stall, ambient net_raw", Grant::Ambient);
+}
+
+#[test]
+fn dns_lookup_stalls_without_privilege_setuid_root() {
+    stalled_dns_lookup("dns stall, setuid root", Grant::SetuidRoot);
+}
+
+fn stalled_fifo(case: &str, grant: Grant) {
+    if !(needs(case) && common::require_tool(case, "mkfifo")) {
+        return;
+    }
+    let Some((_guard, bin, user)) = granted(case, grant) else {
+        return;
+    };
+    let ns = Netns::new();
+    let fifo = common::scratch_dir().join(format!("fifo-{}", case.replace(' ', "-")));
+    let _ = std::fs::remove_file(&fifo);
+    let made = Command::new("mkfifo")
+        .arg("-m")
+        .arg("0644")
+        .arg(&fifo)
+        .status();
+    assert!(made.is_ok_and(|s| s.success()), "{case}: mkfifo failed");
+    let _fifo_guard = Cleanup(fifo.clone());
+    let fifo_arg = fifo.to_str().expect("utf-8 path").to_string();
+    let args = ["-v", "-c", "3", "-i", "0.3", "-f", &fifo_arg];
+    let cmd = ns.wrap(&user.wrap(&user_exec(&bin, &args)));
+    let mut evidence = String::new();
+    let r = run_sampled(cmd, |_rx, spawned| {
+        // Opening the writing end returns once pingr has opened the reading end; the test
+        // then holds it open without writing, so pingr waits in read().
+        let (tx, rx) = mpsc::channel();
+        let path = fifo.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(std::fs::OpenOptions::new().write(true).open(path));
+        });
+        let writer = match rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(Ok(w)) => w,
+            _ => {
+                // Release the opener (it blocks until some reader comes) and give up.
+                let _ = std::fs::File::open(&fifo);
+                return None;
+            }
+        };
+        let pid = find_pingr(spawned, &ns, &bin)?;
+        let tasks = read_tasks(pid);
+        let holds = std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .map(|d| {
+                d.flatten()
+                    .any(|e| std::fs::read_link(e.path()).is_ok_and(|l| l == fifo))
+            })
+            .unwrap_or(false);
+        evidence = format!("pingr holds the FIFO open for reading after the sample: {holds}");
+        // Now the targets, and the end of the file.
+        let mut w = writer;
+        use std::io::Write;
+        let _ = w.write_all(b"127.0.0.1\n::1\n");
+        drop(w);
+        holds.then_some(Sample {
+            pid,
+            spawned,
+            tasks,
+        })
+    });
+    eprintln!("STATUS {case}: {evidence}");
+    assert_dropped(case, &r, &bin, TEST_UID, TEST_GID);
+    assert_pinged(case, &r);
+    assert_order(case, &r);
+}
+
+#[test]
+fn fifo_stalls_without_privilege_file_cap_ep() {
+    stalled_fifo("fifo stall, file cap +ep", Grant::FileEp);
+}
+
+#[test]
+fn fifo_stalls_without_privilege_file_cap_p() {
+    stalled_fifo("fifo stall, file cap +p", Grant::FileP);
+}
+
+#[test]
+fn fifo_stalls_without_privilege_ambient() {
+    stalled_fifo("fifo stall, ambient net_raw", Grant::Ambient);
+}
+
+#[test]
+fn fifo_stalls_without_privilege_setuid_root() {
+    stalled_fifo("fifo stall, setuid root", Grant::SetuidRoot);
 }
