@@ -1060,3 +1060,114 @@ fn fifo_stalls_without_privilege_ambient() {
 fn fifo_stalls_without_privilege_setuid_root() {
     stalled_fifo("fifo stall, setuid root", Grant::SetuidRoot);
 }
+
+/// A setuid-root copy leaves root's identity before it reads a target file: a file only
+/// root may read is refused (exit 3), as it would be for the user running it.
+#[test]
+fn setuid_root_copy_reads_target_files_as_the_real_user() {
+    let case = "setuid root, -f a file only root can read";
+    if !needs(case) {
+        return;
+    }
+    let Some((_guard, bin)) = setuid_copy("setuid-root-only-file") else {
+        return;
+    };
+    use std::os::unix::fs::PermissionsExt;
+    let file = common::scratch_dir().join("root-only-targets");
+    std::fs::write(&file, "127.0.0.1\n").expect("write targets");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod 600");
+    let _file_guard = Cleanup(file.clone());
+    let ns = Netns::new();
+    let user = User::unprivileged().with_caps(&["net_raw"], false);
+    let path = file.to_str().expect("utf-8 path");
+    let r = run_as(&ns, &user, &bin, &["-c", "1", "-f", path], false);
+    let want = format!("pingr: -f {path}: Permission denied");
+    eprintln!(
+        "STATUS {case}: exit {:?}, stderr: {}",
+        r.status.code(),
+        r.stderr.trim().replace('\n', " | ")
+    );
+    assert_eq!(
+        r.status.code(),
+        Some(3),
+        "{case}: want exit 3:\n{}",
+        r.text()
+    );
+    assert!(
+        r.stderr.lines().any(|l| l == want),
+        "{case}: want `{want}`:\n{}",
+        r.text()
+    );
+    assert!(r.stdout.is_empty(), "{case}: pinged:\n{}", r.text());
+}
+
+/// With IPv6 disabled in the namespace (net.ipv6.conf.all.disable_ipv6=1: ::1 is gone, yet
+/// an IPv6 socket still opens), IPv4 targets answer and an IPv6 target of the same run gets
+/// one line naming the cause; a run of IPv6 targets only ends with that line and exit 4.
+#[test]
+fn ipv6_disabled_ipv4_answers_and_ipv6_target_gets_one_line() {
+    let case = "IPv6 disabled in the namespace";
+    if !needs(case) {
+        return;
+    }
+    let ns = Netns::new();
+    ns.sysctl("net.ipv6.conf.all.disable_ipv6", "1");
+    let bin = common::pingr_for_user();
+    let user = User::unprivileged().with_caps(&["net_raw"], true);
+    let r = run_as(
+        &ns,
+        &user,
+        &bin,
+        &["-c", "2", "-i", "0.2", "127.0.0.1", "::1"],
+        false,
+    );
+    let v6_lines: Vec<&str> = r.stderr.lines().filter(|l| l.contains("::1")).collect();
+    eprintln!(
+        "STATUS {case}: exit {:?}, IPv6 lines: {v6_lines:?}",
+        r.status.code()
+    );
+    assert_eq!(
+        r.status.code(),
+        Some(1),
+        "{case}: want exit 1 (::1 never answered):\n{}",
+        r.text()
+    );
+    assert!(
+        r.stdout.contains("bytes from 127.0.0.1: icmp_seq=2"),
+        "{case}: 127.0.0.1 should answer:\n{}",
+        r.text()
+    );
+    assert_eq!(
+        v6_lines.len(),
+        1,
+        "{case}: want one line for ::1:\n{}",
+        r.text()
+    );
+    assert!(
+        v6_lines[0].starts_with("pingr: ::1: ") && v6_lines[0].contains("disable_ipv6 = 1"),
+        "{case}: the line should name the cause:\n{}",
+        r.text()
+    );
+    assert!(!r.stderr.contains("sendto"), "{case}: {}", r.text());
+
+    let r = run_as(&ns, &user, &bin, &["-c", "1", "::1"], false);
+    eprintln!(
+        "STATUS {case} (IPv6 only): exit {:?}, stderr: {}",
+        r.status.code(),
+        r.stderr.trim()
+    );
+    assert_eq!(
+        r.status.code(),
+        Some(4),
+        "{case}: want exit 4:\n{}",
+        r.text()
+    );
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{case}: want one line:\n{}", r.text());
+    assert!(
+        lines[0].contains("IPv6 is disabled here"),
+        "{case}: {}",
+        r.text()
+    );
+    assert!(r.stdout.is_empty(), "{case}: {}", r.text());
+}
