@@ -368,7 +368,7 @@ pub fn assess(opened: &mut Opened, targets: &[Target]) -> (Plan, Vec<String>) {
     for (keep, proto, slot) in slots {
         if !keep && slot.take().is_some() {
             closed.push(format!(
-                "{} socket closed (it serves no target)",
+                "{}: socket closed (it serves no target)",
                 fam_name(proto)
             ));
         }
