@@ -275,7 +275,8 @@ fn render(
 mod tests {
     use super::*;
 
-    fn cfg(args: &[&str]) -> Config {
+    /// The Config of a pingr command line (for unit tests anywhere in the crate).
+    pub(crate) fn cfg(args: &[&str]) -> Config {
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         match cli::parse(&args) {
             Ok(Command::Run(c)) => c,

@@ -533,15 +533,7 @@ pub fn describe(c: &sys::CapSets) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{self, Command};
-
-    fn cfg(args: &[&str]) -> Config {
-        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-        match cli::parse(&args) {
-            Ok(Command::Run(c)) => c,
-            _ => panic!("bad test arguments {args:?}"),
-        }
-    }
+    use crate::tests::cfg;
 
     fn fams(args: &[&str]) -> (bool, bool) {
         let f = families_to_open(&cfg(args));
