@@ -73,60 +73,31 @@ fn check_flood(cfg: &Config, real_uid: u32) -> Result<(), Error> {
     Ok(())
 }
 
-/// The one run order, whatever grammar produced `cfg` (every personality ends here):
-/// the command line (parsed; the flood check) -> the sockets (the only privileged step) ->
-/// the drop of every privilege -> target files, standard input and names (DNS answers are
-/// network input: read without privilege) -> which socket serves which target -> the run.
+/// The one run order, whatever grammar produced `cfg` (every personality ends here). Only
+/// the first two steps run with privilege: nothing from a file, standard input or the
+/// network (DNS answers included) is read before the drop.
 fn run(cfg: Config) -> Result<u8, Error> {
+    // 1. The command line, parsed: users cannot flood.
     check_flood(&cfg, sys::ids().map(|i| i.ruid).unwrap_or(u32::MAX))?;
-
-    let at_start = privilege::describe(&privilege::caps());
-    let mut opened = privilege::open(privilege::families_to_open(&cfg), &cfg);
-    verbose(&cfg, &opened.notes);
-    let dropped = privilege::drop_all()?;
-    if dropped.was_setid {
-        eprintln!(
-            "pingr: warning: running setuid/setgid; returned to the real user and group after opening sockets (file capabilities are the supported install: make install)"
-        );
-    }
-    verbose(
-        &cfg,
-        &[format!(
-            "capabilities at start: {}; after the drop: {}, no_new_privs=1",
-            at_start,
-            privilege::describe(&dropped.after)
-        )],
-    );
-
+    // 2-3. The sockets each family may need, then the drop of every privilege.
+    let mut opened = sockets_then_drop(&cfg)?;
+    // 4. Target files, standard input and names, with nothing held.
     let targets = resolve::targets(&cfg)?;
     for t in &targets {
         if let Err(e) = &t.addr {
             eprintln!("pingr: {}: {e}", report::printable(&t.name));
         }
     }
-    let (plan, closed) = privilege::assess(&mut opened, &targets);
-    verbose(&cfg, &[resolved_note(&targets, &plan)]);
-    verbose(&cfg, &closed);
-    if let Some(why) = plan.fatal.and_then(|p| opened.refused.get(p)) {
-        return Err(Error::System(why.clone()));
-    }
-    for &i in &plan.unserved {
-        let t = &targets[i];
-        if let Some(why) = t.ip().and_then(|ip| opened.refused.get(family(ip))) {
-            eprintln!("pingr: {}: {why}", report::printable(&t.name));
-        }
-    }
+    // 5. Which socket serves which target; the others get one line each.
+    let plan = serve(&cfg, &mut opened, &targets)?;
+    // 6. The run and its report.
     let targets = Arc::new(targets);
-
     let mut summaries = vec![None; targets.len()];
     if plan.keep.v4 || plan.keep.v6 {
         let r = engine::run(cfg.clone(), engine_targets(&targets, &plan), opened.sockets)
             .map_err(|e| Error::System(format!("cannot start: {}", privilege::short(&e))))?;
         if let Some(e) = r.write_error {
-            return Err(Error::System(format!(
-                "write error: {}",
-                privilege::short(&e)
-            )));
+            return Err(write_error(&e));
         }
         if r.broken_pipe {
             return Ok(status(&cfg, &targets, &r.summaries));
@@ -135,16 +106,61 @@ fn run(cfg: Config) -> Result<u8, Error> {
     }
     let mut out = io::BufWriter::with_capacity(64 << 10, io::stdout().lock());
     match render(&cfg, &targets, &summaries, &mut out) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-        Err(e) => {
-            return Err(Error::System(format!(
-                "write error: {}",
-                privilege::short(&e)
-            )));
-        }
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => return Err(write_error(&e)),
+        _ => {}
     }
     Ok(status(&cfg, &targets, &summaries))
+}
+
+fn write_error(e: &io::Error) -> Error {
+    Error::System(format!("write error: {}", privilege::short(e)))
+}
+
+/// Opens and configures the sockets (the privileged step), then drops every privilege; with
+/// `-v`, says what it got and what is left.
+fn sockets_then_drop(cfg: &Config) -> Result<privilege::Opened, Error> {
+    let at_start = privilege::describe(&privilege::caps());
+    let opened = privilege::open(privilege::families_to_open(cfg), cfg);
+    verbose(cfg, &opened.notes);
+    let dropped = privilege::drop_all()?;
+    if dropped.was_setid {
+        eprintln!(
+            "pingr: warning: running setuid/setgid; returned to the real user and group after opening sockets (file capabilities are the supported install: make install)"
+        );
+    }
+    verbose(
+        cfg,
+        &[format!(
+            "capabilities at start: {}; after the drop: {}, no_new_privs=1",
+            at_start,
+            privilege::describe(&dropped.after)
+        )],
+    );
+    Ok(opened)
+}
+
+/// Matches the resolved targets to the sockets ([`privilege::plan`]): exit 4 with the
+/// family's one-line diagnosis when none can be served, else one line per unserved target.
+fn serve(
+    cfg: &Config,
+    opened: &mut privilege::Opened,
+    targets: &[resolve::Target],
+) -> Result<privilege::Plan, Error> {
+    let (plan, closed) = privilege::assess(opened, targets);
+    verbose(cfg, &[resolved_note(targets, &plan)]);
+    verbose(cfg, &closed);
+    if let Some(why) = plan.fatal.and_then(|p| opened.refused.get(p)) {
+        return Err(Error::System(why.clone()));
+    }
+    for t in plan.unserved.iter().filter_map(|&i| targets.get(i)) {
+        if let Some(why) = t
+            .ip()
+            .and_then(|ip| opened.refused.get(privilege::proto_of(ip)))
+        {
+            eprintln!("pingr: {}: {why}", report::printable(&t.name));
+        }
+    }
+    Ok(plan)
 }
 
 fn verbose(cfg: &Config, lines: &[String]) {
@@ -152,14 +168,6 @@ fn verbose(cfg: &Config, lines: &[String]) {
         for l in lines {
             eprintln!("pingr: {l}");
         }
-    }
-}
-
-fn family(ip: std::net::IpAddr) -> packet::Proto {
-    if ip.is_ipv4() {
-        packet::Proto::V4
-    } else {
-        packet::Proto::V6
     }
 }
 

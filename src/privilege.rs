@@ -226,7 +226,7 @@ impl Refused {
     }
 }
 
-fn proto_of(ip: IpAddr) -> Proto {
+pub fn proto_of(ip: IpAddr) -> Proto {
     if ip.is_ipv4() {
         Proto::V4
     } else {
