@@ -1167,3 +1167,72 @@ fn ipv6_disabled_ipv4_answers_and_ipv6_target_gets_one_line() {
     );
     assert!(r.stdout.is_empty(), "{case}: {}", r.text());
 }
+
+/// The ICMP sockets (by inode) `pid` holds, from its namespace's /proc/net/{raw,raw6}:
+/// (IPv4, IPv6) counts.
+fn raw_sockets(pid: u32) -> (usize, usize) {
+    let inodes = |table: &str| -> Vec<u64> {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).unwrap_or_default();
+        text.lines()
+            .skip(1)
+            .filter_map(|l| l.split_whitespace().nth(9)?.parse().ok())
+            .collect()
+    };
+    let (v4, v6) = (inodes("raw"), inodes("raw6"));
+    let held: Vec<u64> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| {
+                    let link = std::fs::read_link(e.path()).ok()?;
+                    let inode = link.to_str()?.strip_prefix("socket:[")?.strip_suffix(']')?;
+                    inode.parse().ok()
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    (
+        held.iter().filter(|i| v4.contains(i)).count(),
+        held.iter().filter(|i| v6.contains(i)).count(),
+    )
+}
+
+/// A `-f` file may hold either family, so both sockets are opened before it is read; once
+/// it is read and holds only IPv4 targets, the IPv6 socket is closed before the run.
+#[test]
+fn socket_no_target_uses_is_closed_after_resolution() {
+    let case = "unused family closed";
+    if !common::require_root(case) {
+        return;
+    }
+    let ns = Netns::new();
+    let bin = common::pingr_for_user();
+    let file = common::scratch_dir().join("v4-only-targets");
+    std::fs::write(&file, "127.0.0.1\n").expect("write targets");
+    let _guard = Cleanup(file.clone());
+    let path = file.to_str().expect("utf-8 path");
+    let args = ["-v", "-c", "3", "-i", "0.3", "-f", path];
+    let mut held = None;
+    let r = run_sampled(ns.wrap(&pingr_cmd(&bin, &args)), |rx, spawned| {
+        if wait_for_line(rx, "pingr: IPv6: socket closed") {
+            // The line comes after the close; replies are still due for 0.6 s.
+            held = find_pingr(spawned, &ns, &bin).map(raw_sockets);
+        }
+        None
+    });
+    eprintln!(
+        "STATUS {case}: exit {:?}, raw sockets held (IPv4, IPv6) during the run: {held:?}",
+        r.status.code()
+    );
+    assert_eq!(r.status.code(), Some(0), "{case}:\n{}", r.text());
+    for opened in [
+        "pingr: IPv4: raw ICMP socket",
+        "pingr: IPv6: raw ICMP socket",
+    ] {
+        assert!(
+            r.stderr.lines().any(|l| l.starts_with(opened)),
+            "{case}: want `{opened}` (both opened before the file is read):\n{}",
+            r.text()
+        );
+    }
+    assert_eq!(held, Some((1, 0)), "{case}:\n{}", r.text());
+}
