@@ -4,6 +4,13 @@
 //! while pingr runs /proc/PID/status shows every capability set empty, no_new_privs set
 //! and (setuid case) the real user's ids, on every thread.
 //!
+//! The run order (issue 15): the two inputs that can stall, a DNS lookup (resolver in the
+//! test namespace, dropped by nftables, through a private mount namespace's resolv.conf)
+//! and a `-f` FIFO held open without writing, are held mid-stall while the status of every
+//! thread is read, for +ep, +p, ambient and setuid root; a setuid-root copy reads `-f` as
+//! the real user; a family no target uses is closed; IPv6 disabled in the namespace costs
+//! the IPv6 targets one line each, not the run.
+//!
 //! Every case runs inside a network namespace of its own and pings only its loopback
 //! addresses (127.0.0.1, ::1). Each case prints a `STATUS ...` line (stderr; run with
 //! `--nocapture` to see them) with what /proc/PID/status showed.
@@ -778,19 +785,21 @@ fn granted(case: &str, grant: Grant) -> Option<(Option<Cleanup>, PathBuf, User)>
     }
 }
 
-/// The sockets (by inode) `pid` holds open towards port 53 (IPv4 or IPv6 UDP/TCP): the
-/// system resolver's, while a lookup is in progress.
-fn dns_sockets(pid: u32) -> Vec<u64> {
-    let mut toward_53 = Vec::new();
-    for table in ["udp", "udp6", "tcp", "tcp6"] {
-        let text = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).unwrap_or_default();
-        for line in text.lines().skip(1) {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            if f.len() > 9 && f[2].ends_with(":0035") {
-                toward_53.extend(f[9].parse::<u64>().ok());
-            }
-        }
-    }
+/// The inodes of the sockets in `pid`'s namespace listed by /proc/PID/net/TABLE (`udp`,
+/// `raw6`, ...) whose line passes `keep` (its whitespace-separated fields).
+fn table_inodes(pid: u32, table: &str, keep: impl Fn(&[&str]) -> bool) -> Vec<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).unwrap_or_default();
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() > 9 && keep(&f)).then(|| f[9].parse().ok())?
+        })
+        .collect()
+}
+
+/// The inodes of the sockets `pid` holds open (its /proc/PID/fd links `socket:[N]`).
+fn held_sockets(pid: u32) -> Vec<u64> {
     let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
         return Vec::new();
     };
@@ -798,8 +807,20 @@ fn dns_sockets(pid: u32) -> Vec<u64> {
         .filter_map(|e| {
             let link = std::fs::read_link(e.path()).ok()?;
             let inode = link.to_str()?.strip_prefix("socket:[")?.strip_suffix(']')?;
-            inode.parse::<u64>().ok()
+            inode.parse().ok()
         })
+        .collect()
+}
+
+/// The sockets (by inode) `pid` holds open towards port 53 (IPv4 or IPv6 UDP/TCP): the
+/// system resolver's, while a lookup is in progress.
+fn dns_sockets(pid: u32) -> Vec<u64> {
+    let toward_53: Vec<u64> = ["udp", "udp6", "tcp", "tcp6"]
+        .iter()
+        .flat_map(|t| table_inodes(pid, t, |f| f[2].ends_with(":0035")))
+        .collect();
+    held_sockets(pid)
+        .into_iter()
         .filter(|i| toward_53.contains(i))
         .collect()
 }
@@ -1168,32 +1189,14 @@ fn ipv6_disabled_ipv4_answers_and_ipv6_target_gets_one_line() {
     assert!(r.stdout.is_empty(), "{case}: {}", r.text());
 }
 
-/// The ICMP sockets (by inode) `pid` holds, from its namespace's /proc/net/{raw,raw6}:
-/// (IPv4, IPv6) counts.
+/// How many raw ICMP sockets `pid` holds: (IPv4, IPv6).
 fn raw_sockets(pid: u32) -> (usize, usize) {
-    let inodes = |table: &str| -> Vec<u64> {
-        let text = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).unwrap_or_default();
-        text.lines()
-            .skip(1)
-            .filter_map(|l| l.split_whitespace().nth(9)?.parse().ok())
-            .collect()
+    let held = held_sockets(pid);
+    let count = |table: &str| {
+        let listed = table_inodes(pid, table, |_| true);
+        held.iter().filter(|i| listed.contains(i)).count()
     };
-    let (v4, v6) = (inodes("raw"), inodes("raw6"));
-    let held: Vec<u64> = std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .map(|d| {
-            d.flatten()
-                .filter_map(|e| {
-                    let link = std::fs::read_link(e.path()).ok()?;
-                    let inode = link.to_str()?.strip_prefix("socket:[")?.strip_suffix(']')?;
-                    inode.parse().ok()
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    (
-        held.iter().filter(|i| v4.contains(i)).count(),
-        held.iter().filter(|i| v6.contains(i)).count(),
-    )
+    (count("raw"), count("raw6"))
 }
 
 /// A `-f` file may hold either family, so both sockets are opened before it is read; once
