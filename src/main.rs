@@ -73,9 +73,11 @@ fn check_flood(cfg: &Config, real_uid: u32) -> Result<(), Error> {
     Ok(())
 }
 
-/// The one run order, whatever grammar produced `cfg` (every personality ends here). Only
-/// the first two steps run with privilege: nothing from a file, standard input or the
-/// network (DNS answers included) is read before the drop.
+/// The run order, for pingr's own grammar. Only the first two steps run with privilege:
+/// nothing from a file, standard input or the network (DNS answers included) is read
+/// before the drop. Another personality (fping) keeps the same steps, in the same order,
+/// with its own check, messages and report around them: `sockets_then_drop`, then
+/// `resolve::targets` (and anything else that resolves), then `serve`, then `probe`.
 fn run(cfg: Config) -> Result<u8, Error> {
     // 1. The command line, parsed: users cannot flood.
     check_flood(&cfg, sys::ids().map(|i| i.ruid).unwrap_or(u32::MAX))?;
@@ -92,24 +94,36 @@ fn run(cfg: Config) -> Result<u8, Error> {
     let plan = serve(&cfg, &mut opened, &targets)?;
     // 6. The run and its report.
     let targets = Arc::new(targets);
-    let mut summaries = vec![None; targets.len()];
-    if plan.keep.v4 || plan.keep.v6 {
-        let r = engine::run(cfg.clone(), engine_targets(&targets, &plan), opened.sockets)
-            .map_err(|e| Error::System(format!("cannot start: {}", privilege::short(&e))))?;
-        if let Some(e) = r.write_error {
-            return Err(write_error(&e));
-        }
-        if r.broken_pipe {
-            return Ok(status(&cfg, &targets, &r.summaries));
-        }
-        summaries = r.summaries;
-    }
+    let summaries = match probe(&cfg, &targets, &plan, opened.sockets)? {
+        None => vec![None; targets.len()],
+        Some(r) if r.broken_pipe => return Ok(status(&cfg, &targets, &r.summaries)),
+        Some(r) => r.summaries,
+    };
     let mut out = io::BufWriter::with_capacity(64 << 10, io::stdout().lock());
     match render(&cfg, &targets, &summaries, &mut out) {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => return Err(write_error(&e)),
         _ => {}
     }
     Ok(status(&cfg, &targets, &summaries))
+}
+
+/// Runs the engine over the targets the plan serves; None when it serves none (every name
+/// failed to resolve: nothing to send to).
+fn probe(
+    cfg: &Config,
+    targets: &Arc<Vec<resolve::Target>>,
+    plan: &privilege::Plan,
+    sockets: privilege::Sockets,
+) -> Result<Option<engine::RunResult>, Error> {
+    if !(plan.keep.v4 || plan.keep.v6) {
+        return Ok(None);
+    }
+    let r = engine::run(cfg.clone(), engine_targets(targets, plan), sockets)
+        .map_err(|e| Error::System(format!("cannot start: {}", privilege::short(&e))))?;
+    match &r.write_error {
+        Some(e) => Err(write_error(e)),
+        None => Ok(Some(r)),
+    }
 }
 
 fn write_error(e: &io::Error) -> Error {
