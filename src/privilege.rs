@@ -302,7 +302,13 @@ pub fn open(want: Families, cfg: &Config) -> Opened {
                     Proto::V6 => opened.sockets.v6 = Some(s),
                 }
             }
-            Err(why) => opened.refused.set(proto, why),
+            Err(why) => {
+                opened.notes.push(format!(
+                    "{}: no socket (an error only for a target that needs it): {why}",
+                    fam_name(proto)
+                ));
+                opened.refused.set(proto, why);
+            }
         }
     }
     opened
