@@ -163,10 +163,7 @@ pub fn short(e: &io::Error) -> String {
     }
 }
 
-/// Which address families get a socket, decided from the command line alone (before any file
-/// or name is read): a family `-4`/`-6` rules out is never opened; literal addresses and `-g`
-/// prefixes name their own family; a name or a `-f` file (its content is not read yet) may
-/// need either.
+/// A choice of address families (IPv4, IPv6).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Families {
     pub v4: bool,
@@ -182,6 +179,10 @@ impl Families {
     }
 }
 
+/// Which address families get a socket, decided from the command line alone (before any file
+/// or name is read): a family `-4`/`-6` rules out is never opened; literal addresses and `-g`
+/// prefixes name their own family; a name or a `-f` file (its content is not read yet) may
+/// need either.
 pub fn families_to_open(cfg: &Config) -> Families {
     let either = Families { v4: true, v6: true };
     let mut f = if cfg.files.is_empty() {
