@@ -2,6 +2,7 @@
 //! `main` is thin: parse the command line, resolve, open sockets, drop privileges, run,
 //! report, and map the outcome to the exit status (the only place that does).
 
+mod bpf;
 mod checksum;
 mod cli;
 mod engine;
@@ -84,7 +85,12 @@ fn run(cfg: Config) -> Result<u8, Error> {
     let mut summaries = vec![None; targets.len()];
     if need_v4 || need_v6 {
         let at_start = privilege::describe(&privilege::caps());
-        let opened = privilege::open(need_v4, need_v6, &cfg)?;
+        // One identifier per host slot, chosen before the sockets open: their kernel filters
+        // pass exactly this range (one comparison, no 16-bit wrap).
+        let resolved = targets.iter().filter(|t| t.addr.is_ok()).count();
+        let idents = bpf::IdentRange::choose(random_seed(), cfg.max_threads.min(resolved));
+        let opened = privilege::open(need_v4, need_v6, &cfg, idents)?;
+        let drop_counters = opened.sockets.drop_counters();
         let dropped = privilege::drop_all()?;
         if dropped.was_setid {
             eprintln!(
@@ -103,6 +109,12 @@ fn run(cfg: Config) -> Result<u8, Error> {
         }
         let r = engine::run(cfg.clone(), std::sync::Arc::clone(&targets), opened.sockets)
             .map_err(|e| Error::System(format!("cannot start: {}", privilege::short(&e))))?;
+        if cfg.verbose {
+            for (fam, n) in &drop_counters {
+                let n = n.load(std::sync::atomic::Ordering::Relaxed);
+                eprintln!("pingr: {fam}: kernel receive drops on the socket (SO_RXQ_OVFL): {n}");
+            }
+        }
         if let Some(e) = r.write_error {
             return Err(Error::System(format!(
                 "write error: {}",
@@ -126,6 +138,14 @@ fn run(cfg: Config) -> Result<u8, Error> {
         }
     }
     Ok(status(&cfg, &targets, &summaries))
+}
+
+/// A different seed every run (std's per-process random hash keys), for the identifiers.
+fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    h.finish()
 }
 
 /// A target "answered" when it replied at least once and its loss is within --max-loss.

@@ -4,6 +4,7 @@
 //! by reading sysctls; sysctls and ids are read only to explain a failure. Everything that
 //! needs a privilege (raw sockets, `SO_BINDTODEVICE`) happens in `open`, before `drop_all`.
 
+use crate::bpf::{self, IdentRange};
 use crate::cli::{Config, Pmtu};
 use crate::error::Error;
 use crate::packet::Proto;
@@ -11,6 +12,8 @@ use crate::sys;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::OwnedFd;
+use std::sync::atomic::AtomicU32;
+use std::sync::Arc;
 
 pub const CAP_NET_RAW: u32 = 13;
 const NET_RAW_BIT: u64 = 1 << CAP_NET_RAW;
@@ -29,6 +32,8 @@ pub struct IcmpSocket {
     pub proto: Proto,
     /// Datagram sockets: the identifier the kernel puts on our requests (the bound "port").
     pub ident: u16,
+    /// The kernel's drop count of this socket (`SO_RXQ_OVFL`), the highest seen on a read.
+    pub drops: Arc<AtomicU32>,
 }
 
 /// The sockets of a run, one per address family that has targets.
@@ -36,6 +41,8 @@ pub struct IcmpSocket {
 pub struct Sockets {
     pub v4: Option<IcmpSocket>,
     pub v6: Option<IcmpSocket>,
+    /// The identifiers of this run's raw-socket requests: all the kernel filters let through.
+    pub idents: IdentRange,
 }
 
 /// What `open` learned, for `-v` and for error messages.
@@ -65,7 +72,61 @@ fn raw_socket(domain: libc::c_int, proto: libc::c_int) -> io::Result<OwnedFd> {
     sys::socket(domain, libc::SOCK_RAW, proto)
 }
 
-fn configure(fd: &OwnedFd, proto: Proto, kind: Kind, cfg: &Config) -> io::Result<u16> {
+/// The kernel-side filters of a socket, and the `-v` line saying what they are. Raw sockets:
+/// the ICMP type filter, then a BPF program passing only echo replies and errors that carry one
+/// of `idents` (`bpf.rs`), locked so nothing can replace it after the privilege drop. The
+/// user-space checks stay whatever happens here: where a filter cannot be had (an old kernel,
+/// a seccomp policy) pingr says so and reads, and checks, every ICMP packet of the host.
+fn kernel_filter(fd: &OwnedFd, proto: Proto, kind: Kind, idents: IdentRange) -> String {
+    let fam = match proto {
+        Proto::V4 => "IPv4",
+        Proto::V6 => "IPv6",
+    };
+    if kind == Kind::Datagram {
+        return format!(
+            "{fam}: no kernel filter needed: the kernel gives a datagram ICMP socket only its own identifier's replies and errors"
+        );
+    }
+    let (types, prog) = match proto {
+        Proto::V4 => {
+            let mut t = vec![0];
+            t.extend(bpf::ICMP_ERROR_TYPES);
+            (sys::set_icmp_filter(fd, &t), bpf::ipv4_program(idents))
+        }
+        Proto::V6 => {
+            let mut t = vec![129];
+            t.extend(bpf::ICMP6_ERROR_TYPES);
+            (sys::set_icmp6_filter(fd, &t), bpf::icmp6_program(idents))
+        }
+    };
+    let types = match types {
+        Ok(()) => String::new(),
+        Err(e) => format!(" (no ICMP type filter: {})", short(&e)),
+    };
+    match sys::attach_filter(fd, &prog) {
+        Err(e) => format!(
+            "{fam}: no kernel filter ({}){types}: every ICMP packet of the host is read and checked by pingr",
+            short(&e)
+        ),
+        Ok(()) => {
+            let lock = match sys::lock_filter(fd) {
+                Ok(()) => "locked",
+                Err(_) => "not locked",
+            };
+            format!("{fam}: kernel filter attached ({lock}){types}: only echo replies and errors quoting {idents} wake pingr")
+        }
+    }
+}
+
+fn configure(
+    fd: &OwnedFd,
+    proto: Proto,
+    kind: Kind,
+    cfg: &Config,
+    idents: IdentRange,
+) -> io::Result<(u16, String)> {
+    let filter = kernel_filter(fd, proto, kind, idents);
+    let _ = sys::enable_drop_count(fd);
     let _ = sys::enable_timestamps(fd);
     let _ = sys::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, 4 << 20);
     let _ = sys::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF, 1 << 20);
@@ -80,10 +141,7 @@ fn configure(fd: &OwnedFd, proto: Proto, kind: Kind, cfg: &Config) -> io::Result
     }
     match proto {
         Proto::V4 => {
-            if kind == Kind::Raw {
-                // Echo replies and the errors that quote a request; nothing else reaches us.
-                sys::set_icmp_filter(fd, &[0, 3, 4, 5, 11, 12])?;
-            } else {
+            if kind == Kind::Datagram {
                 sys::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_RECVERR, 1)?;
                 sys::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_RECVTTL, 1)?;
             }
@@ -103,9 +161,7 @@ fn configure(fd: &OwnedFd, proto: Proto, kind: Kind, cfg: &Config) -> io::Result
             }
         }
         Proto::V6 => {
-            if kind == Kind::Raw {
-                sys::set_icmp6_filter(fd, &[129, 1, 2, 3, 4])?;
-            } else {
+            if kind == Kind::Datagram {
                 sys::setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVERR, 1)?;
             }
             sys::setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, 1)?;
@@ -140,9 +196,9 @@ fn configure(fd: &OwnedFd, proto: Proto, kind: Kind, cfg: &Config) -> io::Result
         sys::bind(fd, &SocketAddr::new(ip, 0)).map_err(|e| annotate(e, &format!("bind {ip}")))?;
     }
     if kind == Kind::Datagram {
-        return Ok(sys::local_addr(fd)?.port());
+        return Ok((sys::local_addr(fd)?.port(), filter));
     }
-    Ok(0)
+    Ok((0, filter))
 }
 
 fn annotate(e: io::Error, what: &str) -> io::Error {
@@ -158,11 +214,20 @@ pub fn short(e: &io::Error) -> String {
     }
 }
 
-/// Opens and configures the sockets the targets need. Fails with exit 4 and one line naming the
-/// cause and the fix when a family has no usable socket.
-pub fn open(need_v4: bool, need_v6: bool, cfg: &Config) -> Result<Opened, Error> {
+/// Opens and configures the sockets the targets need; raw sockets get kernel filters that pass
+/// only `idents` (the identifiers the engine will use). Fails with exit 4 and one line naming
+/// the cause and the fix when a family has no usable socket.
+pub fn open(
+    need_v4: bool,
+    need_v6: bool,
+    cfg: &Config,
+    idents: IdentRange,
+) -> Result<Opened, Error> {
     let mut opened = Opened {
-        sockets: Sockets::default(),
+        sockets: Sockets {
+            idents,
+            ..Sockets::default()
+        },
         notes: Vec::new(),
     };
     raise_net_raw();
@@ -177,16 +242,18 @@ pub fn open(need_v4: bool, need_v6: bool, cfg: &Config) -> Result<Opened, Error>
         };
         let raw_err = match raw_socket(domain, ipproto) {
             Ok(fd) => {
-                let ident =
-                    configure(&fd, proto, Kind::Raw, cfg).map_err(|e| sys_error(fam, &e))?;
+                let (ident, filter) = configure(&fd, proto, Kind::Raw, cfg, idents)
+                    .map_err(|e| sys_error(fam, &e))?;
                 opened
                     .notes
                     .push(format!("{fam}: raw ICMP socket (CAP_NET_RAW is available)"));
+                opened.notes.push(filter);
                 let s = IcmpSocket {
                     fd,
                     kind: Kind::Raw,
                     proto,
                     ident,
+                    drops: Arc::default(),
                 };
                 match proto {
                     Proto::V4 => opened.sockets.v4 = Some(s),
@@ -198,17 +265,19 @@ pub fn open(need_v4: bool, need_v6: bool, cfg: &Config) -> Result<Opened, Error>
         };
         match sys::socket(domain, libc::SOCK_DGRAM, ipproto) {
             Ok(fd) => {
-                let ident =
-                    configure(&fd, proto, Kind::Datagram, cfg).map_err(|e| sys_error(fam, &e))?;
+                let (ident, filter) = configure(&fd, proto, Kind::Datagram, cfg, idents)
+                    .map_err(|e| sys_error(fam, &e))?;
                 opened.notes.push(format!(
                     "{fam}: ICMP datagram socket (raw socket refused: {}; net.ipv4.ping_group_range admits this user)",
                     short(&raw_err)
                 ));
+                opened.notes.push(filter);
                 let s = IcmpSocket {
                     fd,
                     kind: Kind::Datagram,
                     proto,
                     ident,
+                    drops: Arc::default(),
                 };
                 match proto {
                     Proto::V4 => opened.sockets.v4 = Some(s),
@@ -351,4 +420,18 @@ pub fn describe(c: &sys::CapSets) -> String {
         c.inheritable,
         ambient()
     )
+}
+
+impl Sockets {
+    /// The kernel drop counters of the open sockets, by family name (for `-v` after the run).
+    pub fn drop_counters(&self) -> Vec<(&'static str, Arc<AtomicU32>)> {
+        let mut v = Vec::new();
+        if let Some(s) = &self.v4 {
+            v.push(("IPv4", Arc::clone(&s.drops)));
+        }
+        if let Some(s) = &self.v6 {
+            v.push(("IPv6", Arc::clone(&s.drops)));
+        }
+        v
+    }
 }

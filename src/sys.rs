@@ -273,6 +273,9 @@ pub struct RecvMeta {
     /// TTL (IPv4, `IP_RECVTTL`) or hop limit (IPv6, `IPV6_RECVHOPLIMIT`).
     pub ttl: Option<u8>,
     pub ext_err: Option<ExtError>,
+    /// `SO_RXQ_OVFL`: how many packets the kernel has dropped on this socket since it was
+    /// opened (receive buffer full; on ICMPv6 raw sockets also those the filter refused).
+    pub drops: Option<u32>,
 }
 
 /// Control-message buffer, aligned for `cmsghdr`.
@@ -330,6 +333,9 @@ pub fn recv_msg(fd: &OwnedFd, buf: &mut [u8], errqueue: bool) -> io::Result<Recv
                             .saturating_add(ts.tv_nsec as u64),
                     );
                 }
+            }
+            (libc::SOL_SOCKET, libc::SO_RXQ_OVFL) => {
+                meta.drops = read_int(4).map(|v| v as u32);
             }
             (libc::IPPROTO_IP, libc::IP_TTL) | (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT) => {
                 if let Some(v) = read_int(4) {
@@ -691,4 +697,48 @@ pub fn if_index(name: &str) -> Option<u32> {
 pub fn stderr_is_tty() -> bool {
     // SAFETY: isatty takes an integer descriptor and reads nothing else.
     unsafe { libc::isatty(libc::STDERR_FILENO) == 1 }
+}
+
+// ---- Kernel socket filters (issue 14): classic BPF, its lock, and the drop counter. ----
+
+/// `SO_ATTACH_FILTER`: attaches a classic BPF program (the kernel checks it and keeps a copy).
+pub fn attach_filter(fd: &OwnedFd, prog: &[crate::bpf::Insn]) -> io::Result<()> {
+    let mut insns: Vec<libc::sock_filter> = prog
+        .iter()
+        .map(|i| libc::sock_filter {
+            code: i.code,
+            jt: i.jt,
+            jf: i.jf,
+            k: i.k,
+        })
+        .collect();
+    let len =
+        u16::try_from(insns.len()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let fprog = libc::sock_fprog {
+        len,
+        filter: insns.as_mut_ptr(),
+    };
+    // SAFETY: fprog points at `len` initialised sock_filter structs in `insns`, which outlives
+    // the call; the kernel only reads them (and copies them) during setsockopt.
+    cvt(unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_ATTACH_FILTER,
+            std::ptr::addr_of!(fprog).cast(),
+            size_of::<libc::sock_fprog>() as libc::socklen_t,
+        )
+    })?;
+    Ok(())
+}
+
+/// `SO_LOCK_FILTER`: the attached filter can no longer be replaced or removed (not even by
+/// this process later, with or without privileges).
+pub fn lock_filter(fd: &OwnedFd) -> io::Result<()> {
+    setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_LOCK_FILTER, 1)
+}
+
+/// `SO_RXQ_OVFL`: every read carries the socket's kernel drop count (see `RecvMeta::drops`).
+pub fn enable_drop_count(fd: &OwnedFd) -> io::Result<()> {
+    setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RXQ_OVFL, 1)
 }
