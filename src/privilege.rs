@@ -72,21 +72,21 @@ fn raw_socket(domain: libc::c_int, proto: libc::c_int) -> io::Result<OwnedFd> {
     sys::socket(domain, libc::SOCK_RAW, proto)
 }
 
-/// The kernel-side filters of a socket, and the `-v` line saying what they are. Raw sockets:
-/// the ICMP type filter, then a BPF program passing only echo replies and errors that carry one
-/// of `idents` (`bpf.rs`), locked so nothing can replace it after the privilege drop. The
-/// user-space checks stay whatever happens here: where a filter cannot be had (an old kernel,
-/// a seccomp policy) pingr says so and reads, and checks, every ICMP packet of the host.
-fn kernel_filter(fd: &OwnedFd, proto: Proto, kind: Kind, idents: IdentRange) -> String {
-    let fam = match proto {
+fn family(proto: Proto) -> &'static str {
+    match proto {
         Proto::V4 => "IPv4",
         Proto::V6 => "IPv6",
-    };
-    if kind == Kind::Datagram {
-        return format!(
-            "{fam}: no kernel filter needed: the kernel gives a datagram ICMP socket only its own identifier's replies and errors"
-        );
     }
+}
+
+/// The kernel-side filters of a raw socket, and the `-v` line saying what they are: the ICMP
+/// type filter, then a BPF program passing only echo replies and errors that carry one of
+/// `idents` (`bpf.rs`), locked so nothing can replace it after the privilege drop. The
+/// user-space checks stay whatever happens here: where a filter cannot be had (an old kernel,
+/// a seccomp policy) pingr says so and reads, and checks, every ICMP packet of the host.
+/// Datagram sockets need none: the kernel delivers them only their own identifier's packets.
+fn kernel_filter(fd: &OwnedFd, proto: Proto, idents: IdentRange) -> String {
+    let fam = family(proto);
     let (types, prog) = match proto {
         Proto::V4 => {
             let mut t = vec![0];
@@ -125,7 +125,10 @@ fn configure(
     cfg: &Config,
     idents: IdentRange,
 ) -> io::Result<(u16, String)> {
-    let filter = kernel_filter(fd, proto, kind, idents);
+    let filter = match kind {
+        Kind::Raw => kernel_filter(fd, proto, idents),
+        Kind::Datagram => String::new(),
+    };
     let _ = sys::enable_drop_count(fd);
     let _ = sys::enable_timestamps(fd);
     let _ = sys::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, 4 << 20);
@@ -196,7 +199,12 @@ fn configure(
         sys::bind(fd, &SocketAddr::new(ip, 0)).map_err(|e| annotate(e, &format!("bind {ip}")))?;
     }
     if kind == Kind::Datagram {
-        return Ok((sys::local_addr(fd)?.port(), filter));
+        let ident = sys::local_addr(fd)?.port();
+        let note = format!(
+            "{}: identifier {ident} (the kernel's): no kernel filter needed, the kernel gives a datagram ICMP socket only its own identifier's replies and errors",
+            family(proto)
+        );
+        return Ok((ident, note));
     }
     Ok((0, filter))
 }

@@ -274,7 +274,8 @@ pub struct RecvMeta {
     pub ttl: Option<u8>,
     pub ext_err: Option<ExtError>,
     /// `SO_RXQ_OVFL`: how many packets the kernel has dropped on this socket since it was
-    /// opened (receive buffer full; on ICMPv6 raw sockets also those the filter refused).
+    /// opened because its receive buffer was full (on Linux 6.18, packets its filter refuses
+    /// are not counted).
     pub drops: Option<u32>,
 }
 
