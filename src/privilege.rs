@@ -125,10 +125,8 @@ fn configure(
     cfg: &Config,
     idents: IdentRange,
 ) -> io::Result<(u16, String)> {
-    let filter = match kind {
-        Kind::Raw => kernel_filter(fd, proto, idents),
-        Kind::Datagram => String::new(),
-    };
+    // First, so that no foreign packet is queued for long on a raw socket.
+    let filter = (kind == Kind::Raw).then(|| kernel_filter(fd, proto, idents));
     let _ = sys::enable_drop_count(fd);
     let _ = sys::enable_timestamps(fd);
     let _ = sys::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, 4 << 20);
@@ -206,7 +204,7 @@ fn configure(
         );
         return Ok((ident, note));
     }
-    Ok((0, filter))
+    Ok((0, filter.unwrap_or_default()))
 }
 
 fn annotate(e: io::Error, what: &str) -> io::Error {
