@@ -381,3 +381,61 @@ EOF",
         eprintln!("flood of errors for requests to {target}: {}", row[4]);
     }
 }
+
+/// Where no filter can be attached, pingr says so under -v and goes on, and its own checks
+/// still keep every foreign packet out of the counts. The namespace's `net.core.optmem_max`
+/// (per namespace since Linux 6.9) is set too small for any socket filter, so
+/// `SO_ATTACH_FILTER` fails with ENOMEM, as it would under a seccomp policy or an old kernel.
+#[test]
+fn without_a_filter_pingr_says_so_and_still_counts_exactly() {
+    let test = "without_a_filter_pingr_says_so_and_still_counts_exactly";
+    if !needs(test) {
+        return;
+    }
+    let key = "/proc/sys/net/core/optmem_max";
+    let root_before = std::fs::read_to_string(key).unwrap_or_default();
+    let ns = Netns::new();
+    let set = ns
+        .exec("sysctl", ["-qw", "net.core.optmem_max=64"])
+        .output();
+    let root_after = std::fs::read_to_string(key).unwrap_or_default();
+    assert_eq!(
+        root_before, root_after,
+        "net.core.optmem_max changed outside the test namespace"
+    );
+    if !set.is_ok_and(|o| o.status.success()) {
+        common::skip(
+            test,
+            "net.core.optmem_max is not per network namespace here (Linux < 6.9)",
+        );
+        return;
+    }
+    let ping = common::which("ping").expect("ping");
+    let mut floods = [
+        Flood::start(&ns, "nofilter-ping4", &ping, &["-f", "-q", "127.0.0.1"]),
+        Flood::start(&ns, "nofilter-ping6", &ping, &["-6", "-f", "-q", "::1"]),
+    ];
+    std::thread::sleep(Duration::from_millis(300));
+    let args = ["-v", "-q", "-c", "10", "-i", "0.05", "127.0.0.2", "::1"];
+    let mut cmd = ns.exec(common::pingr(), args);
+    let out = common::run_with_timeout(&mut cmd, 60);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    let all = format!("--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    for fam in ["IPv4", "IPv6"] {
+        let line = format!("{fam}: no kernel filter (");
+        assert!(stderr.contains(&line), "no {line:?}\n{all}");
+    }
+    for target in ["127.0.0.2", "::1"] {
+        let row = table_row(&stdout, target).unwrap_or_else(|| panic!("no row {target}\n{all}"));
+        assert_eq!(row, [10, 10, 0, 0, 0], "{target}\n{all}");
+    }
+    for f in floods.iter_mut() {
+        let text = f.stop();
+        let got = ping_received(&text).unwrap_or(0);
+        assert!(got >= 100, "flood {}: {got} replies\n{text}", f.what);
+    }
+}
