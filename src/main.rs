@@ -85,8 +85,10 @@ fn run(cfg: Config) -> Result<u8, Error> {
     let mut summaries = vec![None; targets.len()];
     if need_v4 || need_v6 {
         let at_start = privilege::describe(&privilege::caps());
-        // One identifier per host slot, chosen before the sockets open: their kernel filters
-        // pass exactly this range (one comparison, no 16-bit wrap).
+        // One identifier per host thread, chosen before the sockets open: their kernel filters
+        // pass exactly this range (one comparison, no 16-bit wrap). It must hold at least the
+        // engine's thread count; where the sockets open before the targets are known, the
+        // bound is cfg.max_threads alone.
         let resolved = targets.iter().filter(|t| t.addr.is_ok()).count();
         let idents = bpf::IdentRange::choose(random_seed(), cfg.max_threads.min(resolved));
         let opened = privilege::open(need_v4, need_v6, &cfg, idents)?;
