@@ -520,7 +520,7 @@ s8_report() {
 }
 
 s8_note() {
-	printf "S8: each tool runs '-q -c 20 -i 0.1 127.0.0.2' (fping: '-q -c 20 -p 100'), alone (S8) and beside 'ping -f -q 127.0.0.1' (S8f), which got a median %s echo replies per group of three runs. A raw socket receives every ICMP packet of the host unless a kernel filter keeps other programs' packets out: iputils ping and pingr attach BPF filters passing only their own identifiers; fping reads and discards the flood's replies." "$(fmt "%d" "$(med S8f flood replies)")"
+	printf "S8: each tool runs '-q -c 20 -i 0.1 127.0.0.2' (fping: '-q -c 20 -p 100'), alone (S8) and beside 'ping -f -q 127.0.0.1' (S8f), which got a median %s echo replies per group of three runs. A raw socket receives every ICMP packet of the host unless a kernel filter keeps other programs' packets out: iputils ping and pingr attach BPF filters passing only their own identifiers; fping's CPU shows it pays for the flood's replies." "$(fmt "%d" "$(med S8f flood replies)")"
 }
 
 if [[ ${1:-} == __inner ]]; then
