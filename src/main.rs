@@ -3,6 +3,7 @@
 //! and resolve, run, report, and map the outcome to the exit status (the only place that
 //! does). Nothing from the network or from a target file is read with privilege.
 
+mod asyncerr;
 mod bpf;
 mod checksum;
 mod cli;
@@ -12,6 +13,7 @@ mod packet;
 mod privilege;
 mod report;
 mod resolve;
+mod rtt;
 mod stats;
 #[allow(unsafe_code)]
 mod sys;

@@ -130,6 +130,21 @@ fn kernel_filter(fd: &OwnedFd, proto: Proto, idents: IdentRange) -> String {
     }
 }
 
+/// Turns kernel receive timestamps on and checks that they stayed on; what `-v` adds to the
+/// socket's note if not (RTTs are then taken when each packet is read, see rtt.rs).
+fn timestamps(fd: &OwnedFd) -> Option<String> {
+    match sys::enable_timestamps(fd) {
+        Ok(true) => None,
+        Ok(false) => {
+            Some("kernel receive timestamps did not stay on: RTTs taken at read time".into())
+        }
+        Err(e) => Some(format!(
+            "no kernel receive timestamps ({}): RTTs taken at read time",
+            short(&e)
+        )),
+    }
+}
+
 /// Sets a socket up; returns its identifier (datagram sockets: the kernel's) and the `-v` line
 /// about its kernel filter.
 fn configure(
@@ -142,7 +157,6 @@ fn configure(
     // First, so that no foreign packet is queued for long on a raw socket.
     let filter = (kind == Kind::Raw).then(|| kernel_filter(fd, proto, idents));
     let _ = sys::enable_drop_count(fd);
-    let _ = sys::enable_timestamps(fd);
     let _ = sys::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, 4 << 20);
     let _ = sys::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF, 1 << 20);
     let mut source: Option<IpAddr> = None;
@@ -330,6 +344,10 @@ fn open_family(
     let setup = |fd: OwnedFd, kind: Kind, note: String| {
         let (ident, filter) = configure(&fd, proto, kind, cfg, idents)
             .map_err(|e| format!("{fam} socket setup failed: {}", short(&e)))?;
+        let note = match timestamps(&fd) {
+            Some(why) => format!("{note}; {why}"),
+            None => note,
+        };
         let s = IcmpSocket {
             fd,
             kind,
