@@ -854,6 +854,52 @@ mod tests {
     }
 
     #[test]
+    fn kernel_drop_counts_really_arrive() {
+        // A UDP socket on loopback with the smallest receive buffer overflows on a burst of
+        // datagrams to itself; a datagram queued after that carries the count (SO_RXQ_OVFL).
+        let fd = socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_NONBLOCK, 0).expect("udp");
+        bind(&fd, &"127.0.0.1:0".parse().unwrap()).expect("bind");
+        setsockopt_int(&fd, libc::SOL_SOCKET, libc::SO_RCVBUF, 1).expect("SO_RCVBUF");
+        enable_drop_count(&fd).expect("SO_RXQ_OVFL");
+        let to = local_addr(&fd).expect("getsockname");
+        let mut buf = [0u8; 2048];
+        let payload = [0x5au8; 1000];
+        let sent = 200u32;
+        for _ in 0..sent {
+            let _ = send_to(&fd, &payload, &to);
+        }
+        let mut queued = 0u32;
+        while let Ok(m) = recv_msg(&fd, &mut buf, false) {
+            assert_eq!(m.drops, None, "queued before any drop");
+            queued += 1;
+        }
+        assert!(queued > 0 && queued < sent, "{queued} of {sent} queued");
+        send_to(&fd, b"after", &to).expect("send");
+        let m = recv_msg(&fd, &mut buf, false).expect("the last datagram");
+        assert_eq!(&buf[..m.len], b"after");
+        assert_eq!(m.drops, Some(sent - queued));
+        // Decoding: four bytes or nothing.
+        for cut in 0..4 {
+            let mut m = RecvMeta::default();
+            decode_cmsg(
+                libc::SOL_SOCKET,
+                libc::SO_RXQ_OVFL,
+                &[7, 0, 0, 0][..cut],
+                &mut m,
+            );
+            assert_eq!(m.drops, None);
+        }
+        let mut m = RecvMeta::default();
+        decode_cmsg(
+            libc::SOL_SOCKET,
+            libc::SO_RXQ_OVFL,
+            &9u32.to_ne_bytes(),
+            &mut m,
+        );
+        assert_eq!(m.drops, Some(9));
+    }
+
+    #[test]
     fn control_messages_are_decoded_only_when_whole() {
         let ts = libc::timespec {
             tv_sec: 1_767_000_000,
