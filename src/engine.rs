@@ -604,6 +604,9 @@ impl Shared {
         for _ in 0..512 {
             match sys::recv_msg(&sock.fd, buf, errqueue) {
                 Ok(meta) => {
+                    if let Some(d) = meta.drops {
+                        sock.drops.fetch_max(d, Ordering::Relaxed);
+                    }
                     let data = buf.get(..meta.len).unwrap_or(&[]);
                     if errqueue {
                         self.dispatch_errqueue(sock, data, &meta);
@@ -724,8 +727,10 @@ pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result
     let seed = splitmix(real_ns() ^ (u64::from(sys::pid()) << 32));
     let nonce = seed.to_be_bytes();
     let resolved = targets.iter().filter(|t| t.addr.is_ok()).count();
-    let nslots = cfg.max_threads.min(resolved).max(1);
+    // Raw sockets: slot i uses identifier first + i, inside the range the kernel filters pass.
+    let nslots = cfg.max_threads.min(resolved).max(1).min(socks.idents.len());
     let ring = ring_len(&cfg);
+    let ident_base = socks.idents.first();
     let slots = (0..nslots)
         .map(|_| Slot {
             st: Mutex::new(SlotState {
@@ -758,7 +763,7 @@ pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result
         results: Mutex::new(vec![None; targets.len()]),
         targets,
         socks,
-        ident_base: (splitmix(seed) >> 48) as u16,
+        ident_base,
         slots,
         table: Mutex::new(HashMap::new()),
         next_host: AtomicUsize::new(0),

@@ -298,6 +298,10 @@ pub struct RecvMeta {
     /// TTL (IPv4, `IP_RECVTTL`) or hop limit (IPv6, `IPV6_RECVHOPLIMIT`).
     pub ttl: Option<u8>,
     pub ext_err: Option<ExtError>,
+    /// `SO_RXQ_OVFL`: how many packets the kernel has dropped on this socket since it was
+    /// opened because its receive buffer was full (on Linux 6.18, packets its filter refuses
+    /// are not counted).
+    pub drops: Option<u32>,
 }
 
 /// Control-message buffer, aligned for `cmsghdr`.
@@ -396,6 +400,11 @@ fn decode_cmsg(level: libc::c_int, ty: libc::c_int, data: &[u8], meta: &mut Recv
                             .saturating_add(ts.tv_nsec as u64),
                     );
                 }
+            }
+        }
+        (libc::SOL_SOCKET, libc::SO_RXQ_OVFL) => {
+            if let Some(b) = data.get(..4).and_then(|b| <[u8; 4]>::try_from(b).ok()) {
+                meta.drops = Some(u32::from_ne_bytes(b));
             }
         }
         (libc::IPPROTO_IP, libc::IP_TTL) | (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT) => {
@@ -759,6 +768,50 @@ pub fn stderr_is_tty() -> bool {
     unsafe { libc::isatty(libc::STDERR_FILENO) == 1 }
 }
 
+// ---- Kernel socket filters (issue 14): classic BPF, its lock, and the drop counter. ----
+
+/// `SO_ATTACH_FILTER`: attaches a classic BPF program (the kernel checks it and keeps a copy).
+pub fn attach_filter(fd: &OwnedFd, prog: &[crate::bpf::Insn]) -> io::Result<()> {
+    let mut insns: Vec<libc::sock_filter> = prog
+        .iter()
+        .map(|i| libc::sock_filter {
+            code: i.code,
+            jt: i.jt,
+            jf: i.jf,
+            k: i.k,
+        })
+        .collect();
+    let len =
+        u16::try_from(insns.len()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let fprog = libc::sock_fprog {
+        len,
+        filter: insns.as_mut_ptr(),
+    };
+    // SAFETY: fprog points at `len` initialised sock_filter structs in `insns`, which outlives
+    // the call; the kernel only reads them (and copies them) during setsockopt.
+    cvt(unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_ATTACH_FILTER,
+            std::ptr::addr_of!(fprog).cast(),
+            size_of::<libc::sock_fprog>() as libc::socklen_t,
+        )
+    })?;
+    Ok(())
+}
+
+/// `SO_LOCK_FILTER`: the attached filter can no longer be replaced or removed (not even by
+/// this process later, with or without privileges).
+pub fn lock_filter(fd: &OwnedFd) -> io::Result<()> {
+    setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_LOCK_FILTER, 1)
+}
+
+/// `SO_RXQ_OVFL`: every read carries the socket's kernel drop count (see `RecvMeta::drops`).
+pub fn enable_drop_count(fd: &OwnedFd) -> io::Result<()> {
+    setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RXQ_OVFL, 1)
+}
+
 // ---- fping personality (issue 11) ----
 
 /// `localtime_r(3)`: the local wall-clock hour, minute and second of `secs` since the epoch
@@ -819,6 +872,52 @@ mod tests {
         assert_eq!(&buf[..meta.len], b"stamp me");
         let k = meta.kernel_ns.expect("an SCM_TIMESTAMPNS control message");
         assert!(k + 1_000_000_000 >= before, "stamp {k} vs {before}");
+    }
+
+    #[test]
+    fn kernel_drop_counts_really_arrive() {
+        // A UDP socket on loopback with the smallest receive buffer overflows on a burst of
+        // datagrams to itself; a datagram queued after that carries the count (SO_RXQ_OVFL).
+        let fd = socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_NONBLOCK, 0).expect("udp");
+        bind(&fd, &"127.0.0.1:0".parse().unwrap()).expect("bind");
+        setsockopt_int(&fd, libc::SOL_SOCKET, libc::SO_RCVBUF, 1).expect("SO_RCVBUF");
+        enable_drop_count(&fd).expect("SO_RXQ_OVFL");
+        let to = local_addr(&fd).expect("getsockname");
+        let mut buf = [0u8; 2048];
+        let payload = [0x5au8; 1000];
+        let sent = 200u32;
+        for _ in 0..sent {
+            let _ = send_to(&fd, &payload, &to);
+        }
+        let mut queued = 0u32;
+        while let Ok(m) = recv_msg(&fd, &mut buf, false) {
+            assert_eq!(m.drops, None, "queued before any drop");
+            queued += 1;
+        }
+        assert!(queued > 0 && queued < sent, "{queued} of {sent} queued");
+        send_to(&fd, b"after", &to).expect("send");
+        let m = recv_msg(&fd, &mut buf, false).expect("the last datagram");
+        assert_eq!(&buf[..m.len], b"after");
+        assert_eq!(m.drops, Some(sent - queued));
+        // Decoding: four bytes or nothing.
+        for cut in 0..4 {
+            let mut m = RecvMeta::default();
+            decode_cmsg(
+                libc::SOL_SOCKET,
+                libc::SO_RXQ_OVFL,
+                &[7, 0, 0, 0][..cut],
+                &mut m,
+            );
+            assert_eq!(m.drops, None);
+        }
+        let mut m = RecvMeta::default();
+        decode_cmsg(
+            libc::SOL_SOCKET,
+            libc::SO_RXQ_OVFL,
+            &9u32.to_ne_bytes(),
+            &mut m,
+        );
+        assert_eq!(m.drops, Some(9));
     }
 
     #[test]
