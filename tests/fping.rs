@@ -810,7 +810,7 @@ use lib '/usr/share/perl5';
 use Smokeping;
 use Smokeping::probes::FPingContinuous;
 my ($bin, $secs, @hosts) = @ARGV;
-my $cfg = { Database => { step => 5, pings => 5 }, General => {} };
+my $cfg = { Database => { step => 3, pings => 5 }, General => {} };
 my $p = Smokeping::probes::FPingContinuous->new({ binary => $bin }, $cfg, 'FPingContinuous');
 $p->debug(1);
 my %t = map { $_ => { addr => $_, probe => 'FPingContinuous' } } @hosts;
@@ -824,7 +824,7 @@ print "UPDATE $_ ", $p->rrdupdate_string($t{$_}), "\n" for @hosts;
         let mut c = Command::new("perl");
         c.args(["-e", script])
             .arg(bin)
-            .arg("7")
+            .arg("4")
             .args([&lab.up, &lab.dropped]);
         let o = run_with_timeout(&mut lab.ns.wrap(&c), 60);
         let log = format!("{}{}", text(&o.stdout), text(&o.stderr));
