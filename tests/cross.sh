@@ -15,9 +15,10 @@
 #
 # Each step prints PASS, FAIL or SKIP with the reason (a target, toolchain, linker or qemu
 # that is not installed: `.ci/run` installs them). Steps that need root fail instead of
-# skipping under PINGR_REQUIRE_ROOT=1. The cross builds use the dev profile (overflow
-# checks on, so a 32-bit overflow panics), each in target/cross-<name> of its own, so the
-# independent steps run in parallel. Probes go only to 127.0.0.1 and ::1 inside namespaces
+# skipping under PINGR_REQUIRE_ROOT=1. The cross builds use Cargo.toml's `cross` profile
+# (opt-level 1 so the fuzz tests take seconds, not minutes, under qemu; overflow checks
+# and debug assertions on, so a 32-bit overflow panics), each in target/cross-<name> of
+# its own, so the independent steps run in parallel. Probes go only to 127.0.0.1 and ::1 inside namespaces
 # this script creates and deletes.
 set -u -o pipefail
 export LC_ALL=C
@@ -151,7 +152,7 @@ job_cross() {
 	local runner=$qemu
 	[[ -n $sysroot ]] && runner+=" -L $sysroot"
 	export "CARGO_TARGET_$(env_name "$t")_RUNNER=$runner"
-	local mk=(make -C "$ROOT" --no-print-directory TARGET="$t" PROFILE=dev)
+	local mk=(make -C "$ROOT" --no-print-directory TARGET="$t" PROFILE=cross)
 
 	if [[ $unit == yes ]]; then
 		if out=$("${mk[@]}" build CARGO_VERB=test CARGO_ARGS=--bins 2>&1); then
@@ -167,7 +168,7 @@ job_cross() {
 		say "$j" FAIL "$t make install" "$(tail -n 5 <<<"$out" | tr '\n' ' ')"
 		return
 	fi
-	local bin=$dest/usr/local/bin/pingr built=$CARGO_TARGET_DIR/$t/debug/pingr
+	local bin=$dest/usr/local/bin/pingr built=$CARGO_TARGET_DIR/$t/cross/pingr
 	local id
 	id=$(elf_id "$bin")
 	if cmp -s "$bin" "$built" && [[ $id == "$6" ]]; then
@@ -214,12 +215,12 @@ print: ; @echo $(STATIC_TARGET)' print 2>/dev/null)
 		return
 	fi
 	export CARGO_TARGET_DIR=$TD/cross-static
-	# `make static` with the dev profile (the release recipe's flags, a lighter build).
-	if ! out=$(make -C "$ROOT" --no-print-directory static PROFILE=dev 2>&1); then
+	# `make static`'s recipe and flags, with the lighter `cross` profile.
+	if ! out=$(make -C "$ROOT" --no-print-directory static PROFILE=cross 2>&1); then
 		say $j FAIL "make static" "$(tail -n 5 <<<"$out" | tr '\n' ' ')"
 		return
 	fi
-	local bin=$CARGO_TARGET_DIR/$t/debug/pingr interp needed
+	local bin=$CARGO_TARGET_DIR/$t/cross/pingr interp needed
 	interp=$(readelf -lW "$bin" 2>/dev/null | grep -c 'Requesting program interpreter')
 	needed=$(readelf -dW "$bin" 2>/dev/null | grep -c '(NEEDED)')
 	if [[ $interp == 0 && $needed == 0 ]] && readelf -h "$bin" >/dev/null 2>&1; then
