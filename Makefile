@@ -56,6 +56,9 @@ if [ "$$profile" = tiny ]; then \
   rf='$(TINY_RUSTFLAGS)'; \
   if ! rustup run '$(NIGHTLY)' rustc -V >/dev/null 2>&1; then \
     echo "make tiny: needs a nightly toolchain with rust-src: rustup toolchain install $(NIGHTLY) --component rust-src" >&2; exit 1; fi; \
+  case $$t in *-musl*) lib=$$(rustup run '$(NIGHTLY)' rustc --print target-libdir --target "$$t"); \
+    [ -d "$$lib/self-contained" ] || { \
+      echo "make tiny: musl's start files come with the target: rustup target add --toolchain $(NIGHTLY) $$t" >&2; exit 1; };; esac; \
 else \
   cmd="$(CARGO) $(CARGO_VERB) --locked --profile $$profile$${t:+ --target $$t}"; \
 fi; \
