@@ -171,6 +171,7 @@ lint-man:
 bench: build
 	-@$(MAKE) --no-print-directory static
 	-@$(MAKE) --no-print-directory tiny
+	-@$(MAKE) --no-print-directory tiny TARGET='$(STATIC_TARGET)'
 	bash bench/run.sh
 
 clean:

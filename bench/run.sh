@@ -340,6 +340,7 @@ s6_sizes_table() {
 pingr release (stable)|$ROOT/target/release/pingr|make build
 pingr static ($static_t)|$ROOT/target/$static_t/release/pingr|make static
 pingr tiny (nightly, $host)|$ROOT/target/$host/tiny/pingr|make tiny
+pingr tiny static (nightly, $static_t)|$ROOT/target/$static_t/tiny/pingr|make tiny TARGET=$static_t
 fping|$(command -v fping)|apt-get install fping
 ping (iputils)|$(command -v ping)|apt-get install iputils-ping
 BusyBox (whole multi-call binary)|$bb|apt-get install busybox-static
