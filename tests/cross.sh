@@ -164,15 +164,24 @@ job_cross() {
 	fi
 
 	local dest=$WORK/dest-$j
-	if ! out=$("${mk[@]}" install DESTDIR="$dest" SETCAP= 2>&1); then
+	# Installed like any other build: the file capability included, where setcap works.
+	if ! out=$("${mk[@]}" install DESTDIR="$dest" 2>&1); then
 		say "$j" FAIL "$t make install" "$(tail -n 5 <<<"$out" | tr '\n' ' ')"
 		return
 	fi
 	local bin=$dest/usr/local/bin/pingr built=$CARGO_TARGET_DIR/$t/cross/pingr
 	local id
 	id=$(elf_id "$bin")
+	local caps="no setcap"
+	if is_root && command -v setcap >/dev/null 2>&1 && command -v getcap >/dev/null 2>&1; then
+		caps=$(getcap "$bin" | awk '{ print $NF }')
+		if [[ $caps != cap_net_raw=ep ]]; then
+			say "$j" FAIL "$t make install" "getcap on the installed binary: '${caps}' (want cap_net_raw=ep)"
+			return
+		fi
+	fi
 	if cmp -s "$bin" "$built" && [[ $id == "$6" ]]; then
-		say "$j" PASS "$t make install" "DESTDIR holds the cross-built binary ($id)"
+		say "$j" PASS "$t make install" "DESTDIR holds the cross-built binary ($id), $caps"
 	else
 		say "$j" FAIL "$t make install" "installed file: $id (want $6), same as $built: $(cmp -s "$bin" "$built" && echo yes || echo no)"
 		return
