@@ -153,6 +153,14 @@ job_cross() {
 	[[ -n $sysroot ]] && runner+=" -L $sysroot"
 	export "CARGO_TARGET_$(env_name "$t")_RUNNER=$runner"
 	local mk=(make -C "$ROOT" --no-print-directory TARGET="$t" PROFILE=cross)
+	local wrapper=""
+	if [[ $j == aarch64 ]]; then
+		# LINKER= is honoured: a wrapper of the cross gcc that leaves a mark, then links.
+		wrapper=$WORK/$j-linker
+		printf '#!/bin/sh\ntouch "%s.used"\nexec aarch64-linux-gnu-gcc "$@"\n' "$wrapper" >"$wrapper"
+		chmod 755 "$wrapper"
+		mk+=(LINKER="$wrapper")
+	fi
 
 	if [[ $unit == yes ]]; then
 		if out=$("${mk[@]}" build CARGO_VERB=test CARGO_ARGS=--bins 2>&1); then
@@ -168,6 +176,13 @@ job_cross() {
 	if ! out=$("${mk[@]}" install DESTDIR="$dest" 2>&1); then
 		say "$j" FAIL "$t make install" "$(tail -n 5 <<<"$out" | tr '\n' ' ')"
 		return
+	fi
+	if [[ -n $wrapper ]]; then
+		if [[ -e $wrapper.used ]]; then
+			say "$j" PASS "$t LINKER=" "the build linked with the LINKER= given"
+		else
+			say "$j" FAIL "$t LINKER=" "the LINKER= given was never run"
+		fi
 	fi
 	local bin=$dest/usr/local/bin/pingr built=$CARGO_TARGET_DIR/$t/cross/pingr
 	local id
