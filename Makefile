@@ -13,8 +13,9 @@ SETCAP   ?= setcap
 # TARGET=<rust triple> cross-builds (rustup target add <triple>); the linker is found from
 # the triple by Debian's cross gcc naming (aarch64-unknown-linux-musl -> aarch64-linux-gnu-gcc,
 # armv7-unknown-linux-gnueabihf -> arm-linux-gnueabihf-gcc) or given as LINKER=.
-# PROFILE=release (default), dev, or tiny (nightly, see `make tiny`). `make install` installs
-# whatever TARGET/PROFILE select, into DESTDIR like any other build.
+# A musl TARGET is linked fully static and non-PIE. PROFILE=release (default), dev, cross
+# (Cargo.toml: what tests/cross.sh runs under qemu) or tiny (nightly, see `make tiny`).
+# `make install` installs whatever TARGET/PROFILE select, into DESTDIR like any other build.
 TARGET   ?=
 LINKER   ?=
 PROFILE  ?= release
@@ -29,7 +30,7 @@ NIGHTLY  ?= nightly
 TINY_RUSTFLAGS ?= -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none
 HOST_TRIPLE = $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 # tests/cross.sh runs the unit tests of a TARGET through the same recipe:
-# `make build TARGET=... PROFILE=dev CARGO_VERB=test CARGO_ARGS=--bins`.
+# `make build TARGET=... PROFILE=cross CARGO_VERB=test CARGO_ARGS=--bins`.
 CARGO_VERB ?= build
 CARGO_ARGS ?=
 SYSCTLDIR ?= /etc/sysctl.d
