@@ -75,6 +75,15 @@ elf_id() {
 		"$([[ $data == 01 ]] && echo little-endian || echo big-endian)" "$m"
 }
 
+# Unit tests that need socket options qemu-user does not emulate (qemu 7.2, Debian 12:
+# setsockopt(SOL_SOCKET, SO_TIMESTAMPNS / SO_RXQ_OVFL) fails with ENOPROTOOPT, "Unsupported
+# setsockopt level=1 optname=35/40" under -d unimp). They run natively in `cargo test`; under
+# qemu each is skipped by name, with a SKIP line. Any other failure under qemu fails.
+QEMU_SKIP=(
+	"sys::tests::timestamps_come_from_libc_and_really_arrive|setsockopt SO_TIMESTAMPNS"
+	"sys::tests::kernel_drop_counts_really_arrive|setsockopt SO_RXQ_OVFL"
+)
+
 # ---------------------------------------------------------------- steps ---
 
 job_msrv() {
@@ -174,7 +183,13 @@ job_cross() {
 	fi
 
 	if [[ $unit == yes ]]; then
-		if out=$("${mk[@]}" build CARGO_VERB=test CARGO_ARGS=--bins 2>&1); then
+		local skip=() e qv
+		qv=$("$qemu" --version | head -n 1 | awk '{ print $3 }')
+		for e in "${QEMU_SKIP[@]}"; do
+			skip+=(--skip "${e%%|*}")
+			say "$j" SKIP "$t unit test ${e%%|*}" "qemu-user $qv does not emulate ${e#*|} (runs natively in cargo test)"
+		done
+		if out=$("${mk[@]}" build CARGO_VERB=test CARGO_ARGS="--bins -- --exact ${skip[*]}" 2>&1); then
 			say "$j" PASS "$t unit tests under $qemu" "$(grep -m1 '^test result' <<<"$out")"
 		else
 			say "$j" FAIL "$t unit tests under $qemu" "$(grep -E '^test result|FAILED|panicked|^error|^make' <<<"$out" | head -n 6 | tr '\n' ' ')"
