@@ -222,14 +222,15 @@ fn squiet(v: &str) -> Result<(Duration, bool), CliError> {
     }
 }
 
-/// `-B`: a factor from 1 to 5, as fping accepts.
+/// `-B`: a factor from 1 to 5, as fping accepts (fixed-point, so no float parser is linked
+/// in: see `values::percent`).
 fn backoff(v: &str) -> Result<f64, CliError> {
     let err = || bad("-B", "a factor from 1.0 to 5.0 (e.g. 1.5)", v);
-    fixed(v, 0, 5).ok_or_else(err)?;
-    match v.parse::<f64>() {
-        Ok(b) if (1.0..=5.0).contains(&b) => Ok(b),
-        _ => Err(err()),
+    let billionths = fixed(v, 9, 5).ok_or_else(err)?;
+    if billionths < 1_000_000_000 {
+        return Err(err());
     }
+    Ok(billionths as f64 / 1e9)
 }
 
 fn ipv4(v: &str) -> Result<u32, CliError> {

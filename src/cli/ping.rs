@@ -850,6 +850,10 @@ mod tests {
         assert_eq!(cfg(&["--max-loss", "100.000"]).max_loss, Some(100.0));
         assert_eq!(cfg(&["--max-loss", "2.5"]).max_loss, Some(2.5));
         assert_eq!(cfg(&["--max-loss", ".5"]).max_loss, Some(0.5));
+        // Fixed-point parse: the same double as the float literal, to nine decimals.
+        for (text, want) in [("33.3", 33.3), ("0.1", 0.1), ("99.999999999", 99.999999999)] {
+            assert_eq!(cfg(&["--max-loss", text]).max_loss, Some(want), "{text}");
+        }
         for bad in [
             "100.0000000000000000001",
             "101",
