@@ -853,11 +853,14 @@ pub fn enable_drop_count(fd: &OwnedFd) -> io::Result<()> {
 /// `localtime_r(3)`: the local wall-clock hour, minute and second of `secs` since the epoch
 /// (fping's `-Q` reports are stamped `[HH:MM:SS]` in local time).
 pub fn local_hms(secs: u64) -> (u32, u32, u32) {
-    let t = libc::time_t::try_from(secs).unwrap_or(0);
-    // SAFETY: tm is plain data, valid when zeroed; localtime_r writes only into it.
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    // SAFETY: both pointers are valid for the call; localtime_r is the thread-safe variant.
-    let r = unsafe { libc::localtime_r(&t, &mut tm) };
+    // The seconds go through a timespec, whose tv_sec is the target's time_t whatever its
+    // width (naming libc::time_t is deprecated on musl).
+    // SAFETY: timespec and tm are plain data, valid when zeroed.
+    let (mut ts, mut tm): (libc::timespec, libc::tm) = unsafe { std::mem::zeroed() };
+    ts.tv_sec = secs.try_into().unwrap_or(0);
+    // SAFETY: both pointers are valid for the call; localtime_r is the thread-safe variant
+    // and writes only into tm.
+    let r = unsafe { libc::localtime_r(&ts.tv_sec, &mut tm) };
     if r.is_null() {
         return (
             (secs / 3600 % 24) as u32,
@@ -872,6 +875,14 @@ pub fn local_hms(secs: u64) -> (u32, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_time_of_day() {
+        // 2026-01-01 01:02:03 UTC: seconds do not depend on the time zone.
+        let (h, m, sec) = local_hms(1_767_229_323);
+        assert!(h < 24 && m < 60, "{h}:{m}");
+        assert_eq!(sec, 3);
+    }
 
     fn bytes_of<T>(v: &T) -> Vec<u8> {
         // SAFETY: v is a live value of size_of::<T>() bytes; the bytes are only copied.
