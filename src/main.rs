@@ -13,7 +13,6 @@ mod resolve;
 mod stats;
 #[allow(unsafe_code)]
 mod sys;
-mod worker;
 
 use cli::{Command, Config, Format, Show};
 use error::Error;

@@ -441,13 +441,6 @@ pub fn poke(fd: &OwnedFd) {
     let _ = unsafe { libc::write(fd.as_raw_fd(), b.as_ptr().cast(), 1) };
 }
 
-/// Empties a non-blocking pipe.
-pub fn drain(fd: &OwnedFd) {
-    let mut b = [0u8; 64];
-    // SAFETY: b is valid for b.len() bytes; the descriptor is non-blocking, so this ends.
-    while unsafe { libc::read(fd.as_raw_fd(), b.as_mut_ptr().cast(), b.len()) } > 0 {}
-}
-
 /// Signals handled synchronously by a dedicated thread.
 pub const SIGINT: libc::c_int = libc::SIGINT;
 pub const SIGTERM: libc::c_int = libc::SIGTERM;

@@ -1,0 +1,566 @@
+//! The run: every host at once. `run` builds the parts, spawns the threads and joins them.
+//!
+//! Parts, each in its own file, with imports pointing one way (mod -> worker -> receive ->
+//! output; probes and demux are pure leaves): `probes` (one host's probe ring), `demux`
+//! (packet -> host), `receive` (read a socket, parse once, credit the host), `output`
+//! (lines and where they go), `worker` (a pure step deciding send / expire / wait / done,
+//! and the loop around it that only does I/O).
+//!
+//! Shape. pingr opens at most one ICMP socket per address family (before privileges are
+//! dropped) and every thread shares them. A run has T = min(hosts, `--max-threads`) threads;
+//! host h belongs to thread h % T for the whole run, and every host keeps its own schedule
+//! (`-c`, `-i`, `-W`). A thread keeps its hosts' next events (next send, earliest expiry) in
+//! a heap and sleeps in `ppoll` (nanosecond timeout) until the earliest one, then sends every
+//! host due at that instant in one wake-up. `--gap` spreads the run's probes through one
+//! shared pacer (each send takes the next free slot, oldest-due host first, so a run where
+//! hosts x gap exceeds `-i` stays round-robin fair). Replies are read by whichever thread
+//! finds them: every thread drains the sockets right after its sends (a loopback or LAN
+//! reply is usually there already), and the first `READERS` threads also wait on the
+//! sockets; the reader credits the host through the demultiplexing table and its short
+//! per-host lock, without waking the host's thread. On raw sockets thread t's hosts carry
+//! ICMP identifier base + t (one contiguous range, no 16-bit wrap); on datagram sockets the
+//! kernel owns the identifier and delivers only our replies.
+//!
+//! Locks and blocking. The calls that can block are `ppoll` (until the next event, a packet,
+//! or the stop pipe), `sendto` (while a socket's send buffer is full), `write` to stdout or
+//! stderr (a slow terminal or pipe), `sigwait` (the signal thread) and `join`. None runs with
+//! a host's lock held: a host lock guards only its ring and statistics and is taken for a
+//! few hundred nanoseconds of bookkeeping (a probe is recorded under it, the lock dropped,
+//! then the packet sent). The demultiplexing table is immutable, so lookups take no lock.
+//! The output lock is held across `write` (its purpose) and never nests with a host lock.
+//!
+//! Stop. SIGINT, SIGTERM, a failed stdout and the end of the last host set the stop flag and
+//! write one byte into the stop pipe, which every thread has in its poll set and nobody
+//! drains, so every thread wakes at once; `-w` is an event in every thread's schedule.
+
+pub mod demux;
+pub mod output;
+pub mod probes;
+pub mod receive;
+pub mod worker;
+
+use crate::cli::{Config, Format, Show};
+use crate::privilege::{IcmpSocket, Kind, Sockets};
+use crate::report;
+use crate::resolve::Target;
+use crate::stats::{Accum, Summary};
+use crate::sys;
+use demux::Demux;
+use output::{lock, real_ns, Output};
+use probes::Ring;
+use std::io::{self, Write};
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How many threads wait on the sockets (the others only drain them after their sends).
+/// A packet wakes every thread polling its socket, so more readers cost wake-ups, not
+/// throughput; two keep a reply read while one reader is busy sending.
+pub const READERS: usize = 2;
+
+/// One host's mutable state, behind its own lock.
+pub struct HostState {
+    pub ring: Ring,
+    pub acc: Accum,
+    /// Monotonic ns of the first send, and of the moment the host was done.
+    pub started: Option<u64>,
+    pub finished: Option<u64>,
+}
+
+/// One target being probed.
+pub struct Host {
+    /// Index into the run's targets.
+    pub target: usize,
+    pub addr: SocketAddr,
+    /// The ICMP identifier its requests carry (and its replies must).
+    pub ident: u16,
+    done: AtomicBool,
+    pub st: Mutex<HostState>,
+}
+
+impl Host {
+    pub fn is_done(&self) -> bool {
+        self.done.load(Ordering::Acquire)
+    }
+}
+
+/// The run's probes spread by `--gap`: each send takes the next free slot.
+pub struct Pacer {
+    gap: u64,
+    next: AtomicU64,
+}
+
+impl Pacer {
+    pub fn new(gap: u64) -> Pacer {
+        Pacer {
+            gap,
+            next: AtomicU64::new(0),
+        }
+    }
+
+    pub fn active(&self) -> bool {
+        self.gap > 0
+    }
+
+    /// Takes the next free slot at or after `now` and returns its time (the caller sends
+    /// then). Slots are on an absolute schedule, so N probes at gap G take N x G.
+    pub fn reserve(&self, now: u64) -> u64 {
+        let mut cur = self.next.load(Ordering::Relaxed);
+        loop {
+            let at = cur.max(now);
+            match self.next.compare_exchange_weak(
+                cur,
+                at.saturating_add(self.gap),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return at,
+                Err(c) => cur = c,
+            }
+        }
+    }
+}
+
+/// Everything the threads of a run share.
+pub struct Run {
+    pub cfg: Config,
+    pub targets: Arc<Vec<Target>>,
+    pub socks: Sockets,
+    pub hosts: Vec<Host>,
+    pub demux: Demux,
+    pub out: Output,
+    pub pacer: Pacer,
+    pub nonce: [u8; 8],
+    pub payload: Vec<u8>,
+    pub threads: usize,
+    pub deadline: Option<u64>,
+    pub interval: u64,
+    pub timeout: u64,
+    base: Instant,
+    stop: AtomicBool,
+    /// Hosts not done yet; the run is over when it reaches zero.
+    remaining: AtomicUsize,
+    alive: AtomicUsize,
+    stop_pipe: (OwnedFd, OwnedFd),
+}
+
+/// CLOCK_MONOTONIC-based nanoseconds since `base`.
+fn since(base: Instant) -> u64 {
+    base.elapsed().as_nanos() as u64
+}
+
+impl Run {
+    pub fn now_ns(&self) -> u64 {
+        since(self.base)
+    }
+
+    /// Interrupted, stdout failed, or every host done.
+    pub fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+
+    /// Stops every thread now (they see the flag, and the stop pipe wakes their poll).
+    pub fn stop_all(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        sys::poke(&self.stop_pipe.1);
+    }
+
+    pub fn stop_fd(&self) -> RawFd {
+        self.stop_pipe.0.as_raw_fd()
+    }
+
+    pub fn sock(&self, ip: IpAddr) -> Option<&IcmpSocket> {
+        match ip {
+            IpAddr::V4(_) => self.socks.v4.as_ref(),
+            IpAddr::V6(_) => self.socks.v6.as_ref(),
+        }
+    }
+
+    pub fn target_name(&self, host: &Host) -> &str {
+        self.targets
+            .get(host.target)
+            .map(|t| t.name.as_str())
+            .unwrap_or("")
+    }
+
+    /// Marks the host done if it has sent all its probes and awaits none, at `now`. Returns
+    /// true when that made the whole run complete: the caller, once it has dropped the
+    /// host's lock, calls `stop_all`.
+    pub fn settle(&self, host: &Host, st: &mut HostState, now: u64) -> bool {
+        if host.is_done() || st.ring.pending() > 0 {
+            return false;
+        }
+        if !self.cfg.count.is_some_and(|c| st.ring.sent() >= c) {
+            return false;
+        }
+        self.finish_host(host, st, now)
+    }
+
+    /// Marks the host done (also when `-w` or a stop ends it early).
+    fn finish_host(&self, host: &Host, st: &mut HostState, now: u64) -> bool {
+        if host.done.swap(true, Ordering::AcqRel) {
+            return false;
+        }
+        st.finished = Some(now);
+        self.remaining.fetch_sub(1, Ordering::AcqRel) == 1
+    }
+
+    /// Counts a host's first reply (for the progress line).
+    pub fn first_reply(&self) {
+        self.alive.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn summary(&self, host: &Host, end: u64) -> Summary {
+        let st = lock(&host.st);
+        let elapsed = match st.started {
+            Some(s) => st.finished.unwrap_or(end).saturating_sub(s),
+            None => 0,
+        };
+        st.acc.summary(elapsed)
+    }
+
+    /// The interim status of every host (SIGQUIT), to stderr.
+    fn status(&self) {
+        let now = self.now_ns();
+        let mut text = String::new();
+        for h in &self.hosts {
+            let s = self.summary(h, now);
+            text.push_str(&report::status_line(self.target_name(h), &s));
+        }
+        let _ = io::stderr().lock().write_all(text.as_bytes());
+    }
+
+    /// What the whole run should take by its schedule: every host sends `-c` probes `-i`
+    /// apart at once, or the gap times every probe, capped by `-w`.
+    fn estimate_total(&self) -> Duration {
+        let count = self.cfg.count.unwrap_or(1);
+        let per_host = self.cfg.interval.as_secs_f64() * count.saturating_sub(1) as f64;
+        let by_gap = self.cfg.gap.as_secs_f64() * self.hosts.len() as f64 * count as f64;
+        let mut est = per_host.max(by_gap);
+        if let Some(d) = self.cfg.deadline {
+            est = est.min(d.as_secs_f64());
+        }
+        Duration::from_secs_f64(est.clamp(0.0, 1e9))
+    }
+
+    /// Redraws one status line on stderr (a terminal) every quarter second once the run has
+    /// taken two seconds: targets done, answered, elapsed and an estimate of what is left.
+    fn show_progress(&self) {
+        let total = self.hosts.len();
+        while !self.stopped() {
+            std::thread::sleep(Duration::from_millis(250));
+            let elapsed = self.base.elapsed();
+            if self.stopped() || elapsed < Duration::from_secs(2) {
+                continue;
+            }
+            let done = total - self.remaining.load(Ordering::Relaxed);
+            let alive = self.alive.load(Ordering::Relaxed);
+            let left = self.estimate_total().saturating_sub(elapsed).as_secs_f64();
+            let line = format!(
+                "\r\x1b[Kpingr: {done}/{total} targets done, {alive} answered, {:.0}s elapsed, ~{left:.0}s left",
+                elapsed.as_secs_f64()
+            );
+            self.out.with_lock(|| {
+                if !self.stopped() {
+                    let _ = io::stderr().lock().write_all(line.as_bytes());
+                    self.out.progress_shown.store(true, Ordering::SeqCst);
+                }
+            });
+        }
+    }
+}
+
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// The payload of every request: this run's nonce, then the `-p` pattern repeated or iputils'
+/// counting bytes.
+pub fn payload(size: usize, nonce: &[u8; 8], pattern: Option<&[u8]>) -> Vec<u8> {
+    (0..size)
+        .map(|i| match (nonce.get(i), pattern) {
+            (Some(&b), _) => b,
+            (None, Some(p)) if !p.is_empty() => p[(i - 8) % p.len()],
+            (None, _) => i as u8,
+        })
+        .collect()
+}
+
+/// How many probes one host can have in flight: enough for timeout / interval, capped by the
+/// 16-bit sequence space and by the count.
+pub fn ring_len(cfg: &Config) -> usize {
+    let t = cfg.timeout.as_nanos();
+    let i = cfg.interval.as_nanos().max(1);
+    let by_time = (t / i + 2).min(65_536) as u64;
+    let by_count = cfg.count.map(|c| c.saturating_add(1)).unwrap_or(u64::MAX);
+    by_time.min(by_count).clamp(2, 65_536).next_power_of_two() as usize
+}
+
+/// The number of threads a run of `hosts` resolved targets uses.
+pub fn thread_count(cfg: &Config, hosts: usize) -> usize {
+    cfg.max_threads.min(hosts).max(1)
+}
+
+/// The first of the `threads` raw-socket identifiers [base, base + threads), chosen from
+/// `seed` so the range never wraps past 65,535.
+pub fn ident_base(seed: u64, threads: usize) -> u16 {
+    let span = 65_537u64.saturating_sub(threads as u64).max(1);
+    (seed % span) as u16
+}
+
+/// The one stderr line of a run whose gap cannot keep every host's interval.
+fn period_warning(cfg: &Config, hosts: usize) -> Option<String> {
+    if cfg.count == Some(1) || cfg.gap.is_zero() {
+        return None;
+    }
+    let round = cfg
+        .gap
+        .saturating_mul(u32::try_from(hosts).unwrap_or(u32::MAX));
+    (round > cfg.interval).then(|| {
+        format!(
+            "pingr: {hosts} targets x --gap {} ms: each target is probed every {} s, not every {} s (-i); lower --gap or raise -i\n",
+            report::g(cfg.gap.as_secs_f64() * 1000.0),
+            report::g(round.as_secs_f64()),
+            report::g(cfg.interval.as_secs_f64()),
+        )
+    })
+}
+
+/// The outcome of a run.
+pub struct RunResult {
+    pub summaries: Vec<Option<Summary>>,
+    pub broken_pipe: bool,
+    pub write_error: Option<io::Error>,
+}
+
+/// Runs every host and returns their summaries, in input order. Must be called after the
+/// privilege drop, from the main thread, with no other thread running.
+pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result<RunResult> {
+    sys::block_signals(&[sys::SIGINT, sys::SIGTERM, sys::SIGQUIT])?;
+    let seed = splitmix(real_ns() ^ (u64::from(sys::pid()) << 32));
+    let nonce = seed.to_be_bytes();
+    let resolved: Vec<(usize, SocketAddr)> = targets
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| t.addr.as_ref().ok().map(|a| (i, *a)))
+        .filter(|(_, a)| match a.ip() {
+            IpAddr::V4(_) => socks.v4.is_some(),
+            IpAddr::V6(_) => socks.v6.is_some(),
+        })
+        .collect();
+    let threads = thread_count(&cfg, resolved.len());
+    let base_ident = ident_base(splitmix(seed), threads);
+    let ring = ring_len(&cfg);
+    let hosts: Vec<Host> = resolved
+        .iter()
+        .enumerate()
+        .map(|(h, &(target, addr))| {
+            let sock = match addr.ip() {
+                IpAddr::V4(_) => socks.v4.as_ref(),
+                IpAddr::V6(_) => socks.v6.as_ref(),
+            };
+            let ident = match sock {
+                Some(s) if s.kind == Kind::Datagram => s.ident,
+                _ => base_ident.wrapping_add((h % threads) as u16),
+            };
+            Host {
+                target,
+                addr,
+                ident,
+                done: AtomicBool::new(false),
+                st: Mutex::new(HostState {
+                    ring: Ring::new(ring),
+                    acc: Accum::default(),
+                    started: None,
+                    finished: None,
+                }),
+            }
+        })
+        .collect();
+    let demux = Demux::new(hosts.iter().map(|h| (h.addr.ip(), h.ident)));
+    let progress = sys::stderr_is_tty()
+        && !cfg.quiet
+        && hosts.len() > 1
+        && (cfg.count.is_some() || cfg.deadline.is_some());
+    let single = targets.len() == 1;
+    let out = Output::new(&cfg);
+    let r = Arc::new(Run {
+        payload: payload(cfg.size, &nonce, cfg.pattern.as_deref()),
+        pacer: Pacer::new(cfg.gap.as_nanos() as u64),
+        deadline: cfg.deadline.map(|d| d.as_nanos() as u64),
+        interval: cfg.interval.as_nanos() as u64,
+        timeout: cfg.timeout.as_nanos() as u64,
+        remaining: AtomicUsize::new(hosts.len()),
+        alive: AtomicUsize::new(0),
+        hosts,
+        demux,
+        out,
+        nonce,
+        threads,
+        base: Instant::now(),
+        stop: AtomicBool::new(false),
+        stop_pipe: sys::pipe()?,
+        cfg,
+        targets,
+        socks,
+    });
+
+    let mut lines = output::Lines::default();
+    if let Some(w) = period_warning(&r.cfg, r.hosts.len()) {
+        lines.err.push_str(&w);
+    }
+    let headers = r.out.per_probe_text()
+        || (single && r.cfg.format == Format::Text && r.cfg.show == Show::All);
+    if headers {
+        for h in &r.hosts {
+            lines
+                .out
+                .push_str(&report::header(r.target_name(h), h.addr.ip(), r.cfg.size));
+        }
+    }
+    if r.out.emit(&mut lines) {
+        r.stop_all();
+    }
+    if r.hosts.is_empty() {
+        r.stop_all();
+    }
+
+    {
+        let r = Arc::clone(&r);
+        std::thread::Builder::new()
+            .name("signals".into())
+            .stack_size(64 << 10)
+            .spawn(move || {
+                let sigs = [sys::SIGINT, sys::SIGTERM, sys::SIGQUIT];
+                while let Ok(sig) = sys::wait_signal(&sigs) {
+                    if sig == sys::SIGQUIT {
+                        r.status();
+                    } else {
+                        r.stop_all();
+                    }
+                }
+            })?;
+    }
+    if progress {
+        let r = Arc::clone(&r);
+        std::thread::Builder::new()
+            .name("progress".into())
+            .stack_size(64 << 10)
+            .spawn(move || r.show_progress())?;
+    }
+    // Thread 0 is this thread; the others are spawned. A thread that cannot be spawned
+    // leaves its hosts to thread 0 (fewer threads still serve every host).
+    let mut spawned = Vec::with_capacity(threads.saturating_sub(1));
+    let mut orphans: Vec<usize> = Vec::new();
+    for t in 1..threads {
+        let rr = Arc::clone(&r);
+        let b = std::thread::Builder::new()
+            .name("hosts".into())
+            .stack_size(128 << 10);
+        match b.spawn(move || worker::serve(&rr, t, &[])) {
+            Ok(h) => spawned.push(h),
+            Err(_) => orphans.push(t),
+        }
+    }
+    worker::serve(&r, 0, &orphans);
+    for w in spawned {
+        let _ = w.join();
+    }
+    r.out.clear_progress();
+    let end = r.now_ns();
+    let mut summaries = vec![None; r.targets.len()];
+    for h in &r.hosts {
+        if let Some(s) = summaries.get_mut(h.target) {
+            *s = Some(r.summary(h, end));
+        }
+    }
+    let (broken_pipe, write_error) = r.out.outcome();
+    Ok(RunResult {
+        summaries,
+        broken_pipe,
+        write_error,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(args: &[&str]) -> Config {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        match crate::cli::parse(&args) {
+            Ok(crate::cli::Command::Run(c)) => c,
+            _ => panic!("bad test arguments"),
+        }
+    }
+
+    #[test]
+    fn payload_starts_with_nonce_then_pattern() {
+        let n = [1, 2, 3, 4, 5, 6, 7, 8];
+        assert_eq!(payload(4, &n, None), [1, 2, 3, 4]);
+        assert_eq!(payload(11, &n, None), [1, 2, 3, 4, 5, 6, 7, 8, 8, 9, 10]);
+        assert_eq!(
+            payload(12, &n, Some(&[0xab, 0xcd])),
+            [1, 2, 3, 4, 5, 6, 7, 8, 0xab, 0xcd, 0xab, 0xcd]
+        );
+        assert!(payload(0, &n, None).is_empty());
+    }
+
+    #[test]
+    fn ring_holds_every_probe_in_flight() {
+        let mut c = cfg(&["-c", "1", "x"]);
+        assert_eq!(ring_len(&c), 2);
+        c.count = None;
+        c.interval = Duration::from_millis(10);
+        c.timeout = Duration::from_secs(1);
+        assert_eq!(ring_len(&c), 128);
+        c.interval = Duration::ZERO;
+        assert_eq!(ring_len(&c), 65_536);
+    }
+
+    #[test]
+    fn identifiers_are_one_range_without_wrap() {
+        for threads in [1, 2, 256, 4096] {
+            for seed in [0, 1, 65_535, 65_536, u64::MAX, 0x1234_5678_9abc] {
+                let b = ident_base(seed, threads);
+                assert!(u32::from(b) + threads as u32 <= 65_536, "{seed} {threads}");
+            }
+        }
+        let c = cfg(&["--max-threads", "8", "x"]);
+        assert_eq!(
+            (
+                thread_count(&c, 3),
+                thread_count(&c, 100),
+                thread_count(&c, 0)
+            ),
+            (3, 8, 1)
+        );
+    }
+
+    #[test]
+    fn pacer_hands_out_gap_spaced_slots() {
+        let p = Pacer::new(10);
+        assert_eq!(p.reserve(5), 5);
+        assert_eq!(p.reserve(5), 15);
+        assert_eq!(p.reserve(100), 100);
+        assert!(!Pacer::new(0).active());
+    }
+
+    #[test]
+    fn a_gap_too_long_for_the_interval_says_so_once() {
+        let c = cfg(&["--gap", "3", "x"]);
+        assert_eq!(period_warning(&c, 100), None);
+        let w = period_warning(&c, 1000).unwrap();
+        assert!(w.contains("every 3 s, not every 1 s"), "{w}");
+        assert_eq!(
+            period_warning(&cfg(&["-c", "1", "--gap", "3", "x"]), 1000),
+            None
+        );
+        assert_eq!(period_warning(&cfg(&["--gap", "0", "x"]), 1000), None);
+    }
+}

@@ -1,0 +1,343 @@
+//! The probe ring of one host: probe numbers (1, 2, ...) and their 16-bit wire sequence
+//! numbers, the count of probes awaiting a reply, expiry in send order, and the rule that keeps
+//! an old packet from being credited to a newer probe once the sequence space has wrapped.
+//! Pure: no clocks (every time is passed in, nanoseconds), no I/O, no locks, no allocation
+//! after `new`. The ring is sized by `ring_len` so every probe that can still be answered
+//! (younger than `-W`) has its own place; an older one is overwritten and counted as lost.
+
+/// What became of one probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum State {
+    #[default]
+    Empty,
+    Pending,
+    Answered,
+    Expired,
+    Failed,
+}
+
+/// One sent probe (24 bytes: the ring is most of a host's memory in a /16 sweep).
+#[derive(Debug, Clone, Copy, Default)]
+struct Probe {
+    /// The low 32 bits of the probe's number (0: never used); the wire sequence number is
+    /// its low 16 bits.
+    n: u32,
+    state: State,
+    sent_mono: u64,
+    /// CLOCK_REALTIME of the send (the clock of kernel timestamps).
+    sent_real: u64,
+}
+
+/// How a packet speaking of a probe was credited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credit {
+    /// The first reply: counted as received, with this round-trip time.
+    First(u64),
+    /// Another reply to an answered probe.
+    Dup(u64),
+    /// A reply to a probe already given up (`-W`).
+    Late(u64),
+}
+
+/// The probes of one host.
+#[derive(Debug)]
+pub struct Ring {
+    slots: Box<[Probe]>,
+    /// The number the next probe gets (the first is 1).
+    next_n: u64,
+    /// No probe below this number is pending.
+    oldest: u64,
+    pending: u64,
+}
+
+/// The round-trip time of a reply: the kernel's receive stamp less the send stamp (both
+/// CLOCK_REALTIME) when that is consistent with the monotonic measure (no clock step in
+/// between), else the monotonic measure. One pure decision, kept in one place.
+pub fn rtt_ns(sent_mono: u64, sent_real: u64, rx_mono: u64, kernel_rx: Option<u64>) -> u64 {
+    let mono = rx_mono.saturating_sub(sent_mono);
+    match kernel_rx {
+        Some(k) if k >= sent_real && k - sent_real <= mono => k - sent_real,
+        _ => mono,
+    }
+}
+
+impl Ring {
+    /// A ring of `len` places (a power of two from 2 to 65,536; other values are rounded).
+    pub fn new(len: usize) -> Ring {
+        let len = len.clamp(2, 65_536).next_power_of_two();
+        Ring {
+            slots: vec![Probe::default(); len].into_boxed_slice(),
+            next_n: 1,
+            oldest: 1,
+            pending: 0,
+        }
+    }
+
+    /// Probes sent so far (including those whose send failed).
+    pub fn sent(&self) -> u64 {
+        self.next_n - 1
+    }
+
+    /// Probes sent and still awaiting a reply.
+    pub fn pending(&self) -> u64 {
+        self.pending
+    }
+
+    fn place(&self, n: u64) -> usize {
+        (n % self.slots.len() as u64) as usize
+    }
+
+    /// Records the next probe as sent at (`mono`, `real`) and returns its wire sequence
+    /// number. Call it before the packet leaves: a loopback reply can beat `sendto`'s return.
+    /// If its place still held an unanswered probe, that one is given up as lost.
+    pub fn record_send(&mut self, mono: u64, real: u64) -> u16 {
+        let n = self.next_n;
+        let at = self.place(n);
+        let old = std::mem::replace(
+            &mut self.slots[at],
+            Probe {
+                n: n as u32,
+                state: State::Pending,
+                sent_mono: mono,
+                sent_real: real,
+            },
+        );
+        if old.state == State::Pending {
+            self.pending = self.pending.saturating_sub(1);
+        }
+        self.pending += 1;
+        self.next_n += 1;
+        let len = self.slots.len() as u64;
+        if self.next_n - self.oldest > len {
+            self.oldest = self.next_n - len;
+        }
+        n as u16
+    }
+
+    /// The probe just recorded could not be sent: it awaits nothing.
+    pub fn send_failed(&mut self, seq: u16) {
+        if let Some(p) = self.find(seq, None) {
+            if p.state == State::Pending {
+                p.state = State::Failed;
+                self.pending = self.pending.saturating_sub(1);
+            }
+        }
+    }
+
+    /// A more exact send time from the kernel (a transmit timestamp, CLOCK_REALTIME): kept
+    /// only if it is not before the one read next to `sendto` (the packet cannot leave
+    /// before it was handed over) and the probe is still awaiting its reply.
+    pub fn set_sent_real(&mut self, seq: u16, tx_real: u64) {
+        if let Some(p) = self.find(seq, None) {
+            if p.state == State::Pending && tx_real >= p.sent_real {
+                p.sent_real = tx_real;
+            }
+        }
+    }
+
+    /// The tracked probe a packet with `seq` speaks of: its place holds a probe with that
+    /// sequence number, and a packet stamped by the kernel at `kernel_rx` arrived after that
+    /// probe left (an old packet whose number has come round again is not a reply to it).
+    fn find(&mut self, seq: u16, kernel_rx: Option<u64>) -> Option<&mut Probe> {
+        let at = (u64::from(seq) % self.slots.len() as u64) as usize;
+        let p = self.slots.get_mut(at)?;
+        if p.n == 0 || p.n as u16 != seq || p.state == State::Empty {
+            return None;
+        }
+        if kernel_rx.is_some_and(|k| k < p.sent_real) {
+            return None;
+        }
+        Some(p)
+    }
+
+    /// Credits an echo reply with `seq`, read at `rx_mono` (kernel receive stamp
+    /// `kernel_rx`). None: no tracked probe has that number (foreign, stale or forged).
+    pub fn answer(&mut self, seq: u16, rx_mono: u64, kernel_rx: Option<u64>) -> Option<Credit> {
+        let p = self.find(seq, kernel_rx)?;
+        let rtt = rtt_ns(p.sent_mono, p.sent_real, rx_mono, kernel_rx);
+        match p.state {
+            State::Pending => {
+                p.state = State::Answered;
+                self.pending = self.pending.saturating_sub(1);
+                Some(Credit::First(rtt))
+            }
+            State::Answered => Some(Credit::Dup(rtt)),
+            State::Expired => Some(Credit::Late(rtt)),
+            State::Empty | State::Failed => None,
+        }
+    }
+
+    /// An ICMP error quoting probe `seq`: it settles the probe (as iputils counts it). Returns
+    /// whether the error speaks of a tracked probe.
+    pub fn fail(&mut self, seq: u16, kernel_rx: Option<u64>) -> bool {
+        let Some(p) = self.find(seq, kernel_rx) else {
+            return false;
+        };
+        if p.state == State::Pending {
+            p.state = State::Failed;
+            self.pending = self.pending.saturating_sub(1);
+        }
+        true
+    }
+
+    /// When the oldest unanswered probe times out (`timeout` after it left), if any.
+    pub fn next_expiry(&self, timeout: u64) -> Option<u64> {
+        if self.pending == 0 {
+            return None;
+        }
+        (self.oldest..self.next_n)
+            .map(|n| &self.slots[self.place(n)])
+            .find(|p| p.state == State::Pending)
+            .map(|p| p.sent_mono.saturating_add(timeout))
+    }
+
+    /// Gives up the oldest unanswered probe if it has timed out at `now`, and returns its
+    /// sequence number (call again until None). Probes expire in the order they were sent.
+    pub fn expire(&mut self, now: u64, timeout: u64) -> Option<u16> {
+        while self.oldest < self.next_n {
+            let at = self.place(self.oldest);
+            let p = &mut self.slots[at];
+            if p.n == self.oldest as u32 && p.state == State::Pending {
+                if now < p.sent_mono.saturating_add(timeout) {
+                    return None;
+                }
+                p.state = State::Expired;
+                self.pending = self.pending.saturating_sub(1);
+                self.oldest += 1;
+                return Some(p.n as u16);
+            }
+            self.oldest += 1;
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const W: u64 = 1_000;
+
+    #[test]
+    fn sizes_are_powers_of_two() {
+        assert_eq!(Ring::new(0).slots.len(), 2);
+        assert_eq!(Ring::new(3).slots.len(), 4);
+        assert_eq!(Ring::new(1 << 20).slots.len(), 65_536);
+        assert_eq!(std::mem::size_of::<Probe>(), 24);
+    }
+
+    #[test]
+    fn reply_then_duplicate_then_nothing_foreign() {
+        let mut r = Ring::new(4);
+        let s = r.record_send(100, 5_000);
+        assert_eq!((s, r.sent(), r.pending()), (1, 1, 1));
+        assert_eq!(r.answer(1, 130, None), Some(Credit::First(30)));
+        assert_eq!(r.pending(), 0);
+        assert_eq!(r.answer(1, 150, None), Some(Credit::Dup(50)));
+        assert_eq!(r.answer(2, 150, None), None, "never sent");
+        assert_eq!(r.answer(0, 150, None), None);
+        assert_eq!(r.answer(5, 150, None), None, "same place, other number");
+    }
+
+    #[test]
+    fn kernel_stamps_are_used_when_consistent() {
+        let mut r = Ring::new(4);
+        r.record_send(100, 5_000);
+        // Kernel says 20 ns, monotonic 30: the kernel wins.
+        assert_eq!(r.answer(1, 130, Some(5_020)), Some(Credit::First(20)));
+        r.record_send(200, 6_000);
+        // A clock step makes the kernel figure longer than the monotonic one: monotonic.
+        assert_eq!(r.answer(2, 230, Some(9_000)), Some(Credit::First(30)));
+        assert_eq!(rtt_ns(10, 50, 5, Some(40)), 0, "no underflow");
+    }
+
+    #[test]
+    fn transmit_stamp_refines_the_send_time() {
+        let mut r = Ring::new(4);
+        r.record_send(100, 5_000);
+        r.set_sent_real(1, 5_007);
+        assert_eq!(r.answer(1, 130, Some(5_020)), Some(Credit::First(13)));
+        r.record_send(200, 6_000);
+        r.set_sent_real(2, 5_990); // before the user-space stamp: ignored
+        assert_eq!(r.answer(2, 230, Some(6_020)), Some(Credit::First(20)));
+    }
+
+    #[test]
+    fn expiry_in_send_order_and_late_replies() {
+        let mut r = Ring::new(8);
+        for t in [0, 10, 20] {
+            r.record_send(t, t);
+        }
+        assert_eq!(r.next_expiry(W), Some(W));
+        assert_eq!(r.expire(W - 1, W), None);
+        // The second is answered: only 1 and 3 expire, oldest first.
+        assert_eq!(r.answer(2, 15, None), Some(Credit::First(5)));
+        assert_eq!(r.expire(W + 10, W), Some(1));
+        assert_eq!(r.next_expiry(W), Some(20 + W));
+        assert_eq!(r.expire(W + 10, W), None);
+        assert_eq!(r.expire(W + 20, W), Some(3));
+        assert_eq!(r.expire(u64::MAX, W), None);
+        assert_eq!((r.pending(), r.next_expiry(W)), (0, None));
+        assert_eq!(r.answer(1, 2_000, None), Some(Credit::Late(2_000)));
+        assert_eq!(r.answer(3, 2_000, None), Some(Credit::Late(1_980)));
+    }
+
+    #[test]
+    fn errors_settle_and_failed_sends_await_nothing() {
+        let mut r = Ring::new(4);
+        r.record_send(0, 0);
+        r.record_send(1, 1);
+        assert!(r.fail(1, None));
+        assert!(!r.fail(3, None));
+        r.send_failed(2);
+        assert_eq!(r.pending(), 0);
+        assert_eq!(
+            r.answer(1, 5, None),
+            None,
+            "an errored probe is not answered"
+        );
+        assert_eq!(r.answer(2, 5, None), None);
+        assert_eq!(r.expire(u64::MAX, W), None);
+    }
+
+    #[test]
+    fn a_full_ring_gives_up_the_oldest() {
+        let mut r = Ring::new(2);
+        r.record_send(0, 0);
+        r.record_send(1, 1);
+        r.record_send(2, 2); // overwrites probe 1
+        assert_eq!(r.pending(), 2);
+        assert_eq!(r.answer(1, 5, None), None);
+        assert_eq!(r.expire(u64::MAX, W), Some(2));
+        assert_eq!(r.expire(u64::MAX, W), Some(3));
+        assert_eq!(r.pending(), 0);
+    }
+
+    #[test]
+    fn sequence_numbers_wrap_at_65535() {
+        let mut r = Ring::new(4);
+        let mut t = 0;
+        for n in 1..=65_535u64 {
+            t += 10;
+            assert_eq!(r.record_send(t, t), n as u16);
+            assert_eq!(
+                r.answer(n as u16, t + 1, Some(t + 1)),
+                Some(Credit::First(1))
+            );
+        }
+        // Probe 65,536 goes out as 0, 65,537 as 1.
+        t += 10;
+        assert_eq!(r.record_send(t, t), 0);
+        assert_eq!(r.answer(0, t + 2, Some(t + 2)), Some(Credit::First(2)));
+        t += 10;
+        let sent = t;
+        assert_eq!(r.record_send(t, t), 1);
+        // A packet for the first probe 1, stamped long before probe 65,537 left: not a reply.
+        assert_eq!(r.answer(1, t + 3, Some(15)), None);
+        assert_eq!(r.pending(), 1);
+        assert!(!r.fail(1, Some(15)), "an old error settles nothing either");
+        assert_eq!(r.answer(1, t + 3, Some(sent + 3)), Some(Credit::First(3)));
+        assert_eq!(r.sent(), 65_537);
+        assert_eq!(r.pending(), 0);
+    }
+}

@@ -1,0 +1,410 @@
+//! One thread of the run and the hosts it owns (host h belongs to thread h % T for the whole
+//! run). `step` is the pure decision for one host — expire its oldest probe, send, wait until
+//! a time, or be done — from its probe ring, its next send time and the clock. `serve` is the
+//! loop around it and only does I/O: it keeps its hosts' next events in a heap, sleeps in
+//! `ppoll` until the earliest (or a packet, or the stop pipe), services every host due then
+//! (sends are batched into that one wake-up), drains the sockets after sending, and writes
+//! the lines it formatted. A host's lock is held only for bookkeeping: dropped before
+//! `sendto`, `ppoll` and any write.
+
+use super::output::{lock, real_ns, Lines};
+use super::probes::Ring;
+use super::{receive, Run, READERS};
+use crate::packet::{self, Proto};
+use crate::privilege::IcmpSocket;
+use crate::report;
+use crate::sys;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::time::Duration;
+
+/// What one host does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Its oldest unanswered probe has timed out.
+    Expire,
+    /// A probe is due.
+    Send,
+    /// Nothing until this time (ns).
+    Wait(u64),
+    /// Every probe sent and none awaited.
+    Done,
+}
+
+/// A host's schedule: `-c` and `-W` (ns).
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    pub count: Option<u64>,
+    pub timeout: u64,
+}
+
+/// The decision for one host at `now`, whose next probe is due at `next_send`.
+pub fn step(ring: &Ring, next_send: u64, now: u64, plan: &Plan) -> Step {
+    let expiry = ring.next_expiry(plan.timeout);
+    if expiry.is_some_and(|e| e <= now) {
+        return Step::Expire;
+    }
+    let sent_all = plan.count.is_some_and(|c| ring.sent() >= c);
+    if sent_all && ring.pending() == 0 {
+        return Step::Done;
+    }
+    if !sent_all && now >= next_send {
+        return Step::Send;
+    }
+    let mut wake = expiry.unwrap_or(u64::MAX);
+    if !sent_all {
+        wake = wake.min(next_send);
+    }
+    Step::Wait(wake)
+}
+
+/// When the probe after one due at `due` and sent at `sent` is due: `interval` later on the
+/// host's own schedule, unless it has fallen more than an interval behind (a slow send, a
+/// busy `--gap`), when it restarts from the send.
+pub fn next_due(due: u64, sent: u64, interval: u64) -> u64 {
+    if due.saturating_add(interval.saturating_mul(2)) <= sent {
+        sent.saturating_add(interval)
+    } else {
+        due.saturating_add(interval)
+    }
+}
+
+/// How often a host queued behind another with the same (address, identifier) looks again.
+const QUEUED_RECHECK: u64 = 10_000_000;
+
+/// Echo request templates, one per family, for the identifier in use.
+struct Packets {
+    v4: (u16, Vec<u8>),
+    v6: (u16, Vec<u8>),
+}
+
+impl Packets {
+    fn get(&mut self, proto: Proto, ident: u16, payload: &[u8]) -> &mut Vec<u8> {
+        let slot = match proto {
+            Proto::V4 => &mut self.v4,
+            Proto::V6 => &mut self.v6,
+        };
+        if slot.1.is_empty() || slot.0 != ident {
+            packet::encode_echo_request(proto, ident, 0, payload, &mut slot.1);
+            slot.0 = ident;
+        }
+        &mut slot.1
+    }
+}
+
+/// Serves thread `t`'s hosts (and those of `extra` threads that could not be spawned) until
+/// the run stops, reaches `-w`, or (a thread that does not read the sockets) its hosts are
+/// done.
+pub fn serve(run: &Run, t: usize, extra: &[usize]) {
+    let n = run.hosts.len();
+    let threads = run.threads.max(1);
+    let mine: Vec<usize> = std::iter::once(t)
+        .chain(extra.iter().copied())
+        .flat_map(|k| (k..n).step_by(threads))
+        .collect();
+    let reader = t < READERS;
+    let plan = Plan {
+        count: run.cfg.count,
+        timeout: run.timeout,
+    };
+    let mut next_send = vec![0u64; mine.len()];
+    let mut heap: BinaryHeap<Reverse<(u64, u32)>> =
+        (0..mine.len()).map(|l| Reverse((0, l as u32))).collect();
+    // Larger than malloc's mmap threshold, so the pages recvmsg never writes stay untouched.
+    let mut buf = vec![0u8; 160 << 10];
+    let mut lines = Lines::default();
+    let mut packets = Packets {
+        v4: (0, Vec::new()),
+        v6: (0, Vec::new()),
+    };
+    let mut reserved: Option<(u64, u32)> = None;
+    let socks = [run.socks.v4.as_ref(), run.socks.v6.as_ref()];
+
+    while !run.stopped() {
+        let now = run.now_ns();
+        if run.deadline.is_some_and(|d| now >= d) {
+            break;
+        }
+        let mut sent = false;
+        let mut complete = false;
+        while let Some(&Reverse((at, l))) = heap.peek() {
+            if at > now || run.stopped() {
+                break;
+            }
+            heap.pop();
+            let li = l as usize;
+            let Some(&hi) = mine.get(li) else { continue };
+            let host = &run.hosts[hi];
+            if host.is_done() {
+                continue;
+            }
+            if run
+                .demux
+                .before(hi)
+                .is_some_and(|b| !run.hosts[b].is_done())
+            {
+                heap.push(Reverse((now + QUEUED_RECHECK, l)));
+                continue;
+            }
+            let ip = host.addr.ip();
+            let Some(sock) = run.sock(ip) else { continue };
+            loop {
+                let mut st = lock(&host.st);
+                match step(&st.ring, next_send[li], now, &plan) {
+                    Step::Expire => {
+                        if let Some(seq) = st.ring.expire(now, plan.timeout) {
+                            if run.cfg.outstanding && run.out.per_probe_text() {
+                                let line = report::no_answer_line(&run.out.prefix(), seq);
+                                lines.out.push_str(&line);
+                            }
+                        }
+                        complete |= run.settle(host, &mut st, now);
+                    }
+                    Step::Done => {
+                        complete |= run.settle(host, &mut st, now);
+                        break;
+                    }
+                    Step::Wait(w) => {
+                        heap.push(Reverse((w, l)));
+                        break;
+                    }
+                    Step::Send => {
+                        drop(st);
+                        if run.pacer.active() {
+                            match reserved {
+                                Some((_, rl)) if rl == l => reserved = None,
+                                Some((at, _)) => {
+                                    // Another host holds this thread's slot: after it.
+                                    heap.push(Reverse((at.saturating_add(1), l)));
+                                    break;
+                                }
+                                None => {
+                                    let at = run.pacer.reserve(now);
+                                    if at > now {
+                                        reserved = Some((at, l));
+                                        heap.push(Reverse((at, l)));
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                        let due = next_send[li];
+                        let at = send_one(run, host, sock, &mut packets, &mut lines, &mut complete);
+                        next_send[li] = next_due(due, at, run.interval);
+                        sent = true;
+                    }
+                }
+            }
+        }
+        if sent {
+            // A loopback or LAN reply is usually queued already: take it now, so the host
+            // settles without waking a reader.
+            for s in socks.iter().flatten() {
+                complete |= receive::drain(run, s, &mut buf, false, &mut lines);
+            }
+        }
+        if run.out.emit(&mut lines) || complete {
+            run.stop_all();
+            break;
+        }
+        let next = heap.peek().map(|r| r.0 .0);
+        if next.is_none() && !reader {
+            return;
+        }
+        let wake = match (next, run.deadline) {
+            (Some(a), Some(d)) => Some(a.min(d)),
+            (a, d) => a.or(d),
+        };
+        let timeout = wake.map(|w| Duration::from_nanos(w.saturating_sub(run.now_ns())));
+        if timeout.is_some_and(|d| d.is_zero()) {
+            continue;
+        }
+        if wait(run, reader, &socks, timeout, &mut buf, &mut lines) {
+            let _ = run.out.emit(&mut lines);
+            run.stop_all();
+            break;
+        }
+        if run.out.emit(&mut lines) {
+            run.stop_all();
+            break;
+        }
+    }
+}
+
+/// Sends the host's next probe (recorded under its lock first: a loopback reply can beat
+/// `sendto`'s return) and returns the monotonic time it was sent.
+fn send_one(
+    run: &Run,
+    host: &super::Host,
+    sock: &IcmpSocket,
+    packets: &mut Packets,
+    lines: &mut Lines,
+    complete: &mut bool,
+) -> u64 {
+    let ip = host.addr.ip();
+    let proto = if ip.is_ipv4() { Proto::V4 } else { Proto::V6 };
+    let pkt = packets.get(proto, host.ident, &run.payload);
+    let mono = run.now_ns();
+    let seq = {
+        let mut st = lock(&host.st);
+        st.started.get_or_insert(mono);
+        st.acc.sent += 1;
+        st.ring.record_send(mono, real_ns())
+    };
+    packet::set_sequence(proto, seq, pkt);
+    if let Err(e) = sys::send_to(&sock.fd, pkt, &host.addr) {
+        let now = run.now_ns();
+        {
+            let mut st = lock(&host.st);
+            st.ring.send_failed(seq);
+            st.acc.send_errors += 1;
+            *complete |= run.settle(host, &mut st, now);
+        }
+        lines.err.push_str(&format!(
+            "pingr: {} ({ip}): icmp_seq={seq}: sendto: {}\n",
+            report::printable(run.target_name(host)),
+            crate::privilege::short(&e)
+        ));
+    }
+    mono
+}
+
+/// Sleeps until `timeout` (None: until woken) on the stop pipe and, for a reader, the
+/// sockets; reads what arrived. Returns true when a packet completed the run.
+fn wait(
+    run: &Run,
+    reader: bool,
+    socks: &[Option<&IcmpSocket>; 2],
+    timeout: Option<Duration>,
+    buf: &mut [u8],
+    lines: &mut Lines,
+) -> bool {
+    let mut fds = [run.stop_fd(); 3];
+    let mut which: [Option<&IcmpSocket>; 3] = [None; 3];
+    let mut nfds = 1;
+    if reader {
+        for s in socks.iter().flatten() {
+            use std::os::fd::AsRawFd;
+            fds[nfds] = s.fd.as_raw_fd();
+            which[nfds] = Some(s);
+            nfds += 1;
+        }
+    }
+    let mut revents = [0 as libc::c_short; 3];
+    if sys::poll_in(&fds[..nfds], timeout, &mut revents).is_err() {
+        std::thread::sleep(Duration::from_millis(1));
+        return false;
+    }
+    let mut complete = false;
+    for (s, &rev) in which.iter().zip(&revents).take(nfds) {
+        let Some(s) = s else { continue };
+        if rev & sys::POLLERR != 0 {
+            complete |= receive::drain(run, s, buf, true, lines);
+        }
+        if rev & sys::POLLIN != 0 {
+            complete |= receive::drain(run, s, buf, false, lines);
+        }
+    }
+    complete
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PLAN: Plan = Plan {
+        count: Some(3),
+        timeout: 1_000,
+    };
+
+    /// Drives one host through `step` with a simulated clock: every probe is answered
+    /// `rtt` after it left (None: never). Returns the trace of decisions.
+    fn simulate(plan: Plan, interval: u64, rtt: Option<u64>, until: u64) -> Vec<(u64, Step)> {
+        let mut ring = Ring::new(8);
+        let mut due = 0;
+        let mut now = 0;
+        let mut trace = Vec::new();
+        let mut answers: Vec<(u64, u16)> = Vec::new();
+        while now <= until {
+            answers.retain(|&(t, seq)| {
+                if t <= now {
+                    ring.answer(seq, t, None);
+                    false
+                } else {
+                    true
+                }
+            });
+            let s = step(&ring, due, now, &plan);
+            trace.push((now, s));
+            match s {
+                Step::Send => {
+                    let seq = ring.record_send(now, now);
+                    if let Some(r) = rtt {
+                        answers.push((now + r, seq));
+                    }
+                    due = next_due(due, now, interval);
+                }
+                Step::Expire => {
+                    ring.expire(now, plan.timeout);
+                }
+                Step::Wait(w) => {
+                    let next_answer = answers.iter().map(|a| a.0).min().unwrap_or(u64::MAX);
+                    now = w.min(next_answer);
+                }
+                Step::Done => break,
+            }
+        }
+        trace
+    }
+
+    #[test]
+    fn answered_host_sends_count_then_is_done() {
+        let t = simulate(PLAN, 100, Some(10), 10_000);
+        let sends: Vec<u64> = t
+            .iter()
+            .filter(|(_, s)| *s == Step::Send)
+            .map(|x| x.0)
+            .collect();
+        assert_eq!(sends, [0, 100, 200]);
+        // Done as soon as the last reply is in, not after -W.
+        assert_eq!(t.last(), Some(&(210, Step::Done)));
+    }
+
+    #[test]
+    fn silent_host_expires_each_probe_then_is_done() {
+        let t = simulate(PLAN, 100, None, 10_000);
+        let expires: Vec<u64> = t
+            .iter()
+            .filter(|(_, s)| *s == Step::Expire)
+            .map(|x| x.0)
+            .collect();
+        assert_eq!(expires, [1_000, 1_100, 1_200]);
+        assert_eq!(t.last(), Some(&(1_200, Step::Done)));
+    }
+
+    #[test]
+    fn continuous_host_never_finishes_and_waits_for_the_next_event() {
+        let plan = Plan {
+            count: None,
+            timeout: 1_000,
+        };
+        let t = simulate(plan, 100, None, 1_050);
+        assert!(!t.iter().any(|(_, s)| *s == Step::Done));
+        let sends = t.iter().filter(|(_, s)| *s == Step::Send).count();
+        assert_eq!(sends, 11);
+        // Between sends it waits exactly for the earliest event.
+        let mut ring = Ring::new(8);
+        ring.record_send(0, 0);
+        assert_eq!(step(&ring, 100, 10, &plan), Step::Wait(100));
+        assert_eq!(step(&ring, 5_000, 10, &plan), Step::Wait(1_000));
+        assert_eq!(step(&ring, 5_000, 1_000, &plan), Step::Expire);
+    }
+
+    #[test]
+    fn a_late_send_restarts_the_schedule() {
+        assert_eq!(next_due(0, 10, 100), 100);
+        assert_eq!(next_due(0, 199, 100), 100);
+        assert_eq!(next_due(0, 200, 100), 300);
+        assert_eq!(next_due(u64::MAX - 1, u64::MAX, 100), u64::MAX);
+    }
+}
