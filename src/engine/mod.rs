@@ -313,9 +313,9 @@ pub fn ident_base(seed: u64, threads: usize) -> u16 {
     (seed % span) as u16
 }
 
-/// The one stderr line of a run whose gap cannot keep every host's interval.
+/// The one stderr line of a run of several hosts whose gap cannot keep every host's interval.
 fn period_warning(cfg: &Config, hosts: usize) -> Option<String> {
-    if cfg.count == Some(1) || cfg.gap.is_zero() {
+    if cfg.count == Some(1) || cfg.gap.is_zero() || hosts < 2 {
         return None;
     }
     let round = cfg
@@ -555,6 +555,11 @@ mod tests {
     fn a_gap_too_long_for_the_interval_says_so_once() {
         let c = cfg(&["--gap", "3", "x"]);
         assert_eq!(period_warning(&c, 100), None);
+        assert_eq!(
+            period_warning(&cfg(&["-i", "0", "x"]), 1),
+            None,
+            "one target: -i rules"
+        );
         let w = period_warning(&c, 1000).unwrap();
         assert!(w.contains("every 3 s, not every 1 s"), "{w}");
         assert_eq!(

@@ -45,7 +45,8 @@ pub struct Ring {
     slots: Box<[Probe]>,
     /// The number the next probe gets (the first is 1).
     next_n: u64,
-    /// No probe below this number is pending.
+    /// The oldest pending probe's number (or `next_n` when none is): every probe below it
+    /// is settled. Moved forward after every change, so it moves at most once per probe.
     oldest: u64,
     pending: u64,
 }
@@ -87,6 +88,17 @@ impl Ring {
         (n % self.slots.len() as u64) as usize
     }
 
+    /// Moves `oldest` past settled probes (amortised O(1): it only ever moves forward).
+    fn advance(&mut self) {
+        while self.oldest < self.next_n {
+            let p = &self.slots[self.place(self.oldest)];
+            if p.n == self.oldest as u32 && p.state == State::Pending {
+                return;
+            }
+            self.oldest += 1;
+        }
+    }
+
     /// Records the next probe as sent at (`mono`, `real`) and returns its wire sequence
     /// number. Call it before the packet leaves: a loopback reply can beat `sendto`'s return.
     /// If its place still held an unanswered probe, that one is given up as lost.
@@ -110,6 +122,7 @@ impl Ring {
         let len = self.slots.len() as u64;
         if self.next_n - self.oldest > len {
             self.oldest = self.next_n - len;
+            self.advance();
         }
         n as u16
     }
@@ -122,6 +135,7 @@ impl Ring {
                 self.pending = self.pending.saturating_sub(1);
             }
         }
+        self.advance();
     }
 
     /// A more exact send time from the kernel (a transmit timestamp, CLOCK_REALTIME): kept
@@ -159,6 +173,7 @@ impl Ring {
             State::Pending => {
                 p.state = State::Answered;
                 self.pending = self.pending.saturating_sub(1);
+                self.advance();
                 Some(Credit::First(rtt))
             }
             State::Answered => Some(Credit::Dup(rtt)),
@@ -177,38 +192,36 @@ impl Ring {
             p.state = State::Failed;
             self.pending = self.pending.saturating_sub(1);
         }
+        self.advance();
         true
     }
 
     /// When the oldest unanswered probe times out (`timeout` after it left), if any.
     pub fn next_expiry(&self, timeout: u64) -> Option<u64> {
-        if self.pending == 0 {
+        if self.pending == 0 || self.oldest >= self.next_n {
             return None;
         }
-        (self.oldest..self.next_n)
-            .map(|n| &self.slots[self.place(n)])
-            .find(|p| p.state == State::Pending)
-            .map(|p| p.sent_mono.saturating_add(timeout))
+        let p = &self.slots[self.place(self.oldest)];
+        (p.state == State::Pending).then(|| p.sent_mono.saturating_add(timeout))
     }
 
     /// Gives up the oldest unanswered probe if it has timed out at `now`, and returns its
     /// sequence number (call again until None). Probes expire in the order they were sent.
     pub fn expire(&mut self, now: u64, timeout: u64) -> Option<u16> {
-        while self.oldest < self.next_n {
-            let at = self.place(self.oldest);
-            let p = &mut self.slots[at];
-            if p.n == self.oldest as u32 && p.state == State::Pending {
-                if now < p.sent_mono.saturating_add(timeout) {
-                    return None;
-                }
-                p.state = State::Expired;
-                self.pending = self.pending.saturating_sub(1);
-                self.oldest += 1;
-                return Some(p.n as u16);
-            }
-            self.oldest += 1;
+        self.advance();
+        if self.oldest >= self.next_n {
+            return None;
         }
-        None
+        let at = self.place(self.oldest);
+        let p = &mut self.slots[at];
+        if now < p.sent_mono.saturating_add(timeout) {
+            return None;
+        }
+        p.state = State::Expired;
+        let seq = p.n as u16;
+        self.pending = self.pending.saturating_sub(1);
+        self.advance();
+        Some(seq)
     }
 }
 

@@ -69,6 +69,10 @@ pub fn next_due(due: u64, sent: u64, interval: u64) -> u64 {
     }
 }
 
+/// A wake-up sends at most this many probes before it drains the sockets, writes its lines
+/// and reads the clock again (a host at `-i 0` is due again at once).
+const SEND_BATCH: usize = 64;
+
 /// How often a host queued behind another with the same (address, identifier) looks again.
 const QUEUED_RECHECK: u64 = 10_000_000;
 
@@ -107,9 +111,14 @@ pub fn serve(run: &Run, t: usize, extra: &[usize]) {
         count: run.cfg.count,
         timeout: run.timeout,
     };
-    let mut next_send = vec![0u64; mine.len()];
-    let mut heap: BinaryHeap<Reverse<(u64, u32)>> =
-        (0..mine.len()).map(|l| Reverse((0, l as u32))).collect();
+    // The first round goes out in input order, `--gap` apart (fping's round-robin start).
+    let gap = run.cfg.gap.as_nanos() as u64;
+    let mut next_send: Vec<u64> = mine.iter().map(|&h| gap.saturating_mul(h as u64)).collect();
+    let mut heap: BinaryHeap<Reverse<(u64, u32)>> = next_send
+        .iter()
+        .enumerate()
+        .map(|(l, &at)| Reverse((at, l as u32)))
+        .collect();
     // Larger than malloc's mmap threshold, so the pages recvmsg never writes stay untouched.
     let mut buf = vec![0u8; 160 << 10];
     let mut lines = Lines::default();
@@ -125,10 +134,10 @@ pub fn serve(run: &Run, t: usize, extra: &[usize]) {
         if run.deadline.is_some_and(|d| now >= d) {
             break;
         }
-        let mut sent = false;
+        let mut sent = 0;
         let mut complete = false;
         while let Some(&Reverse((at, l))) = heap.peek() {
-            if at > now || run.stopped() {
+            if at > now || run.stopped() || sent >= SEND_BATCH {
                 break;
             }
             heap.pop();
@@ -191,12 +200,16 @@ pub fn serve(run: &Run, t: usize, extra: &[usize]) {
                         let due = next_send[li];
                         let at = send_one(run, host, sock, &mut packets, &mut lines, &mut complete);
                         next_send[li] = next_due(due, at, run.interval);
-                        sent = true;
+                        sent += 1;
+                        if sent >= SEND_BATCH {
+                            heap.push(Reverse((next_send[li], l)));
+                            break;
+                        }
                     }
                 }
             }
         }
-        if sent {
+        if sent > 0 {
             // A loopback or LAN reply is usually queued already: take it now, so the host
             // settles without waking a reader.
             for s in socks.iter().flatten() {
