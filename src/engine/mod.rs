@@ -236,7 +236,7 @@ impl Run {
     /// apart at once, or the gap times every probe, capped by `-w`.
     fn estimate_total(&self) -> Duration {
         let count = self.cfg.count.unwrap_or(1);
-        let per_host = self.cfg.interval.as_secs_f64() * count.saturating_sub(1) as f64;
+        let per_host = self.interval as f64 / 1e9 * count.saturating_sub(1) as f64;
         let by_gap = self.cfg.gap.as_secs_f64() * self.hosts.len() as f64 * count as f64;
         let mut est = per_host.max(by_gap);
         if let Some(d) = self.cfg.deadline {
@@ -313,19 +313,27 @@ pub fn ident_base(seed: u64, threads: usize) -> u16 {
     (seed % span) as u16
 }
 
-/// The one stderr line of a run of several hosts whose gap cannot keep every host's interval.
-fn period_warning(cfg: &Config, hosts: usize) -> Option<String> {
+/// Each target's real period: `-i`, unless several hosts' probes `--gap` apart take longer
+/// than that, when a round of every host is the period (so the schedule stays round-robin:
+/// host h at h x gap, then every round, and nobody's second probe precedes another's first).
+pub fn period(cfg: &Config, hosts: usize) -> Duration {
     if cfg.count == Some(1) || cfg.gap.is_zero() || hosts < 2 {
-        return None;
+        return cfg.interval;
     }
     let round = cfg
         .gap
         .saturating_mul(u32::try_from(hosts).unwrap_or(u32::MAX));
-    (round > cfg.interval).then(|| {
+    round.max(cfg.interval)
+}
+
+/// The one stderr line of a run whose period is longer than `-i`.
+fn period_warning(cfg: &Config, hosts: usize) -> Option<String> {
+    let p = period(cfg, hosts);
+    (p > cfg.interval).then(|| {
         format!(
             "pingr: {hosts} targets x --gap {} ms: each target is probed every {} s, not every {} s (-i); lower --gap or raise -i\n",
             report::g(cfg.gap.as_secs_f64() * 1000.0),
-            report::g(round.as_secs_f64()),
+            report::g(p.as_secs_f64()),
             report::g(cfg.interval.as_secs_f64()),
         )
     })
@@ -393,7 +401,7 @@ pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result
         payload: payload(cfg.size, &nonce, cfg.pattern.as_deref()),
         pacer: Pacer::new(cfg.gap.as_nanos() as u64),
         deadline: cfg.deadline.map(|d| d.as_nanos() as u64),
-        interval: cfg.interval.as_nanos() as u64,
+        interval: period(&cfg, hosts.len()).as_nanos() as u64,
         timeout: cfg.timeout.as_nanos() as u64,
         remaining: AtomicUsize::new(hosts.len()),
         alive: AtomicUsize::new(0),

@@ -114,10 +114,12 @@ pub fn serve(run: &Run, t: usize, extra: &[usize]) {
     // The first round goes out in input order, `--gap` apart (fping's round-robin start).
     let gap = run.cfg.gap.as_nanos() as u64;
     let mut next_send: Vec<u64> = mine.iter().map(|&h| gap.saturating_mul(h as u64)).collect();
-    let mut heap: BinaryHeap<Reverse<(u64, u32)>> = next_send
+    // (when, tie-break, host): the tie-break is the host's due time, so hosts waiting for the
+    // same pacer slot are taken oldest-due first (round-robin), not by index.
+    let mut heap: BinaryHeap<Reverse<(u64, u64, u32)>> = next_send
         .iter()
         .enumerate()
-        .map(|(l, &at)| Reverse((at, l as u32)))
+        .map(|(l, &at)| Reverse((at, at, l as u32)))
         .collect();
     // Larger than malloc's mmap threshold, so the pages recvmsg never writes stay untouched.
     let mut buf = vec![0u8; 160 << 10];
@@ -136,7 +138,7 @@ pub fn serve(run: &Run, t: usize, extra: &[usize]) {
         }
         let mut sent = 0;
         let mut complete = false;
-        while let Some(&Reverse((at, l))) = heap.peek() {
+        while let Some(&Reverse((at, _, l))) = heap.peek() {
             if at > now || run.stopped() || sent >= SEND_BATCH {
                 break;
             }
@@ -152,7 +154,7 @@ pub fn serve(run: &Run, t: usize, extra: &[usize]) {
                 .before(hi)
                 .is_some_and(|b| !run.hosts[b].is_done())
             {
-                heap.push(Reverse((now + QUEUED_RECHECK, l)));
+                heap.push(Reverse((now + QUEUED_RECHECK, next_send[li], l)));
                 continue;
             }
             let ip = host.addr.ip();
@@ -174,7 +176,7 @@ pub fn serve(run: &Run, t: usize, extra: &[usize]) {
                         break;
                     }
                     Step::Wait(w) => {
-                        heap.push(Reverse((w, l)));
+                        heap.push(Reverse((w, w, l)));
                         break;
                     }
                     Step::Send => {
@@ -184,14 +186,15 @@ pub fn serve(run: &Run, t: usize, extra: &[usize]) {
                                 Some((_, rl)) if rl == l => reserved = None,
                                 Some((at, _)) => {
                                     // Another host holds this thread's slot: after it.
-                                    heap.push(Reverse((at.saturating_add(1), l)));
+                                    let due = next_send[li];
+                                    heap.push(Reverse((at.saturating_add(1), due, l)));
                                     break;
                                 }
                                 None => {
                                     let at = run.pacer.reserve(now);
                                     if at > now {
                                         reserved = Some((at, l));
-                                        heap.push(Reverse((at, l)));
+                                        heap.push(Reverse((at, 0, l)));
                                         break;
                                     }
                                 }
@@ -202,7 +205,7 @@ pub fn serve(run: &Run, t: usize, extra: &[usize]) {
                         next_send[li] = next_due(due, at, run.interval);
                         sent += 1;
                         if sent >= SEND_BATCH {
-                            heap.push(Reverse((next_send[li], l)));
+                            heap.push(Reverse((next_send[li], next_send[li], l)));
                             break;
                         }
                     }
