@@ -27,8 +27,13 @@ impl Demux {
             .map(|(h, (a, i))| (a, i, h as u32))
             .collect();
         sorted.sort_unstable();
-        let mut after = vec![NONE; n];
-        let mut before = vec![NONE; n];
+        // The chains cost 8 bytes a host: only a run with a repeated key has them.
+        let repeated = sorted
+            .windows(2)
+            .any(|w| (w[0].0, w[0].1) == (w[1].0, w[1].1));
+        let len = if repeated { n } else { 0 };
+        let mut after = vec![NONE; len];
+        let mut before = vec![NONE; len];
         for w in sorted.windows(2) {
             if (w[0].0, w[0].1) == (w[1].0, w[1].1) {
                 after[w[0].2 as usize] = w[1].2;

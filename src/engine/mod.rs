@@ -64,16 +64,19 @@ pub const READERS: usize = 2;
 pub struct HostState {
     pub ring: Ring,
     pub acc: Accum,
-    /// Monotonic ns of the first send, and of the moment the host was done.
-    pub started: Option<u64>,
-    pub finished: Option<u64>,
+    /// Monotonic ns of the first send, and of the moment the host was done (`NEVER`: not
+    /// yet; plain integers, as a /16 sweep holds 65,536 of these).
+    pub started: u64,
+    pub finished: u64,
 }
+
+/// `HostState::started` / `finished` before it happened.
+pub const NEVER: u64 = u64::MAX;
 
 /// One target being probed.
 pub struct Host {
-    /// Index into the run's targets.
-    pub target: usize,
-    pub addr: SocketAddr,
+    /// Index into the run's targets (whose address it pings).
+    pub target: u32,
     /// The ICMP identifier its requests carry (and its replies must).
     pub ident: u16,
     done: AtomicBool,
@@ -180,9 +183,17 @@ impl Run {
 
     pub fn target_name(&self, host: &Host) -> &str {
         self.targets
-            .get(host.target)
+            .get(host.target as usize)
             .map(|t| t.name.as_str())
             .unwrap_or("")
+    }
+
+    /// The address a host pings (every host's target resolved: see `run`).
+    pub fn addr(&self, host: &Host) -> Option<SocketAddr> {
+        self.targets
+            .get(host.target as usize)
+            .and_then(|t| t.addr.as_ref().ok())
+            .copied()
     }
 
     /// Marks the host done if it has sent all its probes and awaits none, at `now`. Returns
@@ -203,7 +214,7 @@ impl Run {
         if host.done.swap(true, Ordering::AcqRel) {
             return false;
         }
-        st.finished = Some(now);
+        st.finished = now;
         self.remaining.fetch_sub(1, Ordering::AcqRel) == 1
     }
 
@@ -214,9 +225,10 @@ impl Run {
 
     fn summary(&self, host: &Host, end: u64) -> Summary {
         let st = lock(&host.st);
-        let elapsed = match st.started {
-            Some(s) => st.finished.unwrap_or(end).saturating_sub(s),
-            None => 0,
+        let elapsed = match (st.started, st.finished) {
+            (NEVER, _) => 0,
+            (s, NEVER) => end.saturating_sub(s),
+            (s, f) => f.saturating_sub(s),
         };
         st.acc.summary(elapsed)
     }
@@ -292,13 +304,14 @@ pub fn payload(size: usize, nonce: &[u8; 8], pattern: Option<&[u8]>) -> Vec<u8> 
 }
 
 /// How many probes one host can have in flight: enough for timeout / interval, capped by the
-/// 16-bit sequence space and by the count.
+/// 16-bit sequence space and by the count (probes 1..=count have distinct places in a ring
+/// of count or more, so a one-shot sweep keeps one 24-byte probe a host).
 pub fn ring_len(cfg: &Config) -> usize {
     let t = cfg.timeout.as_nanos();
     let i = cfg.interval.as_nanos().max(1);
     let by_time = (t / i + 2).min(65_536) as u64;
-    let by_count = cfg.count.map(|c| c.saturating_add(1)).unwrap_or(u64::MAX);
-    by_time.min(by_count).clamp(2, 65_536).next_power_of_two() as usize
+    let by_count = cfg.count.unwrap_or(u64::MAX);
+    by_time.min(by_count).clamp(1, 65_536).next_power_of_two() as usize
 }
 
 /// The number of threads a run of `hosts` resolved targets uses.
@@ -352,45 +365,48 @@ pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result
     sys::block_signals(&[sys::SIGINT, sys::SIGTERM, sys::SIGQUIT])?;
     let seed = splitmix(real_ns() ^ (u64::from(sys::pid()) << 32));
     let nonce = seed.to_be_bytes();
-    let resolved: Vec<(usize, SocketAddr)> = targets
-        .iter()
-        .enumerate()
-        .filter_map(|(i, t)| t.addr.as_ref().ok().map(|a| (i, *a)))
-        .filter(|(_, a)| match a.ip() {
-            IpAddr::V4(_) => socks.v4.is_some(),
-            IpAddr::V6(_) => socks.v6.is_some(),
-        })
-        .collect();
-    let threads = thread_count(&cfg, resolved.len());
+    let usable = |t: &Target| match t.addr.as_ref().map(|a| a.ip()) {
+        Ok(IpAddr::V4(_)) => socks.v4.is_some(),
+        Ok(IpAddr::V6(_)) => socks.v6.is_some(),
+        Err(_) => false,
+    };
+    let nhosts = targets.iter().filter(|t| usable(t)).count();
+    let threads = thread_count(&cfg, nhosts);
     let base_ident = ident_base(splitmix(seed), threads);
     let ring = ring_len(&cfg);
-    let hosts: Vec<Host> = resolved
-        .iter()
-        .enumerate()
-        .map(|(h, &(target, addr))| {
-            let sock = match addr.ip() {
-                IpAddr::V4(_) => socks.v4.as_ref(),
-                IpAddr::V6(_) => socks.v6.as_ref(),
-            };
-            let ident = match sock {
-                Some(s) if s.kind == Kind::Datagram => s.ident,
-                _ => base_ident.wrapping_add((h % threads) as u16),
-            };
-            Host {
-                target,
-                addr,
-                ident,
-                done: AtomicBool::new(false),
-                st: Mutex::new(HostState {
-                    ring: Ring::new(ring),
-                    acc: Accum::default(),
-                    started: None,
-                    finished: None,
-                }),
-            }
-        })
-        .collect();
-    let demux = Demux::new(hosts.iter().map(|h| (h.addr.ip(), h.ident)));
+    let mut hosts: Vec<Host> = Vec::with_capacity(nhosts);
+    for (target, t) in targets.iter().enumerate() {
+        let Ok(addr) = t.addr.as_ref().map(|a| a.ip()) else {
+            continue;
+        };
+        let sock = match addr {
+            IpAddr::V4(_) => socks.v4.as_ref(),
+            IpAddr::V6(_) => socks.v6.as_ref(),
+        };
+        let Some(sock) = sock else { continue };
+        let ident = match sock.kind {
+            Kind::Datagram => sock.ident,
+            Kind::Raw => base_ident.wrapping_add((hosts.len() % threads) as u16),
+        };
+        hosts.push(Host {
+            target: target as u32,
+            ident,
+            done: AtomicBool::new(false),
+            st: Mutex::new(HostState {
+                ring: Ring::new(ring),
+                acc: Accum::default(),
+                started: NEVER,
+                finished: NEVER,
+            }),
+        });
+    }
+    let demux = Demux::new(hosts.iter().map(|h| {
+        let ip = targets[h.target as usize].ip();
+        (
+            ip.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
+            h.ident,
+        )
+    }));
     let progress = sys::stderr_is_tty()
         && !cfg.quiet
         && hosts.len() > 1
@@ -426,9 +442,10 @@ pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result
         || (single && r.cfg.format == Format::Text && r.cfg.show == Show::All);
     if headers {
         for h in &r.hosts {
+            let Some(a) = r.addr(h) else { continue };
             lines
                 .out
-                .push_str(&report::header(r.target_name(h), h.addr.ip(), r.cfg.size));
+                .push_str(&report::header(r.target_name(h), a.ip(), r.cfg.size));
         }
     }
     if r.out.emit(&mut lines) {
@@ -483,7 +500,7 @@ pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result
     let end = r.now_ns();
     let mut summaries = vec![None; r.targets.len()];
     for h in &r.hosts {
-        if let Some(s) = summaries.get_mut(h.target) {
+        if let Some(s) = summaries.get_mut(h.target as usize) {
             *s = Some(r.summary(h, end));
         }
     }
@@ -522,7 +539,9 @@ mod tests {
     #[test]
     fn ring_holds_every_probe_in_flight() {
         let mut c = cfg(&["-c", "1", "x"]);
-        assert_eq!(ring_len(&c), 2);
+        assert_eq!(ring_len(&c), 1);
+        c.count = Some(3);
+        assert_eq!(ring_len(&c), 4);
         c.count = None;
         c.interval = Duration::from_millis(10);
         c.timeout = Duration::from_secs(1);

@@ -63,9 +63,9 @@ pub fn rtt_ns(sent_mono: u64, sent_real: u64, rx_mono: u64, kernel_rx: Option<u6
 }
 
 impl Ring {
-    /// A ring of `len` places (a power of two from 2 to 65,536; other values are rounded).
+    /// A ring of `len` places (a power of two from 1 to 65,536; other values are rounded).
     pub fn new(len: usize) -> Ring {
-        let len = len.clamp(2, 65_536).next_power_of_two();
+        let len = len.clamp(1, 65_536).next_power_of_two();
         Ring {
             slots: vec![Probe::default(); len].into_boxed_slice(),
             next_n: 1,
@@ -233,7 +233,7 @@ mod tests {
 
     #[test]
     fn sizes_are_powers_of_two() {
-        assert_eq!(Ring::new(0).slots.len(), 2);
+        assert_eq!(Ring::new(0).slots.len(), 1);
         assert_eq!(Ring::new(3).slots.len(), 4);
         assert_eq!(Ring::new(1 << 20).slots.len(), 65_536);
         assert_eq!(std::mem::size_of::<Probe>(), 24);
@@ -324,6 +324,19 @@ mod tests {
         assert_eq!(r.expire(u64::MAX, W), Some(2));
         assert_eq!(r.expire(u64::MAX, W), Some(3));
         assert_eq!(r.pending(), 0);
+    }
+
+    #[test]
+    fn a_one_place_ring_serves_a_one_shot() {
+        let mut r = Ring::new(1);
+        assert_eq!(r.record_send(0, 0), 1);
+        assert_eq!(r.next_expiry(W), Some(W));
+        assert_eq!(r.answer(1, 4, None), Some(Credit::First(4)));
+        assert_eq!(r.answer(1, 5, None), Some(Credit::Dup(5)));
+        assert_eq!(
+            (r.pending(), r.next_expiry(W), r.expire(u64::MAX, W)),
+            (0, None, None)
+        );
     }
 
     #[test]

@@ -102,10 +102,18 @@ impl Packets {
 pub fn serve(run: &Run, t: usize, extra: &[usize]) {
     let n = run.hosts.len();
     let threads = run.threads.max(1);
-    let mine: Vec<usize> = std::iter::once(t)
-        .chain(extra.iter().copied())
-        .flat_map(|k| (k..n).step_by(threads))
+    // This thread's hosts, by local index l (a Vec of indices only when it also serves the
+    // hosts of threads that could not be spawned).
+    let extra_hosts: Vec<usize> = extra
+        .iter()
+        .flat_map(|&k| (k..n).step_by(threads))
         .collect();
+    let own = (t..n).step_by(threads).len();
+    let host_of = |l: usize| match l.checked_sub(own) {
+        None => Some(t + l * threads),
+        Some(e) => extra_hosts.get(e).copied(),
+    };
+    let count = own + extra_hosts.len();
     let reader = t < READERS;
     let plan = Plan {
         count: run.cfg.count,
@@ -113,7 +121,9 @@ pub fn serve(run: &Run, t: usize, extra: &[usize]) {
     };
     // The first round goes out in input order, `--gap` apart (fping's round-robin start).
     let gap = run.cfg.gap.as_nanos() as u64;
-    let mut next_send: Vec<u64> = mine.iter().map(|&h| gap.saturating_mul(h as u64)).collect();
+    let mut next_send: Vec<u64> = (0..count)
+        .map(|l| gap.saturating_mul(host_of(l).unwrap_or(0) as u64))
+        .collect();
     // (when, tie-break, host): the tie-break is the host's due time, so hosts waiting for the
     // same pacer slot are taken oldest-due first (round-robin), not by index.
     let mut heap: BinaryHeap<Reverse<(u64, u64, u32)>> = next_send
@@ -144,7 +154,7 @@ pub fn serve(run: &Run, t: usize, extra: &[usize]) {
             }
             heap.pop();
             let li = l as usize;
-            let Some(&hi) = mine.get(li) else { continue };
+            let Some(hi) = host_of(li) else { continue };
             let host = &run.hosts[hi];
             if host.is_done() {
                 continue;
@@ -157,8 +167,10 @@ pub fn serve(run: &Run, t: usize, extra: &[usize]) {
                 heap.push(Reverse((now + QUEUED_RECHECK, next_send[li], l)));
                 continue;
             }
-            let ip = host.addr.ip();
-            let Some(sock) = run.sock(ip) else { continue };
+            let Some(addr) = run.addr(host) else { continue };
+            let Some(sock) = run.sock(addr.ip()) else {
+                continue;
+            };
             loop {
                 let mut st = lock(&host.st);
                 match step(&st.ring, next_send[li], now, &plan) {
@@ -201,7 +213,15 @@ pub fn serve(run: &Run, t: usize, extra: &[usize]) {
                             }
                         }
                         let due = next_send[li];
-                        let at = send_one(run, host, sock, &mut packets, &mut lines, &mut complete);
+                        let at = send_one(
+                            run,
+                            host,
+                            addr,
+                            sock,
+                            &mut packets,
+                            &mut lines,
+                            &mut complete,
+                        );
                         next_send[li] = next_due(due, at, run.interval);
                         sent += 1;
                         if sent >= SEND_BATCH {
@@ -252,23 +272,26 @@ pub fn serve(run: &Run, t: usize, extra: &[usize]) {
 fn send_one(
     run: &Run,
     host: &super::Host,
+    addr: std::net::SocketAddr,
     sock: &IcmpSocket,
     packets: &mut Packets,
     lines: &mut Lines,
     complete: &mut bool,
 ) -> u64 {
-    let ip = host.addr.ip();
+    let ip = addr.ip();
     let proto = if ip.is_ipv4() { Proto::V4 } else { Proto::V6 };
     let pkt = packets.get(proto, host.ident, &run.payload);
     let mono = run.now_ns();
     let seq = {
         let mut st = lock(&host.st);
-        st.started.get_or_insert(mono);
+        if st.started == super::NEVER {
+            st.started = mono;
+        }
         st.acc.sent += 1;
         st.ring.record_send(mono, real_ns())
     };
     packet::set_sequence(proto, seq, pkt);
-    if let Err(e) = sys::send_to(&sock.fd, pkt, &host.addr) {
+    if let Err(e) = sys::send_to(&sock.fd, pkt, &addr) {
         let now = run.now_ns();
         {
             let mut st = lock(&host.st);
