@@ -66,6 +66,7 @@ impl Summary {
 }
 
 /// A running accumulator for one host at a time.
+#[derive(Clone)]
 pub struct Accum {
     pub sent: u64,
     pub received: u64,
@@ -101,21 +102,6 @@ impl Default for Accum {
 }
 
 impl Accum {
-    /// Back to zero, keeping the histogram's allocation.
-    pub fn reset(&mut self) {
-        self.sent = 0;
-        self.received = 0;
-        self.dups = 0;
-        self.late = 0;
-        self.errors = 0;
-        self.send_errors = 0;
-        self.min_ns = u64::MAX;
-        self.max_ns = 0;
-        self.mean = 0.0;
-        self.m2 = 0.0;
-        self.hist.clear();
-    }
-
     fn hist_add(&mut self, bucket: usize, count: u32) {
         let b = bucket.min(BUCKETS - 1) as u16;
         match self.hist.binary_search_by_key(&b, |e| e.0) {
@@ -305,8 +291,7 @@ mod tests {
         assert_eq!(s.min_ns, 0);
         assert_eq!(s.max_ns, u64::MAX);
         assert!(s.avg_ns > 0 && s.mdev_ns > 0);
-        a.reset();
-        assert_eq!(a.summary(0), Summary::default());
+        assert_eq!(Accum::default().summary(0), Summary::default());
     }
 
     #[test]

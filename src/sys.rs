@@ -16,6 +16,9 @@ const SOL_RAW: libc::c_int = 255;
 const ICMP_FILTER: libc::c_int = 1;
 const ICMP6_FILTER: libc::c_int = 1;
 const SO_TIMESTAMPNS: libc::c_int = 35;
+const SO_TIMESTAMPING_OLD: libc::c_int = 37;
+const SOF_TIMESTAMPING_TX_SOFTWARE: libc::c_int = 1 << 1;
+const SOF_TIMESTAMPING_SOFTWARE: libc::c_int = 1 << 4;
 const PR_CAP_AMBIENT: libc::c_int = 47;
 const PR_CAP_AMBIENT_CLEAR_ALL: libc::c_ulong = 4;
 const PR_SET_NO_NEW_PRIVS: libc::c_int = 38;
@@ -83,6 +86,18 @@ pub fn setsockopt_int(
 /// Kernel receive timestamps (`SO_TIMESTAMPNS`, delivered as `SCM_TIMESTAMPNS`).
 pub fn enable_timestamps(fd: &OwnedFd) -> io::Result<()> {
     setsockopt_int(fd, libc::SOL_SOCKET, SO_TIMESTAMPNS, 1)
+}
+
+/// Software transmit timestamps (`SO_TIMESTAMPING`): for every datagram sent, the kernel
+/// queues a copy of it on the socket's error queue with the time it was handed to the device
+/// (`SCM_TIMESTAMPING`, read by `recv_msg` into `stamping_ns`). Needs no privilege.
+pub fn enable_tx_timestamps(fd: &OwnedFd) -> io::Result<()> {
+    setsockopt_int(
+        fd,
+        libc::SOL_SOCKET,
+        SO_TIMESTAMPING_OLD,
+        SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE,
+    )
 }
 
 /// Raw IPv4 ICMP socket filter: the kernel passes only the types whose bit is clear.
@@ -273,6 +288,9 @@ pub struct RecvMeta {
     /// TTL (IPv4, `IP_RECVTTL`) or hop limit (IPv6, `IPV6_RECVHOPLIMIT`).
     pub ttl: Option<u8>,
     pub ext_err: Option<ExtError>,
+    /// `SCM_TIMESTAMPING`'s software stamp (CLOCK_REALTIME ns): on the error queue, when a
+    /// request left (see `enable_tx_timestamps`).
+    pub stamping_ns: Option<u64>,
 }
 
 /// Control-message buffer, aligned for `cmsghdr`.
@@ -325,6 +343,18 @@ pub fn recv_msg(fd: &OwnedFd, buf: &mut [u8], errqueue: bool) -> io::Result<Recv
                 let ts = unsafe { std::ptr::read_unaligned(data.cast::<libc::timespec>()) };
                 if ts.tv_sec >= 0 && ts.tv_nsec >= 0 {
                     meta.kernel_ns = Some(
+                        (ts.tv_sec as u64)
+                            .saturating_mul(1_000_000_000)
+                            .saturating_add(ts.tv_nsec as u64),
+                    );
+                }
+            }
+            (libc::SOL_SOCKET, SO_TIMESTAMPING_OLD) if data_len >= size_of::<libc::timespec>() => {
+                // SAFETY: struct scm_timestamping starts with the software stamp, a timespec
+                // (length checked).
+                let ts = unsafe { std::ptr::read_unaligned(data.cast::<libc::timespec>()) };
+                if ts.tv_sec > 0 && ts.tv_nsec >= 0 {
+                    meta.stamping_ns = Some(
                         (ts.tv_sec as u64)
                             .saturating_mul(1_000_000_000)
                             .saturating_add(ts.tv_nsec as u64),

@@ -97,6 +97,7 @@ pub fn credit_reply(
 
 /// Counts an ICMP error that quotes one of our requests (to `dst`, `ident`, `seq`) against its
 /// host, and settles that probe. Returns true when it completed the run.
+#[allow(clippy::too_many_arguments)]
 fn credit_error(
     run: &Run,
     dst: IpAddr,
@@ -199,8 +200,69 @@ fn dispatch(
     }
 }
 
-/// A datagram socket's error queue: our own request comes back with the ICMP error (type,
-/// code, reporting router) in a control message.
+/// Where one of our echo requests, looped back to the error queue with its transmit
+/// timestamp, went, and its identifier and sequence number: the packet is whatever the
+/// device saw (a link-layer header, the IP header, then ICMP), so it is read from its end,
+/// where the ICMP message of `icmp_len` bytes must be, and the IP header just before it must
+/// be ours (IPv4 without options, protocol ICMP; IPv6, next header ICMPv6).
+pub fn looped_request(proto: Proto, data: &[u8], icmp_len: usize) -> Option<(IpAddr, u16, u16)> {
+    let start = data.len().checked_sub(icmp_len)?;
+    let icmp = data.get(start..)?;
+    let be16 = |b: &[u8], at: usize| Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]));
+    let request = match proto {
+        Proto::V4 => 8,
+        Proto::V6 => 128,
+    };
+    if icmp.first() != Some(&request) {
+        return None;
+    }
+    let (ident, seq) = (be16(icmp, 4)?, be16(icmp, 6)?);
+    let dst = match proto {
+        Proto::V4 => {
+            let ip = data.get(start.checked_sub(20)?..start)?;
+            if ip[0] != 0x45 || ip[9] != 1 {
+                return None;
+            }
+            let a: [u8; 4] = ip.get(16..20)?.try_into().ok()?;
+            IpAddr::from(a)
+        }
+        Proto::V6 => {
+            let ip = data.get(start.checked_sub(40)?..start)?;
+            if ip[0] >> 4 != 6 || ip[6] != 58 {
+                return None;
+            }
+            let a: [u8; 16] = ip.get(24..40)?.try_into().ok()?;
+            IpAddr::from(a)
+        }
+    };
+    Some((dst, ident, seq))
+}
+
+/// A transmit timestamp: the probe it stamps left at `tx_ns`, the kernel's own send time,
+/// which then replaces the one read next to `sendto` (so a thread preempted between its
+/// clock read and the send does not count its wait as network time).
+fn credit_tx_stamp(run: &Run, sock: &IcmpSocket, data: &[u8], tx_ns: u64) {
+    let icmp_len = run.payload.len() + packet::ICMP_HEADER_LEN;
+    let Some((dst, ident, seq)) = looped_request(sock.proto, data, icmp_len) else {
+        return;
+    };
+    let ident = if sock.kind == Kind::Datagram {
+        sock.ident
+    } else {
+        ident
+    };
+    let k = run.payload.len().min(8);
+    let start = data.len() - icmp_len + packet::ICMP_HEADER_LEN;
+    if data.get(start..start + k) != run.nonce.get(..k) {
+        return;
+    }
+    if let Some(host) = host_of(run, dst, ident) {
+        lock(&host.st).ring.set_sent_real(seq, tx_ns);
+    }
+}
+
+/// A socket's error queue: a transmit timestamp, or (datagram sockets) our own request
+/// coming back with an ICMP error (type, code, reporting router) in a control message.
 fn dispatch_errqueue(
     run: &Run,
     sock: &IcmpSocket,
@@ -208,6 +270,10 @@ fn dispatch_errqueue(
     meta: &sys::RecvMeta,
     lines: &mut Lines,
 ) -> bool {
+    if let (None, Some(tx)) = (meta.ext_err, meta.stamping_ns) {
+        credit_tx_stamp(run, sock, data, tx);
+        return false;
+    }
     let (Some(ee), Some(dst)) = (meta.ext_err, meta.src.map(|a| a.ip())) else {
         return false;
     };
@@ -269,4 +335,61 @@ pub fn drain(
         }
     }
     complete
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v4_frame(dst: [u8; 4], icmp: &[u8]) -> Vec<u8> {
+        let mut f = vec![0u8; 14]; // a link-layer header
+        let mut ip = [0u8; 20];
+        ip[0] = 0x45;
+        ip[9] = 1;
+        ip[16..20].copy_from_slice(&dst);
+        f.extend_from_slice(&ip);
+        f.extend_from_slice(icmp);
+        f
+    }
+
+    #[test]
+    fn a_looped_request_is_read_from_its_end() {
+        let mut icmp = Vec::new();
+        packet::encode_echo_request(Proto::V4, 0x1234, 7, &[9; 56], &mut icmp);
+        let f = v4_frame([127, 0, 0, 9], &icmp);
+        let want = Some(("127.0.0.9".parse().unwrap(), 0x1234, 7));
+        assert_eq!(looped_request(Proto::V4, &f, 64), want);
+        // Without a link-layer header too.
+        assert_eq!(looped_request(Proto::V4, &f[14..], 64), want);
+        // Another size, a reply, a non-ICMP header, or too short: nothing.
+        assert_eq!(looped_request(Proto::V4, &f, 60), None);
+        let mut reply = f.clone();
+        reply[34] = 0;
+        assert_eq!(looped_request(Proto::V4, &reply, 64), None);
+        let mut udp = f.clone();
+        udp[14 + 9] = 17;
+        assert_eq!(looped_request(Proto::V4, &udp, 64), None);
+        for n in 0..f.len() - 64 + 19 {
+            let _ = looped_request(Proto::V4, &f[f.len() - 64 - 19 + n.min(18)..], 64);
+        }
+        assert_eq!(looped_request(Proto::V4, &f[f.len() - 70..], 64), None);
+        assert_eq!(looped_request(Proto::V4, &[], 64), None);
+    }
+
+    #[test]
+    fn a_looped_ipv6_request() {
+        let mut icmp = Vec::new();
+        packet::encode_echo_request(Proto::V6, 5, 65_535, &[1; 8], &mut icmp);
+        let mut f = vec![0u8; 40];
+        f[0] = 0x60;
+        f[6] = 58;
+        f[39] = 1; // ::1
+        f.extend_from_slice(&icmp);
+        assert_eq!(
+            looped_request(Proto::V6, &f, 16),
+            Some(("::1".parse().unwrap(), 5, 65_535))
+        );
+        f[6] = 17;
+        assert_eq!(looped_request(Proto::V6, &f, 16), None);
+    }
 }

@@ -96,49 +96,176 @@ impl Packets {
     }
 }
 
+/// One thread's hosts and schedule.
+struct Worker<'a> {
+    run: &'a Run,
+    plan: Plan,
+    /// Hosts by local index l: t + l x T, then those of threads that could not be spawned.
+    t: usize,
+    own: usize,
+    extra_hosts: Vec<usize>,
+    next_send: Vec<u64>,
+    /// (when, host) of every host's next event (next send, earliest expiry).
+    events: BinaryHeap<Reverse<(u64, u32)>>,
+    /// `--gap`: hosts due to send, oldest-due first, waiting for a pacer slot (they are not
+    /// in `events` meanwhile, so waiting costs nothing per slot).
+    ready: BinaryHeap<Reverse<(u64, u32)>>,
+    /// The pacer slot this thread holds (one at a time).
+    reserved: Option<u64>,
+    lines: Lines,
+    packets: Packets,
+    complete: bool,
+    sent: usize,
+}
+
+impl Worker<'_> {
+    fn host_index(&self, l: usize) -> Option<usize> {
+        match l.checked_sub(self.own) {
+            None => Some(self.t + l * self.run.threads.max(1)),
+            Some(e) => self.extra_hosts.get(e).copied(),
+        }
+    }
+
+    /// Runs host l's steps at `now` until it waits or is done; `slot`: it holds a pacer slot
+    /// (or there is no pacing), so a due probe is sent.
+    fn service(&mut self, l: u32, now: u64, mut slot: bool) {
+        let run = self.run;
+        let li = l as usize;
+        let Some(hi) = self.host_index(li) else {
+            return;
+        };
+        let host = &run.hosts[hi];
+        if host.is_done() {
+            return;
+        }
+        if run
+            .demux
+            .before(hi)
+            .is_some_and(|b| !run.hosts[b].is_done())
+        {
+            self.events.push(Reverse((now + QUEUED_RECHECK, l)));
+            return;
+        }
+        let (Some(addr), Some(sock)) = (
+            run.addr(host),
+            run.addr(host).and_then(|a| run.sock(a.ip())),
+        ) else {
+            return;
+        };
+        loop {
+            let mut st = lock(&host.st);
+            match step(&st.ring, self.next_send[li], now, &self.plan) {
+                Step::Expire => {
+                    if let Some(seq) = st.ring.expire(now, self.plan.timeout) {
+                        if run.cfg.outstanding && run.out.per_probe_text() {
+                            let line = report::no_answer_line(&run.out.prefix(), seq);
+                            self.lines.out.push_str(&line);
+                        }
+                    }
+                    self.complete |= run.settle(host, &mut st, now);
+                }
+                Step::Done => {
+                    self.complete |= run.settle(host, &mut st, now);
+                    return;
+                }
+                Step::Wait(w) => {
+                    self.events.push(Reverse((w, l)));
+                    return;
+                }
+                Step::Send if !slot => {
+                    self.ready.push(Reverse((self.next_send[li], l)));
+                    return;
+                }
+                Step::Send => {
+                    drop(st);
+                    slot = !run.pacer.active();
+                    let due = self.next_send[li];
+                    let at = send_one(
+                        run,
+                        host,
+                        addr,
+                        sock,
+                        &mut self.packets,
+                        &mut self.lines,
+                        &mut self.complete,
+                    );
+                    self.next_send[li] = next_due(due, at, run.interval);
+                    self.sent += 1;
+                    if self.sent >= SEND_BATCH {
+                        self.events.push(Reverse((self.next_send[li], l)));
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// `--gap`: sends from `ready` while this thread's pacer slots are due; returns the time
+    /// of the slot it holds and waits for, if any.
+    fn paced_sends(&mut self, now: u64) -> Option<u64> {
+        while !self.ready.is_empty() && self.sent < SEND_BATCH && !self.run.stopped() {
+            let at = *self
+                .reserved
+                .get_or_insert_with(|| self.run.pacer.reserve(now));
+            if at > now {
+                return Some(at);
+            }
+            self.reserved = None;
+            if let Some(Reverse((_, l))) = self.ready.pop() {
+                self.service(l, now, true);
+            }
+        }
+        None
+    }
+}
+
 /// Serves thread `t`'s hosts (and those of `extra` threads that could not be spawned) until
 /// the run stops, reaches `-w`, or (a thread that does not read the sockets) its hosts are
 /// done.
 pub fn serve(run: &Run, t: usize, extra: &[usize]) {
     let n = run.hosts.len();
     let threads = run.threads.max(1);
-    // This thread's hosts, by local index l (a Vec of indices only when it also serves the
-    // hosts of threads that could not be spawned).
     let extra_hosts: Vec<usize> = extra
         .iter()
         .flat_map(|&k| (k..n).step_by(threads))
         .collect();
     let own = (t..n).step_by(threads).len();
-    let host_of = |l: usize| match l.checked_sub(own) {
-        None => Some(t + l * threads),
-        Some(e) => extra_hosts.get(e).copied(),
-    };
     let count = own + extra_hosts.len();
     let reader = t < READERS;
-    let plan = Plan {
-        count: run.cfg.count,
-        timeout: run.timeout,
+    let mut w = Worker {
+        run,
+        plan: Plan {
+            count: run.cfg.count,
+            timeout: run.timeout,
+        },
+        t,
+        own,
+        extra_hosts,
+        next_send: Vec::new(),
+        events: BinaryHeap::new(),
+        ready: BinaryHeap::new(),
+        reserved: None,
+        lines: Lines::default(),
+        packets: Packets {
+            v4: (0, Vec::new()),
+            v6: (0, Vec::new()),
+        },
+        complete: false,
+        sent: 0,
     };
     // The first round goes out in input order, `--gap` apart (fping's round-robin start).
     let gap = run.cfg.gap.as_nanos() as u64;
-    let mut next_send: Vec<u64> = (0..count)
-        .map(|l| gap.saturating_mul(host_of(l).unwrap_or(0) as u64))
+    w.next_send = (0..count)
+        .map(|l| gap.saturating_mul(w.host_index(l).unwrap_or(0) as u64))
         .collect();
-    // (when, tie-break, host): the tie-break is the host's due time, so hosts waiting for the
-    // same pacer slot are taken oldest-due first (round-robin), not by index.
-    let mut heap: BinaryHeap<Reverse<(u64, u64, u32)>> = next_send
+    w.events = w
+        .next_send
         .iter()
         .enumerate()
-        .map(|(l, &at)| Reverse((at, at, l as u32)))
+        .map(|(l, &at)| Reverse((at, l as u32)))
         .collect();
     // Larger than malloc's mmap threshold, so the pages recvmsg never writes stay untouched.
     let mut buf = vec![0u8; 160 << 10];
-    let mut lines = Lines::default();
-    let mut packets = Packets {
-        v4: (0, Vec::new()),
-        v6: (0, Vec::new()),
-    };
-    let mut reserved: Option<(u64, u32)> = None;
     let socks = [run.socks.v4.as_ref(), run.socks.v6.as_ref()];
 
     while !run.stopped() {
@@ -146,121 +273,48 @@ pub fn serve(run: &Run, t: usize, extra: &[usize]) {
         if run.deadline.is_some_and(|d| now >= d) {
             break;
         }
-        let mut sent = 0;
-        let mut complete = false;
-        while let Some(&Reverse((at, _, l))) = heap.peek() {
-            if at > now || run.stopped() || sent >= SEND_BATCH {
+        w.sent = 0;
+        w.complete = false;
+        while let Some(&Reverse((at, l))) = w.events.peek() {
+            if at > now || run.stopped() || w.sent >= SEND_BATCH {
                 break;
             }
-            heap.pop();
-            let li = l as usize;
-            let Some(hi) = host_of(li) else { continue };
-            let host = &run.hosts[hi];
-            if host.is_done() {
-                continue;
-            }
-            if run
-                .demux
-                .before(hi)
-                .is_some_and(|b| !run.hosts[b].is_done())
-            {
-                heap.push(Reverse((now + QUEUED_RECHECK, next_send[li], l)));
-                continue;
-            }
-            let Some(addr) = run.addr(host) else { continue };
-            let Some(sock) = run.sock(addr.ip()) else {
-                continue;
-            };
-            loop {
-                let mut st = lock(&host.st);
-                match step(&st.ring, next_send[li], now, &plan) {
-                    Step::Expire => {
-                        if let Some(seq) = st.ring.expire(now, plan.timeout) {
-                            if run.cfg.outstanding && run.out.per_probe_text() {
-                                let line = report::no_answer_line(&run.out.prefix(), seq);
-                                lines.out.push_str(&line);
-                            }
-                        }
-                        complete |= run.settle(host, &mut st, now);
-                    }
-                    Step::Done => {
-                        complete |= run.settle(host, &mut st, now);
-                        break;
-                    }
-                    Step::Wait(w) => {
-                        heap.push(Reverse((w, w, l)));
-                        break;
-                    }
-                    Step::Send => {
-                        drop(st);
-                        if run.pacer.active() {
-                            match reserved {
-                                Some((_, rl)) if rl == l => reserved = None,
-                                Some((at, _)) => {
-                                    // Another host holds this thread's slot: after it.
-                                    let due = next_send[li];
-                                    heap.push(Reverse((at.saturating_add(1), due, l)));
-                                    break;
-                                }
-                                None => {
-                                    let at = run.pacer.reserve(now);
-                                    if at > now {
-                                        reserved = Some((at, l));
-                                        heap.push(Reverse((at, 0, l)));
-                                        break;
-                                    }
-                                }
-                            }
-                        }
-                        let due = next_send[li];
-                        let at = send_one(
-                            run,
-                            host,
-                            addr,
-                            sock,
-                            &mut packets,
-                            &mut lines,
-                            &mut complete,
-                        );
-                        next_send[li] = next_due(due, at, run.interval);
-                        sent += 1;
-                        if sent >= SEND_BATCH {
-                            heap.push(Reverse((next_send[li], next_send[li], l)));
-                            break;
-                        }
-                    }
-                }
-            }
+            w.events.pop();
+            w.service(l, now, !run.pacer.active());
         }
-        if sent > 0 {
+        let slot = w.paced_sends(now);
+        if w.sent > 0 {
             // A loopback or LAN reply is usually queued already: take it now, so the host
             // settles without waking a reader.
             for s in socks.iter().flatten() {
-                complete |= receive::drain(run, s, &mut buf, false, &mut lines);
+                // Transmit stamps first: they are queued before the reply they refine.
+                if run.tx_stamps {
+                    receive::drain(run, s, &mut buf, true, &mut w.lines);
+                }
+                w.complete |= receive::drain(run, s, &mut buf, false, &mut w.lines);
             }
         }
-        if run.out.emit(&mut lines) || complete {
+        if run.out.emit(&mut w.lines) || w.complete {
             run.stop_all();
             break;
         }
-        let next = heap.peek().map(|r| r.0 .0);
-        if next.is_none() && !reader {
+        let next = [w.events.peek().map(|r| r.0 .0), slot, run.deadline]
+            .into_iter()
+            .flatten()
+            .min();
+        if w.events.is_empty() && w.ready.is_empty() && !reader {
             return;
         }
-        let wake = match (next, run.deadline) {
-            (Some(a), Some(d)) => Some(a.min(d)),
-            (a, d) => a.or(d),
-        };
-        let timeout = wake.map(|w| Duration::from_nanos(w.saturating_sub(run.now_ns())));
+        let timeout = next.map(|x| Duration::from_nanos(x.saturating_sub(run.now_ns())));
         if timeout.is_some_and(|d| d.is_zero()) {
             continue;
         }
-        if wait(run, reader, &socks, timeout, &mut buf, &mut lines) {
-            let _ = run.out.emit(&mut lines);
+        if wait(run, reader, &socks, timeout, &mut buf, &mut w.lines) {
+            let _ = run.out.emit(&mut w.lines);
             run.stop_all();
             break;
         }
-        if run.out.emit(&mut lines) {
+        if run.out.emit(&mut w.lines) {
             run.stop_all();
             break;
         }
