@@ -289,7 +289,7 @@ pub fn serve(run: &Run, t: usize, extra: &[usize]) {
             for s in socks.iter().flatten() {
                 // Transmit stamps first: they are queued before the reply they refine.
                 if run.tx_stamps {
-                    receive::drain(run, s, &mut buf, true, &mut w.lines);
+                    w.complete |= receive::drain(run, s, &mut buf, true, &mut w.lines);
                 }
                 w.complete |= receive::drain(run, s, &mut buf, false, &mut w.lines);
             }
@@ -394,7 +394,9 @@ fn wait(
         if rev & sys::POLLERR != 0 {
             complete |= receive::drain(run, s, buf, true, lines);
         }
-        if rev & sys::POLLIN != 0 {
+        // A pending socket error (sk_err, set by an ICMP error on a datagram socket) keeps
+        // POLLERR raised until a normal read returns it: read the normal queue then too.
+        if rev & (sys::POLLIN | sys::POLLERR) != 0 {
             complete |= receive::drain(run, s, buf, false, lines);
         }
     }
