@@ -96,6 +96,15 @@ impl Packets {
     }
 }
 
+/// The receive buffer of a thread: room for a reply to our requests (IP header with options,
+/// ICMP header, payload), an ICMP error quoting one (IPv6 quotes up to 1,232 bytes), or a
+/// request looped back with its transmit timestamp (a link-layer header in front); anything
+/// longer is not ours and arrives truncated, which the parsers reject. Small, so a thousand
+/// threads do not cost a thousand 64 KiB buffers.
+pub fn recv_buffer_len(payload: usize) -> usize {
+    (payload + packet::ICMP_HEADER_LEN + 60 + 128).max(2048)
+}
+
 /// One thread's hosts and schedule.
 struct Worker<'a> {
     run: &'a Run,
@@ -264,8 +273,7 @@ pub fn serve(run: &Run, t: usize, extra: &[usize]) {
         .enumerate()
         .map(|(l, &at)| Reverse((at, l as u32)))
         .collect();
-    // Larger than malloc's mmap threshold, so the pages recvmsg never writes stay untouched.
-    let mut buf = vec![0u8; 160 << 10];
+    let mut buf = vec![0u8; recv_buffer_len(run.payload.len())];
     let socks = [run.socks.v4.as_ref(), run.socks.v6.as_ref()];
 
     while !run.stopped() {
@@ -493,6 +501,15 @@ mod tests {
         assert_eq!(step(&ring, 100, 10, &plan), Step::Wait(100));
         assert_eq!(step(&ring, 5_000, 10, &plan), Step::Wait(1_000));
         assert_eq!(step(&ring, 5_000, 1_000, &plan), Step::Expire);
+    }
+
+    #[test]
+    fn the_receive_buffer_holds_our_largest_packets() {
+        assert_eq!(recv_buffer_len(56), 2048);
+        // The largest IPv4 echo: 65,507 payload bytes + 8 + a 60-byte IP header.
+        assert!(recv_buffer_len(65_507) >= 65_575);
+        // A looped-back IPv6 request with a link-layer header in front.
+        assert!(recv_buffer_len(65_527) >= 65_527 + 8 + 40 + 14);
     }
 
     #[test]
