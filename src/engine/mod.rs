@@ -40,6 +40,7 @@ pub mod receive;
 pub mod worker;
 
 use crate::cli::{Config, Format, Show};
+use crate::packet::echo::Echo;
 use crate::privilege::{IcmpSocket, Kind, Sockets};
 use crate::report;
 use crate::resolve::Target;
@@ -160,8 +161,8 @@ pub struct Run {
     pub demux: Demux,
     pub out: Output,
     pub pacer: Pacer,
-    pub nonce: [u8; 8],
-    pub payload: Vec<u8>,
+    /// The run's nonce and per-target tags: every request's payload and its check.
+    pub echo: Echo,
     pub threads: usize,
     pub deadline: Option<u64>,
     /// The sockets loop every request back with its transmit timestamp (`SO_TIMESTAMPING`).
@@ -385,18 +386,6 @@ fn splitmix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-/// The payload of every request: this run's nonce, then the `-p` pattern repeated or iputils'
-/// counting bytes.
-pub fn payload(size: usize, nonce: &[u8; 8], pattern: Option<&[u8]>) -> Vec<u8> {
-    (0..size)
-        .map(|i| match (nonce.get(i), pattern) {
-            (Some(&b), _) => b,
-            (None, Some(p)) if !p.is_empty() => p[(i - 8) % p.len()],
-            (None, _) => i as u8,
-        })
-        .collect()
-}
-
 /// How many probes one host can have in flight: enough for timeout / interval, capped by the
 /// 16-bit sequence space and by the count (probes 1..=count have distinct places in a ring
 /// of count or more, so a one-shot sweep keeps one 24-byte probe a host).
@@ -411,13 +400,6 @@ pub fn ring_len(cfg: &Config) -> usize {
 /// The number of threads a run of `hosts` resolved targets uses.
 pub fn thread_count(cfg: &Config, hosts: usize) -> usize {
     cfg.max_threads.min(hosts).max(1)
-}
-
-/// The first of the `threads` raw-socket identifiers [base, base + threads), chosen from
-/// `seed` so the range never wraps past 65,535.
-pub fn ident_base(seed: u64, threads: usize) -> u16 {
-    let span = 65_537u64.saturating_sub(threads as u64).max(1);
-    (seed % span) as u16
 }
 
 /// Each target's real period: `-i`, unless several hosts' probes `--gap` apart take longer
@@ -475,8 +457,10 @@ pub fn run_with(
         Err(_) => false,
     };
     let nhosts = targets.iter().filter(|t| usable(t)).count();
-    let threads = thread_count(&cfg, nhosts);
-    let base_ident = ident_base(splitmix(seed), threads);
+    // Raw sockets: thread t's hosts use identifier first + t, inside the range chosen before
+    // the sockets opened (the kernel filters pass only those).
+    let threads = thread_count(&cfg, nhosts).min(socks.idents.len()).max(1);
+    let base_ident = socks.idents.first();
     let ring = ring_len(&cfg);
     let mut hosts: Vec<Host> = Vec::with_capacity(nhosts);
     for (target, t) in targets.iter().enumerate() {
@@ -523,7 +507,7 @@ pub fn run_with(
         tx_stamps &= sys::enable_tx_timestamps(&s.fd).is_ok();
     }
     let r = Arc::new(Run {
-        payload: payload(cfg.size, &nonce, cfg.pattern.as_deref()),
+        echo: Echo::new(nonce, cfg.size, cfg.pattern.clone()),
         pacer: Pacer::new(cfg.gap.as_nanos() as u64),
         deadline: cfg.deadline.map(|d| d.as_nanos() as u64),
         tx_stamps,
@@ -534,7 +518,6 @@ pub fn run_with(
         hosts,
         demux,
         out,
-        nonce,
         threads,
         base: Instant::now(),
         stop: AtomicBool::new(false),
@@ -656,18 +639,6 @@ mod tests {
     }
 
     #[test]
-    fn payload_starts_with_nonce_then_pattern() {
-        let n = [1, 2, 3, 4, 5, 6, 7, 8];
-        assert_eq!(payload(4, &n, None), [1, 2, 3, 4]);
-        assert_eq!(payload(11, &n, None), [1, 2, 3, 4, 5, 6, 7, 8, 8, 9, 10]);
-        assert_eq!(
-            payload(12, &n, Some(&[0xab, 0xcd])),
-            [1, 2, 3, 4, 5, 6, 7, 8, 0xab, 0xcd, 0xab, 0xcd]
-        );
-        assert!(payload(0, &n, None).is_empty());
-    }
-
-    #[test]
     fn ring_holds_every_probe_in_flight() {
         let mut c = cfg(&["-c", "1", "x"]);
         assert_eq!(ring_len(&c), 1);
@@ -682,13 +653,7 @@ mod tests {
     }
 
     #[test]
-    fn identifiers_are_one_range_without_wrap() {
-        for threads in [1, 2, 256, 4096] {
-            for seed in [0, 1, 65_535, 65_536, u64::MAX, 0x1234_5678_9abc] {
-                let b = ident_base(seed, threads);
-                assert!(u32::from(b) + threads as u32 <= 65_536, "{seed} {threads}");
-            }
-        }
+    fn one_thread_per_host_up_to_the_cap() {
         let c = cfg(&["--max-threads", "8", "x"]);
         assert_eq!(
             (
@@ -716,10 +681,16 @@ mod tests {
     #[test]
     fn periodic_reports_add_up_to_the_summary() {
         let c = cfg(&["-c", "6", "-i", "0.1", "-q", "127.0.0.1"]);
-        let Ok(opened) = crate::privilege::open(true, false, &c) else {
+        let want = crate::privilege::Families {
+            v4: true,
+            v6: false,
+        };
+        let idents = crate::bpf::IdentRange::choose(7, 2);
+        let opened = crate::privilege::open(want, &c, idents);
+        if opened.sockets.v4.is_none() {
             eprintln!("skipped: no ICMP socket (needs root or ping_group_range)");
             return;
-        };
+        }
         let targets = Arc::new(crate::resolve::targets(&c).unwrap());
         let rep = Arc::new(Collect(Duration::from_millis(150), Mutex::new(Vec::new())));
         let r = run_with(

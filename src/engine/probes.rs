@@ -1,8 +1,8 @@
 //! The probe ring of one host: probe numbers (1, 2, ...) and their 16-bit wire sequence
 //! numbers, the count of probes awaiting a reply, expiry in send order, and the rule that keeps
 //! an old packet from being credited to a newer probe once the sequence space has wrapped.
-//! Pure: no clocks (every time is passed in, nanoseconds), no I/O, no locks, no allocation
-//! after `new`. The ring is sized by `ring_len` so every probe that can still be answered
+//! Pure: no clocks (every time is passed in, nanoseconds on the run's monotonic clock; the
+//! decisions about time are `rtt.rs`'s), no I/O, no locks, no allocation after `new`. The ring is sized by `ring_len` so every probe that can still be answered
 //! (younger than `-W`) has its own place; an older one is overwritten and counted as lost.
 
 /// What became of one probe.
@@ -16,16 +16,15 @@ pub enum State {
     Failed,
 }
 
-/// One sent probe (24 bytes: the ring is most of a host's memory in a /16 sweep).
+/// One sent probe (16 bytes: the ring is much of a host's memory in a /16 sweep).
 #[derive(Debug, Clone, Copy, Default)]
 struct Probe {
     /// The low 32 bits of the probe's number (0: never used); the wire sequence number is
     /// its low 16 bits.
     n: u32,
     state: State,
+    /// When it left: the clock read next to `sendto`, or the kernel's transmit stamp.
     sent_mono: u64,
-    /// CLOCK_REALTIME of the send (the clock of kernel timestamps).
-    sent_real: u64,
 }
 
 /// How a packet speaking of a probe was credited.
@@ -49,17 +48,6 @@ pub struct Ring {
     /// is settled. Moved forward after every change, so it moves at most once per probe.
     oldest: u64,
     pending: u64,
-}
-
-/// The round-trip time of a reply: the kernel's receive stamp less the send stamp (both
-/// CLOCK_REALTIME) when that is consistent with the monotonic measure (no clock step in
-/// between), else the monotonic measure. One pure decision, kept in one place.
-pub fn rtt_ns(sent_mono: u64, sent_real: u64, rx_mono: u64, kernel_rx: Option<u64>) -> u64 {
-    let mono = rx_mono.saturating_sub(sent_mono);
-    match kernel_rx {
-        Some(k) if k >= sent_real && k - sent_real <= mono => k - sent_real,
-        _ => mono,
-    }
 }
 
 impl Ring {
@@ -99,10 +87,9 @@ impl Ring {
         }
     }
 
-    /// Records the next probe as sent at (`mono`, `real`) and returns its wire sequence
-    /// number. Call it before the packet leaves: a loopback reply can beat `sendto`'s return.
+    /// Records the next probe as sent at `mono` and returns its wire sequence number. Call it before the packet leaves: a loopback reply can beat `sendto`'s return.
     /// If its place still held an unanswered probe, that one is given up as lost.
-    pub fn record_send(&mut self, mono: u64, real: u64) -> u16 {
+    pub fn record_send(&mut self, mono: u64) -> u16 {
         let n = self.next_n;
         let at = self.place(n);
         let old = std::mem::replace(
@@ -111,7 +98,6 @@ impl Ring {
                 n: n as u32,
                 state: State::Pending,
                 sent_mono: mono,
-                sent_real: real,
             },
         );
         if old.state == State::Pending {
@@ -138,37 +124,37 @@ impl Ring {
         self.advance();
     }
 
-    /// A more exact send time from the kernel (a transmit timestamp, CLOCK_REALTIME): kept
-    /// only if it is not before the one read next to `sendto` (the packet cannot leave
-    /// before it was handed over) and the probe is still awaiting its reply.
-    pub fn set_sent_real(&mut self, seq: u16, tx_real: u64) {
+    /// A more exact send time from the kernel (a transmit timestamp, on the monotonic
+    /// clock): kept only if it is not before the clock read next to `sendto` (the packet
+    /// cannot leave before it was handed over) and the probe still awaits its reply.
+    pub fn set_sent(&mut self, seq: u16, tx_mono: u64) {
         if let Some(p) = self.find(seq, None) {
-            if p.state == State::Pending && tx_real >= p.sent_real {
-                p.sent_real = tx_real;
+            if p.state == State::Pending && tx_mono >= p.sent_mono {
+                p.sent_mono = tx_mono;
             }
         }
     }
 
     /// The tracked probe a packet with `seq` speaks of: its place holds a probe with that
-    /// sequence number, and a packet stamped by the kernel at `kernel_rx` arrived after that
-    /// probe left (an old packet whose number has come round again is not a reply to it).
-    fn find(&mut self, seq: u16, kernel_rx: Option<u64>) -> Option<&mut Probe> {
+    /// sequence number, and a packet that arrived at `rx_mono` arrived after that probe left
+    /// (an old packet whose number has come round again is not a reply to it).
+    fn find(&mut self, seq: u16, rx_mono: Option<u64>) -> Option<&mut Probe> {
         let at = (u64::from(seq) % self.slots.len() as u64) as usize;
         let p = self.slots.get_mut(at)?;
         if p.n == 0 || p.n as u16 != seq || p.state == State::Empty {
             return None;
         }
-        if kernel_rx.is_some_and(|k| k < p.sent_real) {
+        if rx_mono.is_some_and(|rx| !crate::rtt::after_send(rx, p.sent_mono)) {
             return None;
         }
         Some(p)
     }
 
-    /// Credits an echo reply with `seq`, read at `rx_mono` (kernel receive stamp
-    /// `kernel_rx`). None: no tracked probe has that number (foreign, stale or forged).
-    pub fn answer(&mut self, seq: u16, rx_mono: u64, kernel_rx: Option<u64>) -> Option<Credit> {
-        let p = self.find(seq, kernel_rx)?;
-        let rtt = rtt_ns(p.sent_mono, p.sent_real, rx_mono, kernel_rx);
+    /// Credits an echo reply with `seq` that arrived at `rx_mono`. None: no tracked probe
+    /// has that number (foreign, stale or forged).
+    pub fn answer(&mut self, seq: u16, rx_mono: u64) -> Option<Credit> {
+        let p = self.find(seq, Some(rx_mono))?;
+        let rtt = crate::rtt::rtt(rx_mono, p.sent_mono);
         match p.state {
             State::Pending => {
                 p.state = State::Answered;
@@ -184,8 +170,8 @@ impl Ring {
 
     /// An ICMP error quoting probe `seq`: it settles the probe (as iputils counts it). Returns
     /// whether the error speaks of a tracked probe.
-    pub fn fail(&mut self, seq: u16, kernel_rx: Option<u64>) -> bool {
-        let Some(p) = self.find(seq, kernel_rx) else {
+    pub fn fail(&mut self, seq: u16, rx_mono: u64) -> bool {
+        let Some(p) = self.find(seq, Some(rx_mono)) else {
             return false;
         };
         if p.state == State::Pending {
@@ -236,91 +222,86 @@ mod tests {
         assert_eq!(Ring::new(0).slots.len(), 1);
         assert_eq!(Ring::new(3).slots.len(), 4);
         assert_eq!(Ring::new(1 << 20).slots.len(), 65_536);
-        assert_eq!(std::mem::size_of::<Probe>(), 24);
+        assert_eq!(std::mem::size_of::<Probe>(), 16);
     }
 
     #[test]
     fn reply_then_duplicate_then_nothing_foreign() {
         let mut r = Ring::new(4);
-        let s = r.record_send(100, 5_000);
+        let s = r.record_send(100);
         assert_eq!((s, r.sent(), r.pending()), (1, 1, 1));
-        assert_eq!(r.answer(1, 130, None), Some(Credit::First(30)));
+        assert_eq!(r.answer(1, 130), Some(Credit::First(30)));
         assert_eq!(r.pending(), 0);
-        assert_eq!(r.answer(1, 150, None), Some(Credit::Dup(50)));
-        assert_eq!(r.answer(2, 150, None), None, "never sent");
-        assert_eq!(r.answer(0, 150, None), None);
-        assert_eq!(r.answer(5, 150, None), None, "same place, other number");
+        assert_eq!(r.answer(1, 150), Some(Credit::Dup(50)));
+        assert_eq!(r.answer(2, 150), None, "never sent");
+        assert_eq!(r.answer(0, 150), None);
+        assert_eq!(r.answer(5, 150), None, "same place, other number");
     }
 
     #[test]
-    fn kernel_stamps_are_used_when_consistent() {
+    fn a_reply_from_before_the_send_is_not_one() {
         let mut r = Ring::new(4);
-        r.record_send(100, 5_000);
-        // Kernel says 20 ns, monotonic 30: the kernel wins.
-        assert_eq!(r.answer(1, 130, Some(5_020)), Some(Credit::First(20)));
-        r.record_send(200, 6_000);
-        // A clock step makes the kernel figure longer than the monotonic one: monotonic.
-        assert_eq!(r.answer(2, 230, Some(9_000)), Some(Credit::First(30)));
-        assert_eq!(rtt_ns(10, 50, 5, Some(40)), 0, "no underflow");
+        r.record_send(100);
+        assert_eq!(r.answer(1, 99), None);
+        assert!(!r.fail(1, 99));
+        assert_eq!(r.answer(1, 100), Some(Credit::First(0)));
     }
 
     #[test]
     fn transmit_stamp_refines_the_send_time() {
         let mut r = Ring::new(4);
-        r.record_send(100, 5_000);
-        r.set_sent_real(1, 5_007);
-        assert_eq!(r.answer(1, 130, Some(5_020)), Some(Credit::First(13)));
-        r.record_send(200, 6_000);
-        r.set_sent_real(2, 5_990); // before the user-space stamp: ignored
-        assert_eq!(r.answer(2, 230, Some(6_020)), Some(Credit::First(20)));
+        r.record_send(100);
+        r.set_sent(1, 107);
+        assert_eq!(r.answer(1, 120), Some(Credit::First(13)));
+        r.set_sent(1, 110); // answered: too late to change anything
+        assert_eq!(r.answer(1, 120), Some(Credit::Dup(13)));
+        r.record_send(200);
+        r.set_sent(2, 190); // before the user-space stamp: ignored
+        assert_eq!(r.answer(2, 220), Some(Credit::First(20)));
     }
 
     #[test]
     fn expiry_in_send_order_and_late_replies() {
         let mut r = Ring::new(8);
         for t in [0, 10, 20] {
-            r.record_send(t, t);
+            r.record_send(t);
         }
         assert_eq!(r.next_expiry(W), Some(W));
         assert_eq!(r.expire(W - 1, W), None);
         // The second is answered: only 1 and 3 expire, oldest first.
-        assert_eq!(r.answer(2, 15, None), Some(Credit::First(5)));
+        assert_eq!(r.answer(2, 15), Some(Credit::First(5)));
         assert_eq!(r.expire(W + 10, W), Some(1));
         assert_eq!(r.next_expiry(W), Some(20 + W));
         assert_eq!(r.expire(W + 10, W), None);
         assert_eq!(r.expire(W + 20, W), Some(3));
         assert_eq!(r.expire(u64::MAX, W), None);
         assert_eq!((r.pending(), r.next_expiry(W)), (0, None));
-        assert_eq!(r.answer(1, 2_000, None), Some(Credit::Late(2_000)));
-        assert_eq!(r.answer(3, 2_000, None), Some(Credit::Late(1_980)));
+        assert_eq!(r.answer(1, 2_000), Some(Credit::Late(2_000)));
+        assert_eq!(r.answer(3, 2_000), Some(Credit::Late(1_980)));
     }
 
     #[test]
     fn errors_settle_and_failed_sends_await_nothing() {
         let mut r = Ring::new(4);
-        r.record_send(0, 0);
-        r.record_send(1, 1);
-        assert!(r.fail(1, None));
-        assert!(!r.fail(3, None));
+        r.record_send(0);
+        r.record_send(1);
+        assert!(r.fail(1, 5));
+        assert!(!r.fail(3, 5));
         r.send_failed(2);
         assert_eq!(r.pending(), 0);
-        assert_eq!(
-            r.answer(1, 5, None),
-            None,
-            "an errored probe is not answered"
-        );
-        assert_eq!(r.answer(2, 5, None), None);
+        assert_eq!(r.answer(1, 5), None, "an errored probe is not answered");
+        assert_eq!(r.answer(2, 5), None);
         assert_eq!(r.expire(u64::MAX, W), None);
     }
 
     #[test]
     fn a_full_ring_gives_up_the_oldest() {
         let mut r = Ring::new(2);
-        r.record_send(0, 0);
-        r.record_send(1, 1);
-        r.record_send(2, 2); // overwrites probe 1
+        r.record_send(0);
+        r.record_send(1);
+        r.record_send(2); // overwrites probe 1
         assert_eq!(r.pending(), 2);
-        assert_eq!(r.answer(1, 5, None), None);
+        assert_eq!(r.answer(1, 5), None);
         assert_eq!(r.expire(u64::MAX, W), Some(2));
         assert_eq!(r.expire(u64::MAX, W), Some(3));
         assert_eq!(r.pending(), 0);
@@ -329,10 +310,10 @@ mod tests {
     #[test]
     fn a_one_place_ring_serves_a_one_shot() {
         let mut r = Ring::new(1);
-        assert_eq!(r.record_send(0, 0), 1);
+        assert_eq!(r.record_send(0), 1);
         assert_eq!(r.next_expiry(W), Some(W));
-        assert_eq!(r.answer(1, 4, None), Some(Credit::First(4)));
-        assert_eq!(r.answer(1, 5, None), Some(Credit::Dup(5)));
+        assert_eq!(r.answer(1, 4), Some(Credit::First(4)));
+        assert_eq!(r.answer(1, 5), Some(Credit::Dup(5)));
         assert_eq!(
             (r.pending(), r.next_expiry(W), r.expire(u64::MAX, W)),
             (0, None, None)
@@ -345,24 +326,22 @@ mod tests {
         let mut t = 0;
         for n in 1..=65_535u64 {
             t += 10;
-            assert_eq!(r.record_send(t, t), n as u16);
-            assert_eq!(
-                r.answer(n as u16, t + 1, Some(t + 1)),
-                Some(Credit::First(1))
-            );
+            assert_eq!(r.record_send(t), n as u16);
+            assert_eq!(r.answer(n as u16, t + 1), Some(Credit::First(1)));
         }
         // Probe 65,536 goes out as 0, 65,537 as 1.
         t += 10;
-        assert_eq!(r.record_send(t, t), 0);
-        assert_eq!(r.answer(0, t + 2, Some(t + 2)), Some(Credit::First(2)));
+        assert_eq!(r.record_send(t), 0);
+        assert_eq!(r.answer(0, t + 2), Some(Credit::First(2)));
         t += 10;
         let sent = t;
-        assert_eq!(r.record_send(t, t), 1);
-        // A packet for the first probe 1, stamped long before probe 65,537 left: not a reply.
-        assert_eq!(r.answer(1, t + 3, Some(15)), None);
+        assert_eq!(r.record_send(t), 1);
+        // A packet for the first probe 1, which arrived long before probe 65,537 left: not a
+        // reply to it.
+        assert_eq!(r.answer(1, 15), None);
         assert_eq!(r.pending(), 1);
-        assert!(!r.fail(1, Some(15)), "an old error settles nothing either");
-        assert_eq!(r.answer(1, t + 3, Some(sent + 3)), Some(Credit::First(3)));
+        assert!(!r.fail(1, 15), "an old error settles nothing either");
+        assert_eq!(r.answer(1, sent + 3), Some(Credit::First(3)));
         assert_eq!(r.sent(), 65_537);
         assert_eq!(r.pending(), 0);
     }

@@ -3,7 +3,10 @@
 //! that host's short lock; the line it prints is formatted into the reader's own buffer and
 //! written later, with no lock held. `credit_reply` is the one place a reply becomes a
 //! round-trip time. Reads never block (`MSG_DONTWAIT`); a batch is bounded so one busy socket
-//! cannot starve the other.
+//! cannot starve the other. Time decisions (when a packet arrived, whether after its probe
+//! left, the round-trip time) are `rtt.rs`'s, on the monotonic clock; whose a payload is,
+//! `packet/echo.rs`'s (the run's nonce and the target's tag); a pending socket error left by
+//! another target's ICMP error is `asyncerr.rs`'s.
 
 use super::output::{lock, Lines};
 use super::probes::Credit;
@@ -14,6 +17,7 @@ use crate::report::{self, Mark};
 use crate::sys;
 use std::io;
 use std::net::IpAddr;
+use std::sync::atomic::Ordering;
 
 /// The packets one drain reads at most before it looks at the other socket.
 const BATCH: usize = 512;
@@ -26,11 +30,22 @@ fn host_of(run: &Run, addr: IpAddr, ident: u16) -> Option<&Host> {
     run.hosts.get(h)
 }
 
+/// The monotonic time a packet stamped by the kernel at `kernel_ns` (CLOCK_REALTIME) reached
+/// its socket (`rtt.rs`): the clocks are read now, wall clock first.
+fn arrived(run: &Run, kernel_ns: Option<u64>) -> u64 {
+    let real_ns = super::output::real_ns();
+    let read = crate::rtt::ReadAt {
+        real_ns,
+        mono_ns: run.now_ns(),
+    };
+    crate::rtt::received_at(kernel_ns, read)
+}
+
 /// Credits an echo reply (`seq`, `payload` after the ICMP header) from `src` with
-/// identifier `ident`, read at `rx_mono` with the kernel's receive stamp `kernel_ns`. A reply
-/// counts only if it is for one of our hosts, its sequence number is a probe that host sent
-/// and still tracks, it arrived after that probe left, and its payload carries this run's
-/// nonce. Returns true when it completed the run.
+/// identifier `ident`, with the kernel's receive stamp `kernel_ns`. A reply counts only if
+/// it is for one of our hosts, its payload carries this run's nonce and that host's tag, its
+/// sequence number is a probe that host sent and still tracks, and it arrived after that
+/// probe left. Returns true when it completed the run.
 #[allow(clippy::too_many_arguments)]
 pub fn credit_reply(
     run: &Run,
@@ -42,17 +57,16 @@ pub fn credit_reply(
     kernel_ns: Option<u64>,
     lines: &mut Lines,
 ) -> bool {
-    let k = run.payload.len().min(8);
-    if payload.get(..k) != run.nonce.get(..k) {
-        return false;
-    }
     let Some(host) = host_of(run, src, ident) else {
         return false;
     };
-    let rx_mono = run.now_ns();
+    if !run.echo.reply_is_for(host.target as usize, payload) {
+        return false;
+    }
+    let rx_mono = arrived(run, kernel_ns);
     let (credit, complete) = {
         let mut st = lock(&host.st);
-        let Some(credit) = st.ring.answer(seq, rx_mono, kernel_ns) else {
+        let Some(credit) = st.ring.answer(seq, rx_mono) else {
             return false;
         };
         let rtt = match credit {
@@ -95,32 +109,40 @@ pub fn credit_reply(
     complete
 }
 
-/// Counts an ICMP error that quotes one of our requests (to `dst`, `ident`, `seq`) against its
-/// host, and settles that probe. Returns true when it completed the run.
-#[allow(clippy::too_many_arguments)]
-fn credit_error(
-    run: &Run,
+/// What an ICMP error says of which request.
+struct ErrorReport<'a> {
+    /// Where the quoted request went, its identifier and sequence number.
     dst: IpAddr,
     ident: u16,
     seq: u16,
-    what: &dyn std::fmt::Display,
+    /// What the error quotes of the request's payload (often nothing).
+    quoted: &'a [u8],
+    what: &'a dyn std::fmt::Display,
     router: Option<IpAddr>,
     kernel_ns: Option<u64>,
-    lines: &mut Lines,
-) -> bool {
-    let Some(host) = host_of(run, dst, ident) else {
+}
+
+/// Counts an ICMP error that quotes one of our requests against its host (the quote must
+/// agree with the host's payload as far as it goes), and settles that probe. Returns true
+/// when it completed the run.
+fn credit_error(run: &Run, e: &ErrorReport, lines: &mut Lines) -> bool {
+    let (seq, router) = (e.seq, e.router);
+    let Some(host) = host_of(run, e.dst, e.ident) else {
         return false;
     };
+    if !run.echo.quote_is_for(host.target as usize, e.quoted) {
+        return false;
+    }
+    let rx_mono = arrived(run, e.kernel_ns);
     let complete = {
         let mut st = lock(&host.st);
-        if !st.ring.fail(seq, kernel_ns) {
+        if !st.ring.fail(seq, rx_mono) {
             return false;
         }
         st.acc.errors += 1;
-        let now = run.now_ns();
-        run.settle(host, &mut st, now)
+        run.settle(host, &mut st, rx_mono)
     };
-    let what = what.to_string();
+    let what = e.what.to_string();
     if run.out.per_probe_text() {
         let prefix = run.out.prefix();
         lines
@@ -187,16 +209,19 @@ fn dispatch(
             ident,
             seq,
             dst,
-        } => credit_error(
-            run,
-            dst,
-            ours(ident),
-            seq,
-            &kind,
-            Some(from),
-            meta.kernel_ns,
-            lines,
-        ),
+            quoted,
+        } => {
+            let e = ErrorReport {
+                dst,
+                ident: ours(ident),
+                seq,
+                quoted,
+                what: &kind,
+                router: Some(from),
+                kernel_ns: meta.kernel_ns,
+            };
+            credit_error(run, &e, lines)
+        }
     }
 }
 
@@ -242,7 +267,7 @@ pub fn looped_request(proto: Proto, data: &[u8], icmp_len: usize) -> Option<(IpA
 /// which then replaces the one read next to `sendto` (so a thread preempted between its
 /// clock read and the send does not count its wait as network time).
 fn credit_tx_stamp(run: &Run, sock: &IcmpSocket, data: &[u8], tx_ns: u64) {
-    let icmp_len = run.payload.len() + packet::ICMP_HEADER_LEN;
+    let icmp_len = run.cfg.size + packet::ICMP_HEADER_LEN;
     let Some((dst, ident, seq)) = looped_request(sock.proto, data, icmp_len) else {
         return;
     };
@@ -251,13 +276,14 @@ fn credit_tx_stamp(run: &Run, sock: &IcmpSocket, data: &[u8], tx_ns: u64) {
     } else {
         ident
     };
-    let k = run.payload.len().min(8);
     let start = data.len() - icmp_len + packet::ICMP_HEADER_LEN;
-    if data.get(start..start + k) != run.nonce.get(..k) {
+    let payload = data.get(start..).unwrap_or(&[]);
+    let Some(host) = host_of(run, dst, ident) else {
         return;
-    }
-    if let Some(host) = host_of(run, dst, ident) {
-        lock(&host.st).ring.set_sent_real(seq, tx_ns);
+    };
+    if run.echo.reply_is_for(host.target as usize, payload) {
+        let tx_mono = arrived(run, Some(tx_ns));
+        lock(&host.st).ring.set_sent(seq, tx_mono);
     }
 }
 
@@ -283,31 +309,23 @@ fn dispatch_errqueue(
     // error_kind reads an MTU from the ICMP header's second word: ee_info carries it.
     let mut hdr = [ee.icmp_type, ee.code, 0, 0, 0, 0, 0, 0];
     hdr[4..8].copy_from_slice(&ee.info.to_be_bytes());
-    match packet::error_kind(sock.proto, ee.icmp_type, ee.code, &hdr) {
-        Some(k) => credit_error(
-            run,
-            dst,
-            sock.ident,
-            seq,
-            &k,
-            ee.offender,
-            meta.kernel_ns,
-            lines,
-        ),
-        None => {
-            let what = format!("ICMP type {} code {}", ee.icmp_type, ee.code);
-            credit_error(
-                run,
-                dst,
-                sock.ident,
-                seq,
-                &what,
-                ee.offender,
-                meta.kernel_ns,
-                lines,
-            )
-        }
-    }
+    let quoted = data.get(packet::ICMP_HEADER_LEN..).unwrap_or(&[]);
+    let kind = packet::error_kind(sock.proto, ee.icmp_type, ee.code, &hdr);
+    let other = format!("ICMP type {} code {}", ee.icmp_type, ee.code);
+    let what: &dyn std::fmt::Display = match &kind {
+        Some(k) => k,
+        None => &other,
+    };
+    let e = ErrorReport {
+        dst,
+        ident: sock.ident,
+        seq,
+        quoted,
+        what,
+        router: ee.offender,
+        kernel_ns: meta.kernel_ns,
+    };
+    credit_error(run, &e, lines)
 }
 
 /// Reads what a socket (or its error queue) holds now, a bounded batch, and credits it.
@@ -323,6 +341,9 @@ pub fn drain(
     for _ in 0..BATCH {
         match sys::recv_msg(&sock.fd, buf, errqueue) {
             Ok(meta) => {
+                if let Some(d) = meta.drops {
+                    sock.drops.fetch_max(d, Ordering::Relaxed);
+                }
                 let data = buf.get(..meta.len).unwrap_or(&[]);
                 complete |= if errqueue {
                     dispatch_errqueue(run, sock, data, &meta, lines)
@@ -331,8 +352,13 @@ pub fn drain(
                 };
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            // Another packet's pending ICMP error, taken by this read: read on.
+            Err(e) if !errqueue && crate::asyncerr::recv_is_stale(&e) => continue,
             Err(_) => break,
         }
+    }
+    if errqueue {
+        crate::asyncerr::clear_pending(&sock.fd);
     }
     complete
 }

@@ -7,9 +7,10 @@
 //! the lines it formatted. A host's lock is held only for bookkeeping: dropped before
 //! `sendto`, `ppoll` and any write.
 
-use super::output::{lock, real_ns, Lines};
+use super::output::{lock, Lines};
 use super::probes::Ring;
 use super::{receive, Run, READERS};
+use crate::packet::echo::{NONCE_LEN, TAG_LEN};
 use crate::packet::{self, Proto};
 use crate::privilege::IcmpSocket;
 use crate::report;
@@ -76,23 +77,51 @@ const SEND_BATCH: usize = 64;
 /// How often a host queued behind another with the same (address, identifier) looks again.
 const QUEUED_RECHECK: u64 = 10_000_000;
 
-/// Echo request templates, one per family, for the identifier in use.
+/// The echo request of one send, rebuilt in place (no allocation once it has grown): every
+/// target's payload is the run's, with its own tag after the nonce (`packet/echo.rs`).
 struct Packets {
-    v4: (u16, Vec<u8>),
-    v6: (u16, Vec<u8>),
+    /// The run's payload with target 0's tag; the tag bytes are replaced per send.
+    payload: Vec<u8>,
+    packet: Vec<u8>,
+    /// Whose request `packet` holds: (family, target, identifier).
+    built: Option<(Proto, usize, u16)>,
 }
 
 impl Packets {
-    fn get(&mut self, proto: Proto, ident: u16, payload: &[u8]) -> &mut Vec<u8> {
-        let slot = match proto {
-            Proto::V4 => &mut self.v4,
-            Proto::V6 => &mut self.v6,
-        };
-        if slot.1.is_empty() || slot.0 != ident {
-            packet::encode_echo_request(proto, ident, 0, payload, &mut slot.1);
-            slot.0 = ident;
+    fn new(run: &Run) -> Packets {
+        Packets {
+            payload: run.echo.payload(0),
+            packet: Vec::with_capacity(run.cfg.size + packet::ICMP_HEADER_LEN),
+            built: None,
         }
-        &mut slot.1
+    }
+
+    /// The request to `target` with `ident` and `seq`.
+    fn build(&mut self, run: &Run, proto: Proto, target: usize, ident: u16, seq: u16) -> &[u8] {
+        self.build_with(&run.echo, proto, target, ident, seq)
+    }
+
+    fn build_with(
+        &mut self,
+        echo: &crate::packet::echo::Echo,
+        proto: Proto,
+        target: usize,
+        ident: u16,
+        seq: u16,
+    ) -> &[u8] {
+        if self.built == Some((proto, target, ident)) {
+            // The same target again (one host, or -i 0): only the sequence number changes.
+            packet::set_sequence(proto, seq, &mut self.packet);
+            return &self.packet;
+        }
+        self.built = Some((proto, target, ident));
+        let tag = echo.tag(target);
+        let at = NONCE_LEN..(NONCE_LEN + TAG_LEN).min(self.payload.len());
+        if let (Some(dst), Some(src)) = (self.payload.get_mut(at.clone()), tag.get(..at.len())) {
+            dst.copy_from_slice(src);
+        }
+        packet::encode_echo_request(proto, ident, seq, &self.payload, &mut self.packet);
+        &self.packet
     }
 }
 
@@ -255,10 +284,7 @@ pub fn serve(run: &Run, t: usize, extra: &[usize]) {
         ready: BinaryHeap::new(),
         reserved: None,
         lines: Lines::default(),
-        packets: Packets {
-            v4: (0, Vec::new()),
-            v6: (0, Vec::new()),
-        },
+        packets: Packets::new(run),
         complete: false,
         sent: 0,
     };
@@ -273,7 +299,7 @@ pub fn serve(run: &Run, t: usize, extra: &[usize]) {
         .enumerate()
         .map(|(l, &at)| Reverse((at, l as u32)))
         .collect();
-    let mut buf = vec![0u8; recv_buffer_len(run.payload.len())];
+    let mut buf = vec![0u8; recv_buffer_len(run.cfg.size)];
     let socks = [run.socks.v4.as_ref(), run.socks.v6.as_ref()];
 
     while !run.stopped() {
@@ -342,7 +368,6 @@ fn send_one(
 ) -> u64 {
     let ip = addr.ip();
     let proto = if ip.is_ipv4() { Proto::V4 } else { Proto::V6 };
-    let pkt = packets.get(proto, host.ident, &run.payload);
     let mono = run.now_ns();
     let seq = {
         let mut st = lock(&host.st);
@@ -350,10 +375,10 @@ fn send_one(
             st.started = mono;
         }
         st.acc.sent += 1;
-        st.ring.record_send(mono, real_ns())
+        st.ring.record_send(mono)
     };
-    packet::set_sequence(proto, seq, pkt);
-    if let Err(e) = sys::send_to(&sock.fd, pkt, &addr) {
+    let pkt = packets.build(run, proto, host.target as usize, host.ident, seq);
+    if let Err(e) = crate::asyncerr::send_to(&sock.fd, pkt, &addr) {
         let now = run.now_ns();
         {
             let mut st = lock(&host.st);
@@ -431,7 +456,7 @@ mod tests {
         while now <= until {
             answers.retain(|&(t, seq)| {
                 if t <= now {
-                    ring.answer(seq, t, None);
+                    ring.answer(seq, t);
                     false
                 } else {
                     true
@@ -441,7 +466,7 @@ mod tests {
             trace.push((now, s));
             match s {
                 Step::Send => {
-                    let seq = ring.record_send(now, now);
+                    let seq = ring.record_send(now);
                     if let Some(r) = rtt {
                         answers.push((now + r, seq));
                     }
@@ -497,10 +522,29 @@ mod tests {
         assert_eq!(sends, 11);
         // Between sends it waits exactly for the earliest event.
         let mut ring = Ring::new(8);
-        ring.record_send(0, 0);
+        ring.record_send(0);
         assert_eq!(step(&ring, 100, 10, &plan), Step::Wait(100));
         assert_eq!(step(&ring, 5_000, 10, &plan), Step::Wait(1_000));
         assert_eq!(step(&ring, 5_000, 1_000, &plan), Step::Expire);
+    }
+
+    #[test]
+    fn requests_carry_each_targets_own_payload() {
+        let c = match crate::cli::parse(&["-p".into(), "ab".into(), "x".into()]) {
+            Ok(crate::cli::Command::Run(c)) => c,
+            _ => unreachable!(),
+        };
+        let echo = crate::packet::echo::Echo::new([7; 8], c.size, c.pattern.clone());
+        let mut p = Packets {
+            payload: echo.payload(0),
+            packet: Vec::new(),
+            built: None,
+        };
+        for (target, seq) in [(3, 1), (3, 2), (0, 9), (70_000, 65_535)] {
+            let mut want = Vec::new();
+            packet::encode_echo_request(Proto::V4, 42, seq, &echo.payload(target), &mut want);
+            assert_eq!(p.build_with(&echo, Proto::V4, target, 42, seq), &want[..]);
+        }
     }
 
     #[test]
