@@ -22,9 +22,25 @@ struct Probe {
     /// The low 32 bits of the probe's number (0: never used); the wire sequence number is
     /// its low 16 bits.
     n: u32,
+    /// How long after `sent_mono` the kernel stamped the packet as leaving, in units of
+    /// `TX_UNIT_NS` (0: no transmit stamp). The round-trip time starts there.
+    tx_delta: u16,
     state: State,
-    /// When it left: the clock read next to `sendto`, or the kernel's transmit stamp.
+    /// The clock read next to `sendto` (before it): no reply can have arrived earlier, so
+    /// this, not the transmit stamp, decides whether a packet can answer the probe.
     sent_mono: u64,
+}
+
+/// The unit of `Probe::tx_delta`: 16 ns, so up to about 1 ms between the clock read and
+/// the packet leaving can be told (a longer wait keeps the clock read as the send time).
+const TX_UNIT_NS: u64 = 16;
+
+impl Probe {
+    /// When the probe left: the kernel's transmit stamp if there is one, else the clock read.
+    fn left(&self) -> u64 {
+        self.sent_mono
+            .saturating_add(u64::from(self.tx_delta) * TX_UNIT_NS)
+    }
 }
 
 /// How a packet speaking of a probe was credited.
@@ -96,6 +112,7 @@ impl Ring {
             &mut self.slots[at],
             Probe {
                 n: n as u32,
+                tx_delta: 0,
                 state: State::Pending,
                 sent_mono: mono,
             },
@@ -126,11 +143,13 @@ impl Ring {
 
     /// A more exact send time from the kernel (a transmit timestamp, on the monotonic
     /// clock): kept only if it is not before the clock read next to `sendto` (the packet
-    /// cannot leave before it was handed over) and the probe still awaits its reply.
+    /// cannot leave before it was handed over), at most about 1 ms after it, and the probe
+    /// still awaits its reply.
     pub fn set_sent(&mut self, seq: u16, tx_mono: u64) {
         if let Some(p) = self.find(seq, None) {
-            if p.state == State::Pending && tx_mono >= p.sent_mono {
-                p.sent_mono = tx_mono;
+            let delta = tx_mono.checked_sub(p.sent_mono).map(|d| d / TX_UNIT_NS);
+            if let (State::Pending, Some(Ok(d))) = (p.state, delta.map(u16::try_from)) {
+                p.tx_delta = d;
             }
         }
     }
@@ -154,7 +173,7 @@ impl Ring {
     /// has that number (foreign, stale or forged).
     pub fn answer(&mut self, seq: u16, rx_mono: u64) -> Option<Credit> {
         let p = self.find(seq, Some(rx_mono))?;
-        let rtt = crate::rtt::rtt(rx_mono, p.sent_mono);
+        let rtt = crate::rtt::rtt(rx_mono, p.left());
         match p.state {
             State::Pending => {
                 p.state = State::Answered;
@@ -250,14 +269,22 @@ mod tests {
     #[test]
     fn transmit_stamp_refines_the_send_time() {
         let mut r = Ring::new(4);
-        r.record_send(100);
-        r.set_sent(1, 107);
-        assert_eq!(r.answer(1, 120), Some(Credit::First(13)));
-        r.set_sent(1, 110); // answered: too late to change anything
-        assert_eq!(r.answer(1, 120), Some(Credit::Dup(13)));
-        r.record_send(200);
-        r.set_sent(2, 190); // before the user-space stamp: ignored
-        assert_eq!(r.answer(2, 220), Some(Credit::First(20)));
+        r.record_send(1_000);
+        r.set_sent(1, 1_160);
+        assert_eq!(r.answer(1, 1_200), Some(Credit::First(40)));
+        r.set_sent(1, 1_190); // answered: too late to change anything
+        assert_eq!(r.answer(1, 1_200), Some(Credit::Dup(40)));
+        r.record_send(2_000);
+        r.set_sent(2, 1_990); // before the user-space stamp: ignored
+        assert_eq!(r.answer(2, 2_020), Some(Credit::First(20)));
+        r.record_send(3_000);
+        r.set_sent(3, 3_000 + 5_000_000); // implausibly late: ignored
+        assert_eq!(r.answer(3, 3_100), Some(Credit::First(100)));
+        // A stamp a little after the reply's arrival (the clocks are read at different
+        // times) neither loses the reply nor makes its time negative.
+        r.record_send(4_000);
+        r.set_sent(4, 4_032);
+        assert_eq!(r.answer(4, 4_016), Some(Credit::First(0)));
     }
 
     #[test]
