@@ -22,8 +22,8 @@ struct Probe {
     /// The low 32 bits of the probe's number (0: never used); the wire sequence number is
     /// its low 16 bits.
     n: u32,
-    /// How long after `sent_mono` the kernel stamped the packet as leaving, in units of
-    /// `TX_UNIT_NS` (0: no transmit stamp). The round-trip time starts there.
+    /// How long after `sent_mono` the kernel stamped the packet as leaving (0: no transmit
+    /// stamp), as `encode_delta` packs it. The round-trip time starts there.
     tx_delta: u16,
     state: State,
     /// The clock read next to `sendto` (before it): no reply can have arrived earlier, so
@@ -31,15 +31,29 @@ struct Probe {
     sent_mono: u64,
 }
 
-/// The unit of `Probe::tx_delta`: 16 ns, so up to about 1 ms between the clock read and
-/// the packet leaving can be told (a longer wait keeps the clock read as the send time).
-const TX_UNIT_NS: u64 = 16;
+/// `Probe::tx_delta` in 16 bits: below 32,768 ns exactly, up to about 33.5 ms in steps of
+/// 1,024 ns (a thread preempted between its clock read and `sendto`, as when a thousand
+/// threads share two cores); None beyond, when the clock read stays the send time.
+fn encode_delta(ns: u64) -> Option<u16> {
+    if ns < 1 << 15 {
+        return Some(ns as u16);
+    }
+    let units = ns >> 10;
+    (units < 1 << 15).then(|| (units as u16) | 0x8000)
+}
+
+fn decode_delta(d: u16) -> u64 {
+    if d & 0x8000 == 0 {
+        u64::from(d)
+    } else {
+        u64::from(d & 0x7fff) << 10
+    }
+}
 
 impl Probe {
     /// When the probe left: the kernel's transmit stamp if there is one, else the clock read.
     fn left(&self) -> u64 {
-        self.sent_mono
-            .saturating_add(u64::from(self.tx_delta) * TX_UNIT_NS)
+        self.sent_mono.saturating_add(decode_delta(self.tx_delta))
     }
 }
 
@@ -143,12 +157,12 @@ impl Ring {
 
     /// A more exact send time from the kernel (a transmit timestamp, on the monotonic
     /// clock): kept only if it is not before the clock read next to `sendto` (the packet
-    /// cannot leave before it was handed over), at most about 1 ms after it, and the probe
+    /// cannot leave before it was handed over), at most about 33 ms after it, and the probe
     /// still awaits its reply.
     pub fn set_sent(&mut self, seq: u16, tx_mono: u64) {
         if let Some(p) = self.find(seq, None) {
-            let delta = tx_mono.checked_sub(p.sent_mono).map(|d| d / TX_UNIT_NS);
-            if let (State::Pending, Some(Ok(d))) = (p.state, delta.map(u16::try_from)) {
+            let delta = tx_mono.checked_sub(p.sent_mono).and_then(encode_delta);
+            if let (State::Pending, Some(d)) = (p.state, delta) {
                 p.tx_delta = d;
             }
         }
@@ -278,13 +292,30 @@ mod tests {
         r.set_sent(2, 1_990); // before the user-space stamp: ignored
         assert_eq!(r.answer(2, 2_020), Some(Credit::First(20)));
         r.record_send(3_000);
-        r.set_sent(3, 3_000 + 5_000_000); // implausibly late: ignored
+        r.set_sent(3, 3_000 + 50_000_000); // implausibly late: ignored
         assert_eq!(r.answer(3, 3_100), Some(Credit::First(100)));
+        // A thread preempted for 6.5 ms between its clock read and sendto: not counted.
+        assert_eq!(r.record_send(10_000_000), 4);
+        r.set_sent(4, 16_500_000);
+        assert_eq!(r.answer(4, 16_510_000), Some(Credit::First(10_000)));
         // A stamp a little after the reply's arrival (the clocks are read at different
         // times) neither loses the reply nor makes its time negative.
-        r.record_send(4_000);
-        r.set_sent(4, 4_032);
-        assert_eq!(r.answer(4, 4_016), Some(Credit::First(0)));
+        assert_eq!(r.record_send(20_000_000), 5);
+        r.set_sent(5, 20_000_032);
+        assert_eq!(r.answer(5, 20_000_016), Some(Credit::First(0)));
+    }
+
+    #[test]
+    fn transmit_deltas_pack_into_16_bits() {
+        for ns in [0, 1, 16, 32_767] {
+            assert_eq!(decode_delta(encode_delta(ns).unwrap()), ns);
+        }
+        for ns in [32_768u64, 100_000, 6_500_000, 33_000_000] {
+            let back = decode_delta(encode_delta(ns).unwrap());
+            assert!(back <= ns && ns - back < 1_024, "{ns} {back}");
+        }
+        assert_eq!(encode_delta(34_000_000), None);
+        assert_eq!(encode_delta(u64::MAX), None);
     }
 
     #[test]
