@@ -10,7 +10,7 @@
 
 use super::output::{lock, Lines};
 use super::probes::Credit;
-use super::{Host, Run};
+use super::state::{Host, Run};
 use crate::packet::{self, Message, Proto};
 use crate::privilege::{IcmpSocket, Kind};
 use crate::report::{self, Mark};

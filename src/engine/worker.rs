@@ -9,7 +9,8 @@
 
 use super::output::{lock, Lines};
 use super::probes::Ring;
-use super::{receive, Run, READERS};
+use super::receive;
+use super::state::{Host, Run, NEVER, READERS};
 use crate::packet::echo::{NONCE_LEN, TAG_LEN};
 use crate::packet::{self, Proto};
 use crate::privilege::IcmpSocket;
@@ -359,7 +360,7 @@ pub fn serve(run: &Run, t: usize, extra: &[usize]) {
 /// `sendto`'s return) and returns the monotonic time it was sent.
 fn send_one(
     run: &Run,
-    host: &super::Host,
+    host: &Host,
     addr: std::net::SocketAddr,
     sock: &IcmpSocket,
     packets: &mut Packets,
@@ -371,7 +372,7 @@ fn send_one(
     let mono = run.now_ns();
     let seq = {
         let mut st = lock(&host.st);
-        if st.started == super::NEVER {
+        if st.started == NEVER {
             st.started = mono;
         }
         st.acc.sent += 1;
