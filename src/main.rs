@@ -17,7 +17,6 @@ mod rtt;
 mod stats;
 #[allow(unsafe_code)]
 mod sys;
-mod worker;
 
 use cli::{Command, Config, Format, Personality, Show};
 use error::Error;
@@ -472,17 +471,25 @@ mod tests {
     #[test]
     fn identifiers_cover_every_thread_the_engine_can_start() {
         assert_eq!(ident_count(&cfg(&["h"])), 1);
-        assert_eq!(ident_count(&cfg(&["a", "b", "c"])), 3);
-        assert_eq!(ident_count(&cfg(&["-g", "10.0.0.0/30"])), 4);
-        assert_eq!(ident_count(&cfg(&["-g", "10.0.0.0/24", "h"])), 256);
-        assert_eq!(ident_count(&cfg(&["-g", "10.0.0.0/16"])), 256);
-        assert_eq!(ident_count(&cfg(&["-g", "fd00::/112"])), 256);
+        // The default cap (2 threads).
+        assert_eq!(ident_count(&cfg(&["a", "b", "c"])), 2);
+        assert_eq!(ident_count(&cfg(&["-f", "/dev/null"])), 2);
+        let cap = |args: &[&str]| {
+            let mut a = vec!["--max-threads", "256"];
+            a.extend_from_slice(args);
+            ident_count(&cfg(&a))
+        };
+        assert_eq!(cap(&["a", "b", "c"]), 3);
+        assert_eq!(cap(&["-g", "10.0.0.0/30"]), 4);
+        assert_eq!(cap(&["-g", "10.0.0.0/24", "h"]), 256);
+        assert_eq!(cap(&["-g", "10.0.0.0/16"]), 256);
+        assert_eq!(cap(&["-g", "fd00::/112"]), 256);
         assert_eq!(
             ident_count(&cfg(&["--max-threads", "8", "-g", "10.0.0.0/24"])),
             8
         );
         // A file can name any number of targets: the thread cap is the only bound.
-        assert_eq!(ident_count(&cfg(&["-f", "/dev/null"])), 256);
+        assert_eq!(cap(&["-f", "/dev/null"]), 256);
         assert_eq!(
             ident_count(&cfg(&["--max-threads", "4096", "-f", "x", "h"])),
             4096

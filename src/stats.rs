@@ -1,7 +1,11 @@
 //! Per-host statistics in fixed memory: counters, integer-nanosecond min/max, Welford's running
 //! mean and deviation (no sums of squares to overflow), and a log-scale histogram for the median
-//! and 95th percentile. An `Accum` lives in a worker slot and is reused host after host; what a
-//! finished host keeps is the small `Summary`. Pure: no clocks, no I/O.
+//! and 95th percentile. Every host of a run has its own `Accum` for the whole run (a /16 sweep
+//! holds 65,536 of them), so the histogram is sparse: only the buckets that were hit, in
+//! bucket order (a host's round-trip times fall in a handful), allocated on the second reply
+//! and grown only when a new bucket is hit (at most `BUCKETS` entries). What a report reads is
+//! the small `Summary`; `Accum::merge` adds one accumulator into another (an interval into a
+//! total). Pure: no clocks, no I/O.
 
 /// Histogram: values below 16 ns have a bucket each; above, every power of two is split into
 /// 16 buckets, so a reported percentile is the middle of its bucket, within 1/32 (3.2%) of the
@@ -62,6 +66,7 @@ impl Summary {
 }
 
 /// A running accumulator for one host at a time.
+#[derive(Clone)]
 pub struct Accum {
     pub sent: u64,
     pub received: u64,
@@ -73,7 +78,9 @@ pub struct Accum {
     max_ns: u64,
     mean: f64,
     m2: f64,
-    hist: Box<[u32; BUCKETS]>,
+    /// (bucket, count), sorted by bucket; empty while `received <= 1` (the one value is
+    /// `min_ns`).
+    hist: Vec<(u16, u32)>,
 }
 
 impl Default for Accum {
@@ -89,25 +96,56 @@ impl Default for Accum {
             max_ns: 0,
             mean: 0.0,
             m2: 0.0,
-            hist: Box::new([0; BUCKETS]),
+            hist: Vec::new(),
         }
     }
 }
 
 impl Accum {
-    /// Back to zero, keeping the histogram's allocation.
-    pub fn reset(&mut self) {
-        self.sent = 0;
-        self.received = 0;
-        self.dups = 0;
-        self.late = 0;
-        self.errors = 0;
-        self.send_errors = 0;
-        self.min_ns = u64::MAX;
-        self.max_ns = 0;
-        self.mean = 0.0;
-        self.m2 = 0.0;
-        self.hist.fill(0);
+    fn hist_add(&mut self, bucket: usize, count: u32) {
+        let b = bucket.min(BUCKETS - 1) as u16;
+        match self.hist.binary_search_by_key(&b, |e| e.0) {
+            Ok(i) => self.hist[i].1 = self.hist[i].1.saturating_add(count),
+            Err(i) => self.hist.insert(i, (b, count)),
+        }
+    }
+
+    /// Adds `other` into `self` (Chan et al.'s pairwise update of mean and deviation).
+    pub fn merge(&mut self, other: &Accum) {
+        self.sent = self.sent.saturating_add(other.sent);
+        self.dups = self.dups.saturating_add(other.dups);
+        self.late = self.late.saturating_add(other.late);
+        self.errors = self.errors.saturating_add(other.errors);
+        self.send_errors = self.send_errors.saturating_add(other.send_errors);
+        if other.received == 0 {
+            return;
+        }
+        if self.received == 0 {
+            self.received = other.received;
+            self.min_ns = other.min_ns;
+            self.max_ns = other.max_ns;
+            self.mean = other.mean;
+            self.m2 = other.m2;
+            self.hist.clone_from(&other.hist);
+            return;
+        }
+        if self.received == 1 {
+            self.hist_add(bucket_of(self.min_ns), 1);
+        }
+        if other.received == 1 {
+            self.hist_add(bucket_of(other.min_ns), 1);
+        }
+        for &(b, c) in &other.hist {
+            self.hist_add(usize::from(b), c);
+        }
+        let (na, nb) = (self.received as f64, other.received as f64);
+        let n = na + nb;
+        let delta = other.mean - self.mean;
+        self.mean += delta * nb / n;
+        self.m2 += other.m2 + delta * delta * na * nb / n;
+        self.received = self.received.saturating_add(other.received);
+        self.min_ns = self.min_ns.min(other.min_ns);
+        self.max_ns = self.max_ns.max(other.max_ns);
     }
 
     /// Records one answered probe's round-trip time.
@@ -120,22 +158,35 @@ impl Accum {
         let delta = x - self.mean;
         self.mean += delta / n;
         self.m2 += delta * (x - self.mean);
-        let b = &mut self.hist[bucket_of(ns)];
-        *b = b.saturating_add(1);
+        if self.received == 2 {
+            // The first value was kept only as min_ns/max_ns: it is the other one of the two.
+            let first = if ns == self.min_ns {
+                self.max_ns
+            } else {
+                self.min_ns
+            };
+            self.hist_add(bucket_of(first), 1);
+        }
+        if self.received >= 2 {
+            self.hist_add(bucket_of(ns), 1);
+        }
     }
 
     fn percentile(&self, pct: u64) -> u64 {
-        let total: u64 = self.hist.iter().map(|&c| u64::from(c)).sum();
+        if self.received == 1 {
+            return self.min_ns;
+        }
+        let total: u64 = self.hist.iter().map(|&(_, c)| u64::from(c)).sum();
         if total == 0 {
             return 0;
         }
         // The smallest value with at least pct% of the samples at or below it.
         let rank = (total * pct).div_ceil(100).max(1);
         let mut seen = 0u64;
-        for (i, &c) in self.hist.iter().enumerate() {
+        for &(b, c) in &self.hist {
             seen += u64::from(c);
             if seen >= rank {
-                return bucket_mid(i).clamp(self.min_ns, self.max_ns);
+                return bucket_mid(usize::from(b)).clamp(self.min_ns, self.max_ns);
             }
         }
         self.max_ns
@@ -240,8 +291,57 @@ mod tests {
         assert_eq!(s.min_ns, 0);
         assert_eq!(s.max_ns, u64::MAX);
         assert!(s.avg_ns > 0 && s.mdev_ns > 0);
-        a.reset();
-        assert_eq!(a.summary(0), Summary::default());
+        assert_eq!(Accum::default().summary(0), Summary::default());
+    }
+
+    #[test]
+    fn sparse_histogram_matches_every_order() {
+        let vals = [5_000u64, 1_000, 1_000, 90_000, 5_000, 7, 1_000_000];
+        let mut a = Accum::default();
+        for v in vals {
+            a.add_rtt(v);
+        }
+        let mut b = Accum::default();
+        for v in vals.iter().rev() {
+            b.add_rtt(*v);
+        }
+        assert_eq!(a.summary(0), b.summary(0));
+        let s = a.summary(0);
+        assert_eq!((s.min_ns, s.max_ns, s.received), (7, 1_000_000, 7));
+        assert!(
+            (s.median_ns as f64 - 5_000.0).abs() <= 5_000.0 / 32.0,
+            "{s:?}"
+        );
+        assert!(a.hist.len() <= 5, "{:?}", a.hist);
+        let mut one = Accum::default();
+        one.add_rtt(42);
+        assert!(one.hist.is_empty());
+        assert_eq!((one.summary(0).median_ns, one.summary(0).p95_ns), (42, 42));
+    }
+
+    #[test]
+    fn merge_is_the_same_as_one_accumulator() {
+        let vals = [5_000u64, 1_000, 3_000, 90_000, 5_000, 7];
+        let mut whole = Accum::default();
+        let (mut x, mut y) = (Accum::default(), Accum::default());
+        for (i, v) in vals.iter().enumerate() {
+            whole.add_rtt(*v);
+            if i < 1 {
+                x.add_rtt(*v);
+            } else {
+                y.add_rtt(*v);
+            }
+        }
+        x.sent = 2;
+        y.sent = 5;
+        x.merge(&y);
+        let (m, w) = (x.summary(0), whole.summary(0));
+        assert_eq!((m.sent, m.received, m.min_ns, m.max_ns), (7, 6, 7, 90_000));
+        assert_eq!((m.median_ns, m.p95_ns), (w.median_ns, w.p95_ns));
+        assert!(m.avg_ns.abs_diff(w.avg_ns) <= 1 && m.mdev_ns.abs_diff(w.mdev_ns) <= 1);
+        let mut e = Accum::default();
+        e.merge(&Accum::default());
+        assert_eq!(e.summary(0), Summary::default());
     }
 
     #[test]

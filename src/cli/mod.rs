@@ -110,7 +110,7 @@ pub struct Config {
     pub quiet: bool,
     /// `-v`.
     pub verbose: bool,
-    /// `--max-threads N`: 1..=4096, default 256.
+    /// `--max-threads N`: 1..=4096, default 2 (issue 9: measured, bench/results.md).
     pub max_threads: usize,
     /// `-f FILE`, in order; `"-"` (stdin) at most once.
     pub files: Vec<String>,
@@ -161,7 +161,7 @@ pub fn defaults() -> Config {
         family: None,
         quiet: false,
         verbose: false,
-        max_threads: 256,
+        max_threads: 2,
         files: Vec::new(),
         cidrs: Vec::new(),
         gap: Duration::from_millis(1),

@@ -118,7 +118,7 @@ const SPECS: &[Spec] = &[
         "",
         "max-threads",
         "N",
-        "use at most N threads, 1-4096 (default: 256)",
+        "use at most N threads, 1-4096 (default: 2)",
     ),
     spec(
         Group::Targets,
@@ -627,7 +627,7 @@ mod tests {
         assert_eq!(c.family, None);
         assert!(!c.quiet);
         assert!(!c.verbose);
-        assert_eq!(c.max_threads, 256);
+        assert_eq!(c.max_threads, 2);
         assert!(c.files.is_empty());
         assert!(c.cidrs.is_empty());
         assert_eq!(c.gap, Duration::from_millis(1));
