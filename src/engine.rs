@@ -21,11 +21,12 @@
 //! held, so `stop_all` (which locks each slot) can run from anywhere that holds no slot lock.
 
 use crate::cli::{Config, Format, Show, Timestamps};
+use crate::monitor::Reporter;
 use crate::packet::{self, Message, Proto};
 use crate::privilege::{IcmpSocket, Kind, Sockets};
 use crate::report::{self, Mark};
 use crate::resolve::Target;
-use crate::stats::{Accum, Summary};
+use crate::stats::{Accum, Snapshot, Summary};
 use crate::sys;
 use crate::worker;
 use std::collections::HashMap;
@@ -130,6 +131,11 @@ pub struct Shared {
     pub single: bool,
     /// One host slot: no receiver thread; the worker polls the sockets itself.
     pub inline: bool,
+    /// Interim reports (`--every`): accumulators keep windows; a finished host leaves its last
+    /// snapshot here; the reporter sleeps on `report_wake` until its next tick or the end.
+    pub windows: bool,
+    pub finals: Mutex<Vec<Option<Snapshot>>>,
+    report_wake: (Mutex<bool>, Condvar),
 }
 
 /// Where output lines go.
@@ -178,6 +184,8 @@ pub fn ring_len(cfg: &Config) -> usize {
 /// The outcome of a run.
 pub struct RunResult {
     pub summaries: Vec<Option<Summary>>,
+    /// The reporter handed to `run`, with every host's final snapshot.
+    pub reporter: Option<(Reporter, Vec<Option<Snapshot>>)>,
     pub broken_pipe: bool,
     pub write_error: Option<io::Error>,
 }
@@ -631,6 +639,76 @@ impl Shared {
         }
     }
 
+    /// Every target's snapshot now, in input order (None: not probed yet). Finished hosts
+    /// first, then the live ones: a host that finishes in between is missed this time, never
+    /// counted twice.
+    pub fn snapshots(&self) -> Vec<Option<Snapshot>> {
+        let mut out: Vec<Option<Snapshot>> = lock(&self.finals)
+            .iter_mut()
+            .map(|f| {
+                f.as_mut().map(|f| Snapshot {
+                    total: f.total,
+                    window: f.window.take(),
+                })
+            })
+            .collect();
+        out.resize(self.targets.len(), None);
+        if !self.windows {
+            for (o, r) in out.iter_mut().zip(lock(&self.results).iter()) {
+                *o = r.map(|total| Snapshot {
+                    total,
+                    window: None,
+                });
+            }
+        }
+        for s in &self.slots {
+            let mut st = lock(&s.st);
+            if let Some(h) = st.host {
+                let elapsed = self.now_ns().saturating_sub(st.started);
+                if let Some(o) = out.get_mut(h).filter(|o| o.is_none()) {
+                    *o = Some(st.acc.snapshot(elapsed));
+                }
+            }
+        }
+        out
+    }
+
+    /// The periodic report (`--every`): a tick every period on the run's clock, each handing
+    /// every target's snapshot to the reporter; returns it when the run ends.
+    fn report_every(&self, mut rep: Reporter, period: Duration) -> Reporter {
+        let period = (period.as_nanos() as u64).max(1);
+        let mut due = period;
+        loop {
+            {
+                let mut done = lock(&self.report_wake.0);
+                loop {
+                    let now = self.now_ns();
+                    if *done || now >= due {
+                        break;
+                    }
+                    let wait = Duration::from_nanos(due - now);
+                    done = self
+                        .report_wake
+                        .1
+                        .wait_timeout(done, wait)
+                        .map(|r| r.0)
+                        .unwrap_or_else(|p| p.into_inner().0);
+                }
+                if *done {
+                    return rep;
+                }
+            }
+            let bytes = rep.interim(&self.snapshots(), real_ns());
+            rep.deliver(bytes, |b| {
+                self.emit_one(Line::Out(String::from_utf8_lossy(&b).into_owned()))
+            });
+            // The next tick on the schedule still ahead (a slow write skips ticks, never
+            // bunches them).
+            let now = self.now_ns();
+            due = (now / period + 1).saturating_mul(period).max(due + period);
+        }
+    }
+
     /// Ends the receiver thread (after the workers are done).
     fn finish(&self) {
         self.finished.store(true, Ordering::SeqCst);
@@ -641,13 +719,19 @@ impl Shared {
 
 /// Runs every host and returns their summaries, in input order. Must be called after the
 /// privilege drop, from the main thread, with no other thread running.
-pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result<RunResult> {
+pub fn run(
+    cfg: Config,
+    targets: Arc<Vec<Target>>,
+    socks: Sockets,
+    reporter: Option<Reporter>,
+) -> io::Result<RunResult> {
     sys::block_signals(&[sys::SIGINT, sys::SIGTERM, sys::SIGQUIT])?;
     let seed = splitmix(real_ns() ^ (u64::from(sys::pid()) << 32));
     let nonce = seed.to_be_bytes();
     let resolved = targets.iter().filter(|t| t.addr.is_ok()).count();
     let nslots = cfg.max_threads.min(resolved).max(1);
     let ring = ring_len(&cfg);
+    let windows = reporter.is_some() && crate::monitor::wants_windows(&cfg);
     let slots = (0..nslots)
         .map(|_| Slot {
             st: Mutex::new(SlotState {
@@ -658,7 +742,11 @@ pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result
                 next_n: 1,
                 oldest: 1,
                 pending: 0,
-                acc: Accum::default(),
+                acc: if windows {
+                    Accum::with_window()
+                } else {
+                    Accum::default()
+                },
                 started: 0,
             }),
             cv: Condvar::new(),
@@ -697,7 +785,25 @@ pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result
         awaiting_cv: Condvar::new(),
         nonce,
         ring_len: ring,
+        windows,
+        finals: Mutex::new(Vec::new()),
+        report_wake: (Mutex::new(false), Condvar::new()),
     });
+    let mut reporter = reporter;
+    let periodic = match (reporter.take(), sh.cfg.every) {
+        (Some(rep), Some(every)) => {
+            let sh = Arc::clone(&sh);
+            let t = std::thread::Builder::new()
+                .name("report".into())
+                .stack_size(256 << 10)
+                .spawn(move || sh.report_every(rep, every.period))?;
+            Some(t)
+        }
+        (rep, _) => {
+            reporter = rep;
+            None
+        }
+    };
 
     {
         let sh = Arc::clone(&sh);
@@ -766,10 +872,17 @@ pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result
     if let Some(r) = receiver {
         let _ = r.join();
     }
+    if let Some(t) = periodic {
+        *lock(&sh.report_wake.0) = true;
+        sh.report_wake.1.notify_all();
+        reporter = t.join().ok();
+    }
+    let reporter = reporter.map(|r| (r, sh.snapshots()));
     let out = std::mem::take(&mut *lock(&sh.out));
     let summaries = std::mem::take(&mut *lock(&sh.results));
     Ok(RunResult {
         summaries,
+        reporter,
         broken_pipe: out.broken,
         write_error: out.error,
     })

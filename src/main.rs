@@ -6,6 +6,7 @@ mod checksum;
 mod cli;
 mod engine;
 mod error;
+mod monitor;
 mod packet;
 mod privilege;
 mod report;
@@ -82,6 +83,12 @@ fn run(cfg: Config) -> Result<u8, Error> {
     let need_v4 = targets.iter().any(|t| t.ip().is_some_and(|i| i.is_ipv4()));
     let need_v6 = targets.iter().any(|t| t.ip().is_some_and(|i| i.is_ipv6()));
     let mut summaries = vec![None; targets.len()];
+    // Interim reports, --output and the monitoring formats go through a reporter.
+    let mut reporter = (cfg.every.is_some()
+        || cfg.output.is_some()
+        || matches!(cfg.format, Format::Prometheus | Format::Influx))
+    .then(|| monitor::Reporter::new(&cfg, &targets, engine::real_ns()));
+    let mut snapshots = vec![None; targets.len()];
     if need_v4 || need_v6 {
         let at_start = privilege::describe(&privilege::caps());
         let opened = privilege::open(need_v4, need_v6, &cfg)?;
@@ -101,8 +108,17 @@ fn run(cfg: Config) -> Result<u8, Error> {
                 privilege::describe(&dropped.after)
             );
         }
-        let r = engine::run(cfg.clone(), std::sync::Arc::clone(&targets), opened.sockets)
-            .map_err(|e| Error::System(format!("cannot start: {}", privilege::short(&e))))?;
+        let r = engine::run(
+            cfg.clone(),
+            std::sync::Arc::clone(&targets),
+            opened.sockets,
+            reporter.take(),
+        )
+        .map_err(|e| Error::System(format!("cannot start: {}", privilege::short(&e))))?;
+        if let Some((rep, snaps)) = r.reporter {
+            reporter = Some(rep);
+            snapshots = snaps;
+        }
         if let Some(e) = r.write_error {
             return Err(Error::System(format!(
                 "write error: {}",
@@ -115,7 +131,22 @@ fn run(cfg: Config) -> Result<u8, Error> {
         summaries = r.summaries;
     }
     let mut out = io::BufWriter::with_capacity(64 << 10, io::stdout().lock());
-    match render(&cfg, &targets, &summaries, &mut out) {
+    let written = match reporter.as_mut() {
+        None => render(&cfg, &targets, &summaries, &mut out),
+        Some(rep) => rep
+            .finish(&snapshots, engine::real_ns(), |w| {
+                render(&cfg, &targets, &summaries, w)
+            })
+            .and_then(|bytes| {
+                let mut res = Ok(());
+                rep.deliver(bytes, |b| res = out.write_all(&b).and_then(|_| out.flush()));
+                res
+            }),
+    };
+    if reporter.as_ref().is_some_and(monitor::Reporter::failed) {
+        return Ok(error::EXIT_SYSTEM);
+    }
+    match written {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
         Err(e) => {
@@ -180,6 +211,8 @@ fn render(
             }
         }
         (Show::All, Format::Tsv) => report::write_tsv(&rows, w)?,
+        // Always rendered as a report (monitor::Reporter::finish), never as a summary.
+        (Show::All, Format::Prometheus | Format::Influx) => {}
         (Show::All, Format::Json) => {
             for r in &rows {
                 w.write_all(report::json_summary(r).as_bytes())?;

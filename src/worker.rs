@@ -215,11 +215,19 @@ fn run_host(sh: &Shared, slot_idx: usize, h: usize, addr: SocketAddr, buf: &mut 
             }
         }
     }
-    let summary = st.acc.summary(sh.now_ns().saturating_sub(start));
+    let snapshot = st.acc.snapshot(sh.now_ns().saturating_sub(start));
+    let summary = snapshot.total;
     st.host = None;
     st.addr = None;
     drop(st);
     lock(&sh.table).remove(&(ip, ident));
+    if sh.windows {
+        let mut f = lock(&sh.finals);
+        f.resize(sh.targets.len(), None);
+        if let Some(slot) = f.get_mut(h) {
+            *slot = Some(snapshot);
+        }
+    }
     if summary.received > 0 {
         sh.hosts_alive.fetch_add(1, Ordering::Relaxed);
     }
