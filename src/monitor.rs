@@ -8,7 +8,7 @@
 //! hands them here; the formats are in `report/`. A write error is one line on stderr, the
 //! run goes on, and [`Reporter::failed`] makes the exit status 4.
 
-use crate::cli::{Config, Every, Format};
+use crate::cli::{Config, Every, Format, Show};
 use crate::report::interval::{self, Entry, Report};
 use crate::resolve::Target;
 use crate::stats::{self, Counts, Rtts, Snapshot, Summary};
@@ -28,6 +28,8 @@ pub struct Reporter {
     format: Format,
     every: Option<Every>,
     output: Option<PathBuf>,
+    /// `-a`/`-u`: the final report is the list of names, whatever the format.
+    names_only: bool,
     names: Vec<(String, Option<std::net::IpAddr>)>,
     /// Each target's cumulative summary at the last report (counts of the next interval start
     /// there; and the last known figures of a host the snapshot missed).
@@ -46,6 +48,7 @@ impl Reporter {
             format: cfg.format,
             every: cfg.every,
             output: cfg.output.as_ref().map(PathBuf::from),
+            names_only: cfg.show != Show::All,
             names: targets.iter().map(|t| (t.name.clone(), t.ip())).collect(),
             last: vec![Summary::default(); targets.len()],
             rtts: vec![Rtts::default(); targets.len()],
@@ -116,9 +119,9 @@ impl Reporter {
     }
 
     /// The end of the run, from the final snapshots. Prometheus and influx: the last report
-    /// (the last interval with `--every`, else the whole run). Text, TSV and JSON: the report
-    /// of the last, partial interval (`--every`, on stdout, when it is not empty), then
-    /// `summary`, the final summary, unchanged.
+    /// (the last interval with `--every`, else the whole run). Text, TSV and JSON (and any
+    /// format with `-a`/`-u`): the report of the last, partial interval (`--every`, on
+    /// stdout, when it is not empty), then `summary`, the final summary, unchanged.
     pub fn finish(
         &mut self,
         snaps: &[Option<Snapshot>],
@@ -126,11 +129,11 @@ impl Reporter {
         summary: impl FnOnce(&mut Vec<u8>) -> io::Result<()>,
     ) -> io::Result<Vec<u8>> {
         match self.format {
-            Format::Prometheus | Format::Influx => {
+            Format::Prometheus | Format::Influx if !self.names_only => {
                 let since_start = self.every.map_or(true, |e| e.total);
                 Ok(self.render(snaps, now_ns, since_start))
             }
-            Format::Text | Format::Tsv | Format::Json => {
+            _ => {
                 let mut out = Vec::new();
                 if self.every.is_some() && self.output.is_none() && now_ns > self.last_ns {
                     out = self.interim(snaps, now_ns);

@@ -651,6 +651,97 @@ fn systemd_accepts_the_unit_and_the_link() {
     assert_eq!(link.ok(), Some(PathBuf::from("/run/pingr/pingr.prom")));
 }
 
+/// The unit's two privilege set-ups, reproduced with setpriv: the shipped unit (ambient and
+/// bounding CAP_NET_RAW, no new privileges) around the `cap_net_raw+ep` binary `make install`
+/// makes gets raw sockets; the no-capability drop-in (ambient and bounding sets empty) around
+/// a `cap_net_raw+p` binary (`make install FILECAPS=cap_net_raw+p`) holds no capability at all
+/// and works through ping_group_range's datagram sockets; and, as the drop-in warns, the
+/// `+ep` binary cannot be executed with an empty bounding set.
+#[test]
+fn the_unit_and_its_no_capability_variant_work_as_documented() {
+    let t = "the_unit_and_its_no_capability_variant_work_as_documented";
+    if !require_root(t) || !tool(t, "setpriv", "util-linux") {
+        return;
+    }
+    let (Some(ep), Some(p)) = (
+        common::copy_with_file_caps(&pingr(), "cap_net_raw+ep"),
+        common::copy_with_file_caps(&pingr(), "cap_net_raw+p"),
+    ) else {
+        skip(
+            t,
+            "setcap cannot give a copy of pingr a file capability here",
+        );
+        return;
+    };
+    let dropin =
+        std::fs::read_to_string(repo().join("contrib/systemd/no-capability.conf")).unwrap();
+    let settings: Vec<&str> = dropin
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .collect();
+    assert_eq!(
+        settings,
+        [
+            "[Service]",
+            "AmbientCapabilities=",
+            "CapabilityBoundingSet="
+        ]
+    );
+    let ns = Netns::new();
+    ns.allow_ping_group(common::TEST_GID, common::TEST_GID);
+    let run = |bin: &Path, user: &User| {
+        let mut c = Command::new(bin);
+        c.args([
+            "-v",
+            "-c",
+            "2",
+            "-i",
+            "0.2",
+            "--format=prometheus",
+            "127.0.0.1",
+            "::1",
+        ]);
+        run_with_timeout(&mut ns.exec_as(user, &c), RUN_SECS)
+    };
+    let unit = User::unprivileged()
+        .with_caps(&["net_raw"], true)
+        .with_no_new_privs();
+    let nocap = User::unprivileged().with_no_new_privs();
+    for (bin, user, kind, start) in [
+        (&ep, &unit, "IPv4: raw ICMP socket", "eff=0x2000 prm=0x2000"),
+        (
+            &p,
+            &nocap,
+            "IPv4: ICMP datagram socket",
+            "eff=0x0 prm=0x0 inh=0x0 amb=0x0",
+        ),
+    ] {
+        let o = run(bin, user);
+        assert_eq!(o.status.code(), Some(0), "{kind}: {}", show(&o));
+        let err = text(&o.stderr);
+        assert!(err.contains(kind), "{}", show(&o));
+        assert!(
+            err.contains(&format!("capabilities at start: {start}")),
+            "{}",
+            show(&o)
+        );
+        assert!(
+            err.contains("after the drop: eff=0x0 prm=0x0 inh=0x0 amb=0x0"),
+            "{}",
+            show(&o)
+        );
+        let s = parse_metrics(&text(&o.stdout));
+        for target in ["127.0.0.1", "::1"] {
+            assert_eq!(
+                value(&s, "pingr_replies_total", &[("target", target)]),
+                Some(2.0)
+            );
+        }
+    }
+    let o = run(&ep, &nocap);
+    assert!(!o.status.success() && o.stdout.is_empty(), "{}", show(&o));
+}
+
 // ---------------------------------------------------------------------------------------
 // --output failures, InfluxDB line protocol
 
@@ -844,6 +935,71 @@ fn influxdb_stores_the_lines_as_written() {
     assert!(rtt.contains("\"columns\":[\"time\",\"max\"]"), "{rtt}");
 }
 
+/// Counts of the interval rows of a TSV stream (`start` headers) summed per target, and
+/// the rows of its final summary (`target` header): sent, recv, dup, late, err.
+type Tally = HashMap<String, [u64; 5]>;
+
+fn tally_tsv(out: &str) -> (Tally, Tally, usize) {
+    let (mut sums, mut finals, mut reports) = (Tally::new(), Tally::new(), 0);
+    let mut in_final = false;
+    for line in out.lines() {
+        let c: Vec<&str> = line.split('\t').collect();
+        match c[0] {
+            "start" => reports += 1,
+            "target" => in_final = true,
+            _ => {
+                let off = if in_final { 0 } else { 2 };
+                assert_eq!(c.len(), 14 + off, "{line}");
+                let n: [u64; 5] = [2, 3, 11, 12, 13].map(|i| c[i + off].parse().unwrap());
+                if in_final {
+                    finals.insert(c[0].to_string(), n);
+                } else {
+                    let s = sums.entry(c[2].to_string()).or_default();
+                    for (a, b) in s.iter_mut().zip(n) {
+                        *a += b;
+                    }
+                }
+            }
+        }
+    }
+    (sums, finals, reports)
+}
+
+#[test]
+fn count_runs_in_waves_report_every_probe_once() {
+    let t = "count_runs_in_waves_report_every_probe_once";
+    if !require_root(t) {
+        return;
+    }
+    let ns = Netns::new();
+    let mut cmd = Command::new(pingr());
+    cmd.args([
+        "-q",
+        "-c",
+        "4",
+        "-i",
+        "0.2",
+        "--every",
+        "0.3",
+        "--max-threads",
+        "2",
+    ])
+    .args(["--format=tsv", "-g", "127.0.0.0/29"]);
+    let o = run_with_timeout(&mut ns.wrap(&cmd), RUN_SECS);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let (sums, finals, reports) = tally_tsv(&text(&o.stdout));
+    assert_eq!(finals.len(), 6, "{}", show(&o));
+    assert!(reports >= 4, "{}", show(&o));
+    for (target, f) in &finals {
+        assert_eq!(f, &[4, 4, 0, 0, 0], "{target}");
+        assert_eq!(
+            sums.get(target),
+            Some(f),
+            "{target}: reports vs the final summary"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // The long run
 
@@ -905,42 +1061,18 @@ fn a_minute_over_100_targets_keeps_memory_flat_and_reports_add_up() {
     assert!(err.is_empty(), "{err}");
 
     // Interval rows (start, end, the summary's columns) and then the final summary.
-    let mut sums: HashMap<String, [u64; 5]> = HashMap::new();
-    let mut reports = 0;
-    let mut last_end: Option<String> = None;
-    let mut final_rows: HashMap<String, [u64; 5]> = HashMap::new();
-    let mut in_final = false;
-    for line in out.lines() {
-        let c: Vec<&str> = line.split('\t').collect();
-        if c[0] == "start" {
-            reports += 1;
-            continue;
-        }
-        if c[0] == "target" {
-            in_final = true;
-            continue;
-        }
-        let nums = |o: usize| -> [u64; 5] {
-            [o + 2, o + 3, o + 11, o + 12, o + 13].map(|i| c[i].parse().unwrap())
-        };
-        if in_final {
-            assert_eq!(c.len(), 14, "{line}");
-            final_rows.insert(c[0].to_string(), nums(0));
-        } else {
-            assert_eq!(c.len(), 16, "{line}");
-            // Reports are back to back: each starts where the one before ended.
-            if c[2] == "127.0.1.1" {
-                if let Some(e) = &last_end {
-                    assert_eq!(c[0], e, "gap between reports");
-                }
-                last_end = Some(c[1].to_string());
-            }
-            let s = sums.entry(c[2].to_string()).or_default();
-            for (a, b) in s.iter_mut().zip(nums(2)) {
-                *a += b;
-            }
-        }
-    }
+    let (sums, final_rows, reports) = tally_tsv(&out);
+    // Reports are back to back: each starts where the one before ended.
+    let bounds: Vec<(&str, &str)> = out
+        .lines()
+        .filter(|l| l.split('\t').nth(2) == Some("127.0.1.1"))
+        .filter_map(|l| {
+            let mut c = l.split('\t');
+            Some((c.next()?, c.next()?))
+        })
+        .collect();
+    assert_eq!(bounds.len(), reports);
+    assert!(bounds.windows(2).all(|w| w[0].1 == w[1].0), "{bounds:?}");
     assert_eq!(final_rows.len(), 100);
     assert!(
         reports >= SECS as usize - 5,
