@@ -131,11 +131,11 @@ pub struct Shared {
     pub single: bool,
     /// One host slot: no receiver thread; the worker polls the sockets itself.
     pub inline: bool,
-    /// Interim reports (`--every`): accumulators keep windows; a finished host leaves its last
-    /// snapshot here; the reporter sleeps on `report_wake` until its next tick or the end.
+    /// Interim reports (`--every`, see monitor.rs): accumulators keep windows; a finished host
+    /// leaves its last snapshot in `finals`; the reporter thread runs until `report_stop`.
     pub windows: bool,
     pub finals: Mutex<Vec<Option<Snapshot>>>,
-    report_wake: (Mutex<bool>, Condvar),
+    report_stop: crate::monitor::Stop,
 }
 
 /// Where output lines go.
@@ -673,42 +673,6 @@ impl Shared {
         out
     }
 
-    /// The periodic report (`--every`): a tick every period on the run's clock, each handing
-    /// every target's snapshot to the reporter; returns it when the run ends.
-    fn report_every(&self, mut rep: Reporter, period: Duration) -> Reporter {
-        let period = (period.as_nanos() as u64).max(1);
-        let mut due = period;
-        loop {
-            {
-                let mut done = lock(&self.report_wake.0);
-                loop {
-                    let now = self.now_ns();
-                    if *done || now >= due {
-                        break;
-                    }
-                    let wait = Duration::from_nanos(due - now);
-                    done = self
-                        .report_wake
-                        .1
-                        .wait_timeout(done, wait)
-                        .map(|r| r.0)
-                        .unwrap_or_else(|p| p.into_inner().0);
-                }
-                if *done {
-                    return rep;
-                }
-            }
-            let bytes = rep.interim(&self.snapshots(), real_ns());
-            rep.deliver(bytes, |b| {
-                self.emit_one(Line::Out(String::from_utf8_lossy(&b).into_owned()))
-            });
-            // The next tick on the schedule still ahead (a slow write skips ticks, never
-            // bunches them).
-            let now = self.now_ns();
-            due = (now / period + 1).saturating_mul(period).max(due + period);
-        }
-    }
-
     /// Ends the receiver thread (after the workers are done).
     fn finish(&self) {
         self.finished.store(true, Ordering::SeqCst);
@@ -787,7 +751,7 @@ pub fn run(
         ring_len: ring,
         windows,
         finals: Mutex::new(Vec::new()),
-        report_wake: (Mutex::new(false), Condvar::new()),
+        report_stop: crate::monitor::Stop::default(),
     });
     let mut reporter = reporter;
     let periodic = match (reporter.take(), sh.cfg.every) {
@@ -796,7 +760,20 @@ pub fn run(
             let t = std::thread::Builder::new()
                 .name("report".into())
                 .stack_size(256 << 10)
-                .spawn(move || sh.report_every(rep, every.period))?;
+                .spawn(move || {
+                    let emit = |b: Vec<u8>| {
+                        sh.emit_one(Line::Out(String::from_utf8_lossy(&b).into_owned()))
+                    };
+                    let snaps = || sh.snapshots();
+                    crate::monitor::every(
+                        rep,
+                        every.period,
+                        &sh.report_stop,
+                        || sh.now_ns(),
+                        snaps,
+                        emit,
+                    )
+                })?;
             Some(t)
         }
         (rep, _) => {
@@ -873,8 +850,7 @@ pub fn run(
         let _ = r.join();
     }
     if let Some(t) = periodic {
-        *lock(&sh.report_wake.0) = true;
-        sh.report_wake.1.notify_all();
+        sh.report_stop.set();
         reporter = t.join().ok();
     }
     let reporter = reporter.map(|r| (r, sh.snapshots()));

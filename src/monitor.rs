@@ -4,9 +4,10 @@
 //! through the caller, or with `--output FILE` by atomically replacing FILE (a temporary file
 //! in the same directory, fsync, rename), so that a collector never reads half a report.
 //!
-//! The engine decides when (its clock, one tick every `--every`), takes the snapshots and
-//! hands them here; the formats are in `report/`. A write error is one line on stderr, the
-//! run goes on, and [`Reporter::failed`] makes the exit status 4.
+//! The engine's part is small: accumulators made `with_window`, a function that snapshots
+//! every target, and one thread running [`every`] on the engine's run clock (one schedule for
+//! every format; nothing here spawns). The formats are in `report/`. A write error is one line
+//! on stderr, the run goes on, and [`Reporter::failed`] makes the exit status 4.
 
 use crate::cli::{Config, Every, Format, Show};
 use crate::report::interval::{self, Entry, Report};
@@ -16,6 +17,8 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
 
 /// Whether the engine must keep per-report round-trip windows (`Accum::with_window`): for
 /// interval reports, and for the Prometheus histogram.
@@ -161,6 +164,67 @@ impl Reporter {
             }
         }
     }
+}
+
+/// Set once when the run ends; wakes the periodic reporter at once.
+#[derive(Default)]
+pub struct Stop {
+    done: Mutex<bool>,
+    cv: Condvar,
+}
+
+impl Stop {
+    pub fn set(&self) {
+        *self.done.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        self.cv.notify_all();
+    }
+
+    /// Waits until `clock()` reaches `due` (ns) or the stop; true if stopped.
+    fn wait_until(&self, due: u64, clock: &impl Fn() -> u64) -> bool {
+        let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            let now = clock();
+            if *done || now >= due {
+                return *done;
+            }
+            done = self
+                .cv
+                .wait_timeout(done, Duration::from_nanos(due - now))
+                .map(|r| r.0)
+                .unwrap_or_else(|p| p.into_inner().0);
+        }
+    }
+}
+
+/// The periodic report (`--every`), run on a thread of the engine: at every multiple of
+/// `period` on `clock` (the engine's run clock, ns since its start) it takes `snapshots()`
+/// of every target and delivers the report (to `stdout`, the engine's output, or to
+/// `--output`). A tick that comes late (a slow write) is skipped, never bunched. Returns the
+/// reporter when `stop` is set.
+pub fn every(
+    mut rep: Reporter,
+    period: Duration,
+    stop: &Stop,
+    clock: impl Fn() -> u64,
+    snapshots: impl Fn() -> Vec<Option<Snapshot>>,
+    stdout: impl Fn(Vec<u8>),
+) -> Reporter {
+    let period = u64::try_from(period.as_nanos()).unwrap_or(u64::MAX).max(1);
+    let mut due = period;
+    while !stop.wait_until(due, &clock) {
+        let bytes = rep.interim(&snapshots(), crate::engine::real_ns());
+        rep.deliver(bytes, &stdout);
+        due = next_tick(due, clock(), period);
+    }
+    rep
+}
+
+/// The first multiple of `period` after both `due` and `now`.
+fn next_tick(due: u64, now: u64, period: u64) -> u64 {
+    (now / period)
+        .saturating_add(1)
+        .saturating_mul(period)
+        .max(due.saturating_add(period))
 }
 
 /// Replaces `path` with `bytes` atomically: a temporary file beside it (hidden, not ending
@@ -309,6 +373,53 @@ mod tests {
             .finish(&[None, None], 3, |w| w.write_all(b"SUMMARY\n"))
             .unwrap();
         assert_eq!(out, b"SUMMARY\n");
+    }
+
+    #[test]
+    fn ticks_keep_to_the_schedule_and_stop_at_once() {
+        assert_eq!(next_tick(10, 10, 10), 20);
+        assert_eq!(next_tick(10, 12, 10), 20);
+        // A write that took 2.5 periods: the ticks it overran are skipped.
+        assert_eq!(next_tick(10, 35, 10), 40);
+        assert_eq!(next_tick(u64::MAX - 1, 0, 10), u64::MAX);
+        // A clock that jumps a period at each reading: one report per tick, no waiting,
+        // until the stop (set by the third delivery) ends the loop.
+        let t = targets();
+        let stop = Stop::default();
+        let now = std::cell::Cell::new(0u64);
+        let clock = || {
+            now.set(now.get() + 1_000);
+            now.get()
+        };
+        let delivered = std::cell::Cell::new(0);
+        let rep = Reporter::new(&cfg(&["--every", "0.000001", "--format", "tsv"]), &t, 0);
+        let _ = every(
+            rep,
+            Duration::from_micros(1),
+            &stop,
+            clock,
+            || vec![None, None],
+            |b| {
+                assert!(b.starts_with(b"start\tend\t"));
+                delivered.set(delivered.get() + 1);
+                if delivered.get() == 3 {
+                    stop.set();
+                }
+            },
+        );
+        assert_eq!(delivered.get(), 3);
+        // Stopped before the first tick: nothing.
+        let stop = Stop::default();
+        stop.set();
+        let rep = Reporter::new(&cfg(&["--every", "1"]), &t, 0);
+        let _ = every(
+            rep,
+            Duration::from_secs(1),
+            &stop,
+            || 0,
+            || panic!("no tick"),
+            |_| panic!("no report"),
+        );
     }
 
     #[test]
