@@ -1,6 +1,7 @@
 //! pingr: ICMP echo for many hosts at once, with the least privilege that works.
-//! `main` is thin: parse the command line, resolve, open sockets, drop privileges, run,
-//! report, and map the outcome to the exit status (the only place that does).
+//! `main` is thin: parse the command line, open sockets, drop privileges, read target files
+//! and resolve, run, report, and map the outcome to the exit status (the only place that
+//! does). Nothing from the network or from a target file is read with privilege.
 
 mod checksum;
 mod cli;
@@ -20,6 +21,7 @@ use cli::{Command, Config, Format, Show};
 use error::Error;
 use std::io::{self, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 fn main() -> ExitCode {
@@ -72,64 +74,44 @@ fn check_flood(cfg: &Config, real_uid: u32) -> Result<(), Error> {
     Ok(())
 }
 
+/// The run order, for pingr's own grammar. Only the first two steps run with privilege:
+/// nothing from a file, standard input or the network (DNS answers included) is read
+/// before the drop. Another personality (fping) keeps the same steps, in the same order,
+/// with its own check, messages and report around them: `sockets_then_drop`, then
+/// `resolve::targets` (and anything else that resolves), then `serve`, then `probe`.
 fn run(cfg: Config) -> Result<u8, Error> {
+    // 1. The command line, parsed: users cannot flood.
     check_flood(&cfg, sys::ids().map(|i| i.ruid).unwrap_or(u32::MAX))?;
-    let targets = std::sync::Arc::new(resolve::targets(&cfg)?);
-    for t in targets.iter() {
+    // 2-3. The sockets each family may need, then the drop of every privilege.
+    let mut opened = sockets_then_drop(&cfg)?;
+    // 4. Target files, standard input and names, with nothing held.
+    let targets = resolve::targets(&cfg)?;
+    for t in &targets {
         if let Err(e) = &t.addr {
             eprintln!("pingr: {}: {e}", report::printable(&t.name));
         }
     }
-    let need_v4 = targets.iter().any(|t| t.ip().is_some_and(|i| i.is_ipv4()));
-    let need_v6 = targets.iter().any(|t| t.ip().is_some_and(|i| i.is_ipv6()));
-    let mut summaries = vec![None; targets.len()];
-    // Interim reports, --output and the monitoring formats go through a reporter.
+    // 5. Which socket serves which target; the others get one line each.
+    let plan = serve(&cfg, &mut opened, &targets)?;
+    // 6. The run and its report. Interim reports, --output and the monitoring formats go
+    // through a reporter, which the engine hands back with every target's final snapshot.
+    let targets = Arc::new(targets);
     let mut reporter = (cfg.every.is_some()
         || cfg.output.is_some()
         || matches!(cfg.format, Format::Prometheus | Format::Influx))
     .then(|| monitor::Reporter::new(&cfg, &targets, engine::real_ns()));
     let mut snapshots = vec![None; targets.len()];
-    if need_v4 || need_v6 {
-        let at_start = privilege::describe(&privilege::caps());
-        let opened = privilege::open(need_v4, need_v6, &cfg)?;
-        let dropped = privilege::drop_all()?;
-        if dropped.was_setid {
-            eprintln!(
-                "pingr: warning: running setuid/setgid; returned to the real user and group after opening sockets (file capabilities are the supported install: make install)"
-            );
-        }
-        if cfg.verbose {
-            for n in &opened.notes {
-                eprintln!("pingr: {n}");
+    let summaries = match probe(&cfg, &targets, &plan, opened.sockets, &mut reporter)? {
+        None => vec![None; targets.len()],
+        Some(r) if r.broken_pipe => return Ok(status(&cfg, &targets, &r.summaries)),
+        Some(r) => {
+            if let Some((rep, snaps)) = r.reporter {
+                reporter = Some(rep);
+                snapshots = snaps;
             }
-            eprintln!(
-                "pingr: capabilities at start: {}; after the drop: {}, no_new_privs=1",
-                at_start,
-                privilege::describe(&dropped.after)
-            );
+            r.summaries
         }
-        let r = engine::run(
-            cfg.clone(),
-            std::sync::Arc::clone(&targets),
-            opened.sockets,
-            reporter.take(),
-        )
-        .map_err(|e| Error::System(format!("cannot start: {}", privilege::short(&e))))?;
-        if let Some((rep, snaps)) = r.reporter {
-            reporter = Some(rep);
-            snapshots = snaps;
-        }
-        if let Some(e) = r.write_error {
-            return Err(Error::System(format!(
-                "write error: {}",
-                privilege::short(&e)
-            )));
-        }
-        if r.broken_pipe {
-            return Ok(status(&cfg, &targets, &r.summaries));
-        }
-        summaries = r.summaries;
-    }
+    };
     let mut out = io::BufWriter::with_capacity(64 << 10, io::stdout().lock());
     let written = match reporter.as_mut() {
         None => render(&cfg, &targets, &summaries, &mut out),
@@ -147,16 +129,130 @@ fn run(cfg: Config) -> Result<u8, Error> {
         return Ok(error::EXIT_SYSTEM);
     }
     match written {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-        Err(e) => {
-            return Err(Error::System(format!(
-                "write error: {}",
-                privilege::short(&e)
-            )));
-        }
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => return Err(write_error(&e)),
+        _ => {}
     }
     Ok(status(&cfg, &targets, &summaries))
+}
+
+/// Runs the engine over the targets the plan serves; None when it serves none (every name
+/// failed to resolve: nothing to send to).
+fn probe(
+    cfg: &Config,
+    targets: &Arc<Vec<resolve::Target>>,
+    plan: &privilege::Plan,
+    sockets: privilege::Sockets,
+    reporter: &mut Option<monitor::Reporter>,
+) -> Result<Option<engine::RunResult>, Error> {
+    if !(plan.keep.v4 || plan.keep.v6) {
+        return Ok(None);
+    }
+    let r = engine::run(
+        cfg.clone(),
+        engine_targets(targets, plan),
+        sockets,
+        reporter.take(),
+    )
+    .map_err(|e| Error::System(format!("cannot start: {}", privilege::short(&e))))?;
+    match &r.write_error {
+        Some(e) => Err(write_error(e)),
+        None => Ok(Some(r)),
+    }
+}
+
+fn write_error(e: &io::Error) -> Error {
+    Error::System(format!("write error: {}", privilege::short(e)))
+}
+
+/// Opens and configures the sockets (the privileged step), then drops every privilege; with
+/// `-v`, says what it got and what is left.
+fn sockets_then_drop(cfg: &Config) -> Result<privilege::Opened, Error> {
+    let at_start = privilege::describe(&privilege::caps());
+    let opened = privilege::open(privilege::families_to_open(cfg), cfg);
+    verbose(cfg, &opened.notes);
+    let dropped = privilege::drop_all()?;
+    if dropped.was_setid {
+        eprintln!(
+            "pingr: warning: running setuid/setgid; returned to the real user and group after opening sockets (file capabilities are the supported install: make install)"
+        );
+    }
+    verbose(
+        cfg,
+        &[format!(
+            "capabilities at start: {}; after the drop: {}, no_new_privs=1",
+            at_start,
+            privilege::describe(&dropped.after)
+        )],
+    );
+    Ok(opened)
+}
+
+/// Matches the resolved targets to the sockets ([`privilege::plan`]): exit 4 with the
+/// family's one-line diagnosis when none can be served, else one line per unserved target.
+fn serve(
+    cfg: &Config,
+    opened: &mut privilege::Opened,
+    targets: &[resolve::Target],
+) -> Result<privilege::Plan, Error> {
+    let (plan, closed) = privilege::assess(opened, targets);
+    verbose(cfg, &[resolved_note(targets, &plan)]);
+    verbose(cfg, &closed);
+    if let Some(why) = plan.fatal.and_then(|p| opened.refused.get(p)) {
+        return Err(Error::System(why.clone()));
+    }
+    for t in plan.unserved.iter().filter_map(|&i| targets.get(i)) {
+        if let Some(why) = t
+            .ip()
+            .and_then(|ip| opened.refused.get(privilege::proto_of(ip)))
+        {
+            eprintln!("pingr: {}: {why}", report::printable(&t.name));
+        }
+    }
+    Ok(plan)
+}
+
+fn verbose(cfg: &Config, lines: &[String]) {
+    if cfg.verbose {
+        for l in lines {
+            eprintln!("pingr: {l}");
+        }
+    }
+}
+
+/// The `-v` line that follows the drop: what the targets resolved to.
+fn resolved_note(targets: &[resolve::Target], plan: &privilege::Plan) -> String {
+    let v4 = targets
+        .iter()
+        .filter(|t| t.ip().is_some_and(|i| i.is_ipv4()))
+        .count();
+    let v6 = targets
+        .iter()
+        .filter(|t| t.ip().is_some_and(|i| i.is_ipv6()))
+        .count();
+    let failed = targets.len() - v4 - v6;
+    format!(
+        "resolved {} targets after the drop: {v4} IPv4, {v6} IPv6, {failed} not resolved, {} without a usable socket",
+        targets.len(),
+        plan.unserved.len()
+    )
+}
+
+/// The targets as the engine sees them: one it cannot serve is left out like a name that did
+/// not resolve (the report still lists it, with its address and nothing sent).
+fn engine_targets(
+    targets: &Arc<Vec<resolve::Target>>,
+    plan: &privilege::Plan,
+) -> Arc<Vec<resolve::Target>> {
+    if plan.unserved.is_empty() {
+        return Arc::clone(targets);
+    }
+    let mut v = targets.as_ref().clone();
+    for &i in &plan.unserved {
+        if let Some(t) = v.get_mut(i) {
+            t.addr = Err("no usable socket".into());
+        }
+    }
+    Arc::new(v)
 }
 
 /// A target "answered" when it replied at least once and its loss is within --max-loss.
@@ -237,7 +333,8 @@ fn render(
 mod tests {
     use super::*;
 
-    fn cfg(args: &[&str]) -> Config {
+    /// The Config of a pingr command line (for unit tests anywhere in the crate).
+    pub(crate) fn cfg(args: &[&str]) -> Config {
         let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         match cli::parse(&args) {
             Ok(Command::Run(c)) => c,

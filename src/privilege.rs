@@ -1,12 +1,15 @@
-//! Privilege policy: which ICMP socket each address family gets, why, what to tell the user
-//! when none can be had, and the drop of every capability (and of a setuid/setgid identity)
-//! once the sockets are open and configured. Decisions are made by trying `socket()`, never
-//! by reading sysctls; sysctls and ids are read only to explain a failure. Everything that
-//! needs a privilege (raw sockets, `SO_BINDTODEVICE`) happens in `open`, before `drop_all`.
+//! Privilege policy: which address families get a socket (from the command line alone), which
+//! ICMP socket each gets and why, what to tell the user when none can be had, the drop of
+//! every capability (and of a setuid/setgid identity) once the sockets are open and
+//! configured, and, after resolution, which targets the sockets serve ([`plan`]). Decisions
+//! are made by trying `socket()`, never by reading sysctls; sysctls and ids are read only to
+//! explain a failure. Everything that needs a privilege (raw sockets, `SO_BINDTODEVICE`)
+//! happens in `open`, before `drop_all`; nothing here reads a target file or a name.
 
-use crate::cli::{Config, Pmtu};
+use crate::cli::{Config, Family, Pmtu};
 use crate::error::Error;
 use crate::packet::Proto;
+use crate::resolve::{self, Target};
 use crate::sys;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -38,9 +41,11 @@ pub struct Sockets {
     pub v6: Option<IcmpSocket>,
 }
 
-/// What `open` learned, for `-v` and for error messages.
+/// What `open` made and learned, for the run, for `-v` and for error messages.
 pub struct Opened {
     pub sockets: Sockets,
+    /// Families whose socket could not be had, with the one-line diagnosis and fix.
+    pub refused: Refused,
     pub notes: Vec<String>,
 }
 
@@ -158,71 +163,250 @@ pub fn short(e: &io::Error) -> String {
     }
 }
 
-/// Opens and configures the sockets the targets need. Fails with exit 4 and one line naming the
-/// cause and the fix when a family has no usable socket.
-pub fn open(need_v4: bool, need_v6: bool, cfg: &Config) -> Result<Opened, Error> {
+/// A choice of address families (IPv4, IPv6).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Families {
+    pub v4: bool,
+    pub v6: bool,
+}
+
+impl Families {
+    fn add(&mut self, ip: IpAddr) {
+        match ip {
+            IpAddr::V4(_) => self.v4 = true,
+            IpAddr::V6(_) => self.v6 = true,
+        }
+    }
+}
+
+/// Which address families get a socket, decided from the command line alone (before any file
+/// or name is read): a family `-4`/`-6` rules out is never opened; literal addresses and `-g`
+/// prefixes name their own family; a name or a `-f` file (its content is not read yet) may
+/// need either.
+pub fn families_to_open(cfg: &Config) -> Families {
+    let either = Families { v4: true, v6: true };
+    let mut f = if cfg.files.is_empty() {
+        Families::default()
+    } else {
+        either
+    };
+    for t in &cfg.targets {
+        match resolve::literal(t) {
+            Some(ip) => f.add(ip),
+            None => f = either,
+        }
+    }
+    for c in &cfg.cidrs {
+        f.add(c.addr);
+    }
+    Families {
+        v4: f.v4 && cfg.family != Some(Family::V6),
+        v6: f.v6 && cfg.family != Some(Family::V4),
+    }
+}
+
+/// Per address family: why no target of that family can be served (None: it can).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Refused {
+    pub v4: Option<String>,
+    pub v6: Option<String>,
+}
+
+impl Refused {
+    pub fn get(&self, proto: Proto) -> Option<&String> {
+        match proto {
+            Proto::V4 => self.v4.as_ref(),
+            Proto::V6 => self.v6.as_ref(),
+        }
+    }
+    fn set(&mut self, proto: Proto, why: String) {
+        match proto {
+            Proto::V4 => self.v4 = Some(why),
+            Proto::V6 => self.v6 = Some(why),
+        }
+    }
+}
+
+pub fn proto_of(ip: IpAddr) -> Proto {
+    if ip.is_ipv4() {
+        Proto::V4
+    } else {
+        Proto::V6
+    }
+}
+
+fn fam_name(proto: Proto) -> &'static str {
+    match proto {
+        Proto::V4 => "IPv4",
+        Proto::V6 => "IPv6",
+    }
+}
+
+/// Opens and configures one ICMP socket: raw if CAP_NET_RAW allows, else the kernel's
+/// datagram socket. The one place a socket is set up (options, filters, binding); everything
+/// that needs a privilege belongs here, because `drop_all` follows. On failure, the one-line
+/// diagnosis with the fix.
+fn open_family(proto: Proto, cfg: &Config) -> Result<(IcmpSocket, String), String> {
+    let (domain, ipproto) = match proto {
+        Proto::V4 => (libc::AF_INET, libc::IPPROTO_ICMP),
+        Proto::V6 => (libc::AF_INET6, libc::IPPROTO_ICMPV6),
+    };
+    let fam = fam_name(proto);
+    let setup = |fd: OwnedFd, kind: Kind| {
+        let ident = configure(&fd, proto, kind, cfg)
+            .map_err(|e| format!("{fam} socket setup failed: {}", short(&e)))?;
+        Ok(IcmpSocket {
+            fd,
+            kind,
+            proto,
+            ident,
+        })
+    };
+    let raw_err = match raw_socket(domain, ipproto) {
+        Ok(fd) => {
+            let note = format!("{fam}: raw ICMP socket (CAP_NET_RAW is available)");
+            return setup(fd, Kind::Raw).map(|s| (s, note));
+        }
+        Err(e) => e,
+    };
+    match sys::socket(domain, libc::SOCK_DGRAM, ipproto) {
+        Ok(fd) => {
+            let note = format!(
+                "{fam}: ICMP datagram socket (raw socket refused: {}; net.ipv4.ping_group_range admits this user)",
+                short(&raw_err)
+            );
+            setup(fd, Kind::Datagram).map(|s| (s, note))
+        }
+        Err(dgram_err) => Err(explain(fam, &raw_err, &dgram_err)),
+    }
+}
+
+/// Opens and configures a socket for each family in `want`. A family whose socket cannot be
+/// had is not an error here: it is recorded in `refused` and becomes one only if a target
+/// needs it (see [`plan`]).
+pub fn open(want: Families, cfg: &Config) -> Opened {
     let mut opened = Opened {
         sockets: Sockets::default(),
+        refused: Refused::default(),
         notes: Vec::new(),
     };
     raise_net_raw();
-    let wanted = [(need_v4, Proto::V4), (need_v6, Proto::V6)];
-    for (need, proto) in wanted {
+    for (need, proto) in [(want.v4, Proto::V4), (want.v6, Proto::V6)] {
         if !need {
             continue;
         }
-        let (domain, ipproto, fam) = match proto {
-            Proto::V4 => (libc::AF_INET, libc::IPPROTO_ICMP, "IPv4"),
-            Proto::V6 => (libc::AF_INET6, libc::IPPROTO_ICMPV6, "IPv6"),
-        };
-        let raw_err = match raw_socket(domain, ipproto) {
-            Ok(fd) => {
-                let ident =
-                    configure(&fd, proto, Kind::Raw, cfg).map_err(|e| sys_error(fam, &e))?;
-                opened
-                    .notes
-                    .push(format!("{fam}: raw ICMP socket (CAP_NET_RAW is available)"));
-                let s = IcmpSocket {
-                    fd,
-                    kind: Kind::Raw,
-                    proto,
-                    ident,
-                };
+        match open_family(proto, cfg) {
+            Ok((s, note)) => {
+                opened.notes.push(note);
                 match proto {
                     Proto::V4 => opened.sockets.v4 = Some(s),
                     Proto::V6 => opened.sockets.v6 = Some(s),
                 }
-                continue;
             }
-            Err(e) => e,
-        };
-        match sys::socket(domain, libc::SOCK_DGRAM, ipproto) {
-            Ok(fd) => {
-                let ident =
-                    configure(&fd, proto, Kind::Datagram, cfg).map_err(|e| sys_error(fam, &e))?;
+            Err(why) => {
                 opened.notes.push(format!(
-                    "{fam}: ICMP datagram socket (raw socket refused: {}; net.ipv4.ping_group_range admits this user)",
-                    short(&raw_err)
+                    "{}: no socket (an error only for a target that needs it): {why}",
+                    fam_name(proto)
                 ));
-                let s = IcmpSocket {
-                    fd,
-                    kind: Kind::Datagram,
-                    proto,
-                    ident,
-                };
-                match proto {
-                    Proto::V4 => opened.sockets.v4 = Some(s),
-                    Proto::V6 => opened.sockets.v6 = Some(s),
-                }
+                opened.refused.set(proto, why);
             }
-            Err(dgram_err) => return Err(Error::System(explain(fam, &raw_err, &dgram_err))),
         }
     }
-    Ok(opened)
+    opened
 }
 
-fn sys_error(fam: &str, e: &io::Error) -> Error {
-    Error::System(format!("{fam} socket setup failed: {}", short(e)))
+/// What the targets, once resolved, make of the sockets.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Resolved targets whose family cannot be served, by index.
+    pub unserved: Vec<usize>,
+    /// Families with at least one target that will be served: keep their sockets.
+    pub keep: Families,
+    /// Resolved targets exist but none can be served: the family whose diagnosis ends the
+    /// run (exit 4).
+    pub fatal: Option<Proto>,
+}
+
+/// The pure decision: which resolved targets each family serves, given why a family cannot be
+/// served (`refused`); which sockets to keep; whether the run can go on at all.
+pub fn plan(targets: &[Target], refused: &Refused) -> Plan {
+    let mut p = Plan::default();
+    let mut lacking = Families::default();
+    for (i, ip) in targets
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| Some((i, t.ip()?)))
+    {
+        if refused.get(proto_of(ip)).is_some() {
+            p.unserved.push(i);
+            lacking.add(ip);
+        } else {
+            p.keep.add(ip);
+        }
+    }
+    if p.keep == Families::default() {
+        // The IPv4 diagnosis first, as when a run needs both.
+        p.fatal = match (lacking.v4, lacking.v6) {
+            (true, _) => Some(Proto::V4),
+            (false, true) => Some(Proto::V6),
+            (false, false) => None,
+        };
+    }
+    p
+}
+
+/// After resolution (unprivileged): adds what only the targets reveal to `opened.refused` (an
+/// open IPv6 socket is of no use where no interface has an IPv6 address, as with
+/// net.ipv6.conf.all.disable_ipv6=1), makes the [`plan`], and closes every socket it does not
+/// keep. Returns the plan and, for `-v`, what was closed.
+pub fn assess(opened: &mut Opened, targets: &[Target]) -> (Plan, Vec<String>) {
+    let wants_v6 = targets.iter().any(|t| t.ip().is_some_and(|i| i.is_ipv6()));
+    if wants_v6 && opened.sockets.v6.is_some() {
+        if let Some(why) = ipv6_unusable() {
+            opened.refused.v6 = Some(why);
+        }
+    }
+    let p = plan(targets, &opened.refused);
+    let mut closed = Vec::new();
+    let slots = [
+        (p.keep.v4, Proto::V4, &mut opened.sockets.v4),
+        (p.keep.v6, Proto::V6, &mut opened.sockets.v6),
+    ];
+    for (keep, proto, slot) in slots {
+        if !keep && slot.take().is_some() {
+            closed.push(format!(
+                "{}: socket closed (it serves no target)",
+                fam_name(proto)
+            ));
+        }
+    }
+    (p, closed)
+}
+
+/// Why IPv6 cannot send from here, judged by the addresses the kernel lists: none at all means
+/// no IPv6 packet has a source. None when some exist or the list cannot be read.
+fn ipv6_unusable() -> Option<String> {
+    let list = std::fs::read_to_string("/proc/net/if_inet6").ok()?;
+    if has_inet6_address(&list) {
+        return None;
+    }
+    let disabled = std::fs::read_to_string("/proc/sys/net/ipv6/conf/all/disable_ipv6")
+        .is_ok_and(|v| v.trim() == "1");
+    Some(if disabled {
+        "cannot ping over IPv6: IPv6 is disabled here (net.ipv6.conf.all.disable_ipv6 = 1), no interface has an IPv6 address".into()
+    } else {
+        "cannot ping over IPv6: no interface has an IPv6 address".into()
+    })
+}
+
+/// Whether a /proc/net/if_inet6 text lists an address (one per line: 32 hex digits, index,
+/// prefix length, scope, flags, device).
+fn has_inet6_address(list: &str) -> bool {
+    list.lines().any(|l| {
+        l.split_whitespace()
+            .next()
+            .is_some_and(|a| a.len() == 32 && a.bytes().all(|b| b.is_ascii_hexdigit()))
+    })
 }
 
 fn ping_group_range() -> Option<(u64, u64)> {
@@ -351,4 +535,134 @@ pub fn describe(c: &sys::CapSets) -> String {
         c.inheritable,
         ambient()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tests::cfg;
+
+    fn fams(args: &[&str]) -> (bool, bool) {
+        let f = families_to_open(&cfg(args));
+        (f.v4, f.v6)
+    }
+
+    #[test]
+    fn families_come_from_the_command_line_alone() {
+        assert_eq!(fams(&["127.0.0.1"]), (true, false));
+        assert_eq!(fams(&["::1"]), (false, true));
+        assert_eq!(fams(&["127.0.0.1", "fe80::1%lo"]), (true, true));
+        // A name, or a file not yet read, may need either family.
+        assert_eq!(fams(&["localhost"]), (true, true));
+        assert_eq!(fams(&["127.0.0.1", "example.invalid"]), (true, true));
+        assert_eq!(fams(&["-f", "hosts"]), (true, true));
+        assert_eq!(fams(&["-f", "-", "127.0.0.1"]), (true, true));
+        // -4/-6 settle it, even for names and files.
+        assert_eq!(fams(&["-4", "localhost"]), (true, false));
+        assert_eq!(fams(&["-6", "-f", "hosts"]), (false, true));
+        // A literal of the family -4/-6 rules out needs no socket at all (it fails to resolve).
+        assert_eq!(fams(&["-4", "::1"]), (false, false));
+        assert_eq!(fams(&["-g", "10.0.0.0/30"]), (true, false));
+        assert_eq!(fams(&["-g", "fd00::/126", "10.1.1.1"]), (true, true));
+    }
+
+    fn t(name: &str, addr: Option<&str>) -> Target {
+        Target {
+            name: name.into(),
+            addr: match addr {
+                Some(a) => Ok(SocketAddr::new(a.parse().unwrap(), 0)),
+                None => Err("Name or service not known".into()),
+            },
+        }
+    }
+
+    /// What `open` records on a kernel booted with ipv6.disable=1: socket(AF_INET6, ...)
+    /// fails with EAFNOSUPPORT for both kinds.
+    fn no_ipv6_kernel() -> Refused {
+        let e = || io::Error::from_raw_os_error(libc::EAFNOSUPPORT);
+        Refused {
+            v4: None,
+            v6: Some(explain("IPv6", &e(), &e())),
+        }
+    }
+
+    #[test]
+    fn a_family_without_socket_fails_only_the_targets_that_need_it() {
+        let refused = no_ipv6_kernel();
+        let why = refused.v6.clone().unwrap();
+        assert_eq!(
+            why,
+            "cannot open an IPv6 ICMP socket: IPv6 is disabled or not supported on this system"
+        );
+        let targets = [
+            t("127.0.0.1", Some("127.0.0.1")),
+            t("::1", Some("::1")),
+            t("bad.invalid", None),
+            t("10.0.0.1", Some("10.0.0.1")),
+            t("fd00::1", Some("fd00::1")),
+        ];
+        let p = plan(&targets, &refused);
+        assert_eq!(p.unserved, [1, 4]);
+        assert_eq!(
+            p.keep,
+            Families {
+                v4: true,
+                v6: false
+            }
+        );
+        assert_eq!(p.fatal, None, "IPv4 targets still run");
+
+        // Only IPv6 targets: nothing can be served, the run ends with the IPv6 diagnosis.
+        let p = plan(&targets[1..3], &refused);
+        assert_eq!(p.unserved, [0]);
+        assert_eq!(p.keep, Families::default());
+        assert_eq!(p.fatal, Some(Proto::V6));
+
+        // Only names that did not resolve: no socket was needed, so no exit 4 (exit 2).
+        let p = plan(&targets[2..3], &refused);
+        assert_eq!(p, Plan::default());
+    }
+
+    #[test]
+    fn sockets_no_target_uses_are_not_kept() {
+        let none = Refused::default();
+        let p = plan(&[t("127.0.0.1", Some("127.0.0.1"))], &none);
+        assert_eq!(
+            p.keep,
+            Families {
+                v4: true,
+                v6: false
+            }
+        );
+        let p = plan(&[t("::1", Some("::1"))], &none);
+        assert_eq!(
+            p.keep,
+            Families {
+                v4: false,
+                v6: true
+            }
+        );
+        assert_eq!(plan(&[], &none), Plan::default());
+    }
+
+    #[test]
+    fn both_families_refused_reports_ipv4_first() {
+        let refused = Refused {
+            v4: Some("v4 why".into()),
+            v6: Some("v6 why".into()),
+        };
+        let targets = [t("::1", Some("::1")), t("127.0.0.1", Some("127.0.0.1"))];
+        let p = plan(&targets, &refused);
+        assert_eq!(p.unserved, [0, 1]);
+        assert_eq!(p.fatal, Some(Proto::V4));
+        assert_eq!(refused.get(Proto::V4).map(String::as_str), Some("v4 why"));
+    }
+
+    #[test]
+    fn inet6_address_list() {
+        let lo = "00000000000000000000000000000001 01 80 10 80       lo\n";
+        assert!(has_inet6_address(lo));
+        assert!(!has_inet6_address(""));
+        assert!(!has_inet6_address("garbage line\n"));
+    }
 }

@@ -4,6 +4,8 @@
 //! that fails is a per-target error (exit 2), never a reason to stop the others; a file that
 //! cannot be read, or a run larger than `MAX_TARGETS`, is a command-line error (exit 3).
 //! Nothing here sends a packet except what the system resolver itself does for names.
+//! Everything here runs after the privilege drop (main's run order): a target file, standard
+//! input and every DNS answer are read by a process that holds no capability.
 
 use crate::cli::{Cidr, Config, Family};
 use crate::error::Error;
@@ -136,11 +138,8 @@ fn resolve_addr(name: &str, family: Option<Family>) -> Result<SocketAddr, String
     {
         return Err("invalid target name".into());
     }
-    let (host, scope) = match name.split_once('%') {
-        Some((h, s)) => (h, Some(s)),
-        None => (name, None),
-    };
-    if let Ok(ip) = host.parse::<IpAddr>() {
+    let scope = name.split_once('%').map(|(_, s)| s);
+    if let Some(ip) = literal(name) {
         if !family_ok(&ip, family) {
             return Err("address family not allowed by -4/-6".into());
         }
@@ -176,6 +175,13 @@ fn resolve_addr(name: &str, family: Option<Family>) -> Result<SocketAddr, String
         .into_iter()
         .find(|a| family_ok(&a.ip(), family))
         .ok_or_else(|| "no address of the requested family".to_string())
+}
+
+/// The address a target names literally (`192.0.2.1`, `fd00::1`, `fe80::1%eth0`), without
+/// asking the resolver; None for a name.
+pub fn literal(name: &str) -> Option<IpAddr> {
+    let host = name.split_once('%').map_or(name, |(h, _)| h);
+    host.parse().ok()
 }
 
 fn is_link_local(v6: &Ipv6Addr) -> bool {
@@ -265,6 +271,15 @@ mod tests {
         assert!(resolve("a\0b", None).addr.is_err());
         assert!(resolve("", None).addr.is_err());
         assert!(resolve(&"a".repeat(300), None).addr.is_err());
+    }
+
+    #[test]
+    fn literals_are_told_from_names() {
+        assert_eq!(literal("127.0.0.1"), Some(IpAddr::V4(Ipv4Addr::LOCALHOST)));
+        assert!(literal("fe80::1%eth0").is_some_and(|i| i.is_ipv6()));
+        assert_eq!(literal("127.1"), None); // getaddrinfo's business: a name here
+        assert_eq!(literal("localhost"), None);
+        assert_eq!(literal(""), None);
     }
 
     #[test]

@@ -224,6 +224,7 @@ fn is_verbose_line(l: &str) -> bool {
         "pingr: IPv4: ",
         "pingr: IPv6: ",
         "pingr: capabilities at start: ",
+        "pingr: resolved ",
     ]
     .iter()
     .any(|p| l.starts_with(p))

@@ -4,6 +4,13 @@
 //! while pingr runs /proc/PID/status shows every capability set empty, no_new_privs set
 //! and (setuid case) the real user's ids, on every thread.
 //!
+//! The run order (issue 15): the two inputs that can stall, a DNS lookup (resolver in the
+//! test namespace, dropped by nftables, through a private mount namespace's resolv.conf)
+//! and a `-f` FIFO held open without writing, are held mid-stall while the status of every
+//! thread is read, for +ep, +p, ambient and setuid root; a setuid-root copy reads `-f` as
+//! the real user; a family no target uses is closed; IPv6 disabled in the namespace costs
+//! the IPv6 targets one line each, not the run.
+//!
 //! Every case runs inside a network namespace of its own and pings only its loopback
 //! addresses (127.0.0.1, ::1). Each case prints a `STATUS ...` line (stderr; run with
 //! `--nocapture` to see them) with what /proc/PID/status showed.
@@ -87,7 +94,26 @@ fn user_exec(bin: &Path, args: &[&str]) -> Command {
 /// With `sample`, wait until pingr's `-v` reports the drop, wait 300 ms more (its
 /// threads are running by then), and read /proc/PID/status of the pingr process and of
 /// each of its threads while it still runs.
-fn run(ns: &Netns, mut cmd: Command, bin: &Path, sample: bool) -> Run {
+fn run(ns: &Netns, cmd: Command, bin: &Path, sample: bool) -> Run {
+    run_sampled(cmd, |rx, spawned| {
+        if !(sample && wait_for_line(rx, "after the drop:")) {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        find_pingr(spawned, ns, bin).map(|pid| Sample {
+            pid,
+            spawned,
+            tasks: read_tasks(pid),
+        })
+    })
+}
+
+/// Run `cmd` as [`run`] does, with `take` deciding when (and whether) to read the status
+/// of pingr's threads: it gets pingr's stderr lines as they come and the spawned pid.
+fn run_sampled(
+    mut cmd: Command,
+    take: impl FnOnce(&mpsc::Receiver<String>, u32) -> Option<Sample>,
+) -> Run {
     use std::os::unix::process::CommandExt;
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -110,15 +136,7 @@ fn run(ns: &Netns, mut cmd: Command, bin: &Path, sample: bool) -> Run {
         }
         all
     });
-    let mut taken = None;
-    if sample && wait_for_line(&rx, "after the drop:") {
-        std::thread::sleep(Duration::from_millis(300));
-        taken = find_pingr(spawned, ns, bin).map(|pid| Sample {
-            pid,
-            spawned,
-            tasks: read_tasks(pid),
-        });
-    }
+    let taken = take(&rx, spawned);
     // Drains stdout; stderr is ours (already taken), so its part comes back empty.
     let out = common::wait_with_timeout(child, 20, &what);
     Run {
@@ -729,4 +747,495 @@ fn setuid_root_copy_full_bounding_set_runs_as_real_user() {
         r.text()
     );
     assert_setuid_run(case, &r, &bin);
+}
+
+// ---- The two inputs that can stall (issue 15): a DNS lookup and a `-f` FIFO. Each is
+// held mid-stall while /proc/PID/status of every thread is read; the run then completes.
+
+/// The four ways a non-root user is given CAP_NET_RAW, each with the user that runs it.
+#[derive(Clone, Copy, Debug)]
+enum Grant {
+    FileEp,
+    FileP,
+    Ambient,
+    SetuidRoot,
+}
+
+/// The binary for `grant` (its guard removes a copy made for the test) and the user.
+fn granted(case: &str, grant: Grant) -> Option<(Option<Cleanup>, PathBuf, User)> {
+    let raw_bounding = User::unprivileged().with_caps(&["net_raw"], false);
+    match grant {
+        Grant::FileEp | Grant::FileP => {
+            let caps = match grant {
+                Grant::FileEp => "cap_net_raw+ep",
+                _ => "cap_net_raw+p",
+            };
+            let (guard, bin) = file_caps_copy(case, caps)?;
+            Some((Some(guard), bin, raw_bounding))
+        }
+        Grant::Ambient => Some((
+            None,
+            common::pingr_for_user(),
+            User::unprivileged().with_caps(&["net_raw"], true),
+        )),
+        Grant::SetuidRoot => {
+            let (guard, bin) = setuid_copy(&format!("stall-{}", case.replace(' ', "-")))?;
+            Some((Some(guard), bin, raw_bounding))
+        }
+    }
+}
+
+/// The inodes of the sockets in `pid`'s namespace listed by /proc/PID/net/TABLE (`udp`,
+/// `raw6`, ...) whose line passes `keep` (its whitespace-separated fields).
+fn table_inodes(pid: u32, table: &str, keep: impl Fn(&[&str]) -> bool) -> Vec<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).unwrap_or_default();
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() > 9 && keep(&f)).then(|| f[9].parse().ok())?
+        })
+        .collect()
+}
+
+/// The inodes of the sockets `pid` holds open (its /proc/PID/fd links `socket:[N]`).
+fn held_sockets(pid: u32) -> Vec<u64> {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return Vec::new();
+    };
+    fds.flatten()
+        .filter_map(|e| {
+            let link = std::fs::read_link(e.path()).ok()?;
+            let inode = link.to_str()?.strip_prefix("socket:[")?.strip_suffix(']')?;
+            inode.parse().ok()
+        })
+        .collect()
+}
+
+/// The sockets (by inode) `pid` holds open towards port 53 (IPv4 or IPv6 UDP/TCP): the
+/// system resolver's, while a lookup is in progress.
+fn dns_sockets(pid: u32) -> Vec<u64> {
+    let toward_53: Vec<u64> = ["udp", "udp6", "tcp", "tcp6"]
+        .iter()
+        .flat_map(|t| table_inodes(pid, t, |f| f[2].ends_with(":0035")))
+        .collect();
+    held_sockets(pid)
+        .into_iter()
+        .filter(|i| toward_53.contains(i))
+        .collect()
+}
+
+/// A namespace whose resolver never answers: 10.53.0.1 on its loopback, every packet to it
+/// dropped by nftables (counted). Returns the namespace and the resolv.conf/nsswitch.conf
+/// that a private mount namespace puts in place.
+fn silent_resolver(case: &str) -> (Netns, PathBuf, PathBuf, Cleanup) {
+    let ns = Netns::new();
+    ns.run(
+        "ip addr add 10.53.0.1/32 dev lo && nft add table inet p15 && \
+         nft add chain inet p15 i '{ type filter hook input priority 0; }' && \
+         nft add rule inet p15 i ip daddr 10.53.0.1 counter drop",
+    );
+    let dir = common::scratch_dir().join(format!("dns-{}", case.replace(' ', "-")));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create resolver dir");
+    let resolv = dir.join("resolv.conf");
+    let nss = dir.join("nsswitch.conf");
+    std::fs::write(
+        &resolv,
+        "nameserver 10.53.0.1\noptions timeout:1 attempts:1\n",
+    )
+    .expect("write resolv.conf");
+    std::fs::write(&nss, "hosts: files dns\n").expect("write nsswitch.conf");
+    (ns, resolv, nss, Cleanup(dir))
+}
+
+/// Packets the namespace's nftables rule dropped on their way to the resolver.
+fn dropped_to_resolver(ns: &Netns) -> u64 {
+    let text = ns.run("nft list chain inet p15 i");
+    text.split_whitespace()
+        .skip_while(|w| *w != "packets")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// `cmd` in a private mount namespace where /etc/resolv.conf and /etc/nsswitch.conf are
+/// the given files (bind mounts no one else sees).
+fn with_resolver(resolv: &Path, nss: &Path, cmd: &Command) -> Command {
+    let mut c = Command::new("unshare");
+    c.args(["-m", "--propagation", "private", "sh", "-c"])
+        .arg(
+            "mount --bind \"$0\" /etc/resolv.conf && mount --bind \"$1\" /etc/nsswitch.conf \
+             && shift && exec \"$@\"",
+        )
+        .arg(resolv)
+        .arg(nss)
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    c
+}
+
+/// Two names, so that a test slowed by a busy machine still finds a lookup in progress (each
+/// stalls for the resolver's timeout, one after the other). Absolute: no search domain.
+const STALLED_NAMES: [&str; 2] = ["pingr-stall-1.invalid.", "pingr-stall-2.invalid."];
+
+fn stalled_dns_lookup(case: &str, grant: Grant) {
+    if !(needs(case) && common::require_tool(case, "nft") && common::require_tool(case, "unshare"))
+    {
+        return;
+    }
+    let Some((_guard, bin, user)) = granted(case, grant) else {
+        return;
+    };
+    let (ns, resolv, nss, _dir) = silent_resolver(case);
+    let mut args = vec!["-v", "-c", "3", "-i", "0.3", "127.0.0.1", "::1"];
+    args.extend(STALLED_NAMES);
+    let cmd = ns.wrap(&with_resolver(
+        &resolv,
+        &nss,
+        &user.wrap(&user_exec(&bin, &args)),
+    ));
+    let mut evidence = String::new();
+    let r = run_sampled(cmd, |_rx, spawned| {
+        // Wait for pingr to hold the resolver's socket: it is then waiting for an answer
+        // that nftables makes sure never comes.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Some(pid) = find_pingr(spawned, &ns, &bin) {
+                let before = dns_sockets(pid);
+                if !before.is_empty() {
+                    let tasks = read_tasks(pid);
+                    let after = dns_sockets(pid);
+                    evidence = format!("resolver socket inodes before {before:?}, after {after:?}");
+                    // The same lookup socket, open before and after every status was read:
+                    // they were read mid-lookup.
+                    if before.iter().any(|i| after.contains(i)) {
+                        return Some(Sample {
+                            pid,
+                            spawned,
+                            tasks,
+                        });
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        None
+    });
+    let dropped = dropped_to_resolver(&ns);
+    eprintln!("STATUS {case}: {evidence}; packets to the resolver dropped by nftables: {dropped}");
+    assert_dropped(case, &r, &bin, TEST_UID, TEST_GID);
+    assert!(
+        dropped > 0,
+        "{case}: no query reached the silent resolver:\n{}",
+        r.text()
+    );
+    // Then the run completes: the names fail after the resolver's timeout, the rest answer.
+    assert_eq!(
+        r.status.code(),
+        Some(2),
+        "{case}: want exit 2:\n{}",
+        r.text()
+    );
+    for name in STALLED_NAMES {
+        let failed = format!("pingr: {name}: ");
+        let line = r.stderr.lines().find(|l| l.starts_with(&failed));
+        eprintln!("STATUS {case}: {}", line.unwrap_or("(no failure line)"));
+        assert!(line.is_some(), "{case}: no `{failed}` line:\n{}", r.text());
+    }
+    for target in ["127.0.0.1", "::1"] {
+        assert!(
+            r.stdout
+                .contains(&format!("bytes from {target}: icmp_seq=")),
+            "{case}: no reply line from {target}:\n{}",
+            r.text()
+        );
+    }
+    assert_order(case, &r);
+}
+
+/// `-v` shows the order as it happened: sockets opened, privileges dropped, then targets
+/// resolved.
+fn assert_order(case: &str, r: &Run) {
+    let at = |needle: &str| {
+        r.stderr
+            .lines()
+            .position(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{case}: no `{needle}` line:\n{}", r.text()))
+    };
+    let (opened, dropped, resolved) = (
+        at("pingr: IPv4: raw ICMP socket"),
+        at("after the drop:"),
+        at("pingr: resolved "),
+    );
+    assert!(
+        opened < dropped && dropped < resolved,
+        "{case}: want opened < dropped < resolved, got lines {opened}, {dropped}, {resolved}:\n{}",
+        r.text()
+    );
+}
+
+#[test]
+fn dns_lookup_stalls_without_privilege_file_cap_ep() {
+    stalled_dns_lookup("dns stall, file cap +ep", Grant::FileEp);
+}
+
+#[test]
+fn dns_lookup_stalls_without_privilege_file_cap_p() {
+    stalled_dns_lookup("dns stall, file cap +p", Grant::FileP);
+}
+
+#[test]
+fn dns_lookup_stalls_without_privilege_ambient() {
+    stalled_dns_lookup("dns stall, ambient net_raw", Grant::Ambient);
+}
+
+#[test]
+fn dns_lookup_stalls_without_privilege_setuid_root() {
+    stalled_dns_lookup("dns stall, setuid root", Grant::SetuidRoot);
+}
+
+fn stalled_fifo(case: &str, grant: Grant) {
+    if !(needs(case) && common::require_tool(case, "mkfifo")) {
+        return;
+    }
+    let Some((_guard, bin, user)) = granted(case, grant) else {
+        return;
+    };
+    let ns = Netns::new();
+    let fifo = common::scratch_dir().join(format!("fifo-{}", case.replace(' ', "-")));
+    let _ = std::fs::remove_file(&fifo);
+    let made = Command::new("mkfifo")
+        .arg("-m")
+        .arg("0644")
+        .arg(&fifo)
+        .status();
+    assert!(made.is_ok_and(|s| s.success()), "{case}: mkfifo failed");
+    let _fifo_guard = Cleanup(fifo.clone());
+    let fifo_arg = fifo.to_str().expect("utf-8 path").to_string();
+    let args = ["-v", "-c", "3", "-i", "0.3", "-f", &fifo_arg];
+    let cmd = ns.wrap(&user.wrap(&user_exec(&bin, &args)));
+    let mut evidence = String::new();
+    let r = run_sampled(cmd, |_rx, spawned| {
+        // Opening the writing end returns once pingr has opened the reading end; the test
+        // then holds it open without writing, so pingr waits in read().
+        let (tx, rx) = mpsc::channel();
+        let path = fifo.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(std::fs::OpenOptions::new().write(true).open(path));
+        });
+        let writer = match rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(Ok(w)) => w,
+            _ => {
+                // Release the opener (it blocks until some reader comes) and give up.
+                let _ = std::fs::File::open(&fifo);
+                return None;
+            }
+        };
+        let pid = find_pingr(spawned, &ns, &bin)?;
+        let tasks = read_tasks(pid);
+        let holds = std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .map(|d| {
+                d.flatten()
+                    .any(|e| std::fs::read_link(e.path()).is_ok_and(|l| l == fifo))
+            })
+            .unwrap_or(false);
+        evidence = format!("pingr holds the FIFO open for reading after the sample: {holds}");
+        // Now the targets, and the end of the file.
+        let mut w = writer;
+        use std::io::Write;
+        let _ = w.write_all(b"127.0.0.1\n::1\n");
+        drop(w);
+        holds.then_some(Sample {
+            pid,
+            spawned,
+            tasks,
+        })
+    });
+    eprintln!("STATUS {case}: {evidence}");
+    assert_dropped(case, &r, &bin, TEST_UID, TEST_GID);
+    assert_pinged(case, &r);
+    assert_order(case, &r);
+}
+
+#[test]
+fn fifo_stalls_without_privilege_file_cap_ep() {
+    stalled_fifo("fifo stall, file cap +ep", Grant::FileEp);
+}
+
+#[test]
+fn fifo_stalls_without_privilege_file_cap_p() {
+    stalled_fifo("fifo stall, file cap +p", Grant::FileP);
+}
+
+#[test]
+fn fifo_stalls_without_privilege_ambient() {
+    stalled_fifo("fifo stall, ambient net_raw", Grant::Ambient);
+}
+
+#[test]
+fn fifo_stalls_without_privilege_setuid_root() {
+    stalled_fifo("fifo stall, setuid root", Grant::SetuidRoot);
+}
+
+/// A setuid-root copy leaves root's identity before it reads a target file: a file only
+/// root may read is refused (exit 3), as it would be for the user running it.
+#[test]
+fn setuid_root_copy_reads_target_files_as_the_real_user() {
+    let case = "setuid root, -f a file only root can read";
+    if !needs(case) {
+        return;
+    }
+    let Some((_guard, bin)) = setuid_copy("setuid-root-only-file") else {
+        return;
+    };
+    use std::os::unix::fs::PermissionsExt;
+    let file = common::scratch_dir().join("root-only-targets");
+    std::fs::write(&file, "127.0.0.1\n").expect("write targets");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod 600");
+    let _file_guard = Cleanup(file.clone());
+    let ns = Netns::new();
+    let user = User::unprivileged().with_caps(&["net_raw"], false);
+    let path = file.to_str().expect("utf-8 path");
+    let r = run_as(&ns, &user, &bin, &["-c", "1", "-f", path], false);
+    let want = format!("pingr: -f {path}: Permission denied");
+    eprintln!(
+        "STATUS {case}: exit {:?}, stderr: {}",
+        r.status.code(),
+        r.stderr.trim().replace('\n', " | ")
+    );
+    assert_eq!(
+        r.status.code(),
+        Some(3),
+        "{case}: want exit 3:\n{}",
+        r.text()
+    );
+    assert!(
+        r.stderr.lines().any(|l| l == want),
+        "{case}: want `{want}`:\n{}",
+        r.text()
+    );
+    assert!(r.stdout.is_empty(), "{case}: pinged:\n{}", r.text());
+}
+
+/// With IPv6 disabled in the namespace (net.ipv6.conf.all.disable_ipv6=1: ::1 is gone, yet
+/// an IPv6 socket still opens), IPv4 targets answer and an IPv6 target of the same run gets
+/// one line naming the cause; a run of IPv6 targets only ends with that line and exit 4.
+#[test]
+fn ipv6_disabled_ipv4_answers_and_ipv6_target_gets_one_line() {
+    let case = "IPv6 disabled in the namespace";
+    if !needs(case) {
+        return;
+    }
+    let ns = Netns::new();
+    ns.sysctl("net.ipv6.conf.all.disable_ipv6", "1");
+    let bin = common::pingr_for_user();
+    let user = User::unprivileged().with_caps(&["net_raw"], true);
+    let r = run_as(
+        &ns,
+        &user,
+        &bin,
+        &["-c", "2", "-i", "0.2", "127.0.0.1", "::1"],
+        false,
+    );
+    let v6_lines: Vec<&str> = r.stderr.lines().filter(|l| l.contains("::1")).collect();
+    eprintln!(
+        "STATUS {case}: exit {:?}, IPv6 lines: {v6_lines:?}",
+        r.status.code()
+    );
+    assert_eq!(
+        r.status.code(),
+        Some(1),
+        "{case}: want exit 1 (::1 never answered):\n{}",
+        r.text()
+    );
+    assert!(
+        r.stdout.contains("bytes from 127.0.0.1: icmp_seq=2"),
+        "{case}: 127.0.0.1 should answer:\n{}",
+        r.text()
+    );
+    assert_eq!(
+        v6_lines.len(),
+        1,
+        "{case}: want one line for ::1:\n{}",
+        r.text()
+    );
+    assert!(
+        v6_lines[0].starts_with("pingr: ::1: ") && v6_lines[0].contains("disable_ipv6 = 1"),
+        "{case}: the line should name the cause:\n{}",
+        r.text()
+    );
+    assert!(!r.stderr.contains("sendto"), "{case}: {}", r.text());
+
+    let r = run_as(&ns, &user, &bin, &["-c", "1", "::1"], false);
+    eprintln!(
+        "STATUS {case} (IPv6 only): exit {:?}, stderr: {}",
+        r.status.code(),
+        r.stderr.trim()
+    );
+    assert_eq!(
+        r.status.code(),
+        Some(4),
+        "{case}: want exit 4:\n{}",
+        r.text()
+    );
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{case}: want one line:\n{}", r.text());
+    assert!(
+        lines[0].contains("IPv6 is disabled here"),
+        "{case}: {}",
+        r.text()
+    );
+    assert!(r.stdout.is_empty(), "{case}: {}", r.text());
+}
+
+/// How many raw ICMP sockets `pid` holds: (IPv4, IPv6).
+fn raw_sockets(pid: u32) -> (usize, usize) {
+    let held = held_sockets(pid);
+    let count = |table: &str| {
+        let listed = table_inodes(pid, table, |_| true);
+        held.iter().filter(|i| listed.contains(i)).count()
+    };
+    (count("raw"), count("raw6"))
+}
+
+/// A `-f` file may hold either family, so both sockets are opened before it is read; once
+/// it is read and holds only IPv4 targets, the IPv6 socket is closed before the run.
+#[test]
+fn socket_no_target_uses_is_closed_after_resolution() {
+    let case = "unused family closed";
+    if !common::require_root(case) {
+        return;
+    }
+    let ns = Netns::new();
+    let bin = common::pingr_for_user();
+    let file = common::scratch_dir().join("v4-only-targets");
+    std::fs::write(&file, "127.0.0.1\n").expect("write targets");
+    let _guard = Cleanup(file.clone());
+    let path = file.to_str().expect("utf-8 path");
+    let args = ["-v", "-c", "3", "-i", "0.3", "-f", path];
+    let mut held = None;
+    let r = run_sampled(ns.wrap(&pingr_cmd(&bin, &args)), |rx, spawned| {
+        if wait_for_line(rx, "pingr: IPv6: socket closed") {
+            // The line comes after the close; replies are still due for 0.6 s.
+            held = find_pingr(spawned, &ns, &bin).map(raw_sockets);
+        }
+        None
+    });
+    eprintln!(
+        "STATUS {case}: exit {:?}, raw sockets held (IPv4, IPv6) during the run: {held:?}",
+        r.status.code()
+    );
+    assert_eq!(r.status.code(), Some(0), "{case}:\n{}", r.text());
+    for opened in [
+        "pingr: IPv4: raw ICMP socket",
+        "pingr: IPv6: raw ICMP socket",
+    ] {
+        assert!(
+            r.stderr.lines().any(|l| l.starts_with(opened)),
+            "{case}: want `{opened}` (both opened before the file is read):\n{}",
+            r.text()
+        );
+    }
+    assert_eq!(held, Some((1, 0)), "{case}:\n{}", r.text());
 }
