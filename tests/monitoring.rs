@@ -1000,6 +1000,51 @@ fn count_runs_in_waves_report_every_probe_once() {
     }
 }
 
+#[test]
+fn sigquit_keeps_its_status_line_beside_interim_reports() {
+    let t = "sigquit_keeps_its_status_line_beside_interim_reports";
+    if !require_root(t) {
+        return;
+    }
+    let ns = Netns::new();
+    let mut cmd = Command::new(pingr());
+    cmd.args([
+        "-q",
+        "-i",
+        "0.2",
+        "--every",
+        "0.5",
+        "--format=tsv",
+        "127.0.0.1",
+        "::1",
+    ]);
+    let mut cmd = ns.wrap(&cmd);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().expect("start pingr");
+    let pid = child.id();
+    std::thread::sleep(Duration::from_millis(1300));
+    signal(pid, "-QUIT");
+    std::thread::sleep(Duration::from_millis(600));
+    signal(pid, "-INT");
+    let o = common::wait_with_timeout(child, RUN_SECS, "pingr");
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let err = text(&o.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", show(&o));
+    for (l, target) in lines.iter().zip(["127.0.0.1", "::1"]) {
+        assert!(l.starts_with(&format!("{target}: ")), "{l}");
+        assert!(l.contains(" packets, 0% loss, min/avg/max/mdev = "), "{l}");
+    }
+    let (sums, finals, reports) = tally_tsv(&text(&o.stdout));
+    assert!(reports >= 3, "{}", show(&o));
+    assert_eq!(finals.len(), 2);
+    for (target, f) in &finals {
+        assert_eq!(sums.get(target), Some(f), "{target}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // The long run
 
