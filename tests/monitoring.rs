@@ -966,8 +966,8 @@ fn tally_tsv(out: &str) -> (Tally, Tally, usize) {
 }
 
 #[test]
-fn count_runs_in_waves_report_every_probe_once() {
-    let t = "count_runs_in_waves_report_every_probe_once";
+fn count_runs_with_more_hosts_than_threads_report_every_probe_once() {
+    let t = "count_runs_with_more_hosts_than_threads_report_every_probe_once";
     if !require_root(t) {
         return;
     }
@@ -989,7 +989,9 @@ fn count_runs_in_waves_report_every_probe_once() {
     assert_eq!(o.status.code(), Some(0), "{}", show(&o));
     let (sums, finals, reports) = tally_tsv(&text(&o.stdout));
     assert_eq!(finals.len(), 6, "{}", show(&o));
-    assert!(reports >= 4, "{}", show(&o));
+    // At least one interim report and the last, partial one (how many more depends on how
+    // the engine schedules six hosts on two threads).
+    assert!(reports >= 2, "{}", show(&o));
     for (target, f) in &finals {
         assert_eq!(f, &[4, 4, 0, 0, 0], "{target}");
         assert_eq!(
