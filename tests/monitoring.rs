@@ -1003,6 +1003,47 @@ fn count_runs_with_more_hosts_than_threads_report_every_probe_once() {
 }
 
 #[test]
+fn every_total_reports_the_run_since_its_start() {
+    let t = "every_total_reports_the_run_since_its_start";
+    if !require_root(t) {
+        return;
+    }
+    let ns = Netns::new();
+    let mut cmd = Command::new(pingr());
+    cmd.args([
+        "-q",
+        "-c",
+        "5",
+        "-i",
+        "0.25",
+        "--every",
+        "0.3,total",
+        "--format=tsv",
+    ])
+    .arg("127.0.0.1");
+    let o = run_with_timeout(&mut ns.wrap(&cmd), RUN_SECS);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let out = text(&o.stdout);
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split('\t').collect::<Vec<_>>())
+        .filter(|c| c.len() == 16 && c[0] != "start")
+        .collect();
+    assert!(rows.len() >= 3, "{out}");
+    // Every report starts at the start; the counts only grow; the last equals the summary.
+    assert!(rows.iter().all(|r| r[0] == rows[0][0]), "{out}");
+    let sent: Vec<u64> = rows.iter().map(|r| r[4].parse().unwrap()).collect();
+    assert!(sent.windows(2).all(|w| w[0] <= w[1]), "{out}");
+    assert_eq!(sent.last(), Some(&5), "{out}");
+    let summary = out.lines().last().unwrap();
+    assert_eq!(
+        &rows.last().unwrap()[2..],
+        &summary.split('\t').collect::<Vec<_>>()[..],
+        "{out}"
+    );
+}
+
+#[test]
 fn sigquit_keeps_its_status_line_beside_interim_reports() {
     let t = "sigquit_keeps_its_status_line_beside_interim_reports";
     if !require_root(t) {
