@@ -195,6 +195,8 @@ inner() {
 		rec S6 pingr fails "$fails"
 		log "  round $r/$ROUNDS done"
 	done
+
+	s8_inner "$o" "$P"
 }
 
 # ------------------------------------------------------------- reporting ---
@@ -404,6 +406,8 @@ outer() {
 	fs=$(size_kib "$(command -v fping)")
 	row S6 "stripped binary KiB" "$fs" "$gs" "$ps" "$(awk -v p="${ps%% *}" -v g="${gs%% *}" -v f="${fs%% *}" 'BEGIN { b = (g < f) ? g : f; printf "%.2f", p / b }')"
 
+	s8_report
+
 	# --- notes ---
 	local notes=()
 	notes+=("Lower is better for every figure with a ratio; the ratio is pingr's median over the lowest median among anchors that ran without error.")
@@ -418,6 +422,8 @@ outer() {
 	notes+=("S5 runs fping with -i 0 (accepted as root).")
 	notes+=("CPU is user+sys of the child processes (bash 'time', ms resolution) and includes about 1 ms for GNU time itself, which reports the peak RSS (%M). Wall is EPOCHREALTIME around the command.")
 	notes+=("S6 sizes: the binaries stripped with strip(1) into a scratch file; ping and fping are dynamically linked against the system's libc, as is pingr (its Rust standard library is linked in statically).")
+
+	notes+=("$(s8_note)")
 
 	local total
 	total=$(awk -v ms="$(elapsed_ms "$started" "$EPOCHREALTIME")" 'BEGIN { printf "%.0f", ms / 1000 }')
@@ -457,6 +463,64 @@ outer() {
 		printf -- '- %s\n' "${notes[@]}"
 	} >"$RESULTS"
 	log "wrote $RESULTS"
+}
+
+# ------------------------------------------ S8: beside another pinger's flood ---
+# S8 (issue 14): the cost of other programs' ICMP. A raw ICMP socket receives a copy of every
+# ICMP packet of the host; kernel filters decide whether a tool pays for the others' traffic.
+# Each tool runs '-q -c 20 -i 0.1 127.0.0.2' alone, then beside 'ping -f -q 127.0.0.1' (the
+# flood is started before and stopped after each group of three runs). Goal: pingr's CPU
+# beside the flood <= iputils ping's + 10 ms.
+
+# "N packets transmitted, M received" (ping, and pingr with one target): M.
+s8_received() { sed -n 's/.* transmitted, \([0-9]*\) received.*/\1/p' "$1" | head -n 1; }
+
+s8_inner() {
+	local o=$1 P=$2 r cond flood
+	log "S8 beside a flood: 'TOOL -q -c 20 -i 0.1 127.0.0.2' alone and beside 'ping -f -q 127.0.0.1'"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		for cond in S8 S8f; do
+			flood=
+			if [[ $cond == S8f ]]; then
+				ping -f -q 127.0.0.1 >"$o.flood" 2>&1 &
+				flood=$!
+				sleep 0.3
+			fi
+			timed "$o" ping -q -c 20 -i 0.1 127.0.0.2
+			rec_std $cond ping
+			rec $cond ping replies "$(s8_received "$o.out")"
+			timed "$o" fping -q -c 20 -p 100 127.0.0.2
+			rec_std $cond fping
+			rec $cond fping replies "$(fping_replies "$o.err")"
+			timed "$o" "$P" -q -c 20 -i 0.1 127.0.0.2
+			rec_std $cond pingr
+			rec $cond pingr replies "$(s8_received "$o.out")"
+			if [[ -n $flood ]]; then
+				kill -INT "$flood"
+				wait "$flood" 2>/dev/null
+				rec S8f flood replies "$(s8_received "$o.flood")"
+			fi
+		done
+		log "  round $r/$ROUNDS done"
+	done
+}
+
+s8_report() {
+	figure S8 "CPU ms (user+sys), alone" cpu "%.0f" fping ping
+	figure S8f "CPU ms (user+sys), beside ping -f" cpu "%.0f" fping ping
+	info S8f "replies (of 20), beside ping -f" replies "%d" fping ping
+	status_row S8f fping ping
+	local pc gc goal=NA
+	pc=$(med S8f pingr cpu)
+	gc=$(med S8f ping cpu)
+	if [[ $pc != NA && $gc != NA ]]; then
+		goal=$(awk -v p="$pc" -v g="$gc" 'BEGIN { d = p - g; printf "%+.0f ms (goal <= +10 ms: %s)", d, (d <= 10) ? "met" : "missed" }')
+	fi
+	row S8f "pingr CPU - ping CPU, beside ping -f" "-" "-" "$goal" "-"
+}
+
+s8_note() {
+	printf "S8: each tool runs '-q -c 20 -i 0.1 127.0.0.2' (fping: '-q -c 20 -p 100'), alone (S8) and beside 'ping -f -q 127.0.0.1' (S8f), which got a median %s echo replies per group of three runs. A raw socket receives every ICMP packet of the host unless a kernel filter keeps other programs' packets out: iputils ping and pingr attach BPF filters passing only their own identifiers; fping's CPU shows it pays for the flood's replies." "$(fmt "%d" "$(med S8f flood replies)")"
 }
 
 if [[ ${1:-} == __inner ]]; then

@@ -13,8 +13,10 @@
 //! On raw sockets each worker slot has its own identifier; on datagram sockets the kernel
 //! owns the identifier and already delivers only our replies. A reply is credited only if
 //! its host is being served, its sequence number is one that host sent and is tracked, it
-//! arrived after that probe left, and its payload carries this run's nonce; anything else is
-//! dropped.
+//! arrived after that probe left (on the monotonic clock, `rtt.rs`), and its payload
+//! carries this run's nonce and the host's own tag (`packet/echo.rs`); an ICMP error only
+//! if its quote agrees with them as far as it goes; anything else is dropped. Sends go
+//! through `asyncerr.rs`, so another target's pending ICMP error never fails a probe.
 //!
 //! Locking. Each worker slot has a mutex and a condvar; the demultiplexing table and the
 //! output have one mutex each. Nothing is ever written to the output while a slot lock is
@@ -22,7 +24,7 @@
 
 use crate::cli::{Config, Format, Show, Timestamps};
 use crate::monitor::Reporter;
-use crate::packet::{self, Message, Proto};
+use crate::packet::{self, echo::Echo, Message, Proto};
 use crate::privilege::{IcmpSocket, Kind, Sockets};
 use crate::report::{self, Mark};
 use crate::resolve::Target;
@@ -54,7 +56,6 @@ pub struct Probe {
     /// The probe's number for this host (1, 2, ...); the wire sequence number is `n as u16`.
     pub n: u64,
     pub sent_mono: u64,
-    pub sent_real: u64,
     pub state: ProbeState,
 }
 
@@ -125,8 +126,8 @@ pub struct Shared {
     /// right after the send, and then nobody needs to be woken for it).
     awaiting: Mutex<usize>,
     awaiting_cv: Condvar,
-    pub nonce: [u8; 8],
-    pub payload: Vec<u8>,
+    /// The run's nonce and per-target tags: every request's payload and its check.
+    pub echo: Echo,
     pub ring_len: usize,
     pub single: bool,
     /// One host slot: no receiver thread; the worker polls the sockets itself.
@@ -159,18 +160,6 @@ fn splitmix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-/// The payload of every request: this run's nonce, then the `-p` pattern repeated or iputils'
-/// counting bytes.
-pub fn payload(size: usize, nonce: &[u8; 8], pattern: Option<&[u8]>) -> Vec<u8> {
-    (0..size)
-        .map(|i| match (nonce.get(i), pattern) {
-            (Some(&b), _) => b,
-            (None, Some(p)) if !p.is_empty() => p[(i - 8) % p.len()],
-            (None, _) => i as u8,
-        })
-        .collect()
-}
-
 /// How many probes one host can have in flight: enough for timeout / interval, capped by the
 /// 16-bit sequence space and by the count.
 pub fn ring_len(cfg: &Config) -> usize {
@@ -193,6 +182,16 @@ pub struct RunResult {
 impl Shared {
     pub fn now_ns(&self) -> u64 {
         self.base.elapsed().as_nanos() as u64
+    }
+
+    /// The monotonic time a packet with kernel stamp `kernel_ns` arrived (`rtt.rs`).
+    fn received_at(&self, kernel_ns: Option<u64>) -> u64 {
+        let real_ns = real_ns();
+        let read = crate::rtt::ReadAt {
+            real_ns,
+            mono_ns: self.now_ns(),
+        };
+        crate::rtt::received_at(kernel_ns, read)
     }
 
     pub fn stopped(&self) -> bool {
@@ -375,7 +374,7 @@ impl Shared {
         addr: IpAddr,
         ident: u16,
         seq: u16,
-        kernel_ns: Option<u64>,
+        rx_mono: u64,
         f: impl FnOnce(&mut SlotState) -> Option<R>,
     ) -> Option<(R, usize)> {
         let slot_idx = lock(&self.table).get(&(addr, ident)).copied()?;
@@ -390,7 +389,7 @@ impl Shared {
             if p.n == 0 || p.n as u16 != seq || p.state == ProbeState::Empty {
                 return None;
             }
-            if kernel_ns.is_some_and(|k| k < p.sent_real) {
+            if !crate::rtt::after_send(rx_mono, p.sent_mono) {
                 return None;
             }
             (f(&mut st)?, host)
@@ -416,20 +415,13 @@ impl Shared {
         ttl: Option<u8>,
         kernel_ns: Option<u64>,
     ) {
-        let k = self.payload.len().min(8);
-        if payload.get(..k) != self.nonce.get(..k) {
-            return;
-        }
-        let rx_mono = self.now_ns();
+        let rx_mono = self.received_at(kernel_ns);
         let credit = |st: &mut SlotState| {
+            if !self.echo.reply_is_for(st.host?, payload) {
+                return None;
+            }
             let p = st.probe_mut(u64::from(seq))?;
-            let mono = rx_mono.saturating_sub(p.sent_mono);
-            // The kernel's receive stamp is CLOCK_REALTIME: use it only when it is consistent
-            // with the monotonic measure (no clock step between send and receive).
-            let rtt = match kernel_ns {
-                Some(k) if k >= p.sent_real && k - p.sent_real <= mono => k - p.sent_real,
-                _ => mono,
-            };
+            let rtt = crate::rtt::rtt(rx_mono, p.sent_mono);
             let mark = match p.state {
                 ProbeState::Pending => {
                     p.state = ProbeState::Answered;
@@ -449,7 +441,7 @@ impl Shared {
             };
             Some((mark, rtt))
         };
-        let Some(((mark, rtt), host)) = self.with_probe(src, ident, seq, kernel_ns, credit) else {
+        let Some(((mark, rtt), host)) = self.with_probe(src, ident, seq, rx_mono, credit) else {
             return;
         };
         let bytes = payload.len() + packet::ICMP_HEADER_LEN;
@@ -463,17 +455,24 @@ impl Shared {
         }
     }
 
-    /// Counts an ICMP error that quotes one of our requests against its host.
+    /// Counts an ICMP error that quotes one of our requests (`quoted`: what it holds of the
+    /// request's payload) against its host.
+    #[allow(clippy::too_many_arguments)]
     fn on_error(
         &self,
         dst: IpAddr,
         ident: u16,
         seq: u16,
+        quoted: &[u8],
         what: String,
         router: Option<IpAddr>,
         kernel_ns: Option<u64>,
     ) {
+        let rx_mono = self.received_at(kernel_ns);
         let settle = |st: &mut SlotState| {
+            if !self.echo.quote_is_for(st.host?, quoted) {
+                return None;
+            }
             let p = st.probe_mut(u64::from(seq))?;
             // An error settles its probe (as iputils counts it): no reply is awaited any more.
             if p.state == ProbeState::Pending {
@@ -483,7 +482,7 @@ impl Shared {
             st.acc.errors += 1;
             Some(())
         };
-        let Some(((), host)) = self.with_probe(dst, ident, seq, kernel_ns, settle) else {
+        let Some(((), host)) = self.with_probe(dst, ident, seq, rx_mono, settle) else {
             return;
         };
         if self.per_probe_text() {
@@ -534,9 +533,11 @@ impl Shared {
                 ident,
                 seq,
                 dst,
+                quoted,
             } => {
                 let what = kind.to_string();
-                self.on_error(dst, ours(ident), seq, what, Some(from), meta.kernel_ns);
+                let ident = ours(ident);
+                self.on_error(dst, ident, seq, quoted, what, Some(from), meta.kernel_ns);
             }
         }
     }
@@ -557,7 +558,16 @@ impl Shared {
             Some(k) => k.to_string(),
             None => format!("ICMP type {} code {}", ee.icmp_type, ee.code),
         };
-        self.on_error(dst, sock.ident, seq, what, ee.offender, meta.kernel_ns);
+        let quoted = data.get(packet::ICMP_HEADER_LEN..).unwrap_or(&[]);
+        self.on_error(
+            dst,
+            sock.ident,
+            seq,
+            quoted,
+            what,
+            ee.offender,
+            meta.kernel_ns,
+        );
     }
 
     /// Reads what a socket holds now (a bounded batch, so one busy socket cannot starve the
@@ -567,6 +577,9 @@ impl Shared {
         for _ in 0..512 {
             match sys::recv_msg(&sock.fd, buf, errqueue) {
                 Ok(meta) => {
+                    if let Some(d) = meta.drops {
+                        sock.drops.fetch_max(d, Ordering::Relaxed);
+                    }
                     let data = buf.get(..meta.len).unwrap_or(&[]);
                     if errqueue {
                         self.dispatch_errqueue(sock, data, &meta);
@@ -575,8 +588,13 @@ impl Shared {
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // Another packet's pending ICMP error, taken by this read: read on.
+                Err(e) if !errqueue && crate::asyncerr::recv_is_stale(&e) => continue,
                 Err(_) => break,
             }
+        }
+        if errqueue {
+            crate::asyncerr::clear_pending(&sock.fd);
         }
     }
 
@@ -693,9 +711,11 @@ pub fn run(
     let seed = splitmix(real_ns() ^ (u64::from(sys::pid()) << 32));
     let nonce = seed.to_be_bytes();
     let resolved = targets.iter().filter(|t| t.addr.is_ok()).count();
-    let nslots = cfg.max_threads.min(resolved).max(1);
+    // Raw sockets: slot i uses identifier first + i, inside the range the kernel filters pass.
+    let nslots = cfg.max_threads.min(resolved).max(1).min(socks.idents.len());
     let ring = ring_len(&cfg);
     let windows = reporter.is_some() && crate::monitor::wants_windows(&cfg);
+    let ident_base = socks.idents.first();
     let slots = (0..nslots)
         .map(|_| Slot {
             st: Mutex::new(SlotState {
@@ -723,14 +743,14 @@ pub fn run(
         && (cfg.count.is_some() || cfg.deadline.is_some());
     let pattern = cfg.pattern.clone();
     let sh = Arc::new(Shared {
-        payload: payload(cfg.size, &nonce, pattern.as_deref()),
+        echo: Echo::new(nonce, cfg.size, pattern),
         single: targets.len() == 1,
         inline: nslots == 1,
         cfg,
         results: Mutex::new(vec![None; targets.len()]),
         targets,
         socks,
-        ident_base: (splitmix(seed) >> 48) as u16,
+        ident_base,
         slots,
         table: Mutex::new(HashMap::new()),
         next_host: AtomicUsize::new(0),
@@ -747,7 +767,6 @@ pub fn run(
         wake: sys::pipe()?,
         awaiting: Mutex::new(0),
         awaiting_cv: Condvar::new(),
-        nonce,
         ring_len: ring,
         windows,
         finals: Mutex::new(Vec::new()),
@@ -867,18 +886,6 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn payload_starts_with_nonce_then_pattern() {
-        let n = [1, 2, 3, 4, 5, 6, 7, 8];
-        assert_eq!(payload(4, &n, None), [1, 2, 3, 4]);
-        assert_eq!(payload(11, &n, None), [1, 2, 3, 4, 5, 6, 7, 8, 8, 9, 10]);
-        assert_eq!(
-            payload(12, &n, Some(&[0xab, 0xcd])),
-            [1, 2, 3, 4, 5, 6, 7, 8, 0xab, 0xcd, 0xab, 0xcd]
-        );
-        assert!(payload(0, &n, None).is_empty());
-    }
 
     #[test]
     fn ring_holds_every_probe_in_flight() {

@@ -3,6 +3,8 @@
 //! and resolve, run, report, and map the outcome to the exit status (the only place that
 //! does). Nothing from the network or from a target file is read with privilege.
 
+mod asyncerr;
+mod bpf;
 mod checksum;
 mod cli;
 mod engine;
@@ -12,6 +14,7 @@ mod packet;
 mod privilege;
 mod report;
 mod resolve;
+mod rtt;
 mod stats;
 #[allow(unsafe_code)]
 mod sys;
@@ -147,6 +150,7 @@ fn probe(
     if !(plan.keep.v4 || plan.keep.v6) {
         return Ok(None);
     }
+    let drop_counters = sockets.drop_counters();
     let r = engine::run(
         cfg.clone(),
         engine_targets(targets, plan),
@@ -154,10 +158,39 @@ fn probe(
         reporter.take(),
     )
     .map_err(|e| Error::System(format!("cannot start: {}", privilege::short(&e))))?;
+    let drops = drop_counters.iter().map(|(fam, n)| {
+        let n = n.load(std::sync::atomic::Ordering::Relaxed);
+        format!("{fam}: kernel receive drops on the socket (SO_RXQ_OVFL): {n}")
+    });
+    verbose(cfg, &drops.collect::<Vec<_>>());
     match &r.write_error {
         Some(e) => Err(write_error(e)),
         None => Ok(Some(r)),
     }
+}
+
+/// How many raw-socket identifiers a run needs: one per engine thread, at most
+/// `--max-threads`, and no more than the targets the command line can name when no `-f` file
+/// can add any (the sockets open before files are read or names resolved).
+fn ident_count(cfg: &Config) -> usize {
+    if !cfg.files.is_empty() {
+        return cfg.max_threads;
+    }
+    let cidrs = cfg.cidrs.iter().map(|c| {
+        let bits = if c.addr.is_ipv4() { 32 } else { 128 };
+        let host_bits = bits - u32::from(c.prefix).min(bits);
+        1usize.checked_shl(host_bits).unwrap_or(usize::MAX)
+    });
+    let named = cidrs.fold(cfg.targets.len(), usize::saturating_add);
+    cfg.max_threads.min(named)
+}
+
+/// A different seed every run (std's per-process random hash keys), for the identifiers.
+fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    h.finish()
 }
 
 fn write_error(e: &io::Error) -> Error {
@@ -168,7 +201,10 @@ fn write_error(e: &io::Error) -> Error {
 /// `-v`, says what it got and what is left.
 fn sockets_then_drop(cfg: &Config) -> Result<privilege::Opened, Error> {
     let at_start = privilege::describe(&privilege::caps());
-    let opened = privilege::open(privilege::families_to_open(cfg), cfg);
+    // One identifier per engine thread, chosen before the sockets open: their kernel filters
+    // pass exactly this range (one comparison, no 16-bit wrap), and are locked before the drop.
+    let idents = bpf::IdentRange::choose(random_seed(), ident_count(cfg));
+    let opened = privilege::open(privilege::families_to_open(cfg), cfg, idents);
     verbose(cfg, &opened.notes);
     let dropped = privilege::drop_all()?;
     if dropped.was_setid {
@@ -340,6 +376,26 @@ mod tests {
             Ok(Command::Run(c)) => c,
             _ => panic!("bad test arguments"),
         }
+    }
+
+    #[test]
+    fn identifiers_cover_every_thread_the_engine_can_start() {
+        assert_eq!(ident_count(&cfg(&["h"])), 1);
+        assert_eq!(ident_count(&cfg(&["a", "b", "c"])), 3);
+        assert_eq!(ident_count(&cfg(&["-g", "10.0.0.0/30"])), 4);
+        assert_eq!(ident_count(&cfg(&["-g", "10.0.0.0/24", "h"])), 256);
+        assert_eq!(ident_count(&cfg(&["-g", "10.0.0.0/16"])), 256);
+        assert_eq!(ident_count(&cfg(&["-g", "fd00::/112"])), 256);
+        assert_eq!(
+            ident_count(&cfg(&["--max-threads", "8", "-g", "10.0.0.0/24"])),
+            8
+        );
+        // A file can name any number of targets: the thread cap is the only bound.
+        assert_eq!(ident_count(&cfg(&["-f", "/dev/null"])), 256);
+        assert_eq!(
+            ident_count(&cfg(&["--max-threads", "4096", "-f", "x", "h"])),
+            4096
+        );
     }
 
     #[test]

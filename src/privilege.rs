@@ -6,6 +6,7 @@
 //! explain a failure. Everything that needs a privilege (raw sockets, `SO_BINDTODEVICE`)
 //! happens in `open`, before `drop_all`; nothing here reads a target file or a name.
 
+use crate::bpf::{self, IdentRange};
 use crate::cli::{Config, Family, Pmtu};
 use crate::error::Error;
 use crate::packet::Proto;
@@ -14,6 +15,8 @@ use crate::sys;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::OwnedFd;
+use std::sync::atomic::AtomicU32;
+use std::sync::Arc;
 
 pub const CAP_NET_RAW: u32 = 13;
 const NET_RAW_BIT: u64 = 1 << CAP_NET_RAW;
@@ -32,6 +35,8 @@ pub struct IcmpSocket {
     pub proto: Proto,
     /// Datagram sockets: the identifier the kernel puts on our requests (the bound "port").
     pub ident: u16,
+    /// The kernel's drop count of this socket (`SO_RXQ_OVFL`), the highest seen on a read.
+    pub drops: Arc<AtomicU32>,
 }
 
 /// The sockets of a run, one per address family that has targets.
@@ -39,6 +44,22 @@ pub struct IcmpSocket {
 pub struct Sockets {
     pub v4: Option<IcmpSocket>,
     pub v6: Option<IcmpSocket>,
+    /// The identifiers of this run's raw-socket requests: all the kernel filters let through.
+    pub idents: IdentRange,
+}
+
+impl Sockets {
+    /// The kernel drop counters of the open sockets, by family name (for `-v` after the run).
+    pub fn drop_counters(&self) -> Vec<(&'static str, Arc<AtomicU32>)> {
+        let mut v = Vec::new();
+        if let Some(s) = &self.v4 {
+            v.push(("IPv4", Arc::clone(&s.drops)));
+        }
+        if let Some(s) = &self.v6 {
+            v.push(("IPv6", Arc::clone(&s.drops)));
+        }
+        v
+    }
 }
 
 /// What `open` made and learned, for the run, for `-v` and for error messages.
@@ -70,8 +91,72 @@ fn raw_socket(domain: libc::c_int, proto: libc::c_int) -> io::Result<OwnedFd> {
     sys::socket(domain, libc::SOCK_RAW, proto)
 }
 
-fn configure(fd: &OwnedFd, proto: Proto, kind: Kind, cfg: &Config) -> io::Result<u16> {
-    let _ = sys::enable_timestamps(fd);
+/// The kernel-side filters of a raw socket, and the `-v` line saying what they are: the ICMP
+/// type filter, then a BPF program passing only echo replies and errors that carry one of
+/// `idents` (`bpf.rs`), locked so nothing can replace it after the privilege drop. The
+/// user-space checks stay whatever happens here: where a filter cannot be had (an old kernel,
+/// a seccomp policy) pingr says so and reads, and checks, every ICMP packet of the host.
+/// Datagram sockets need none: the kernel delivers them only their own identifier's packets.
+fn kernel_filter(fd: &OwnedFd, proto: Proto, idents: IdentRange) -> String {
+    let fam = fam_name(proto);
+    let (types, prog) = match proto {
+        Proto::V4 => {
+            let mut t = vec![0];
+            t.extend(bpf::ICMP_ERROR_TYPES);
+            (sys::set_icmp_filter(fd, &t), bpf::ipv4_program(idents))
+        }
+        Proto::V6 => {
+            let mut t = vec![129];
+            t.extend(bpf::ICMP6_ERROR_TYPES);
+            (sys::set_icmp6_filter(fd, &t), bpf::icmp6_program(idents))
+        }
+    };
+    let types = match types {
+        Ok(()) => String::new(),
+        Err(e) => format!(" (no ICMP type filter: {})", short(&e)),
+    };
+    match sys::attach_filter(fd, &prog) {
+        Err(e) => format!(
+            "{fam}: no kernel filter ({}){types}: every ICMP packet of the host is read and checked by pingr",
+            short(&e)
+        ),
+        Ok(()) => {
+            let lock = match sys::lock_filter(fd) {
+                Ok(()) => "locked",
+                Err(_) => "not locked",
+            };
+            format!("{fam}: kernel filter attached ({lock}){types}: only echo replies and errors quoting {idents} wake pingr")
+        }
+    }
+}
+
+/// Turns kernel receive timestamps on and checks that they stayed on; what `-v` adds to the
+/// socket's note if not (RTTs are then taken when each packet is read, see rtt.rs).
+fn timestamps(fd: &OwnedFd) -> Option<String> {
+    match sys::enable_timestamps(fd) {
+        Ok(true) => None,
+        Ok(false) => {
+            Some("kernel receive timestamps did not stay on: RTTs taken at read time".into())
+        }
+        Err(e) => Some(format!(
+            "no kernel receive timestamps ({}): RTTs taken at read time",
+            short(&e)
+        )),
+    }
+}
+
+/// Sets a socket up; returns its identifier (datagram sockets: the kernel's) and the `-v` line
+/// about its kernel filter.
+fn configure(
+    fd: &OwnedFd,
+    proto: Proto,
+    kind: Kind,
+    cfg: &Config,
+    idents: IdentRange,
+) -> io::Result<(u16, String)> {
+    // First, so that no foreign packet is queued for long on a raw socket.
+    let filter = (kind == Kind::Raw).then(|| kernel_filter(fd, proto, idents));
+    let _ = sys::enable_drop_count(fd);
     let _ = sys::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, 4 << 20);
     let _ = sys::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF, 1 << 20);
     let mut source: Option<IpAddr> = None;
@@ -85,10 +170,7 @@ fn configure(fd: &OwnedFd, proto: Proto, kind: Kind, cfg: &Config) -> io::Result
     }
     match proto {
         Proto::V4 => {
-            if kind == Kind::Raw {
-                // Echo replies and the errors that quote a request; nothing else reaches us.
-                sys::set_icmp_filter(fd, &[0, 3, 4, 5, 11, 12])?;
-            } else {
+            if kind == Kind::Datagram {
                 sys::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_RECVERR, 1)?;
                 sys::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_RECVTTL, 1)?;
             }
@@ -108,9 +190,7 @@ fn configure(fd: &OwnedFd, proto: Proto, kind: Kind, cfg: &Config) -> io::Result
             }
         }
         Proto::V6 => {
-            if kind == Kind::Raw {
-                sys::set_icmp6_filter(fd, &[129, 1, 2, 3, 4])?;
-            } else {
+            if kind == Kind::Datagram {
                 sys::setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVERR, 1)?;
             }
             sys::setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, 1)?;
@@ -145,9 +225,14 @@ fn configure(fd: &OwnedFd, proto: Proto, kind: Kind, cfg: &Config) -> io::Result
         sys::bind(fd, &SocketAddr::new(ip, 0)).map_err(|e| annotate(e, &format!("bind {ip}")))?;
     }
     if kind == Kind::Datagram {
-        return Ok(sys::local_addr(fd)?.port());
+        let ident = sys::local_addr(fd)?.port();
+        let note = format!(
+            "{}: identifier {ident} (the kernel's): no kernel filter needed, the kernel gives a datagram ICMP socket only its own identifier's replies and errors",
+            fam_name(proto)
+        );
+        return Ok((ident, note));
     }
-    Ok(0)
+    Ok((0, filter.unwrap_or_default()))
 }
 
 fn annotate(e: io::Error, what: &str) -> io::Error {
@@ -246,26 +331,36 @@ fn fam_name(proto: Proto) -> &'static str {
 /// datagram socket. The one place a socket is set up (options, filters, binding); everything
 /// that needs a privilege belongs here, because `drop_all` follows. On failure, the one-line
 /// diagnosis with the fix.
-fn open_family(proto: Proto, cfg: &Config) -> Result<(IcmpSocket, String), String> {
+fn open_family(
+    proto: Proto,
+    cfg: &Config,
+    idents: IdentRange,
+) -> Result<(IcmpSocket, [String; 2]), String> {
     let (domain, ipproto) = match proto {
         Proto::V4 => (libc::AF_INET, libc::IPPROTO_ICMP),
         Proto::V6 => (libc::AF_INET6, libc::IPPROTO_ICMPV6),
     };
     let fam = fam_name(proto);
-    let setup = |fd: OwnedFd, kind: Kind| {
-        let ident = configure(&fd, proto, kind, cfg)
+    let setup = |fd: OwnedFd, kind: Kind, note: String| {
+        let (ident, filter) = configure(&fd, proto, kind, cfg, idents)
             .map_err(|e| format!("{fam} socket setup failed: {}", short(&e)))?;
-        Ok(IcmpSocket {
+        let note = match timestamps(&fd) {
+            Some(why) => format!("{note}; {why}"),
+            None => note,
+        };
+        let s = IcmpSocket {
             fd,
             kind,
             proto,
             ident,
-        })
+            drops: Arc::default(),
+        };
+        Ok((s, [note, filter]))
     };
     let raw_err = match raw_socket(domain, ipproto) {
         Ok(fd) => {
             let note = format!("{fam}: raw ICMP socket (CAP_NET_RAW is available)");
-            return setup(fd, Kind::Raw).map(|s| (s, note));
+            return setup(fd, Kind::Raw, note);
         }
         Err(e) => e,
     };
@@ -275,18 +370,22 @@ fn open_family(proto: Proto, cfg: &Config) -> Result<(IcmpSocket, String), Strin
                 "{fam}: ICMP datagram socket (raw socket refused: {}; net.ipv4.ping_group_range admits this user)",
                 short(&raw_err)
             );
-            setup(fd, Kind::Datagram).map(|s| (s, note))
+            setup(fd, Kind::Datagram, note)
         }
         Err(dgram_err) => Err(explain(fam, &raw_err, &dgram_err)),
     }
 }
 
-/// Opens and configures a socket for each family in `want`. A family whose socket cannot be
+/// Opens and configures a socket for each family in `want`; raw sockets get kernel filters that
+/// pass only `idents` (the identifiers the engine will use). A family whose socket cannot be
 /// had is not an error here: it is recorded in `refused` and becomes one only if a target
 /// needs it (see [`plan`]).
-pub fn open(want: Families, cfg: &Config) -> Opened {
+pub fn open(want: Families, cfg: &Config, idents: IdentRange) -> Opened {
     let mut opened = Opened {
-        sockets: Sockets::default(),
+        sockets: Sockets {
+            idents,
+            ..Sockets::default()
+        },
         refused: Refused::default(),
         notes: Vec::new(),
     };
@@ -295,9 +394,9 @@ pub fn open(want: Families, cfg: &Config) -> Opened {
         if !need {
             continue;
         }
-        match open_family(proto, cfg) {
-            Ok((s, note)) => {
-                opened.notes.push(note);
+        match open_family(proto, cfg, idents) {
+            Ok((s, notes)) => {
+                opened.notes.extend(notes);
                 match proto {
                     Proto::V4 => opened.sockets.v4 = Some(s),
                     Proto::V6 => opened.sockets.v6 = Some(s),

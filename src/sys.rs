@@ -15,7 +15,6 @@ use std::time::Duration;
 const SOL_RAW: libc::c_int = 255;
 const ICMP_FILTER: libc::c_int = 1;
 const ICMP6_FILTER: libc::c_int = 1;
-const SO_TIMESTAMPNS: libc::c_int = 35;
 const PR_CAP_AMBIENT: libc::c_int = 47;
 const PR_CAP_AMBIENT_CLEAR_ALL: libc::c_ulong = 4;
 const PR_SET_NO_NEW_PRIVS: libc::c_int = 38;
@@ -80,9 +79,35 @@ pub fn setsockopt_int(
     setsockopt_bytes(fd.as_raw_fd(), level, name, &val.to_ne_bytes())
 }
 
-/// Kernel receive timestamps (`SO_TIMESTAMPNS`, delivered as `SCM_TIMESTAMPNS`).
-pub fn enable_timestamps(fd: &OwnedFd) -> io::Result<()> {
-    setsockopt_int(fd, libc::SOL_SOCKET, SO_TIMESTAMPNS, 1)
+/// `getsockopt(2)` of an `int` value.
+pub fn getsockopt_int(fd: &OwnedFd, level: libc::c_int, name: libc::c_int) -> io::Result<i32> {
+    let mut val: libc::c_int = 0;
+    let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: val and len are valid for writes; len says how many bytes val holds, and the
+    // kernel writes at most that many (and stores the count it wrote in len).
+    cvt(unsafe {
+        libc::getsockopt(
+            fd.as_raw_fd(),
+            level,
+            name,
+            std::ptr::addr_of_mut!(val).cast(),
+            &mut len,
+        )
+    })?;
+    if len as usize != size_of::<libc::c_int>() {
+        return Err(io::Error::from(io::ErrorKind::InvalidData));
+    }
+    Ok(val)
+}
+
+/// Kernel receive timestamps: `SO_TIMESTAMPNS` as `libc` defines it for this target (its
+/// value differs by architecture, and 32-bit targets with a 64-bit `time_t` get the
+/// `_NEW` variant, whose `SCM_TIMESTAMPNS` carries the same `timespec` that `libc` uses),
+/// then read back. `Ok(false)`: the kernel did not keep the option on; RTTs are then taken
+/// when each packet is read.
+pub fn enable_timestamps(fd: &OwnedFd) -> io::Result<bool> {
+    setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)?;
+    Ok(getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS)? != 0)
 }
 
 /// Raw IPv4 ICMP socket filter: the kernel passes only the types whose bit is clear.
@@ -273,6 +298,10 @@ pub struct RecvMeta {
     /// TTL (IPv4, `IP_RECVTTL`) or hop limit (IPv6, `IPV6_RECVHOPLIMIT`).
     pub ttl: Option<u8>,
     pub ext_err: Option<ExtError>,
+    /// `SO_RXQ_OVFL`: how many packets the kernel has dropped on this socket since it was
+    /// opened because its receive buffer was full (on Linux 6.18, packets its filter refuses
+    /// are not counted).
+    pub drops: Option<u32>,
 }
 
 /// Control-message buffer, aligned for `cmsghdr`.
@@ -305,25 +334,66 @@ pub fn recv_msg(fd: &OwnedFd, buf: &mut [u8], errqueue: bool) -> io::Result<Recv
         src: from_raw_addr(&storage, msg.msg_namelen),
         ..RecvMeta::default()
     };
-    // SAFETY: msg was filled by the kernel; CMSG_FIRSTHDR/NXTHDR stay within msg_controllen.
+    // Every control message's data is handed on as a slice of cbuf whose length is the
+    // smaller of what its header claims and what the buffer holds after it: the kernel's
+    // claim is never trusted to stay within the buffer.
+    let base = cbuf.0.as_ptr() as usize;
+    let filled = (msg.msg_controllen as usize).min(cbuf.0.len());
+    // The walk below is bounded by msg_controllen: make it the clamped length.
+    msg.msg_controllen = filled as _;
+    // SAFETY: msg describes cbuf with at most cbuf's length; CMSG_FIRSTHDR returns null or
+    // a header lying wholly inside those `filled` bytes.
     let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(&msg) };
     while !cmsg.is_null() {
-        // SAFETY: cmsg is non-null and points inside cbuf, per the CMSG_* macros.
-        let hdr = unsafe { &*cmsg };
-        // SAFETY: CMSG_DATA of a valid header points just past it, inside cbuf.
-        let data = unsafe { libc::CMSG_DATA(cmsg) };
-        // SAFETY: CMSG_LEN(0) is a pure size computation.
-        let data_len =
-            (hdr.cmsg_len as usize).saturating_sub(unsafe { libc::CMSG_LEN(0) } as usize);
-        let read_int = |want: usize| -> Option<i32> {
-            // SAFETY: data holds at least `want` >= 4 bytes (checked by the caller's length test).
-            (data_len >= want).then(|| unsafe { std::ptr::read_unaligned(data.cast::<i32>()) })
+        // SAFETY: cmsg is non-null and its header lies inside cbuf (FIRSTHDR/NXTHDR check
+        // that a whole cmsghdr fits in msg_controllen); cbuf is 8-aligned, as is every
+        // header the walk returns.
+        let (level, ty, claimed) = unsafe {
+            (
+                (*cmsg).cmsg_level,
+                (*cmsg).cmsg_type,
+                (*cmsg).cmsg_len as usize,
+            )
         };
-        match (hdr.cmsg_level, hdr.cmsg_type) {
-            (libc::SOL_SOCKET, SO_TIMESTAMPNS) if data_len >= size_of::<libc::timespec>() => {
-                // SAFETY: the kernel wrote a timespec here (length checked).
-                let ts = unsafe { std::ptr::read_unaligned(data.cast::<libc::timespec>()) };
-                if ts.tv_sec >= 0 && ts.tv_nsec >= 0 {
+        // SAFETY: CMSG_DATA and CMSG_LEN only compute an address and a size; nothing is read.
+        let (data_at, hdr_len) = unsafe {
+            (
+                (libc::CMSG_DATA(cmsg) as usize).saturating_sub(base),
+                libc::CMSG_LEN(0) as usize,
+            )
+        };
+        let len = claimed
+            .saturating_sub(hdr_len)
+            .min(filled.saturating_sub(data_at));
+        let data = cbuf
+            .0
+            .get(data_at..data_at.saturating_add(len))
+            .unwrap_or(&[]);
+        decode_cmsg(level, ty, data, &mut meta);
+        // SAFETY: msg and cmsg are valid as above; NXTHDR returns null at the end.
+        cmsg = unsafe { libc::CMSG_NXTHDR(&msg, cmsg) };
+    }
+    Ok(meta)
+}
+
+/// Reads a `T` (plain old data) from the start of `data`, if `data` is long enough.
+fn read_pod<T: Copy>(data: &[u8]) -> Option<T> {
+    if data.len() < size_of::<T>() {
+        return None;
+    }
+    // SAFETY: data holds at least size_of::<T>() readable bytes (checked just above), the
+    // read is unaligned-safe, and T is only instantiated with C structs (timespec,
+    // sock_extended_err) for which any bit pattern is a valid value.
+    Some(unsafe { std::ptr::read_unaligned(data.as_ptr().cast::<T>()) })
+}
+
+/// Decodes one control message (`data`: its payload, already clamped to the buffer) into
+/// `meta`; unknown, short or odd messages are ignored.
+fn decode_cmsg(level: libc::c_int, ty: libc::c_int, data: &[u8], meta: &mut RecvMeta) {
+    match (level, ty) {
+        (libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS) => {
+            if let Some(ts) = read_pod::<libc::timespec>(data) {
+                if ts.tv_sec >= 0 && (0..1_000_000_000).contains(&ts.tv_nsec) {
                     meta.kernel_ns = Some(
                         (ts.tv_sec as u64)
                             .saturating_mul(1_000_000_000)
@@ -331,49 +401,54 @@ pub fn recv_msg(fd: &OwnedFd, buf: &mut [u8], errqueue: bool) -> io::Result<Recv
                     );
                 }
             }
-            (libc::IPPROTO_IP, libc::IP_TTL) | (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT) => {
-                if let Some(v) = read_int(4) {
-                    meta.ttl = u8::try_from(v).ok();
-                }
-            }
-            (libc::IPPROTO_IP, libc::IP_RECVERR) | (libc::IPPROTO_IPV6, libc::IPV6_RECVERR)
-                if data_len >= size_of::<libc::sock_extended_err>() =>
-            {
-                // SAFETY: the kernel wrote a sock_extended_err here (length checked).
-                let ee =
-                    unsafe { std::ptr::read_unaligned(data.cast::<libc::sock_extended_err>()) };
-                if ee.ee_origin == SO_EE_ORIGIN_ICMP || ee.ee_origin == SO_EE_ORIGIN_ICMP6 {
-                    let off_len = data_len - size_of::<libc::sock_extended_err>();
-                    let mut offender = None;
-                    if off_len >= size_of::<libc::sockaddr_in>() {
-                        // SAFETY: SO_EE_OFFENDER: a sockaddr follows the struct; we copy at most
-                        // off_len bytes (checked above) into a zeroed storage.
-                        let mut st: libc::sockaddr_storage = unsafe { zeroed() };
-                        let take = off_len.min(size_of::<libc::sockaddr_storage>());
-                        // SAFETY: source has `take` readable bytes inside cbuf; destination is st.
-                        unsafe {
-                            std::ptr::copy_nonoverlapping(
-                                data.add(size_of::<libc::sock_extended_err>()),
-                                std::ptr::addr_of_mut!(st).cast::<u8>(),
-                                take,
-                            )
-                        };
-                        offender = from_raw_addr(&st, take as libc::socklen_t).map(|a| a.ip());
-                    }
-                    meta.ext_err = Some(ExtError {
-                        icmp_type: ee.ee_type,
-                        code: ee.ee_code,
-                        info: ee.ee_info,
-                        offender,
-                    });
-                }
-            }
-            _ => {}
         }
-        // SAFETY: msg and cmsg are valid as above; NXTHDR returns null at the end.
-        cmsg = unsafe { libc::CMSG_NXTHDR(&msg, cmsg) };
+        (libc::SOL_SOCKET, libc::SO_RXQ_OVFL) => {
+            if let Some(b) = data.get(..4).and_then(|b| <[u8; 4]>::try_from(b).ok()) {
+                meta.drops = Some(u32::from_ne_bytes(b));
+            }
+        }
+        (libc::IPPROTO_IP, libc::IP_TTL) | (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT) => {
+            if let Some(b) = data.get(..4).and_then(|b| <[u8; 4]>::try_from(b).ok()) {
+                meta.ttl = u8::try_from(i32::from_ne_bytes(b)).ok();
+            }
+        }
+        (libc::IPPROTO_IP, libc::IP_RECVERR) | (libc::IPPROTO_IPV6, libc::IPV6_RECVERR) => {
+            let Some(ee) = read_pod::<libc::sock_extended_err>(data) else {
+                return;
+            };
+            if ee.ee_origin != SO_EE_ORIGIN_ICMP && ee.ee_origin != SO_EE_ORIGIN_ICMP6 {
+                return;
+            }
+            // SO_EE_OFFENDER: the sockaddr of the sender follows the struct, if it fits.
+            let off = data
+                .get(size_of::<libc::sock_extended_err>()..)
+                .unwrap_or(&[]);
+            meta.ext_err = Some(ExtError {
+                icmp_type: ee.ee_type,
+                code: ee.ee_code,
+                info: ee.ee_info,
+                offender: offender_addr(off),
+            });
+        }
+        _ => {}
     }
-    Ok(meta)
+}
+
+/// The address in an `SO_EE_OFFENDER` sockaddr (`off`: the bytes after the
+/// `sock_extended_err`, already clamped to the buffer).
+fn offender_addr(off: &[u8]) -> Option<IpAddr> {
+    if off.len() < size_of::<libc::sockaddr_in>() {
+        return None;
+    }
+    // SAFETY: all-zero sockaddr_storage is valid.
+    let mut st: libc::sockaddr_storage = unsafe { zeroed() };
+    let take = off.len().min(size_of::<libc::sockaddr_storage>());
+    // SAFETY: `take` is at most off.len() (readable source) and at most the size of st
+    // (writable destination); the two do not overlap.
+    unsafe {
+        std::ptr::copy_nonoverlapping(off.as_ptr(), std::ptr::addr_of_mut!(st).cast::<u8>(), take)
+    };
+    from_raw_addr(&st, take as libc::socklen_t).map(|a| a.ip())
 }
 
 /// `ppoll(2)` on up to four descriptors for input, with a nanosecond timeout (None: wait
@@ -691,4 +766,221 @@ pub fn if_index(name: &str) -> Option<u32> {
 pub fn stderr_is_tty() -> bool {
     // SAFETY: isatty takes an integer descriptor and reads nothing else.
     unsafe { libc::isatty(libc::STDERR_FILENO) == 1 }
+}
+
+// ---- Kernel socket filters (issue 14): classic BPF, its lock, and the drop counter. ----
+
+/// `SO_ATTACH_FILTER`: attaches a classic BPF program (the kernel checks it and keeps a copy).
+pub fn attach_filter(fd: &OwnedFd, prog: &[crate::bpf::Insn]) -> io::Result<()> {
+    let mut insns: Vec<libc::sock_filter> = prog
+        .iter()
+        .map(|i| libc::sock_filter {
+            code: i.code,
+            jt: i.jt,
+            jf: i.jf,
+            k: i.k,
+        })
+        .collect();
+    let len =
+        u16::try_from(insns.len()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let fprog = libc::sock_fprog {
+        len,
+        filter: insns.as_mut_ptr(),
+    };
+    // SAFETY: fprog points at `len` initialised sock_filter structs in `insns`, which outlives
+    // the call; the kernel only reads them (and copies them) during setsockopt.
+    cvt(unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_ATTACH_FILTER,
+            std::ptr::addr_of!(fprog).cast(),
+            size_of::<libc::sock_fprog>() as libc::socklen_t,
+        )
+    })?;
+    Ok(())
+}
+
+/// `SO_LOCK_FILTER`: the attached filter can no longer be replaced or removed (not even by
+/// this process later, with or without privileges).
+pub fn lock_filter(fd: &OwnedFd) -> io::Result<()> {
+    setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_LOCK_FILTER, 1)
+}
+
+/// `SO_RXQ_OVFL`: every read carries the socket's kernel drop count (see `RecvMeta::drops`).
+pub fn enable_drop_count(fd: &OwnedFd) -> io::Result<()> {
+    setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RXQ_OVFL, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes_of<T>(v: &T) -> Vec<u8> {
+        // SAFETY: v is a live value of size_of::<T>() bytes; the bytes are only copied.
+        unsafe { std::slice::from_raw_parts((v as *const T).cast::<u8>(), size_of::<T>()) }.to_vec()
+    }
+
+    #[test]
+    fn timestamps_come_from_libc_and_really_arrive() {
+        // A UDP socket on loopback (no privilege needed) sends itself one datagram.
+        let fd = socket(libc::AF_INET, libc::SOCK_DGRAM, 0).expect("udp socket");
+        bind(&fd, &"127.0.0.1:0".parse().unwrap()).expect("bind");
+        assert!(
+            enable_timestamps(&fd).expect("SO_TIMESTAMPNS"),
+            "not kept on"
+        );
+        let to = local_addr(&fd).expect("getsockname");
+        let before = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64;
+        send_to(&fd, b"stamp me", &to).expect("send");
+        let mut buf = [0u8; 64];
+        let mut meta = None;
+        for _ in 0..1000 {
+            match recv_msg(&fd, &mut buf, false) {
+                Ok(m) => {
+                    meta = Some(m);
+                    break;
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(1)),
+            }
+        }
+        let meta = meta.expect("the datagram came back");
+        assert_eq!(&buf[..meta.len], b"stamp me");
+        let k = meta.kernel_ns.expect("an SCM_TIMESTAMPNS control message");
+        assert!(k + 1_000_000_000 >= before, "stamp {k} vs {before}");
+    }
+
+    #[test]
+    fn kernel_drop_counts_really_arrive() {
+        // A UDP socket on loopback with the smallest receive buffer overflows on a burst of
+        // datagrams to itself; a datagram queued after that carries the count (SO_RXQ_OVFL).
+        let fd = socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_NONBLOCK, 0).expect("udp");
+        bind(&fd, &"127.0.0.1:0".parse().unwrap()).expect("bind");
+        setsockopt_int(&fd, libc::SOL_SOCKET, libc::SO_RCVBUF, 1).expect("SO_RCVBUF");
+        enable_drop_count(&fd).expect("SO_RXQ_OVFL");
+        let to = local_addr(&fd).expect("getsockname");
+        let mut buf = [0u8; 2048];
+        let payload = [0x5au8; 1000];
+        let sent = 200u32;
+        for _ in 0..sent {
+            let _ = send_to(&fd, &payload, &to);
+        }
+        let mut queued = 0u32;
+        while let Ok(m) = recv_msg(&fd, &mut buf, false) {
+            assert_eq!(m.drops, None, "queued before any drop");
+            queued += 1;
+        }
+        assert!(queued > 0 && queued < sent, "{queued} of {sent} queued");
+        send_to(&fd, b"after", &to).expect("send");
+        let m = recv_msg(&fd, &mut buf, false).expect("the last datagram");
+        assert_eq!(&buf[..m.len], b"after");
+        assert_eq!(m.drops, Some(sent - queued));
+        // Decoding: four bytes or nothing.
+        for cut in 0..4 {
+            let mut m = RecvMeta::default();
+            decode_cmsg(
+                libc::SOL_SOCKET,
+                libc::SO_RXQ_OVFL,
+                &[7, 0, 0, 0][..cut],
+                &mut m,
+            );
+            assert_eq!(m.drops, None);
+        }
+        let mut m = RecvMeta::default();
+        decode_cmsg(
+            libc::SOL_SOCKET,
+            libc::SO_RXQ_OVFL,
+            &9u32.to_ne_bytes(),
+            &mut m,
+        );
+        assert_eq!(m.drops, Some(9));
+    }
+
+    #[test]
+    fn control_messages_are_decoded_only_when_whole() {
+        let ts = libc::timespec {
+            tv_sec: 1_767_000_000,
+            tv_nsec: 123,
+        };
+        let tsb = bytes_of(&ts);
+        for cut in 0..tsb.len() {
+            let mut m = RecvMeta::default();
+            decode_cmsg(libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS, &tsb[..cut], &mut m);
+            assert_eq!(m.kernel_ns, None, "cut to {cut}");
+        }
+        let mut m = RecvMeta::default();
+        decode_cmsg(libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS, &tsb, &mut m);
+        assert_eq!(m.kernel_ns, Some(1_767_000_000_000_000_123));
+        // Out-of-range nanoseconds or a negative second count are not believed.
+        for (sec, nsec) in [(1, 1_000_000_000), (-1, 0), (1, -1)] {
+            let bad = libc::timespec {
+                tv_sec: sec,
+                tv_nsec: nsec,
+            };
+            let mut m = RecvMeta::default();
+            decode_cmsg(
+                libc::SOL_SOCKET,
+                libc::SCM_TIMESTAMPNS,
+                &bytes_of(&bad),
+                &mut m,
+            );
+            assert_eq!(m.kernel_ns, None, "{sec} {nsec}");
+        }
+        let mut m = RecvMeta::default();
+        decode_cmsg(libc::IPPROTO_IP, libc::IP_TTL, &[64, 0, 0], &mut m);
+        assert_eq!(m.ttl, None);
+        decode_cmsg(libc::IPPROTO_IP, libc::IP_TTL, &64i32.to_ne_bytes(), &mut m);
+        assert_eq!(m.ttl, Some(64));
+        decode_cmsg(
+            libc::IPPROTO_IPV6,
+            libc::IPV6_HOPLIMIT,
+            &300i32.to_ne_bytes(),
+            &mut m,
+        );
+        assert_eq!(m.ttl, None, "out of range");
+    }
+
+    #[test]
+    fn extended_errors_and_their_offender() {
+        // SAFETY: sock_extended_err is plain old data; all-zero is valid.
+        let mut ee: libc::sock_extended_err = unsafe { zeroed() };
+        ee.ee_origin = SO_EE_ORIGIN_ICMP;
+        ee.ee_type = 3;
+        ee.ee_code = 1;
+        ee.ee_info = 1400;
+        let mut data = bytes_of(&ee);
+        let router = raw_addr(&"10.9.8.7:0".parse().unwrap());
+        data.extend_from_slice(&bytes_of(&router.storage)[..router.len as usize]);
+        let mut m = RecvMeta::default();
+        decode_cmsg(libc::IPPROTO_IP, libc::IP_RECVERR, &data, &mut m);
+        let want = ExtError {
+            icmp_type: 3,
+            code: 1,
+            info: 1400,
+            offender: Some("10.9.8.7".parse().unwrap()),
+        };
+        assert_eq!(m.ext_err, Some(want));
+        // Every cut: no panic; the offender only when its sockaddr is whole; nothing when
+        // the struct itself is cut.
+        let ee_len = size_of::<libc::sock_extended_err>();
+        for cut in 0..data.len() {
+            let mut m = RecvMeta::default();
+            decode_cmsg(libc::IPPROTO_IP, libc::IP_RECVERR, &data[..cut], &mut m);
+            match m.ext_err {
+                None => assert!(cut < ee_len),
+                Some(e) => {
+                    assert!(cut >= ee_len);
+                    assert_eq!(e.offender.is_some(), cut >= data.len(), "cut {cut}");
+                }
+            }
+        }
+        // A local error (origin 1) is not an ICMP error.
+        ee.ee_origin = 1;
+        let mut m = RecvMeta::default();
+        decode_cmsg(libc::IPPROTO_IP, libc::IP_RECVERR, &bytes_of(&ee), &mut m);
+        assert_eq!(m.ext_err, None);
+    }
 }

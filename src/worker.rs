@@ -6,7 +6,7 @@
 //! host's reply it finds there goes to that host). It never writes output while holding its
 //! slot lock.
 
-use crate::engine::{lock, real_ns, Line, Probe, ProbeState, Shared};
+use crate::engine::{lock, Line, Probe, ProbeState, Shared};
 use crate::packet::{self, Proto};
 use crate::privilege::Kind;
 use crate::report;
@@ -74,8 +74,9 @@ fn run_host(sh: &Shared, slot_idx: usize, h: usize, addr: SocketAddr, buf: &mut 
         lines.push(Line::Out(report::header(&target.name, ip, sh.cfg.size)));
         sh.emit(&mut lines);
     }
-    let mut packet = Vec::with_capacity(sh.payload.len() + packet::ICMP_HEADER_LEN);
-    packet::encode_echo_request(proto, ident, 0, &sh.payload, &mut packet);
+    let payload = sh.echo.payload(h);
+    let mut packet = Vec::with_capacity(payload.len() + packet::ICMP_HEADER_LEN);
+    packet::encode_echo_request(proto, ident, 0, &payload, &mut packet);
     let interval = sh.cfg.interval.as_nanos() as u64;
     let timeout = sh.cfg.timeout.as_nanos() as u64;
     let count = sh.cfg.count;
@@ -145,7 +146,6 @@ fn run_host(sh: &Shared, slot_idx: usize, h: usize, addr: SocketAddr, buf: &mut 
             let probe = Probe {
                 n,
                 sent_mono: sh.now_ns(),
-                sent_real: real_ns(),
                 state: ProbeState::Pending,
             };
             let old = st.probe_mut(n).map(|p| std::mem::replace(p, probe));
@@ -156,7 +156,7 @@ fn run_host(sh: &Shared, slot_idx: usize, h: usize, addr: SocketAddr, buf: &mut 
             st.pending += 1;
             st.next_n += 1;
             st.acc.sent += 1;
-            if let Err(e) = crate::sys::send_to(&sock.fd, &packet, &addr) {
+            if let Err(e) = crate::asyncerr::send_to(&sock.fd, &packet, &addr) {
                 if let Some(p) = st.probe_mut(n) {
                     p.state = ProbeState::Failed;
                 }

@@ -1,14 +1,19 @@
 //! pingr on a hostile network (issue 5, items 2, 4, 6 and 7).
 //!
-//! * Item 2: every misbehaviour of the test responder (tests/support/responder.rs),
-//!   over IPv4 and IPv6, with raw sockets (root) and, for a representative subset,
-//!   ICMP datagram sockets (a non-root user admitted by `ping_group_range`). Each
-//!   test builds one "lab": namespace A (where pingr runs), a silent namespace B
-//!   whose addresses are answered only by the responder, and a plain namespace C
-//!   whose addresses the kernel answers; both reached from A over veth pairs. One
-//!   pingr run probes B's and C's IPv4 and IPv6 addresses together, and the
-//!   summary table, the statistics lines and the per-reply lines must all count
-//!   exactly what the responder did, while C stays at 0% loss.
+//! * Item 2 (and issue 10): every misbehaviour of the test responder
+//!   (tests/support/responder.rs), over IPv4 and IPv6, with raw sockets (root) and
+//!   ICMP datagram sockets (a non-root user admitted by `ping_group_range`), the two
+//!   kinds at once, each in its own "lab": namespace A (where pingr runs), a silent
+//!   namespace B whose addresses are answered only by the responder, and a plain
+//!   namespace C whose two IPv4 and two IPv6 addresses the kernel answers; both
+//!   reached from A over veth pairs. One pingr run probes B's and C's addresses
+//!   together, and the summary table, the statistics lines and the per-reply lines
+//!   must all count exactly what the responder did, while every normal target of C
+//!   ends at N/N received, 0 duplicates, 0 errors, and nothing but `-v` lines reaches
+//!   stderr (no `sendto` error). Issue 10's behaviours (bursts of ICMP errors, quotes
+//!   malformed in every way the parser rejects, replies forged from a normal target's
+//!   address) and a datagram sweep (one malformed-error target, 8 unreachable, 16
+//!   normal) check that no target's packets touch another target's results.
 //! * Item 4: sequence numbers wrapping past 65535, exact statistics and flat
 //!   memory over long flood runs, and no NaN when nothing was received.
 //! * Item 6: output failures (closed pipe, /dev/full) and signals (SIGINT before
@@ -279,6 +284,13 @@ fn kind_available(test: &str, kind: Kind) -> bool {
     kind == Kind::Raw || common::require_tool(test, "setpriv")
 }
 
+/// An address as pingr prints it (`fd00:201:0::2` is printed `fd00:201::2`).
+fn canon(addr: &str) -> String {
+    addr.parse::<std::net::IpAddr>()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| addr.to_string())
+}
+
 /// The address with its last group replaced: `10.201.3.2` → `10.201.3.7`,
 /// `fd00:201:3::2` → `fd00:201:3::7`.
 fn sibling(addr: &str, last: &str) -> String {
@@ -301,6 +313,8 @@ struct Lab {
     _c: Netns,
     ab: Veth,
     ac: Veth,
+    /// The second normal address of each family on C: [IPv4, IPv6].
+    normal2: [String; 2],
 }
 
 impl Lab {
@@ -310,12 +324,16 @@ impl Lab {
         let c = Netns::new();
         let ab = Veth::dual(&a, &b);
         let ac = Veth::dual(&a, &c);
+        let normal2 = [sibling(ac.b_v4(), "3"), sibling(ac.b_v6(), "3")].map(|a| canon(&a));
+        c.add_addr(&ac.b_dev, &format!("{}/24", normal2[0]));
+        c.add_addr(&ac.b_dev, &format!("{}/64", normal2[1]));
         let lab = Lab {
             a,
             b,
             _c: c,
             ab,
             ac,
+            normal2,
         };
         // "Routers" and other sources the responder forges: B's own (loopback)
         // addresses inside the veth subnet, so A reaches them on-link.
@@ -326,15 +344,23 @@ impl Lab {
     }
     /// B's addresses, answered by the responder: [IPv4, IPv6].
     fn hostile(&self) -> [String; 2] {
-        [self.ab.b_v4().to_string(), self.ab.b_v6().to_string()]
+        [canon(self.ab.b_v4()), canon(self.ab.b_v6())]
     }
-    /// C's addresses, answered by C's kernel: [IPv4, IPv6].
-    fn normal(&self) -> [String; 2] {
-        [self.ac.b_v4().to_string(), self.ac.b_v6().to_string()]
+    /// C's addresses, answered by C's kernel: [IPv4, IPv6, IPv4, IPv6].
+    fn normal(&self) -> [String; 4] {
+        let [n4, n6] = self.normal2.clone();
+        [canon(self.ac.b_v4()), canon(self.ac.b_v6()), n4, n6]
+    }
+    /// `--victim` for every normal address (replies forged from them, quotes naming them).
+    fn victim_args(&self) -> Vec<String> {
+        self.normal()
+            .into_iter()
+            .flat_map(|a| ["--victim".to_string(), a])
+            .collect()
     }
     /// A's addresses on the A–B link (where replies from B go): [IPv4, IPv6].
     fn pinger(&self) -> [String; 2] {
-        [self.ab.a_v4().to_string(), self.ab.a_v6().to_string()]
+        [canon(self.ab.a_v4()), canon(self.ab.a_v6())]
     }
     /// Addresses the responder forges (on B's loopback, in the A–B subnet).
     fn forged(&self) -> [String; 2] {
@@ -379,6 +405,9 @@ struct Want {
     /// the extra copies of the last probe's reply can arrive after the first copy
     /// has finished the host, and are then not seen (see `duplicates`).
     dup_min: Option<u64>,
+    /// If set, the errors may be as few as this (and at most `counts.err`): errors
+    /// after the one that settles the last probe race with the end of the host.
+    err_min: Option<u64>,
     /// The address every `From ... icmp_seq=` line for this family must name.
     router: String,
     /// The text of those lines (checked when `counts.err > 0`).
@@ -389,6 +418,7 @@ fn want(counts: Counts, router: &str) -> Want {
     Want {
         counts,
         dup_min: None,
+        err_min: None,
         router: router.to_string(),
         err_text: "",
     }
@@ -401,10 +431,10 @@ fn count_of(opts: &[&str]) -> u64 {
 }
 
 /// Start the responders (each an argument list for `Responder::start`), run pingr
-/// with `opts` and `-v` in A on [hostile v4, hostile v6, normal v4, normal v6], and
-/// check everything that does not depend on the behaviour: no panic, exit status,
-/// only `-v` lines on stderr, the socket kind asked for, and the normal host at 0%
-/// loss with nothing odd.
+/// with `opts` and `-v` in A on [hostile v4, hostile v6, then the four normal
+/// targets], and check everything that does not depend on the behaviour: no panic,
+/// exit status, only `-v` lines on stderr (no `sendto` error), the socket kind asked
+/// for, and every normal target at N/N received, 0% loss, nothing else counted.
 fn run_lab(lab: &Lab, kind: Kind, responders: &[Vec<String>], opts: &[&str]) -> Outcome {
     let rs: Vec<Responder> = responders
         .iter()
@@ -414,10 +444,11 @@ fn run_lab(lab: &Lab, kind: Kind, responders: &[Vec<String>], opts: &[&str]) -> 
         })
         .collect();
     let [h4, h6] = lab.hostile();
-    let [n4, n6] = lab.normal();
+    let normal = lab.normal();
     let mut args: Vec<&str> = opts.to_vec();
     args.push("-v");
-    args.extend([h4.as_str(), h6.as_str(), n4.as_str(), n6.as_str()]);
+    args.extend([h4.as_str(), h6.as_str()]);
+    args.extend(normal.iter().map(String::as_str));
     let out = common::run_with_timeout(&mut pingr_in(&lab.a, kind, &args), 15);
     let log: String = rs.iter().map(Responder::log).collect();
     drop(rs);
@@ -481,16 +512,22 @@ fn check_hostile(test: &str, lab: &Lab, o: &Outcome, wants: &[Want; 2]) {
             Some(min) => (min..=w.counts.dup).contains(&got.dup),
             None => got.dup == w.counts.dup,
         };
+        let err_ok = match w.err_min {
+            Some(min) => (min..=w.counts.err).contains(&got.err),
+            None => got.err == w.counts.err,
+        };
         let exact = Counts {
             dup: w.counts.dup,
+            err: w.counts.err,
             ..got
         };
         assert!(
-            exact == w.counts && dup_ok,
-            "{} {addr}: table row {got:?}, want {:?} (duplicates from {:?})\n{ctx}",
+            exact == w.counts && dup_ok && err_ok,
+            "{} {addr}: table row {got:?}, want {:?} (duplicates from {:?}, errors from {:?})\n{ctx}",
             FAMILY[fam],
             w.counts,
-            w.dup_min
+            w.dup_min,
+            w.err_min
         );
         let expected = expected_stats(got);
         assert!(
@@ -508,7 +545,7 @@ fn check_hostile(test: &str, lab: &Lab, o: &Outcome, wants: &[Want; 2]) {
         let errs = error_lines(&o.stdout, &w.router);
         assert_eq!(
             errs.len() as u64,
-            w.counts.err,
+            got.err,
             "{} {addr}: `From {}` lines\n{ctx}",
             FAMILY[fam],
             w.router
@@ -538,30 +575,44 @@ fn check_hostile(test: &str, lab: &Lab, o: &Outcome, wants: &[Want; 2]) {
     );
 }
 
-/// A behaviour test: for each socket kind, start `responders(lab)`, run pingr with
-/// `opts`, and check the hostile addresses against `wants(lab, outcome)`.
-/// Returns the lab and the outcomes for extra checks (None if skipped).
+/// A behaviour test: for each socket kind at once, each in a lab of its own, start
+/// `responders(lab)`, run pingr with `opts`, and check the hostile addresses against
+/// `wants(lab, outcome)`. Returns each kind's lab and outcome for extra checks (None
+/// if skipped).
 fn behaviour(
     test: &str,
     kinds: &[Kind],
-    responders: &dyn Fn(&Lab) -> Vec<Vec<String>>,
+    responders: &(dyn Fn(&Lab) -> Vec<Vec<String>> + Sync),
     opts: &[&str],
-    wants: &dyn Fn(&Lab, &Outcome) -> [Want; 2],
-) -> Option<(Lab, Vec<Outcome>)> {
+    wants: &(dyn Fn(&Lab, &Outcome) -> [Want; 2] + Sync),
+) -> Option<Vec<(Lab, Outcome)>> {
     if !common::require_root(test) {
         return None;
     }
-    let lab = Lab::new();
-    let mut outs = Vec::new();
-    for &kind in kinds {
-        if !kind_available(test, kind) {
-            continue;
-        }
-        let o = run_lab(&lab, kind, &responders(&lab), opts);
-        check_hostile(test, &lab, &o, &wants(&lab, &o));
-        outs.push(o);
-    }
-    Some((lab, outs))
+    let kinds: Vec<Kind> = kinds
+        .iter()
+        .copied()
+        .filter(|&k| kind_available(test, k))
+        .collect();
+    let runs = std::thread::scope(|scope| {
+        let handles: Vec<_> = kinds
+            .iter()
+            .map(|&kind| {
+                scope.spawn(move || {
+                    let lab = Lab::new();
+                    let o = run_lab(&lab, kind, &responders(&lab), opts);
+                    check_hostile(test, &lab, &o, &wants(&lab, &o));
+                    (lab, o)
+                })
+            })
+            .collect();
+        let joined: Vec<_> = handles.into_iter().map(|h| h.join()).collect();
+        joined
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    Some(runs)
 }
 
 /// Responder arguments: `--mode MODE` plus `extra`.
@@ -596,7 +647,6 @@ fn sent_of_type(log: &str, kind: u8, dst: &str) -> u64 {
         .count() as u64
 }
 
-const RAW: &[Kind] = &[Kind::Raw];
 const BOTH_KINDS: &[Kind] = &[Kind::Raw, Kind::Datagram];
 
 // ---------------------------------------------------------------------------
@@ -619,7 +669,7 @@ fn hostile_delay() {
     // 300 ms late answers, well inside a 1 s timeout: all received.
     behaviour(
         "hostile_delay",
-        RAW,
+        BOTH_KINDS,
         &|_| mode("delay", &["--delay-ms", "300"]),
         &["-c", "3", "-i", "0.2", "-W", "1"],
         &|lab, _| both(lab, counts(3, 3, 0, 0, 0)),
@@ -630,9 +680,9 @@ fn hostile_delay() {
 fn hostile_drop_seeded() {
     // Seed 1 with 50% loss drops 3 of the first 6 requests (whichever family they
     // belong to): each family must count exactly the replies really sent to it.
-    let Some((lab, outs)) = behaviour(
+    let Some(runs) = behaviour(
         "hostile_drop_seeded",
-        RAW,
+        BOTH_KINDS,
         &|_| mode("drop", &["--seed", "1", "--loss", "50"]),
         QUICK,
         &|lab, o| {
@@ -647,8 +697,8 @@ fn hostile_drop_seeded() {
     ) else {
         return;
     };
-    let [p4, p6] = lab.pinger();
-    for o in &outs {
+    for (lab, o) in &runs {
+        let [p4, p6] = lab.pinger();
         let total = replies_sent(&o.log, false, &p4) + replies_sent(&o.log, true, &p6);
         assert_eq!(total, 3, "seed 1 answers 3 of 6 requests\n{}", o.context());
         assert_eq!(
@@ -683,19 +733,19 @@ fn hostile_dup() {
 #[test]
 fn hostile_flood() {
     // Ten copies of every reply: one received and nine duplicates per probe.
-    duplicates("hostile_flood", RAW, "flood", 10);
+    duplicates("hostile_flood", BOTH_KINDS, "flood", 10);
 }
 
 /// Modes whose every answer must be ignored: nothing received, nothing else
 /// counted, although the responder did send something for every request.
 fn ignored(test: &str, kinds: &[Kind], m: &'static str, min_sent_per_family: u64) {
-    let Some((lab, outs)) = behaviour(test, kinds, &|_| mode(m, &[]), QUICK, &|lab, _| {
+    let Some(runs) = behaviour(test, kinds, &|_| mode(m, &[]), QUICK, &|lab, _| {
         both(lab, counts(3, 0, 0, 0, 0))
     }) else {
         return;
     };
-    let [p4, p6] = lab.pinger();
-    for o in &outs {
+    for (lab, o) in &runs {
+        let [p4, p6] = lab.pinger();
         for p in [&p4, &p6] {
             let sent = o
                 .log
@@ -716,12 +766,12 @@ fn ignored(test: &str, kinds: &[Kind], m: &'static str, min_sent_per_family: u64
 #[test]
 fn hostile_badsum() {
     // IPv6: the receiving kernel drops bad ICMPv6 checksums before any socket.
-    ignored("hostile_badsum", RAW, "badsum", 3);
+    ignored("hostile_badsum", BOTH_KINDS, "badsum", 3);
 }
 
 #[test]
 fn hostile_wrongid() {
-    ignored("hostile_wrongid", RAW, "wrongid", 3);
+    ignored("hostile_wrongid", BOTH_KINDS, "wrongid", 3);
 }
 
 #[test]
@@ -732,7 +782,7 @@ fn hostile_wrongseq() {
 #[test]
 fn hostile_trunchdr() {
     // IPv4: the kernel never delivers an ICMP message under 8 bytes (acts as drop).
-    ignored("hostile_trunchdr", RAW, "trunchdr", 3);
+    ignored("hostile_trunchdr", BOTH_KINDS, "trunchdr", 3);
 }
 
 #[test]
@@ -747,7 +797,7 @@ fn hostile_unsolicited() {
     // Each genuine reply comes with three replies to sequence numbers never sent.
     behaviour(
         "hostile_unsolicited",
-        RAW,
+        BOTH_KINDS,
         &|_| mode("unsolicited", &[]),
         QUICK,
         &|lab, _| both(lab, counts(3, 3, 0, 0, 0)),
@@ -757,9 +807,9 @@ fn hostile_unsolicited() {
 #[test]
 fn hostile_othersrc() {
     // Correct replies, but from another address of the same host: not ours.
-    let Some((lab, outs)) = behaviour(
+    let Some(runs) = behaviour(
         "hostile_othersrc",
-        RAW,
+        BOTH_KINDS,
         &|lab| {
             let mut m = mode("othersrc", &[]);
             m[0].extend(lab.forge_args());
@@ -770,9 +820,9 @@ fn hostile_othersrc() {
     ) else {
         return;
     };
-    let [p4, p6] = lab.pinger();
-    let [f4, f6] = lab.forged();
-    for o in &outs {
+    for (lab, o) in &runs {
+        let [p4, p6] = lab.pinger();
+        let [f4, f6] = lab.forged();
         assert_eq!(replies_sent(&o.log, false, &p4), 3, "{}", o.context());
         assert_eq!(replies_sent(&o.log, true, &p6), 3, "{}", o.context());
         for f in [&f4, &f6] {
@@ -792,7 +842,7 @@ fn hostile_ipopts() {
     // IPv4 replies with 40 bytes of IP options; IPv6 with a Destination Options header.
     behaviour(
         "hostile_ipopts",
-        RAW,
+        BOTH_KINDS,
         &|_| mode("ipopts", &[]),
         QUICK,
         &|lab, _| both(lab, counts(3, 3, 0, 0, 0)),
@@ -802,9 +852,9 @@ fn hostile_ipopts() {
 #[test]
 fn hostile_reorder() {
     // Replies in reversed pairs: 2 before 1, 4 before 3; all received in time.
-    let Some((lab, outs)) = behaviour(
+    let Some(runs) = behaviour(
         "hostile_reorder",
-        RAW,
+        BOTH_KINDS,
         // A lone reply is released after --delay-ms: keep that well above the 0.2 s interval,
         // so each pair completes even on a loaded machine.
         &|_| mode("reorder", &["--delay-ms", "1000"]),
@@ -813,7 +863,7 @@ fn hostile_reorder() {
     ) else {
         return;
     };
-    for o in &outs {
+    for (lab, o) in &runs {
         for addr in lab.hostile() {
             // (icmp_seq, time in ms) of every reply line from this address.
             let mut replies: Vec<(u32, f64)> = o
@@ -864,17 +914,18 @@ fn hostile_late() {
 }
 
 /// The payload-size behaviours: pingr counts a reply whose payload still starts
-/// with the run's 8-byte nonce, whatever else its length.
+/// with the request's 16-byte stamp (the run's nonce, then the target's tag),
+/// whatever else its length.
 fn payload_case(test: &str, m: &str, size: &str, received: bool, bytes: u64) {
     let mut opts = QUICK.to_vec();
     opts.extend(["-s", size]);
     let recv = if received { 3 } else { 0 };
-    let Some((lab, outs)) = behaviour(test, RAW, &|_| mode(m, &[]), &opts, &|lab, _| {
+    let Some(runs) = behaviour(test, BOTH_KINDS, &|_| mode(m, &[]), &opts, &|lab, _| {
         both(lab, counts(3, recv, 0, 0, 0))
     }) else {
         return;
     };
-    for o in &outs {
+    for (lab, o) in &runs {
         for addr in lab.hostile() {
             let pat = format!("{bytes} bytes from {addr}: icmp_seq=");
             let n = o.stdout.lines().filter(|l| l.starts_with(&pat)).count() as u64;
@@ -885,20 +936,26 @@ fn payload_case(test: &str, m: &str, size: &str, received: bool, bytes: u64) {
 
 #[test]
 fn hostile_shortpay() {
-    // Half the payload: 28 of 56 bytes still carry the nonce (36-byte messages).
+    // Half the payload: 28 of 56 bytes still carry nonce and tag (36-byte messages).
     payload_case("hostile_shortpay", "shortpay", "56", true, 36);
 }
 
 #[test]
-fn hostile_shortpay_keeps_whole_nonce() {
-    // -s 16: half is exactly the 8-byte nonce, counted (16-byte messages).
+fn hostile_shortpay_keeps_whole_stamp() {
+    // -s 32: half is exactly the nonce and the tag, counted (24-byte messages).
     payload_case(
-        "hostile_shortpay_keeps_whole_nonce",
+        "hostile_shortpay_keeps_whole_stamp",
         "shortpay",
-        "16",
+        "32",
         true,
-        16,
+        24,
     );
+}
+
+#[test]
+fn hostile_shortpay_cuts_tag() {
+    // -s 31: half is 15 bytes, the tag is cut: it cannot prove its target, not counted.
+    payload_case("hostile_shortpay_cuts_tag", "shortpay", "31", false, 23);
 }
 
 #[test]
@@ -921,8 +978,8 @@ const V6_UNREACH: &str = "Destination unreachable: Address unreachable";
 fn errors_case(
     test: &str,
     kinds: &[Kind],
-    responders: &dyn Fn(&Lab) -> Vec<Vec<String>>,
-    routers: &dyn Fn(&Lab) -> [String; 2],
+    responders: &(dyn Fn(&Lab) -> Vec<Vec<String>> + Sync),
+    routers: &(dyn Fn(&Lab) -> [String; 2] + Sync),
     texts: [&'static str; 2],
     errs: u64,
 ) {
@@ -931,6 +988,7 @@ fn errors_case(
         [0, 1].map(|f| Want {
             counts: counts(3, 0, 0, 0, errs),
             dup_min: None,
+            err_min: None,
             router: r[f].clone(),
             err_text: texts[f],
         })
@@ -955,7 +1013,7 @@ fn hostile_unreach_opts() {
     // Destination Options header.
     errors_case(
         "hostile_unreach_opts",
-        RAW,
+        BOTH_KINDS,
         &|_| mode("unreach-opts", &[]),
         &Lab::hostile,
         [V4_UNREACH, V6_UNREACH],
@@ -967,17 +1025,17 @@ fn hostile_unreach_opts() {
 fn hostile_unreach_cut() {
     // The quote ends 4 bytes into the ICMP header, before identifier and sequence:
     // it cannot be matched to a probe and must be ignored (the probe is lost).
-    let Some((lab, outs)) = behaviour(
+    let Some(runs) = behaviour(
         "hostile_unreach_cut",
-        RAW,
+        BOTH_KINDS,
         &|_| mode("unreach-cut", &[]),
         QUICK,
         &|lab, _| both(lab, counts(3, 0, 0, 0, 0)),
     ) else {
         return;
     };
-    let [p4, p6] = lab.pinger();
-    for o in &outs {
+    for (lab, o) in &runs {
+        let [p4, p6] = lab.pinger();
         assert_eq!(sent_of_type(&o.log, 3, &p4), 3, "{}", o.context());
         assert_eq!(sent_of_type(&o.log, 1, &p6), 3, "{}", o.context());
     }
@@ -989,7 +1047,7 @@ fn hostile_unreach_quote_just_long_enough() {
     // identifier and sequence: every error must be counted.
     errors_case(
         "hostile_unreach_quote_just_long_enough",
-        RAW,
+        BOTH_KINDS,
         &|lab| {
             let [h4, h6] = lab.hostile();
             let one = |only: &str, bytes: &str| {
@@ -1017,7 +1075,7 @@ fn hostile_timex_from_router() {
     // Time exceeded sent by a "router" (another address): the From line names it.
     errors_case(
         "hostile_timex_from_router",
-        RAW,
+        BOTH_KINDS,
         &|lab| {
             let mut m = mode("timex", &[]);
             m[0].extend(lab.forge_args());
@@ -1026,6 +1084,259 @@ fn hostile_timex_from_router() {
         &Lab::forged,
         ["Time to live exceeded", "Time exceeded: Hop limit"],
         3,
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Issue 10: one target's packets never touch another target's results
+// ---------------------------------------------------------------------------
+
+/// The errors a burst mode earns its (hostile) target, for each socket kind:
+/// `per_request` [raw, datagram] counted per probe. Raw sockets see the whole
+/// quote and pingr's parser rejects every malformed one. On datagram sockets the
+/// kernel parses the quote and passes on a few that pingr's parser would reject
+/// (quoted IP version, IPv4 fragment offset, nine IPv6 extension headers): the
+/// error queue gives only the quoted ICMP message, so pingr counts those, for the
+/// one target whose destination, sequence and tag the quote carries. The errors
+/// after the first one for the last probe race with the end of the host.
+fn burst_wants(lab: &Lab, o: &Outcome, per_request: [u64; 2]) -> [Want; 2] {
+    let n = per_request[usize::from(o.kind == Kind::Datagram)];
+    let [h4, h6] = lab.hostile();
+    let texts = [V4_UNREACH, V6_UNREACH];
+    [h4, h6].map(|h| Want {
+        counts: counts(3, 0, 0, 0, 3 * n),
+        dup_min: None,
+        err_min: Some(if n == 0 { 0 } else { 2 * n + 1 }),
+        err_text: texts[usize::from(h.contains(':'))],
+        router: h,
+    })
+}
+
+/// The responder's log must show every malformation of the burst sent.
+fn assert_burst_sent(o: &Outcome, requests: u64) {
+    for m in [
+        "version",
+        "headerlen",
+        "protocol",
+        "pastend",
+        "fragment",
+        "cutip",
+        "cuticmp",
+    ] {
+        let sent = o
+            .log
+            .lines()
+            .filter(|l| *l == format!("responder: malformed quote: {m}"))
+            .count() as u64;
+        assert!(
+            sent >= requests,
+            "only {sent} quotes malformed as {m}\n{}",
+            o.context()
+        );
+    }
+    for m in ["empty", "type", "code", "payload", "dst", "seq"] {
+        let line = format!("responder: malformed quote: {m}");
+        assert!(o.log.lines().any(|l| l == line), "no {m}\n{}", o.context());
+    }
+}
+
+#[test]
+fn hostile_error_burst() {
+    // Each request answered by a burst: one well-formed destination-unreachable, then one
+    // for every way the quote parser rejects a quote (and a quote naming a normal target
+    // as its destination, carrying this target's tag). Only the well-formed error counts
+    // (plus, on datagram sockets, the three the kernel passes on), and every normal target
+    // stays at 3/3 with no `sendto` error: before issue 10 the errors' pending socket
+    // error made the next sendto of any target fail ("No route to host").
+    let Some(runs) = behaviour(
+        "hostile_error_burst",
+        BOTH_KINDS,
+        &|lab| {
+            let mut m = mode("errburst", &["--count", "2"]);
+            m[0].extend(lab.victim_args());
+            m
+        },
+        QUICK,
+        &|lab, o| burst_wants(lab, o, [2, 6]),
+    ) else {
+        return;
+    };
+    for (_, o) in &runs {
+        assert_burst_sent(o, 6);
+    }
+}
+
+#[test]
+fn hostile_malformed_errors_only() {
+    // The same bursts without the well-formed error: nothing counts on raw sockets.
+    let Some(runs) = behaviour(
+        "hostile_malformed_errors_only",
+        BOTH_KINDS,
+        &|lab| {
+            let mut m = mode("errmalformed", &[]);
+            m[0].extend(lab.victim_args());
+            m
+        },
+        QUICK,
+        &|lab, o| burst_wants(lab, o, [0, 2]),
+    ) else {
+        return;
+    };
+    for (_, o) in &runs {
+        assert_burst_sent(o, 6);
+    }
+}
+
+#[test]
+fn hostile_replies_forged_from_normal_targets() {
+    // Every genuine reply is also sent from each normal target's address, with this
+    // target's identifier, sequence and payload. On datagram sockets all targets share
+    // the identifier and the sequence numbers, so only the payload's per-target tag shows
+    // that these are not the normal targets' replies: none may count there (no DUP).
+    let Some(runs) = behaviour(
+        "hostile_replies_forged_from_normal_targets",
+        BOTH_KINDS,
+        &|lab| {
+            // 50 ms later, so that the normal targets' probes of the same sequence number
+            // have surely left (and been answered) when the forged copies arrive.
+            let mut m = mode("crossreply", &["--delay-ms", "50"]);
+            m[0].extend(lab.victim_args());
+            m
+        },
+        QUICK,
+        &|lab, _| both(lab, counts(3, 3, 0, 0, 0)),
+    ) else {
+        return;
+    };
+    for (lab, o) in &runs {
+        for v in lab.normal() {
+            let forged = o
+                .log
+                .lines()
+                .filter(|l| {
+                    l.starts_with("responder: sent type ") && l.contains(&format!(" bytes {v} -> "))
+                })
+                .count();
+            assert_eq!(forged, 3, "replies forged from {v}\n{}", o.context());
+        }
+    }
+}
+
+/// The sweep of issue 10 on datagram sockets, one family: A pings one target in B
+/// (the responder answers each request with malformed ICMP errors only), 8 targets
+/// behind a router namespace R that answers host-unreachable for them, and 16
+/// normal targets in C, all in one run (`-c 5 -i 0.2 -W 1`).
+fn datagram_sweep(test: &str, v6: bool) {
+    if !(common::require_root(test)
+        && kind_available(test, Kind::Datagram)
+        && common::require_tool(test, "nft"))
+    {
+        return;
+    }
+    let (a, b, c, r) = (
+        Netns::new(),
+        Netns::new_silent(),
+        Netns::new(),
+        Netns::new(),
+    );
+    let fam = if v6 { "IPv6" } else { "IPv4" };
+    let net = |n: u32, h: u32| {
+        if v6 {
+            (format!("fd00:211:{n}::{h:x}"), 64)
+        } else {
+            (format!("10.211.{n}.{h}"), 24)
+        }
+    };
+    let cidr = |n: u32, h: u32| {
+        let (addr, len) = net(n, h);
+        format!("{addr}/{len}")
+    };
+    let ab = Veth::new(&a, &cidr(1, 1), &b, &cidr(1, 2));
+    let ac = Veth::new(&a, &cidr(2, 1), &c, &cidr(2, 2));
+    let _ar = Veth::new(&a, &cidr(3, 1), &r, &cidr(3, 2));
+    let normal: Vec<String> = (0..16).map(|i| net(2, 10 + i).0).collect();
+    for n in &normal {
+        c.add_addr(&ac.b_dev, &format!("{n}/{}", net(2, 0).1));
+    }
+    // R routes the 8 unreachable targets to a dummy link (a veth pair inside R) and its firewall answers every
+    // request for them with host-unreachable (nftables' reject obeys the namespace's own
+    // ICMP rate limit, set to 0 here; an `unreachable` route would be rate-limited by the
+    // global net.ipv4.route.error_cost, which a test must not change).
+    let (prefix, via) = (format!("{}/{}", net(9, 0).0, net(9, 0).1), net(3, 2).0);
+    let (ip, fam_nft, reject) = if v6 {
+        ("ip -6", "ip6", "icmpv6 type addr-unreachable")
+    } else {
+        ("ip", "ip", "icmp type host-unreachable")
+    };
+    a.run(&format!("{ip} route add {prefix} via {via}"));
+    r.run("ip link add d0 type veth peer name d1 && ip link set d0 up && ip link set d1 up");
+    r.run(&format!("{ip} route add {prefix} dev d0"));
+    r.run(&format!(
+        "nft add table inet t && \
+         nft add chain inet t f '{{ type filter hook forward priority 0; }}' && \
+         nft add rule inet t f {fam_nft} daddr {prefix} reject with {reject}"
+    ));
+    r.sysctl("net.ipv4.ip_forward", "1");
+    r.sysctl("net.ipv6.conf.all.forwarding", "1");
+    r.sysctl("net.ipv4.icmp_ratelimit", "0");
+    r.sysctl("net.ipv6.icmp.ratelimit", "0");
+    let unreachable: Vec<String> = (0..8).map(|i| net(9, 10 + i).0).collect();
+    let hostile = ab.b_addrs[0].clone();
+    let _resp = Responder::start(&b, &["--mode", "errmalformed", "--only", &hostile]);
+    let mut args = vec!["-c", "5", "-i", "0.2", "-W", "1", "-v", hostile.as_str()];
+    args.extend(unreachable.iter().map(String::as_str));
+    args.extend(normal.iter().map(String::as_str));
+    let out = common::run_with_timeout(&mut pingr_in(&a, Kind::Datagram, &args), 30);
+    let (code, stdout, stderr) = sane(&out, &format!("{test}: pingr {args:?}"));
+    let ctx = format!("--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    assert!(
+        stderr.contains(&format!("pingr: {fam}: ICMP datagram socket")),
+        "{ctx}"
+    );
+    for l in stderr.lines() {
+        assert!(
+            is_verbose_line(l),
+            "unexpected stderr line {l:?} (a sendto error?)\n{ctx}"
+        );
+    }
+    let rows = text_table(&stdout);
+    for n in &normal {
+        let got = row(&rows, n, &stdout);
+        assert_eq!(
+            (got.counts(), got.loss()),
+            (counts(5, 5, 0, 0, 0), "0.0"),
+            "normal target {n}\n{ctx}"
+        );
+    }
+    let mut errors = 0;
+    for u in &unreachable {
+        let got = row(&rows, u, &stdout).counts();
+        assert_eq!((got.sent, got.recv, got.dup), (5, 0, 0), "{u}\n{ctx}");
+        errors += got.err;
+    }
+    assert!(
+        errors >= 8,
+        "the router's errors were counted ({errors})\n{ctx}"
+    );
+    let h = row(&rows, &hostile, &stdout).counts();
+    assert_eq!((h.sent, h.recv, h.dup), (5, 0, 0), "{hostile}\n{ctx}");
+    eprintln!("REPORT {test}: 16 normal at 5/5, 8 unreachable with {errors} errors, hostile {h:?}");
+    assert_eq!(code, 1, "{ctx}");
+}
+
+#[test]
+fn datagram_sweep_v4_malformed_and_unreachable_spare_the_rest() {
+    datagram_sweep(
+        "datagram_sweep_v4_malformed_and_unreachable_spare_the_rest",
+        false,
+    );
+}
+
+#[test]
+fn datagram_sweep_v6_malformed_and_unreachable_spare_the_rest() {
+    datagram_sweep(
+        "datagram_sweep_v6_malformed_and_unreachable_spare_the_rest",
+        true,
     );
 }
 

@@ -13,6 +13,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::checksum::checksum;
 
+pub mod echo;
+
 /// Length of an ICMP (and ICMPv6) echo header: type, code, checksum,
 /// identifier, sequence number.
 pub const ICMP_HEADER_LEN: usize = 8;
@@ -261,12 +263,14 @@ pub enum Message<'a> {
         payload: &'a [u8],
     },
     /// An ICMP error quoting an ICMP echo request: `ident`, `seq` and `dst`
-    /// are read from the quoted request and its IP header.
+    /// are read from the quoted request and its IP header; `quoted` is what the
+    /// quote holds of the request's payload (often nothing).
     Error {
         kind: ErrorKind,
         ident: u16,
         seq: u16,
         dst: IpAddr,
+        quoted: &'a [u8],
     },
 }
 
@@ -405,24 +409,32 @@ fn echo_reply(buf: &[u8]) -> Result<Message<'_>, ParseError> {
 }
 
 /// What an ICMP error's quoted datagram identifies: the quoted echo
-/// request's `(ident, seq)` and its IP destination.
-type Quoted = (u16, u16, IpAddr);
+/// request's `(ident, seq)`, its IP destination, and the quoted payload bytes.
+type Quoted<'a> = (u16, u16, IpAddr, &'a [u8]);
 
 /// The error message of `kind` whose quoted datagram decoded to `quoted`.
-fn quoted_error<'a>(kind: ErrorKind, quoted: Option<Quoted>) -> Result<Message<'a>, ParseError> {
-    let (ident, seq, dst) = quoted.ok_or(ParseError::BadQuote)?;
+fn quoted_error(kind: ErrorKind, quoted: Option<Quoted<'_>>) -> Result<Message<'_>, ParseError> {
+    let (ident, seq, dst, quoted) = quoted.ok_or(ParseError::BadQuote)?;
     Ok(Message::Error {
         kind,
         ident,
         seq,
         dst,
+        quoted,
     })
+}
+
+/// The payload bytes after the 8-byte echo header at `at` in `quote` (none if cut there).
+fn quoted_payload(quote: &[u8], at: usize) -> &[u8] {
+    at.checked_add(ICMP_HEADER_LEN)
+        .and_then(|p| quote.get(p..))
+        .unwrap_or(&[])
 }
 
 /// `(ident, seq, destination)` of the echo request quoted in an ICMPv4
 /// error: an IPv4 header (its own IHL, options skipped), protocol ICMP, not
 /// a non-first fragment, then at least 8 bytes of an echo request header.
-fn parse_quote4(quote: &[u8]) -> Option<Quoted> {
+fn parse_quote4(quote: &[u8]) -> Option<Quoted<'_>> {
     let first = read_u8(quote, 0)?;
     if first >> 4 != 4 {
         return None;
@@ -437,14 +449,15 @@ fn parse_quote4(quote: &[u8]) -> Option<Quoted> {
     }
     let dst = Ipv4Addr::from(read_array::<4>(quote, 16)?);
     let (ident, seq) = echo_request_id(Proto::V4, quote.get(header_len..)?)?;
-    Some((ident, seq, IpAddr::V4(dst)))
+    let quoted = quoted_payload(quote, header_len);
+    Some((ident, seq, IpAddr::V4(dst), quoted))
 }
 
 /// `(ident, seq, destination)` of the echo request quoted in an ICMPv6
 /// error: a 40-byte IPv6 header, at most [`MAX_EXT_HEADERS`] hop-by-hop,
 /// routing, destination-options or (first) fragment headers, then at least 8
 /// bytes of an ICMPv6 echo request header.
-fn parse_quote6(quote: &[u8]) -> Option<Quoted> {
+fn parse_quote6(quote: &[u8]) -> Option<Quoted<'_>> {
     if read_u8(quote, 0)? >> 4 != 6 {
         return None;
     }
@@ -474,7 +487,7 @@ fn parse_quote6(quote: &[u8]) -> Option<Quoted> {
         offset = offset.checked_add(len)?;
     }
     let (ident, seq) = echo_request_id(Proto::V6, quote.get(offset..)?)?;
-    Some((ident, seq, IpAddr::V6(dst)))
+    Some((ident, seq, IpAddr::V6(dst), quoted_payload(quote, offset)))
 }
 
 fn read_u8(buf: &[u8], at: usize) -> Option<u8> {
@@ -766,8 +779,10 @@ mod tests {
                 ident,
                 seq,
                 dst,
+                quoted,
             } => {
                 assert_eq!(error_kind(proto, buf[0], buf[1], &buf[..8]), Some(kind));
+                assert_eq!(quoted.as_ptr_range().end, buf.as_ptr_range().end);
                 let q = &buf[8..];
                 let at = match proto {
                     Proto::V4 => {
@@ -1238,11 +1253,13 @@ mod tests {
         for (tc, rest, kind) in cases {
             for inner_ihl in 5..=15 {
                 let icmp = error4(tc, rest, inner_ihl, 0x55aa, 77, 8);
+                let data = payload(8);
                 let expected = Message::Error {
                     kind,
                     ident: 0x55aa,
                     seq: 77,
                     dst,
+                    quoted: &data,
                 };
                 assert_eq!(parse_icmp4(&icmp).as_ref(), Ok(&expected));
                 // The outer IHL must not be used for the inner header.
@@ -1296,6 +1313,16 @@ mod tests {
         for cut in 44..=48 {
             assert!(edited_error4(&|b| b.truncate(cut)).is_ok(), "cut {cut}");
         }
+        // The quoted payload is handed on as far as the quote goes (the tag check needs it).
+        for cut in 44..=48 {
+            let mut icmp = error4((3, 1), [0; 4], 7, 0x55aa, 77, 4);
+            icmp.truncate(cut);
+            fix_icmp_checksum(&mut icmp);
+            match parse_icmp4(&icmp) {
+                Ok(Message::Error { quoted, .. }) => assert_eq!(quoted, &payload(4)[..cut - 44]),
+                other => panic!("cut {cut}: {other:?}"),
+            }
+        }
         // The quoted request's checksum and the inner header checksum and
         // total length are not checked (routers may rewrite them).
         assert!(edited_error4(&|b| b[38] ^= 0xff).is_ok());
@@ -1336,11 +1363,13 @@ mod tests {
                 ),
             ] {
                 let buf = error6(tc, rest, chain, 0x9999, 5);
+                let data = payload(16);
                 let expected = Message::Error {
                     kind,
                     ident: 0x9999,
                     seq: 5,
                     dst,
+                    quoted: &data,
                 };
                 assert_eq!(parse_icmp6(&buf), Ok(expected), "{chain:?}");
             }

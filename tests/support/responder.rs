@@ -15,7 +15,7 @@
 //!
 //! `responder --mode MODE [--seed N] [--delay-ms N] [--count N] [--loss PCT]
 //! [--forge-src ADDR]... [--only ADDR]... [--ihl N] [--code N] [--quote-bytes N]
-//! [--cut N] [--exit-after-secs N] [--verbose]`
+//! [--cut N] [--victim ADDR]... [--exit-after-secs N] [--verbose]`
 //!
 //! Replies and errors come from the pinged address, or from the `--forge-src` of
 //! the same family (one per family). `--only` answers only requests sent to those
@@ -40,7 +40,14 @@
 //! IPv4 options up to `--ihl`; v6: with a Destination Options header); reorder
 //! (replies held and sent in reversed pairs, a lone one after `--delay-ms`, 1000
 //! default); unsolicited (the reply plus `--count` replies with sequence + 20000 +
-//! i); othersrc (replies from `--forge-src`, required).
+//! i); othersrc (replies from `--forge-src`, required); errburst (for every request a
+//! burst of destination-unreachable errors: one well-formed, then one for each way
+//! pingr's quote parser rejects a quote (see `Malformed`), the whole burst repeated
+//! `--count` times, 1 default); errmalformed (the same burst without the well-formed
+//! error); crossreply (the genuine reply, plus the same reply, with this request's
+//! identifier, sequence and payload, sent from every `--victim` address of the family:
+//! another target's address). `--victim ADDR` (repeatable) also gives the destination
+//! the `dst` malformation writes into the quote.
 
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -48,12 +55,14 @@ use std::time::{Duration, Instant};
 
 const USAGE: &str = "usage: responder --mode MODE [--seed N] [--delay-ms N] [--count N] \
 [--loss PCT] [--forge-src ADDR]... [--only ADDR]... [--ihl N] [--code N] [--quote-bytes N] \
-[--cut N] [--exit-after-secs N] [--verbose]
+[--cut N] [--victim ADDR]... [--exit-after-secs N] [--verbose]
 modes: normal delay drop dup badsum wrongid wrongseq trunchdr shortpay longpay garbage \
-unreach unreach-opts unreach-cut timex ipopts reorder late flood unsolicited othersrc";
+unreach unreach-opts unreach-cut timex ipopts reorder late flood unsolicited othersrc \
+errburst errmalformed crossreply";
 
 const MODES: &str = "normal delay drop dup badsum wrongid wrongseq trunchdr shortpay longpay \
-garbage unreach unreach-opts unreach-cut timex ipopts reorder late flood unsolicited othersrc";
+garbage unreach unreach-opts unreach-cut timex ipopts reorder late flood unsolicited othersrc \
+errburst errmalformed crossreply";
 
 #[derive(Clone, Default)]
 struct Config {
@@ -64,6 +73,7 @@ struct Config {
     loss: u64,
     forge_src: Vec<IpAddr>,
     only: Vec<IpAddr>,
+    victim: Vec<IpAddr>,
     ihl: usize,
     code: Option<u8>,
     quote_bytes: Option<usize>,
@@ -107,6 +117,7 @@ fn parse_args() -> Result<Config, String> {
             "--loss" => c.loss = num()?.min(100),
             "--forge-src" => c.forge_src.push(addr()?),
             "--only" => c.only.push(addr()?),
+            "--victim" => c.victim.push(addr()?),
             "--ihl" => c.ihl = num()?.clamp(5, 15) as usize,
             "--code" => c.code = Some(num()?.min(255) as u8),
             "--quote-bytes" => c.quote_bytes = Some(num()? as usize),
@@ -121,6 +132,9 @@ fn parse_args() -> Result<Config, String> {
     if c.mode == "othersrc" && c.forge_src.is_empty() {
         return Err("mode othersrc needs --forge-src ADDR".into());
     }
+    if c.mode == "crossreply" && c.victim.is_empty() {
+        return Err("mode crossreply needs --victim ADDR".into());
+    }
     let default_delay = match c.mode {
         "delay" => 500,
         "late" => 3000,
@@ -130,6 +144,7 @@ fn parse_args() -> Result<Config, String> {
     let default_count = match c.mode {
         "flood" => 10,
         "dup" => 2,
+        "errburst" | "errmalformed" => 1,
         _ => 3,
     };
     c.delay = Duration::from_millis(delay_ms.unwrap_or(default_delay));
@@ -263,6 +278,124 @@ impl Request {
         }
         q.extend_from_slice(&self.icmp);
         q
+    }
+}
+
+/// The ways an ICMP error's quote can be malformed, each one pingr's quote parser (or its
+/// matching of the quote to a probe) rejects. Some of them the kernel's own parser lets
+/// through to an ICMP datagram socket (version, fragment offset, too many IPv6 extension
+/// headers, destination, sequence, payload): those reach the socket's error queue.
+#[derive(Clone, Copy, Debug)]
+enum Malformed {
+    /// The quoted IP header says IPv6 inside ICMPv4, IPv4 inside ICMPv6.
+    Version,
+    /// IPv4: header length 4 words (under the minimum). IPv6: next header UDP.
+    HeaderLen,
+    /// IPv4: protocol UDP. IPv6: nine Destination Options headers (more than pingr walks).
+    Protocol,
+    /// IPv4: header length 15 words on a 5-word header. IPv6: a Destination Options header
+    /// claiming 2048 bytes. Either way the ICMP header would lie past the quote's end.
+    PastEnd,
+    /// A non-first fragment (IPv4 offset 8 bytes; IPv6 a fragment header at offset 8).
+    Fragment,
+    /// Cut 4 bytes into the quoted ICMP header (before identifier and sequence).
+    CutIcmp,
+    /// Cut inside the quoted IP header.
+    CutIp,
+    /// Nothing quoted at all.
+    Empty,
+    /// The quoted message is an echo reply, not a request.
+    Type,
+    /// The quoted echo request has code 1.
+    Code,
+    /// The quoted payload's bytes 8..16 (pingr's per-target tag) changed.
+    Payload,
+    /// The quoted destination is `--victim` (another target), payload still this one's.
+    Dst,
+    /// The quoted sequence number + 1000 (never sent).
+    Seq,
+}
+
+impl Malformed {
+    const ALL: [Malformed; 13] = [
+        Malformed::Version,
+        Malformed::HeaderLen,
+        Malformed::Protocol,
+        Malformed::PastEnd,
+        Malformed::Fragment,
+        Malformed::CutIcmp,
+        Malformed::CutIp,
+        Malformed::Empty,
+        Malformed::Type,
+        Malformed::Code,
+        Malformed::Payload,
+        Malformed::Dst,
+        Malformed::Seq,
+    ];
+
+    fn name(self) -> String {
+        format!("{self:?}").to_lowercase()
+    }
+
+    /// The quote of `req` malformed this way (None: not applicable, e.g. no victim).
+    fn apply(self, req: &Request, victim: Option<IpAddr>) -> Option<Vec<u8>> {
+        let v6 = req.v6();
+        let mut q = req.quote(0);
+        let h = if v6 { 40 } else { req.ip_header.len() };
+        let max = if v6 { 1232 } else { 548 };
+        q.truncate(max);
+        match self {
+            Malformed::Version => q[0] = (q[0] & 0x0f) | if v6 { 0x40 } else { 0x60 },
+            Malformed::HeaderLen if v6 => q[6] = 17,
+            Malformed::HeaderLen => q[0] = 0x44,
+            Malformed::Protocol if v6 => {
+                // Nine 8-byte Destination Options headers between the IPv6 header and ICMPv6.
+                let mut ext = Vec::new();
+                for i in 0..9 {
+                    ext.extend_from_slice(&[if i == 8 { 58 } else { 60 }, 0, 1, 4, 0, 0, 0, 0]);
+                }
+                q[6] = 60;
+                let plen = u16::from_be_bytes([q[4], q[5]]) + ext.len() as u16;
+                q[4..6].copy_from_slice(&plen.to_be_bytes());
+                q.splice(40..40, ext);
+                q.truncate(max);
+            }
+            Malformed::Protocol => q[9] = 17,
+            Malformed::PastEnd if v6 => {
+                q[6] = 60;
+                q.splice(40..40, [58u8, 255, 1, 4, 0, 0, 0, 0]);
+                q.truncate(max);
+            }
+            Malformed::PastEnd => q[0] = 0x4f,
+            Malformed::Fragment if v6 => {
+                // A fragment header, offset 8 bytes, more fragments: ICMPv6 is not here.
+                let frag = [58u8, 0, 0, 8 | 1, 0, 0, 0, 1];
+                q[6] = 44;
+                q.splice(40..40, frag);
+                q.truncate(max);
+            }
+            Malformed::Fragment => q[7] = 1,
+            Malformed::CutIcmp => q.truncate(h + 4),
+            Malformed::CutIp => q.truncate(h / 2),
+            Malformed::Empty => q.clear(),
+            Malformed::Type => q[h] = if v6 { 129 } else { 0 },
+            Malformed::Code => q[h + 1] = 1,
+            Malformed::Payload => {
+                for b in q.iter_mut().skip(h + 16).take(8) {
+                    *b ^= 0x5a;
+                }
+            }
+            Malformed::Dst => match victim? {
+                IpAddr::V4(a) if !v6 => q[16..20].copy_from_slice(&a.octets()),
+                IpAddr::V6(a) if v6 => q[24..40].copy_from_slice(&a.octets()),
+                _ => return None,
+            },
+            Malformed::Seq => {
+                let s = u16::from_be_bytes([q[h + 6], q[h + 7]]).wrapping_add(1000);
+                q[h + 6..h + 8].copy_from_slice(&s.to_be_bytes());
+            }
+        }
+        Some(q)
     }
 }
 
@@ -772,6 +905,33 @@ impl Responder {
                 for i in 0..count {
                     let s = seq.wrapping_add(20000 + i as u16);
                     self.emit(pkt(req.echo(id, s, req.payload())));
+                }
+            }
+            "errburst" | "errmalformed" => {
+                let (kind, code) = if v6 { (1, 3) } else { (3, 1) };
+                let victim = cfg.victim.iter().find(|a| a.is_ipv6() == v6).copied();
+                for _ in 0..cfg.count {
+                    if mode == "errburst" {
+                        self.emit(error(kind, code, 0, None));
+                    }
+                    for m in Malformed::ALL {
+                        let Some(q) = m.apply(&req, victim) else {
+                            continue;
+                        };
+                        let mut e = vec![kind, code, 0, 0, 0, 0, 0, 0];
+                        e.extend(q);
+                        self.log(&format!("malformed quote: {}", m.name()));
+                        self.emit(pkt(e));
+                    }
+                }
+            }
+            "crossreply" => {
+                self.emit(normal.clone());
+                for v in cfg.victim.iter().filter(|a| a.is_ipv6() == v6) {
+                    self.emit(Packet {
+                        src: *v,
+                        ..normal.clone()
+                    });
                 }
             }
             // normal, delay, late (delay applied by emit), othersrc (source chosen above)
