@@ -9,21 +9,101 @@ CARGO    ?= cargo
 FILECAPS ?= cap_net_raw+ep
 SETCAP   ?= setcap
 
-BIN := target/release/pingr
+# --- what to build (issue 13: static, cross, tiny) ----------------------------------
+# TARGET=<rust triple> cross-builds (rustup target add <triple>); the linker is found from
+# the triple by Debian's cross gcc naming (aarch64-unknown-linux-musl -> aarch64-linux-gnu-gcc,
+# armv7-unknown-linux-gnueabihf -> arm-linux-gnueabihf-gcc) or given as LINKER=.
+# A musl TARGET is linked fully static and non-PIE. PROFILE=release (default), dev, cross
+# (Cargo.toml: what tests/cross.sh runs under qemu) or tiny (nightly, see `make tiny`).
+# `make install` installs whatever TARGET/PROFILE select, into DESTDIR like any other build.
+TARGET   ?=
+LINKER   ?=
+PROFILE  ?= release
+# DT_RELR packs the PIE's relocations (~14 KiB smaller, no speed cost); used for host builds
+# only where the C compiler, linker and C library are found to support it (RELR=no: never).
+RELR     ?= auto
+CC       ?= cc
+# `make static`: a fully static, non-PIE musl binary for this machine's architecture.
+STATIC_TARGET ?= $(subst armv7l-unknown-linux-musl,armv7-unknown-linux-musleabihf,$(shell uname -m)-unknown-linux-musl)
+# `make tiny`: nightly, standard library rebuilt with immediate abort on panic, opt-level z.
+NIGHTLY  ?= nightly
+TINY_RUSTFLAGS ?= -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none
+HOST_TRIPLE = $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+# tests/cross.sh runs the unit tests of a TARGET through the same recipe:
+# `make build TARGET=... PROFILE=cross CARGO_VERB=test CARGO_ARGS=--bins`.
+CARGO_VERB ?= build
+CARGO_ARGS ?=
+SYSCTLDIR ?= /etc/sysctl.d
+SYSCTL_CONF := 60-pingr-ping-group.conf
 
-.PHONY: all build bin install setcap uninstall test lint-man bench clean
+TARGET_DIR  := $(or $(CARGO_TARGET_DIR),target)
+PROFILE_DIR := $(if $(filter dev test,$(PROFILE)),debug,$(PROFILE))
+BUILD_TRIPLE = $(if $(filter tiny,$(PROFILE)),$(or $(TARGET),$(HOST_TRIPLE)),$(TARGET))
+BUILT = $(TARGET_DIR)/$(if $(BUILD_TRIPLE),$(BUILD_TRIPLE)/)$(PROFILE_DIR)/pingr
+BIN  ?= $(BUILT)
+
+.PHONY: all build bin install setcap uninstall test test-cross lint-man bench clean static tiny \
+	install-sysctl uninstall-sysctl
 
 all: build
 
+# One cargo invocation for every TARGET/PROFILE: finds the cross linker, checks that the
+# target's standard library is installed, adds crt-static (+ non-PIE) for musl, and DT_RELR
+# for host builds where it works. Prints the binary's path and size.
+define cargo_build
+set -e; t='$(BUILD_TRIPLE)'; profile='$(PROFILE)'; linker='$(LINKER)'; rf=''; \
+if [ "$$profile" = tiny ]; then \
+  cmd="$(CARGO) +$(NIGHTLY) $(CARGO_VERB) --locked --profile tiny -Z build-std=std,panic_abort --target $$t"; \
+  rf='$(TINY_RUSTFLAGS)'; \
+  if ! rustup run '$(NIGHTLY)' rustc -V >/dev/null 2>&1; then \
+    echo "make tiny: needs a nightly toolchain with rust-src: rustup toolchain install $(NIGHTLY) --component rust-src" >&2; exit 1; fi; \
+  case $$t in *-musl*) lib=$$(rustup run '$(NIGHTLY)' rustc --print target-libdir --target "$$t"); \
+    [ -d "$$lib/self-contained" ] || { \
+      echo "make tiny: musl's start files come with the target: rustup target add --toolchain $(NIGHTLY) $$t" >&2; exit 1; };; esac; \
+else \
+  cmd="$(CARGO) $(CARGO_VERB) --locked --profile $$profile$${t:+ --target $$t}"; \
+fi; \
+if [ -n "$$t" ]; then \
+  if [ "$$profile" != tiny ] && lib=$$(rustc --print target-libdir --target "$$t" 2>/dev/null) && [ ! -d "$$lib" ]; then \
+    echo "make: the Rust standard library for $$t is not installed: rustup target add $$t" >&2; exit 1; fi; \
+  arch=$${t%%-*}; abi=$${t##*-linux-}; host=$$(uname -m); \
+  case $$arch in i?86) arch=i686;; arm*|thumb*) arch=arm;; riscv64*) arch=riscv64;; esac; \
+  case $$host in i?86) host=i686;; arm*) host=arm;; esac; \
+  if [ -z "$$linker" ] && [ "$$arch" != "$$host" ]; then \
+    linker=$$arch-linux-$$(echo "$$abi" | sed 's/^musl/gnu/')-gcc; \
+    command -v "$$linker" >/dev/null 2>&1 || { \
+      echo "make: no linker for $$t: $$linker not found (Debian: apt-get install gcc-$${linker%-gcc}), or give LINKER=" >&2; exit 1; }; \
+  fi; \
+  if [ -n "$$linker" ]; then \
+    v=CARGO_TARGET_$$(echo "$$t" | tr 'a-z.-' 'A-Z__')_LINKER; export "$$v=$$linker"; echo "$$v=$$linker"; fi; \
+  case $$t in *-musl*) rf="$$rf -Ctarget-feature=+crt-static -Crelocation-model=static";; esac; \
+elif [ '$(RELR)' = auto ] && [ "$$profile" != dev ]; then \
+  d=$$(mktemp -d); printf 'int main(void) { return 0; }\n' >"$$d/t.c"; \
+  if '$(CC)' -Wl,-z,pack-relative-relocs -o "$$d/t" "$$d/t.c" >/dev/null 2>&1 && "$$d/t"; then \
+    rf='-Clink-arg=-Wl,-z,pack-relative-relocs'; fi; rm -rf "$$d"; \
+fi; \
+rf=$$(echo "$${RUSTFLAGS:-} $$rf" | sed 's/^ *//'); \
+echo "RUSTFLAGS='$$rf' $$cmd $(CARGO_ARGS)"; RUSTFLAGS="$$rf" $$cmd $(CARGO_ARGS); \
+if [ '$(CARGO_VERB)' = build ]; then echo "built $(BUILT): $$(stat -c %s '$(BUILT)') bytes"; fi
+endef
+
 build:
-	$(CARGO) build --release --locked
+	@$(cargo_build)
+
+# `make static`: fully static musl binary (target/<arch>-unknown-linux-musl/release/pingr).
+static:
+	@$(MAKE) --no-print-directory build TARGET='$(STATIC_TARGET)'
+
+# `make tiny`: the smallest build (nightly): target/<host triple>/tiny/pingr, stripped.
+tiny:
+	@$(MAKE) --no-print-directory build PROFILE=tiny
 
 # Rebuilds (incrementally) when cargo is at hand, so a stale binary is never installed;
-# under a sudo without cargo, installs what `make` built before.
+# under a sudo without cargo, installs what `make` built before. BIN= installs that file.
 bin:
-	@if [ '$(BIN)' != 'target/release/pingr' ]; then exit 0; fi; \
+	@if [ '$(BIN)' != '$(BUILT)' ]; then exit 0; fi; \
 	if command -v '$(CARGO)' >/dev/null 2>&1; then \
-	  echo '$(CARGO) build --release --locked'; '$(CARGO)' build --release --locked; \
+	  $(cargo_build); \
 	elif [ -x '$(BIN)' ]; then echo "note: $(CARGO) not found; installing the $(BIN) built before"; \
 	else echo "$(CARGO) not found and $(BIN) not built: run 'make' as yourself first" >&2; exit 1; fi
 
@@ -50,10 +130,32 @@ setcap:
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/pingr $(DESTDIR)$(MANDIR)/man8/pingr.8
 
+# Where file capabilities do not survive (squashfs, initramfs, tar, NFS): admit every group
+# to ICMP datagram sockets at boot (systemd-sysctl or procps reads SYSCTLDIR). Installs only;
+# prints the command that applies it now.
+install-sysctl:
+	install -d $(DESTDIR)$(SYSCTLDIR)
+	install -m 0644 contrib/sysctl.d/$(SYSCTL_CONF) $(DESTDIR)$(SYSCTLDIR)/$(SYSCTL_CONF)
+	@echo "installed $(DESTDIR)$(SYSCTLDIR)/$(SYSCTL_CONF); to apply it now: sysctl -p $(SYSCTLDIR)/$(SYSCTL_CONF)"
+
+uninstall-sysctl:
+	rm -f $(DESTDIR)$(SYSCTLDIR)/$(SYSCTL_CONF)
+
+# tests/cross.sh (the 1.75 build, musl/32-bit clippy, qemu runs, static chroot) runs in the
+# background while `cargo test` runs: it builds in target/cross-* of its own.
 test: lint-man
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets --locked -- -D warnings
-	$(CARGO) test --locked -- --test-threads=2
+	@mkdir -p '$(TARGET_DIR)'; log='$(TARGET_DIR)/test-cross.log'; \
+	echo "bash tests/cross.sh > $$log (in the background)"; \
+	CARGO='$(CARGO)' bash tests/cross.sh >"$$log" 2>&1 & xpid=$$!; \
+	echo '$(CARGO) test --locked -- --test-threads=2'; \
+	$(CARGO) test --locked -- --test-threads=2; rc=$$?; \
+	wait $$xpid; xrc=$$?; echo "--- tests/cross.sh (exit $$xrc)"; cat "$$log"; \
+	[ $$rc = 0 ] && [ $$xrc = 0 ]
+
+test-cross:
+	CARGO='$(CARGO)' bash tests/cross.sh
 
 lint-man:
 	@if command -v mandoc >/dev/null 2>&1; then \
@@ -65,7 +167,12 @@ lint-man:
 	  if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; \
 	else echo "SKIP groff lint: groff not installed"; fi
 
+# S6 reports the size of every build beside fping, ping and BusyBox: static and tiny are
+# built first when their toolchains are installed (a missing one is reported, not fatal).
 bench: build
+	-@$(MAKE) --no-print-directory static
+	-@$(MAKE) --no-print-directory tiny
+	-@$(MAKE) --no-print-directory tiny TARGET='$(STATIC_TARGET)'
 	bash bench/run.sh
 
 clean:

@@ -303,6 +303,65 @@ size_kib() { # stripped size of a binary, in KiB
 	fi
 }
 
+# ------------------------------------------------- S6 sizes (issue 13) ---
+# Every pingr build `make bench` made (release, static musl, tiny) beside fping, iputils
+# ping and BusyBox, stripped, with how each is linked. A build that is missing (its
+# toolchain is not installed) is listed as not built, with the make target to run.
+
+linkage() { # "static" or "dynamic" (ELF program interpreter present), "?" without readelf
+	if ! command -v readelf >/dev/null 2>&1; then echo "?"; return; fi
+	if readelf -lW "$1" 2>/dev/null | grep -q 'program interpreter'; then echo dynamic; else echo static; fi
+}
+
+s6_sizes_table() {
+	local host static_t fk gk bk
+	host=$(rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+	static_t=$(uname -m)-unknown-linux-musl
+	fk=$(size_kib "$(command -v fping)")
+	gk=$(size_kib "$(command -v ping)")
+	local bb
+	bb=$(command -v busybox || true)
+	bk=NA
+	[[ -n $bb ]] && bk=$(size_kib "$bb")
+	ratio() { awk -v a="${1%% *}" -v b="${2%% *}" 'BEGIN { if (b + 0 > 0 && a != "NA") printf "%.2f", a / b; else print "-" }'; }
+	{
+		printf 'Binary	linked	stripped KiB	vs fping	vs ping	vs BusyBox	
+-	-	-	-	-	-	
+'
+		local name path how k
+		while IFS='|' read -r name path how; do
+			if [[ -x $path ]]; then
+				k=$(size_kib "$path")
+				printf '%s	%s	%s	%s	%s	%s	
+' "$name" "$(linkage "$path")" "$k" "$(ratio "$k" "$fk")" "$(ratio "$k" "$gk")" "$(ratio "$k" "$bk")"
+			else
+				printf '%s	-	not built (%s)	-	-	-	
+' "$name" "$how"
+			fi
+		done <<EOT
+pingr release (stable)|$ROOT/target/release/pingr|make build
+pingr static ($static_t)|$ROOT/target/$static_t/release/pingr|make static
+pingr tiny (nightly, $host)|$ROOT/target/$host/tiny/pingr|make tiny
+pingr tiny static (nightly, $static_t)|$ROOT/target/$static_t/tiny/pingr|make tiny TARGET=$static_t
+fping|$(command -v fping)|apt-get install fping
+ping (iputils)|$(command -v ping)|apt-get install iputils-ping
+BusyBox (whole multi-call binary)|$bb|apt-get install busybox-static
+EOT
+	} | awk -F'\t' '
+		{ for (i = 1; i < NF; i++) { c[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } n = NR; nf = NF - 1 }
+		END {
+			for (r = 1; r <= n; r++) {
+				line = "|"
+				for (i = 1; i <= nf; i++) {
+					v = c[r, i]
+					if (r == 2) { v = ""; for (k = 0; k < w[i]; k++) v = v "-" }
+					line = line " " sprintf("%-" w[i] "s", v) " |"
+				}
+				print line
+			}
+		}'
+}
+
 # ------------------------------------------------------------------ main ---
 
 outer() {
@@ -427,10 +486,12 @@ outer() {
 
 	local total
 	total=$(awk -v ms="$(elapsed_ms "$started" "$EPOCHREALTIME")" 'BEGIN { printf "%.0f", ms / 1000 }')
-	local table
+	local table sizes
 	table=$(render_table)
+	sizes=$(s6_sizes_table)
 
 	printf '\n%s\n\n' "$table"
+	printf 'S6 binary sizes:\n\n%s\n\n' "$sizes"
 	printf 'Notes:\n'
 	printf -- '- %s\n' "${notes[@]}"
 	printf '\nTotal runtime: %s s (ROUNDS=%s, REPS=%s)\n' "$total" "$ROUNDS" "$REPS"
@@ -457,6 +518,12 @@ outer() {
 		echo "## Results"
 		echo
 		echo "$table"
+		echo
+		echo "## S6 binary sizes"
+		echo
+		echo "$sizes"
+		echo
+		echo "BusyBox is its whole static multi-call binary (every applet, not its ping alone)."
 		echo
 		echo "## Notes"
 		echo

@@ -218,7 +218,8 @@ fn expand(c: &Cidr, family: Option<Family>, out: &mut Vec<Target>) -> Result<(),
     } else {
         (net, net + size - 1)
     };
-    let count = (last - first + 1) as usize;
+    // Saturates rather than truncates where usize is 32 bits (or for any prefix too wide).
+    let count = usize::try_from(last - first + 1).unwrap_or(usize::MAX);
     if out.len().saturating_add(count) > MAX_TARGETS {
         return Err(Error::Usage(format!(
             "-g {}/{}: {} addresses would make more than {MAX_TARGETS} targets",

@@ -11,15 +11,20 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
-/// Linux constants the `libc` crate does not export for every target.
-const SOL_RAW: libc::c_int = 255;
+/// Linux constants the `libc` crate does not export for every target. Every other
+/// constant and struct comes from `libc` for the target being built (issue 13): socket
+/// option numbers differ between architectures, and `time_t`, `c_long` and the `msghdr`
+/// length fields differ between glibc, musl and 32/64-bit targets, so nothing here
+/// assumes their sizes. ICMP_FILTER (linux/icmp.h), ICMP6_FILTER (linux/icmpv6.h) and the
+/// capability ABI version (linux/capability.h) have one value on every architecture.
+const SOL_RAW: libc::c_int = libc::SOL_RAW;
 const ICMP_FILTER: libc::c_int = 1;
 const ICMP6_FILTER: libc::c_int = 1;
-const PR_CAP_AMBIENT: libc::c_int = 47;
-const PR_CAP_AMBIENT_CLEAR_ALL: libc::c_ulong = 4;
-const PR_SET_NO_NEW_PRIVS: libc::c_int = 38;
-const PR_GET_NO_NEW_PRIVS: libc::c_int = 39;
-const PR_CAPBSET_READ: libc::c_int = 23;
+const PR_CAP_AMBIENT: libc::c_int = libc::PR_CAP_AMBIENT;
+const PR_CAP_AMBIENT_CLEAR_ALL: libc::c_ulong = libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong;
+const PR_SET_NO_NEW_PRIVS: libc::c_int = libc::PR_SET_NO_NEW_PRIVS;
+const PR_GET_NO_NEW_PRIVS: libc::c_int = libc::PR_GET_NO_NEW_PRIVS;
+const PR_CAPBSET_READ: libc::c_int = libc::PR_CAPBSET_READ;
 const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
 const SO_EE_ORIGIN_ICMP: u8 = 2;
 const SO_EE_ORIGIN_ICMP6: u8 = 3;
@@ -467,10 +472,7 @@ pub fn poll_in(
     for (p, &fd) in pfds.iter_mut().zip(fds) {
         p.fd = fd;
     }
-    let ts = timeout.map(|d| libc::timespec {
-        tv_sec: d.as_secs().min(i32::MAX as u64) as libc::time_t,
-        tv_nsec: libc::c_long::from(d.subsec_nanos() as i32),
-    });
+    let ts = timeout.map(timespec);
     let ts_ptr = ts
         .as_ref()
         .map_or(std::ptr::null(), |t| t as *const libc::timespec);
@@ -495,6 +497,40 @@ pub fn poll_in(
         *rv = p.revents;
     }
     Ok(r as usize)
+}
+
+/// A `Duration` as the target's `timespec`, whatever its field types: `time_t` is 32 bits
+/// on 32-bit glibc and 64 bits on musl and 64-bit targets, and `tv_nsec` is not always a
+/// `c_long` (x32). Seconds are capped at `i32::MAX` (68 years), which fits every `time_t`.
+/// Starts from zero, so any padding field a target's `timespec` has is initialised.
+// `.into()` is a no-op conversion on the targets where the field is already `i32`.
+#[allow(clippy::useless_conversion)]
+fn timespec(d: Duration) -> libc::timespec {
+    let secs = i32::try_from(d.as_secs()).unwrap_or(i32::MAX);
+    let nanos = i32::try_from(d.subsec_nanos()).unwrap_or(999_999_999);
+    // SAFETY: timespec is plain old data; all-zero is a valid value.
+    let mut ts: libc::timespec = unsafe { zeroed() };
+    ts.tv_sec = secs.into();
+    ts.tv_nsec = nanos.into();
+    ts
+}
+
+#[cfg(test)]
+mod timespec_tests {
+    use super::timespec;
+    use std::time::Duration;
+
+    #[test]
+    #[allow(clippy::useless_conversion)] // i64::from is a no-op where time_t is 64 bits
+    fn timespec_keeps_seconds_and_nanoseconds_and_caps_at_i32_max() {
+        let t = timespec(Duration::new(5, 999_999_999));
+        assert_eq!(
+            (i64::from(t.tv_sec), i64::from(t.tv_nsec)),
+            (5, 999_999_999)
+        );
+        let t = timespec(Duration::from_secs(u64::MAX));
+        assert_eq!(i64::from(t.tv_sec), i64::from(i32::MAX));
+    }
 }
 
 pub const POLLIN: libc::c_short = libc::POLLIN;

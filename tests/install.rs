@@ -9,6 +9,7 @@
 mod common;
 
 use common::{Netns, User, CAP_NET_RAW, TEST_GID, TEST_UID};
+use std::ffi::OsStr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -342,5 +343,90 @@ fn installed_binary_pings_as_non_root_with_raw_socket() {
     assert!(
         stderr.contains(&format!("capabilities at start: {start}")),
         "{test}: want `{start}` at start:\n{text}"
+    );
+}
+
+// --- issue 13: `make install-sysctl` (where file capabilities do not survive) ---
+
+/// `make install-sysctl` installs contrib/sysctl.d's drop-in under DESTDIR (mode 0644,
+/// the same bytes); `sysctl -p` of the installed file, in a namespace of the test's own,
+/// opens `ping_group_range` there, so an unprivileged user without any capability then
+/// pings 127.0.0.1 and ::1 through ICMP datagram sockets; `make uninstall-sysctl` removes it.
+#[test]
+fn install_sysctl_drop_in_opens_datagram_sockets_for_every_user() {
+    let test = "install_sysctl_drop_in_opens_datagram_sockets_for_every_user";
+    if !(needs(test)
+        && common::require_tool(test, "setpriv")
+        && common::require_tool(test, "sysctl"))
+    {
+        return;
+    }
+    let dest = DestDir::new("sysctl");
+    let m = make("install-sysctl", &dest, &[]);
+    m.assert_ok("make install-sysctl");
+    let conf = dest.0.join("etc/sysctl.d/60-pingr-ping-group.conf");
+    assert_eq!(mode(&conf), 0o644, "{test}: drop-in mode\n{}", m.text());
+    let src = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/contrib/sysctl.d/60-pingr-ping-group.conf"
+    );
+    assert_eq!(
+        std::fs::read(&conf).expect("read installed drop-in"),
+        std::fs::read(src).expect("read contrib drop-in"),
+        "{test}: the installed drop-in is not contrib's"
+    );
+
+    // Applied inside a fresh namespace only (never the root namespace's sysctls).
+    let ns = Netns::new();
+    let before = ns.run("cat /proc/sys/net/ipv4/ping_group_range");
+    let applied = common::run_with_timeout(
+        &mut ns.exec("sysctl", [OsStr::new("-p"), conf.as_os_str()]),
+        10,
+    );
+    assert!(
+        applied.status.success(),
+        "{test}: sysctl -p {} failed: {}",
+        conf.display(),
+        String::from_utf8_lossy(&applied.stderr)
+    );
+    let after = ns.run("cat /proc/sys/net/ipv4/ping_group_range");
+    eprintln!(
+        "{test}: ping_group_range {:?} -> {:?}",
+        before.trim(),
+        after.trim()
+    );
+    assert_eq!(
+        after.split_whitespace().collect::<Vec<_>>(),
+        ["0", "2147483647"],
+        "{test}: after sysctl -p"
+    );
+    let user = User::new(TEST_UID, TEST_GID);
+    for addr in ["127.0.0.1", "::1"] {
+        let mut cmd = Command::new(common::pingr_for_user());
+        cmd.args(["-v", "-c", "2", "-i", "0.2", addr]);
+        let out = common::run_with_timeout(&mut ns.exec_as(&user, &cmd), 20);
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        let text = format!("status: {}\n{stdout}{stderr}", out.status);
+        assert_eq!(out.status.code(), Some(0), "{test} {addr}:\n{text}");
+        assert!(
+            stdout.contains("2 packets transmitted, 2 received, 0% packet loss"),
+            "{test} {addr}:\n{text}"
+        );
+        assert!(
+            stderr.contains("ICMP datagram socket")
+                && stderr.contains("capabilities at start: eff=0x0 prm=0x0"),
+            "{test} {addr}: want a datagram socket and no capability:\n{text}"
+        );
+    }
+
+    let m = make("uninstall-sysctl", &dest, &[]);
+    m.assert_ok("make uninstall-sysctl");
+    assert!(
+        std::fs::symlink_metadata(&conf).is_err(),
+        "{test}: {} is still there",
+        conf.display()
     );
 }

@@ -885,13 +885,12 @@ fn gap(v: &str) -> Result<Duration, CliError> {
 
 fn percent(v: &str) -> Result<f64, CliError> {
     let err = || bad("--max-loss", "a percentage from 0 to 100 (e.g. 2.5)", v);
-    // Same strict grammar and exact bound check as durations; then the
-    // standard (correctly rounded) float parse of the already-valid text.
-    fixed(v, 0, 100).ok_or_else(err)?;
-    match v.parse::<f64>() {
-        Ok(p) if p.is_finite() && (0.0..=100.0).contains(&p) => Ok(p),
-        _ => Err(err()),
-    }
+    // Same strict grammar and exact bound check as durations, in billionths (digits
+    // beyond the ninth are dropped, as for durations). Dividing two exact doubles
+    // (< 2^53) rounds correctly, so 2.5 is 2.5; and no float parser is linked in
+    // (f64::from_str and its tables cost 18 KiB of a release binary; issue 13).
+    let billionths = fixed(v, 9, 100).ok_or_else(err)?;
+    Ok(billionths as f64 / 1e9)
 }
 
 /// `--every SECS[,total]`: seconds above 0 up to a day.
@@ -1261,6 +1260,10 @@ mod tests {
         assert_eq!(cfg(&["--max-loss", "100.000"]).max_loss, Some(100.0));
         assert_eq!(cfg(&["--max-loss", "2.5"]).max_loss, Some(2.5));
         assert_eq!(cfg(&["--max-loss", ".5"]).max_loss, Some(0.5));
+        // Fixed-point parse: the same double as the float literal, to nine decimals.
+        for (text, want) in [("33.3", 33.3), ("0.1", 0.1), ("99.999999999", 99.999999999)] {
+            assert_eq!(cfg(&["--max-loss", text]).max_loss, Some(want), "{text}");
+        }
         for bad in [
             "100.0000000000000000001",
             "101",

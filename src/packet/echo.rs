@@ -1,5 +1,10 @@
-//! The payload pingr puts in its echo requests, and the check that a reply (or the quote of
-//! an ICMP error) belongs to the one target it is credited to. Pure: no sockets, no clocks.
+//! The echo request pingr sends, and nothing else: its 8-byte header (encoding, rewriting
+//! the sequence number in place with an incremental checksum, reading our own request back
+//! from an error queue or an ICMP error's quote) and its payload, below. Pure: no sockets,
+//! no clocks; it must not decode replies (that is `ipv4` and `icmpv6`).
+//!
+//! The payload: what pingr puts after the header, and the check that a reply (or the quote
+//! of an ICMP error) belongs to the one target it is credited to.
 //!
 //! Layout of every request's payload: bytes 0..8 are the run's nonce (the same for every
 //! target of a run), bytes 8..16 the target's tag (a keyed hash of the target's index, so
@@ -17,6 +22,65 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
+
+use super::{put_u16, read_u16, read_u8, Proto, ICMP_HEADER_LEN};
+use crate::checksum::checksum;
+
+/// Clears `out` and writes an echo request (V4 type 8, V6 type 128, code 0,
+/// `ident` and `seq` big-endian) followed by `payload`. V4: the checksum is
+/// computed. V6: the checksum is left 0 (the kernel computes ICMPv6
+/// checksums, which cover a pseudo-header we do not know).
+pub fn encode_echo_request(proto: Proto, ident: u16, seq: u16, payload: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    out.reserve(ICMP_HEADER_LEN.saturating_add(payload.len()));
+    out.extend_from_slice(&[proto.echo_request_type(), 0, 0, 0]);
+    out.extend_from_slice(&ident.to_be_bytes());
+    out.extend_from_slice(&seq.to_be_bytes());
+    out.extend_from_slice(payload);
+    if proto == Proto::V4 {
+        let sum = checksum(out);
+        put_u16(out, 2, sum);
+    }
+}
+
+/// Rewrites the sequence number of an already encoded echo request in place.
+/// V4: the checksum is updated incrementally (RFC 1624, eqn. 3), which gives
+/// exactly the value a full recomputation would. No-op if `packet` is
+/// shorter than [`ICMP_HEADER_LEN`].
+pub fn set_sequence(proto: Proto, seq: u16, packet: &mut [u8]) {
+    if packet.len() < ICMP_HEADER_LEN {
+        return;
+    }
+    let (Some(old_sum), Some(old_seq)) = (read_u16(packet, 2), read_u16(packet, 6)) else {
+        return;
+    };
+    put_u16(packet, 6, seq);
+    if proto == Proto::V4 {
+        put_u16(packet, 2, update_checksum(old_sum, old_seq, seq));
+    }
+}
+
+/// RFC 1624 eqn. 3: `HC' = ~(~HC + ~m + m')`, one's-complement arithmetic.
+fn update_checksum(old_sum: u16, old_word: u16, new_word: u16) -> u16 {
+    let mut sum = u32::from(!old_sum) + u32::from(!old_word) + u32::from(new_word);
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    // The loop leaves sum <= 0xffff, so the cast is exact.
+    !(sum as u16)
+}
+
+/// Reads `(ident, seq)` from the 8-byte header of an echo request we sent
+/// (the datagram socket's error queue returns our own request). `None` if
+/// `buf` is shorter than 8 bytes or is not an echo request (type 8 or 128
+/// according to `proto`, code 0).
+pub fn echo_request_id(proto: Proto, buf: &[u8]) -> Option<(u16, u16)> {
+    let header = buf.get(..ICMP_HEADER_LEN)?;
+    if read_u8(header, 0)? != proto.echo_request_type() || read_u8(header, 1)? != 0 {
+        return None;
+    }
+    Some((read_u16(header, 4)?, read_u16(header, 6)?))
+}
 
 /// Bytes of the run's nonce at the start of every payload.
 pub const NONCE_LEN: usize = 8;
@@ -94,109 +158,5 @@ impl Echo {
         let (stamp, len) = self.stamp(target);
         let n = quoted.len().min(len);
         quoted.get(..n) == stamp.get(..n)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const N: [u8; 8] = [1, 2, 3, 4, 5, 6, 7, 8];
-
-    fn echo(size: usize, pattern: Option<&[u8]>) -> Echo {
-        Echo::new(N, size, pattern.map(<[u8]>::to_vec))
-    }
-
-    #[test]
-    fn layout_nonce_tag_then_pattern_or_counting_bytes() {
-        let e = echo(20, None);
-        let p = e.payload(3);
-        assert_eq!(p.len(), 20);
-        assert_eq!(p[..8], N);
-        assert_eq!(p[8..16], e.tag(3));
-        assert_eq!(p[16..], [16, 17, 18, 19]);
-        let e = echo(21, Some(&[0xab, 0xcd]));
-        assert_eq!(e.payload(0)[16..], [0xab, 0xcd, 0xab, 0xcd, 0xab]);
-        // An empty pattern counts like no pattern.
-        assert_eq!(echo(17, Some(&[])).payload(0)[16], 16);
-        assert!(echo(0, None).payload(5).is_empty());
-        assert_eq!(echo(5, None).payload(1), [1, 2, 3, 4, 5]);
-    }
-
-    #[test]
-    fn tags_are_per_target_and_per_key() {
-        let key = RandomState::new();
-        let a = Echo::with_key(N, key.clone(), 56, None);
-        let b = Echo::with_key(N, key, 56, None);
-        let other = echo(56, None);
-        let mut seen = std::collections::HashSet::new();
-        for t in 0..4096 {
-            assert_eq!(a.tag(t), b.tag(t), "same key, same tag");
-            assert!(seen.insert(a.tag(t)), "tag of {t} repeats");
-        }
-        assert_ne!((0..64).map(|t| a.tag(t)).collect::<Vec<_>>(), {
-            (0..64).map(|t| other.tag(t)).collect::<Vec<_>>()
-        });
-    }
-
-    #[test]
-    fn a_reply_counts_only_for_the_target_whose_tag_it_echoes() {
-        let e = echo(56, None);
-        let (a, b) = (e.payload(0), e.payload(1));
-        assert!(e.reply_is_for(0, &a));
-        assert!(e.reply_is_for(1, &b));
-        assert!(!e.reply_is_for(0, &b), "B's reply from A's address");
-        assert!(!e.reply_is_for(1, &a));
-        // Longer or shorter replies count while the stamp is whole.
-        let mut long = a.clone();
-        long.extend_from_slice(&[0xee; 30]);
-        assert!(e.reply_is_for(0, &long));
-        assert!(e.reply_is_for(0, &a[..16]));
-        for cut in 0..16 {
-            assert!(!e.reply_is_for(0, &a[..cut]), "cut to {cut} bytes");
-        }
-        // Any changed byte of the stamp is refused; the rest is not checked.
-        for i in 0..a.len() {
-            let mut m = a.clone();
-            m[i] ^= 0x80;
-            assert_eq!(e.reply_is_for(0, &m), i >= 16, "byte {i} changed");
-        }
-    }
-
-    #[test]
-    fn small_sizes_check_what_fits() {
-        for size in 0..=STAMP_LEN {
-            let e = echo(size, None);
-            let a = e.payload(0);
-            let b = e.payload(1);
-            assert!(e.reply_is_for(0, &a), "-s {size}");
-            // Tags differ from byte 8 on: from -s 9 up, B's payload is refused for A.
-            assert_eq!(e.reply_is_for(0, &b), size <= NONCE_LEN, "-s {size}");
-            let mut bad = a.clone();
-            if let Some(x) = bad.first_mut() {
-                *x ^= 1;
-                assert!(!e.reply_is_for(0, &bad), "-s {size}, nonce changed");
-            }
-        }
-    }
-
-    #[test]
-    fn quotes_are_checked_as_far_as_they_go() {
-        let e = echo(56, None);
-        let (a, b) = (e.payload(0), e.payload(1));
-        assert!(e.quote_is_for(0, &[]), "a quote of the header only");
-        for n in 0..=a.len() {
-            assert!(e.quote_is_for(0, &a[..n]), "{n} bytes of A's payload");
-            assert_eq!(
-                e.quote_is_for(0, &b[..n]),
-                n <= NONCE_LEN,
-                "{n} bytes of B's"
-            );
-        }
-        let mut m = a.clone();
-        m[12] ^= 1;
-        assert!(!e.quote_is_for(0, &m));
-        assert!(!e.quote_is_for(0, &m[..13]));
-        assert!(e.quote_is_for(0, &m[..12]));
     }
 }
