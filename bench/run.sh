@@ -87,6 +87,29 @@ pingr_replies() {
 		c && $c ~ /^[0-9]+$/ { s += $c } END { print s + 0 }' "$1"
 }
 
+# Numbers on stdin -> "median p95 count" (NA NA 0 when there are none); p95 is the
+# smallest value with at least 95% of the values at or below it.
+stats_p95() {
+	sort -g | awk '{ v[NR] = $1 }
+		END {
+			if (NR == 0) { print "NA NA 0"; exit }
+			m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+			k = int((NR * 95 + 99) / 100); if (k < 1) k = 1
+			printf "%.4f %.4f %d\n", m, v[k], NR
+		}'
+}
+
+# The fewest probes any target got: from fping's "xmt/rcv/%loss = 10/10/0%" lines, or
+# pingr's summary table (SENT column).
+fping_min_sent() {
+	awk -F'= ' '/xmt\/rcv\/%loss/ { split($2, a, "/"); n++; if (n == 1 || a[1] + 0 < m) m = a[1] + 0 }
+		END { print (n ? m : 0) }' "$1"
+}
+pingr_min_sent() {
+	awk '$1 == "TARGET" { for (i = 1; i <= NF; i++) if ($i == "SENT") c = i; next }
+		c && $c ~ /^[0-9]+$/ { n++; if (n == 1 || $c + 0 < m) m = $c + 0 } END { print (n ? m : 0) }' "$1"
+}
+
 # RTTs (ms) of the per-reply lines of ping / pingr ("time=X ms") or fping
 # ("127.0.0.1 : [N], 64 bytes, X ms (...)").
 rtts_ping() { sed -n 's/.* time=\([0-9.]*\) ms.*/\1/p' "$1"; }
@@ -96,6 +119,7 @@ inner() {
 	local work=$1 r i t0 t1 fails med mean n
 	DATA=$work/data.tsv
 	local P=$work/pingr F4K=$work/targets-4096 F64K=$work/targets-65536 F1K=$work/targets-1000
+	local F2K=$work/targets-2000 p95
 	local o=$work/run
 
 	# Refuse to send anything unless this is a private namespace holding only lo.
@@ -171,11 +195,34 @@ inner() {
 		timed "$o" "$P" -q -c 10 -i 0.1 --gap 0 --max-threads 1000 -f "$F1K"
 		rec_std S5 pingr
 		rec S5 pingr replies "$(pingr_replies "$o.out")"
-		# S5b: the same targets with pingr's default thread cap (256): hosts beyond the
-		# cap wait their turn, so it runs in four waves with a quarter of the threads.
+		# S5b: the same targets with pingr's default thread cap.
 		timed "$o" "$P" -q -c 10 -i 0.1 --gap 0 -f "$F1K"
 		rec_std S5b pingr
 		rec S5b pingr replies "$(pingr_replies "$o.out")"
+		# Per-reply RTTs: the same runs printing a line per reply (not timed).
+		fping -c 10 -p 100 -i 0 -f "$F1K" >"$o.out" 2>/dev/null
+		read -r med p95 n < <(rtts_fping "$o.out" | stats_p95)
+		rec S5 fping rtt_med "$med"; rec S5 fping rtt_p95 "$p95"
+		rec S5b fping rtt_med "$med"; rec S5b fping rtt_p95 "$p95"
+		"$P" -c 10 -i 0.1 --gap 0 --max-threads 1000 -f "$F1K" >"$o.out" 2>/dev/null
+		read -r med p95 n < <(rtts_ping "$o.out" | stats_p95)
+		rec S5 pingr rtt_med "$med"; rec S5 pingr rtt_p95 "$p95"
+		"$P" -c 10 -i 0.1 --gap 0 -f "$F1K" >"$o.out" 2>/dev/null
+		read -r med p95 n < <(rtts_ping "$o.out" | stats_p95)
+		rec S5b pingr rtt_med "$med"; rec S5b pingr rtt_p95 "$p95"
+		log "  round $r/$ROUNDS done"
+	done
+
+	log "S7 continuous monitoring: 2,000 targets, -i 1, SIGINT after 10 s ($ROUNDS rounds, ~20 s each)"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		timed "$o" timeout --preserve-status -s INT 10 fping -q -l -p 1000 -i 0.1 -f "$F2K"
+		rec_std S7 fping
+		rec S7 fping min_sent "$(fping_min_sent "$o.err")"
+		rec S7 fping replies "$(fping_replies "$o.err")"
+		timed "$o" timeout --preserve-status -s INT 10 "$P" -q -i 1 --gap 0.1 -f "$F2K"
+		rec_std S7 pingr
+		rec S7 pingr min_sent "$(pingr_min_sent "$o.out")"
+		rec S7 pingr replies "$(pingr_replies "$o.out")"
 		log "  round $r/$ROUNDS done"
 	done
 
@@ -407,6 +454,7 @@ outer() {
 	for ((a = 0; a < 16; a++)); do for ((b = 0; b < 256; b++)); do echo "127.1.$a.$b"; done; done >"$WORK/targets-4096"
 	for ((a = 0; a < 256; a++)); do for ((b = 0; b < 256; b++)); do echo "127.0.$a.$b"; done; done >"$WORK/targets-65536"
 	head -n 1000 "$WORK/targets-4096" >"$WORK/targets-1000"
+	head -n 2000 "$WORK/targets-4096" >"$WORK/targets-2000"
 
 	log "creating network namespace $NS (lo only)"
 	ip netns add "$NS" || die "ip netns add $NS failed"
@@ -449,13 +497,24 @@ outer() {
 	figure S5 "wall ms" wall "%.1f" fping
 	figure S5 "CPU ms (user+sys)" cpu "%.0f" fping
 	figure S5 "peak RSS KiB" rss "%.0f" fping
+	figure S5 "per-reply RTT median ms" rtt_med "%.4f" fping
+	figure S5 "per-reply RTT p95 ms" rtt_p95 "%.4f" fping
 	info S5 "replies (of 10,000)" replies "%d" fping
 	status_row S5 fping
 
 	figure S5b "wall ms (default --max-threads)" wall "%.1f" fping
 	figure S5b "CPU ms (user+sys)" cpu "%.0f" fping
 	figure S5b "peak RSS KiB" rss "%.0f" fping
+	figure S5b "per-reply RTT median ms" rtt_med "%.4f" fping
+	figure S5b "per-reply RTT p95 ms" rtt_p95 "%.4f" fping
 	info S5b "replies (of 10,000)" replies "%d" fping
+
+	figure S7 "CPU ms (user+sys)" cpu "%.0f" fping
+	figure S7 "peak RSS KiB" rss "%.0f" fping
+	info S7 "fewest probes of a target (goal >= 9)" min_sent "%d" fping
+	info S7 "replies" replies "%d" fping
+	info S7 "wall ms" wall "%.1f" fping
+	status_row S7 fping
 
 	figure S6 "wall ms per run ($REPS runs/round)" wall1 "%.3f" ping
 	info S6 "failed runs per round" fails "%d" ping
@@ -478,7 +537,9 @@ outer() {
 	fi
 	[[ -s $WORK/s3-pingr-error ]] && notes+=("S3 pingr exited non-zero: $(tr '\n' ' ' <"$WORK/s3-pingr-error" | sed 's/ *$//').")
 	notes+=("S4 runs fping as 'fping -c 200 -p 2 -i 0 127.0.0.1': without -i 0, fping's default 10 ms gap between any two probes makes -p 2 probe every 10 ms (2 s per run). RTT figures are per-run median/mean of the per-reply lines, then the median over rounds.")
-	notes+=("S5 runs fping with -i 0 (accepted as root).")
+	notes+=("S5 runs fping with -i 0 (accepted as root); pingr with --max-threads 1000 (a thread per target) in S5 and its default cap in S5b. The per-reply RTT rows come from the same runs repeated without -q (not timed): median and p95 of every reply line of the run, then the median over rounds.")
+	notes+=("S7: 2,000 targets probed every second until SIGINT at 10 s. Both tools get a 0.1 ms gap between any two probes (fping -i 0.1, pingr --gap 0.1): with fping's default -i 10 ms a round of 2,000 targets takes 20 s, with pingr's default --gap 1 ms 2 s, so neither could probe every target every second. CPU and RSS include timeout(1), which only waits.")
+	notes+=("Goals (issue 9), pingr / fping in the same run: S5 and S5b wall <= 1.0, CPU <= 1.0, RSS <= 1.5, per-reply RTT median and p95 <= 1.0; S2 wall <= 1.0, CPU <= 1.0, RSS <= 1.5; S7 every target >= 9 probes, CPU <= 1.0, RSS <= 1.5; S3 all 65,536 alive, wall <= 1000 ms, peak RSS <= 20480 KiB; S4 median RTT <= iputils ping, CPU <= fping.")
 	notes+=("CPU is user+sys of the child processes (bash 'time', ms resolution) and includes about 1 ms for GNU time itself, which reports the peak RSS (%M). Wall is EPOCHREALTIME around the command.")
 	notes+=("S6 sizes: the binaries stripped with strip(1) into a scratch file; ping and fping are dynamically linked against the system's libc, as is pingr (its Rust standard library is linked in statically).")
 

@@ -18,7 +18,6 @@ mod rtt;
 mod stats;
 #[allow(unsafe_code)]
 mod sys;
-mod worker;
 
 use cli::{Command, Config, Format, Show};
 use error::Error;
@@ -97,38 +96,36 @@ fn run(cfg: Config) -> Result<u8, Error> {
     // 5. Which socket serves which target; the others get one line each.
     let plan = serve(&cfg, &mut opened, &targets)?;
     // 6. The run and its report. Interim reports, --output and the monitoring formats go
-    // through a reporter, which the engine hands back with every target's final snapshot.
+    // through a reporter, which the engine calls on its clock and once at the end.
     let targets = Arc::new(targets);
-    let mut reporter = (cfg.every.is_some()
-        || cfg.output.is_some()
-        || matches!(cfg.format, Format::Prometheus | Format::Influx))
-    .then(|| monitor::Reporter::new(&cfg, &targets, engine::real_ns()));
-    let mut snapshots = vec![None; targets.len()];
-    let summaries = match probe(&cfg, &targets, &plan, opened.sockets, &mut reporter)? {
-        None => vec![None; targets.len()],
+    let reporter = monitor::wanted(&cfg)
+        .then(|| Arc::new(monitor::Reporter::new(&cfg, &targets, engine::real_ns())));
+    let ran = probe(&cfg, &targets, &plan, opened.sockets, reporter.clone())?;
+    let engine_ran = ran.is_some();
+    let summaries = match ran {
         Some(r) if r.broken_pipe => return Ok(status(&cfg, &targets, &r.summaries)),
-        Some(r) => {
-            if let Some((rep, snaps)) = r.reporter {
-                reporter = Some(rep);
-                snapshots = snaps;
-            }
-            r.summaries
-        }
+        Some(r) => r.summaries,
+        None => vec![None; targets.len()],
     };
     let mut out = io::BufWriter::with_capacity(64 << 10, io::stdout().lock());
-    let written = match reporter.as_mut() {
+    let written = match reporter.as_deref() {
         None => render(&cfg, &targets, &summaries, &mut out),
-        Some(rep) => rep
-            .finish(&snapshots, engine::real_ns(), |w| {
-                render(&cfg, &targets, &summaries, w)
-            })
-            .and_then(|bytes| {
+        // Nothing was probed: the last report (all zeros) was not made by the engine.
+        Some(rep) if rep.last_report_is_final() && !engine_ran => {
+            let text = engine::Reporter::report(rep, &[], true).unwrap_or_default();
+            out.write_all(text.as_bytes()).and_then(|_| out.flush())
+        }
+        Some(rep) if rep.last_report_is_final() => Ok(()),
+        Some(rep) => {
+            let mut bytes = Vec::new();
+            render(&cfg, &targets, &summaries, &mut bytes).and_then(|()| {
                 let mut res = Ok(());
                 rep.deliver(bytes, |b| res = out.write_all(&b).and_then(|_| out.flush()));
                 res
-            }),
+            })
+        }
     };
-    if reporter.as_ref().is_some_and(monitor::Reporter::failed) {
+    if reporter.as_ref().is_some_and(|r| r.failed()) {
         return Ok(error::EXIT_SYSTEM);
     }
     match written {
@@ -145,17 +142,17 @@ fn probe(
     targets: &Arc<Vec<resolve::Target>>,
     plan: &privilege::Plan,
     sockets: privilege::Sockets,
-    reporter: &mut Option<monitor::Reporter>,
+    reporter: Option<Arc<monitor::Reporter>>,
 ) -> Result<Option<engine::RunResult>, Error> {
     if !(plan.keep.v4 || plan.keep.v6) {
         return Ok(None);
     }
     let drop_counters = sockets.drop_counters();
-    let r = engine::run(
+    let r = engine::run_with(
         cfg.clone(),
         engine_targets(targets, plan),
         sockets,
-        reporter.take(),
+        reporter.map(|r| r as Arc<dyn engine::Reporter>),
     )
     .map_err(|e| Error::System(format!("cannot start: {}", privilege::short(&e))))?;
     let drops = drop_counters.iter().map(|(fam, n)| {
@@ -381,17 +378,25 @@ mod tests {
     #[test]
     fn identifiers_cover_every_thread_the_engine_can_start() {
         assert_eq!(ident_count(&cfg(&["h"])), 1);
-        assert_eq!(ident_count(&cfg(&["a", "b", "c"])), 3);
-        assert_eq!(ident_count(&cfg(&["-g", "10.0.0.0/30"])), 4);
-        assert_eq!(ident_count(&cfg(&["-g", "10.0.0.0/24", "h"])), 256);
-        assert_eq!(ident_count(&cfg(&["-g", "10.0.0.0/16"])), 256);
-        assert_eq!(ident_count(&cfg(&["-g", "fd00::/112"])), 256);
+        // The default cap (2 threads).
+        assert_eq!(ident_count(&cfg(&["a", "b", "c"])), 2);
+        assert_eq!(ident_count(&cfg(&["-f", "/dev/null"])), 2);
+        let cap = |args: &[&str]| {
+            let mut a = vec!["--max-threads", "256"];
+            a.extend_from_slice(args);
+            ident_count(&cfg(&a))
+        };
+        assert_eq!(cap(&["a", "b", "c"]), 3);
+        assert_eq!(cap(&["-g", "10.0.0.0/30"]), 4);
+        assert_eq!(cap(&["-g", "10.0.0.0/24", "h"]), 256);
+        assert_eq!(cap(&["-g", "10.0.0.0/16"]), 256);
+        assert_eq!(cap(&["-g", "fd00::/112"]), 256);
         assert_eq!(
             ident_count(&cfg(&["--max-threads", "8", "-g", "10.0.0.0/24"])),
             8
         );
         // A file can name any number of targets: the thread cap is the only bound.
-        assert_eq!(ident_count(&cfg(&["-f", "/dev/null"])), 256);
+        assert_eq!(cap(&["-f", "/dev/null"]), 256);
         assert_eq!(
             ident_count(&cfg(&["--max-threads", "4096", "-f", "x", "h"])),
             4096

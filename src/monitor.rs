@@ -1,45 +1,45 @@
-//! Reports over a long run (issue 12): the state one report needs from the one before (each
-//! target's counters at the last report, its fixed-bucket round trips so far), turning the
-//! engine's snapshots into a [`report::interval::Report`], and delivering it: to stdout
-//! through the caller, or with `--output FILE` by atomically replacing FILE (a temporary file
+//! Reports over a long run (issue 12): turning the engine's periodic snapshots (its
+//! `Reporter` hook: exact interval and total figures of every host, on the engine's clock)
+//! into a [`report::interval::Report`] in the chosen format, and delivering it: to stdout
+//! through the engine, or with `--output FILE` by atomically replacing FILE (a temporary file
 //! in the same directory, fsync, rename), so that a collector never reads half a report.
-//!
-//! The engine's part is small: accumulators made `with_window`, a function that snapshots
-//! every target, and one thread running [`every`] on the engine's run clock (one schedule for
-//! every format; nothing here spawns). The formats are in `report/`. A write error is one line
-//! on stderr, the run goes on, and [`Reporter::failed`] makes the exit status 4.
+//! The formats are in `report/`; nothing here spawns or keeps time. A write error is one
+//! line on stderr, the run goes on, and [`Reporter::failed`] makes the exit status 4.
 
 use crate::cli::{Config, Every, Format, Show};
+use crate::engine::{self, Snapshot};
 use crate::report::interval::{self, Entry, Report};
 use crate::resolve::Target;
-use crate::stats::{self, Counts, Rtts, Snapshot, Summary};
+use crate::stats::{Rtts, Summary};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+use std::net::IpAddr;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Condvar, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
-/// Whether the engine must keep per-report round-trip windows (`Accum::with_window`): for
-/// interval reports, and for the Prometheus histogram.
-pub fn wants_windows(cfg: &Config) -> bool {
-    cfg.every.is_some() || cfg.format == Format::Prometheus
+/// Whether a run needs a reporter: interim reports, `--output`, or a monitoring format.
+pub fn wanted(cfg: &Config) -> bool {
+    cfg.every.is_some()
+        || cfg.output.is_some()
+        || matches!(cfg.format, Format::Prometheus | Format::Influx)
 }
 
-/// What a report run needs between two reports.
+/// The reports of one run.
 pub struct Reporter {
     format: Format,
     every: Option<Every>,
     output: Option<PathBuf>,
     /// `-a`/`-u`: the final report is the list of names, whatever the format.
     names_only: bool,
-    names: Vec<(String, Option<std::net::IpAddr>)>,
-    /// Each target's cumulative summary at the last report (counts of the next interval start
-    /// there; and the last known figures of a host the snapshot missed).
-    last: Vec<Summary>,
-    /// Each target's round trips over the run so far.
-    rtts: Vec<Rtts>,
+    names: Vec<(String, Option<IpAddr>)>,
     start_ns: u64,
+    state: Mutex<State>,
+}
+
+struct State {
+    /// When the last report ended (CLOCK_REALTIME ns): where the next interval starts.
     last_ns: u64,
     failed: bool,
 }
@@ -53,57 +53,58 @@ impl Reporter {
             output: cfg.output.as_ref().map(PathBuf::from),
             names_only: cfg.show != Show::All,
             names: targets.iter().map(|t| (t.name.clone(), t.ip())).collect(),
-            last: vec![Summary::default(); targets.len()],
-            rtts: vec![Rtts::default(); targets.len()],
             start_ns,
-            last_ns: start_ns,
-            failed: false,
+            state: Mutex::new(State {
+                last_ns: start_ns,
+                failed: false,
+            }),
         }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Whether any delivery failed (the run then exits 4).
     pub fn failed(&self) -> bool {
-        self.failed
+        self.state().failed
     }
 
-    /// Folds the snapshots (one per target, input order; None: not probed yet, or missed this
-    /// time) into the state and renders the report that ends at `now_ns`. `since_start`: the
-    /// span is the run so far, not the interval since the last report.
-    fn render(&mut self, snaps: &[Option<Snapshot>], now_ns: u64, since_start: bool) -> Vec<u8> {
-        let elapsed = now_ns.saturating_sub(self.last_ns);
-        let mut spans = Vec::with_capacity(self.names.len());
-        for (i, prev) in self.last.iter_mut().enumerate() {
-            let snap = snaps.get(i).copied().flatten();
-            let now = snap.map_or(*prev, |s| s.total);
-            let window = snap.and_then(|s| s.window);
-            if let (Some(w), Some(acc)) = (window.as_ref(), self.rtts.get_mut(i)) {
-                acc.absorb(w);
+    /// Whether the last report is the run's final output (Prometheus, influx), so that no
+    /// summary follows it.
+    pub fn last_report_is_final(&self) -> bool {
+        matches!(self.format, Format::Prometheus | Format::Influx) && !self.names_only
+    }
+
+    /// The report ending at `now_ns` of every target, in input order (a target without a
+    /// snapshot, one that did not resolve or was not probed, shows zeros). `since_start`:
+    /// the span is the run so far, not the interval since the last report.
+    fn render(&self, snaps: &[Snapshot], now_ns: u64, since_start: bool) -> Vec<u8> {
+        let zero = (Summary::default(), Summary::default(), Rtts::default());
+        let mut per: Vec<(Summary, Summary, Rtts)> = vec![zero; self.names.len()];
+        for s in snaps {
+            if let Some(p) = per.get_mut(s.target) {
+                *p = (s.interval, s.total, s.rtts);
             }
-            spans.push(if since_start {
-                now
-            } else {
-                stats::interval(&Counts::of(prev), &now, window.as_ref(), elapsed)
-            });
-            *prev = now;
         }
         let entries: Vec<Entry> = self
             .names
             .iter()
-            .zip(&spans)
-            .zip(self.last.iter().zip(&self.rtts))
-            .map(|(((name, addr), span), (total, rtts))| Entry {
+            .zip(&per)
+            .map(|((name, addr), (interval, total, rtts))| Entry {
                 name,
                 addr: *addr,
-                span,
+                span: if since_start { total } else { interval },
                 total,
                 rtts,
             })
             .collect();
+        let mut st = self.state();
         let r = Report {
             start_ns: if since_start {
                 self.start_ns
             } else {
-                self.last_ns
+                st.last_ns
             },
             end_ns: now_ns,
             since_start,
@@ -111,50 +112,34 @@ impl Reporter {
         };
         let mut out = Vec::new();
         let _ = interval::write(self.format, &r, &mut out);
-        self.last_ns = now_ns;
+        st.last_ns = now_ns;
         out
     }
 
-    /// The interim report of one tick (`--every`).
-    pub fn interim(&mut self, snaps: &[Option<Snapshot>], now_ns: u64) -> Vec<u8> {
+    /// The report of one tick, or (`last`) of the end of the run: Prometheus and influx, the
+    /// last report (the last interval with `--every`, else the whole run); text, TSV and JSON
+    /// (and `-a`/`-u`), the last, partial interval before the final summary (with `--every`,
+    /// on stdout), or nothing.
+    fn bytes(&self, snaps: &[Snapshot], last: bool, now_ns: u64) -> Option<Vec<u8>> {
         let total = self.every.is_some_and(|e| e.total);
-        self.render(snaps, now_ns, total)
-    }
-
-    /// The end of the run, from the final snapshots. Prometheus and influx: the last report
-    /// (the last interval with `--every`, else the whole run). Text, TSV and JSON (and any
-    /// format with `-a`/`-u`): the report of the last, partial interval (`--every`, on
-    /// stdout, when it is not empty), then `summary`, the final summary, unchanged.
-    pub fn finish(
-        &mut self,
-        snaps: &[Option<Snapshot>],
-        now_ns: u64,
-        summary: impl FnOnce(&mut Vec<u8>) -> io::Result<()>,
-    ) -> io::Result<Vec<u8>> {
-        match self.format {
-            Format::Prometheus | Format::Influx if !self.names_only => {
-                let since_start = self.every.map_or(true, |e| e.total);
-                Ok(self.render(snaps, now_ns, since_start))
-            }
-            _ => {
-                let mut out = Vec::new();
-                if self.every.is_some() && self.output.is_none() && now_ns > self.last_ns {
-                    out = self.interim(snaps, now_ns);
-                }
-                summary(&mut out)?;
-                Ok(out)
-            }
+        if !last {
+            return Some(self.render(snaps, now_ns, total));
         }
+        if self.last_report_is_final() {
+            return Some(self.render(snaps, now_ns, self.every.map_or(true, |e| e.total)));
+        }
+        let partial = self.every.is_some() && self.output.is_none();
+        (partial && now_ns > self.state().last_ns).then(|| self.render(snaps, now_ns, total))
     }
 
     /// Hands a rendered report to `--output` (replacing the file; a failure is one line on
     /// stderr and remembered) or else to `stdout`.
-    pub fn deliver(&mut self, bytes: Vec<u8>, stdout: impl FnOnce(Vec<u8>)) {
+    pub fn deliver(&self, bytes: Vec<u8>, stdout: impl FnOnce(Vec<u8>)) {
         match &self.output {
             None => stdout(bytes),
             Some(path) => {
                 if let Err(e) = replace_file(path, &bytes) {
-                    self.failed = true;
+                    self.state().failed = true;
                     eprintln!(
                         "pingr: --output {}: {}",
                         crate::report::printable(&path.to_string_lossy()),
@@ -166,65 +151,23 @@ impl Reporter {
     }
 }
 
-/// Set once when the run ends; wakes the periodic reporter at once.
-#[derive(Default)]
-pub struct Stop {
-    done: Mutex<bool>,
-    cv: Condvar,
-}
-
-impl Stop {
-    pub fn set(&self) {
-        *self.done.lock().unwrap_or_else(|p| p.into_inner()) = true;
-        self.cv.notify_all();
+impl engine::Reporter for Reporter {
+    fn every(&self) -> Option<Duration> {
+        self.every.map(|e| e.period)
     }
 
-    /// Waits until `clock()` reaches `due` (ns) or the stop; true if stopped.
-    fn wait_until(&self, due: u64, clock: &impl Fn() -> u64) -> bool {
-        let mut done = self.done.lock().unwrap_or_else(|p| p.into_inner());
-        loop {
-            let now = clock();
-            if *done || now >= due {
-                return *done;
-            }
-            done = self
-                .cv
-                .wait_timeout(done, Duration::from_nanos(due - now))
-                .map(|r| r.0)
-                .unwrap_or_else(|p| p.into_inner().0);
-        }
+    fn rtt_buckets(&self) -> bool {
+        self.format == Format::Prometheus
     }
-}
 
-/// The periodic report (`--every`), run on a thread of the engine: at every multiple of
-/// `period` on `clock` (the engine's run clock, ns since its start) it takes `snapshots()`
-/// of every target and delivers the report (to `stdout`, the engine's output, or to
-/// `--output`). A tick that comes late (a slow write) is skipped, never bunched. Returns the
-/// reporter when `stop` is set.
-pub fn every(
-    mut rep: Reporter,
-    period: Duration,
-    stop: &Stop,
-    clock: impl Fn() -> u64,
-    snapshots: impl Fn() -> Vec<Option<Snapshot>>,
-    stdout: impl Fn(Vec<u8>),
-) -> Reporter {
-    let period = u64::try_from(period.as_nanos()).unwrap_or(u64::MAX).max(1);
-    let mut due = period;
-    while !stop.wait_until(due, &clock) {
-        let bytes = rep.interim(&snapshots(), crate::engine::real_ns());
-        rep.deliver(bytes, &stdout);
-        due = next_tick(due, clock(), period);
+    fn report(&self, snapshots: &[Snapshot], last: bool) -> Option<String> {
+        let bytes = self.bytes(snapshots, last, engine::real_ns())?;
+        let mut text = None;
+        self.deliver(bytes, |b| {
+            text = Some(String::from_utf8_lossy(&b).into_owned())
+        });
+        text
     }
-    rep
-}
-
-/// The first multiple of `period` after both `due` and `now`.
-fn next_tick(due: u64, now: u64, period: u64) -> u64 {
-    (now / period)
-        .saturating_add(1)
-        .saturating_mul(period)
-        .max(due.saturating_add(period))
 }
 
 /// Replaces `path` with `bytes` atomically: a temporary file beside it (hidden, not ending
@@ -271,6 +214,7 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::Reporter as _;
     use crate::stats::Accum;
 
     fn cfg(args: &[&str]) -> Config {
@@ -291,26 +235,51 @@ mod tests {
         crate::resolve::targets(&c).unwrap()
     }
 
+    /// The engine's tick, by hand: target 0's accumulator swapped at each report and merged
+    /// into its total.
+    struct Host {
+        acc: Accum,
+        total: Accum,
+    }
+
+    impl Host {
+        fn new() -> Host {
+            Host {
+                acc: Accum::with_rtts(),
+                total: Accum::default(),
+            }
+        }
+        fn tick(&mut self) -> Vec<Snapshot> {
+            let recent = self.acc.take();
+            self.total.merge(&recent);
+            vec![Snapshot {
+                target: 0,
+                interval: recent.summary(1),
+                total: self.total.summary(1),
+                rtts: self.total.rtts().copied().unwrap_or_default(),
+            }]
+        }
+    }
+
     #[test]
-    fn intervals_add_up_and_prometheus_counters_are_cumulative() {
+    fn interval_rows_and_cumulative_prometheus_counters() {
         let t = targets();
-        let c = cfg(&["--every", "1", "--format", "tsv"]);
-        let mut r = Reporter::new(&c, &t, 1_000_000_000_000);
-        let mut a = Accum::with_window();
-        let mut tsv_rows = Vec::new();
+        let r = Reporter::new(
+            &cfg(&["--every", "1", "--format", "tsv"]),
+            &t,
+            1_000_000_000_000,
+        );
+        let mut h = Host::new();
+        let mut rows = Vec::new();
         for (k, n) in [3u64, 0, 2].iter().enumerate() {
             for _ in 0..*n {
-                a.sent += 1;
-                a.add_rtt(50_000 + k as u64);
+                h.acc.sent += 1;
+                h.acc.add_rtt(50_000);
             }
-            let snaps = [Some(a.snapshot(0)), None];
-            let out = String::from_utf8(
-                r.interim(&snaps, 1_000_000_000_000 + (k as u64 + 1) * 1_000_000_000),
-            )
-            .unwrap();
-            tsv_rows.push(out);
+            let now = 1_000_000_000_000 + (k as u64 + 1) * 1_000_000_000;
+            rows.push(String::from_utf8(r.bytes(&h.tick(), false, now).unwrap()).unwrap());
         }
-        let recv: Vec<u64> = tsv_rows
+        let recv: Vec<u64> = rows
             .iter()
             .map(|o| {
                 o.lines()
@@ -324,102 +293,64 @@ mod tests {
             })
             .collect();
         assert_eq!(recv, [3, 0, 2]);
-        assert!(tsv_rows[1]
+        assert!(rows[1]
             .lines()
             .nth(1)
             .unwrap()
             .starts_with("1001.000000\t1002.000000\t127.0.0.1\t"));
-        // The target never snapshotted reports zeros.
-        assert!(tsv_rows[0]
+        // A target without a snapshot shows zeros.
+        assert!(rows[0]
             .lines()
             .nth(2)
             .unwrap()
             .starts_with("1000.000000\t1001.000000\t::1\t::1\t0\t0\t"));
 
-        let mut p = Reporter::new(&cfg(&["--every", "1", "--format", "prometheus"]), &t, 0);
-        let mut a = Accum::with_window();
+        let p = Reporter::new(&cfg(&["--every", "1", "--format", "prometheus"]), &t, 0);
+        assert!(p.rtt_buckets() && p.last_report_is_final());
+        let mut h = Host::new();
         let mut last = String::new();
         for _ in 0..3 {
-            a.sent += 2;
-            a.add_rtt(40_000);
-            last = String::from_utf8(p.interim(&[Some(a.snapshot(0)), None], 1)).unwrap();
+            h.acc.sent += 2;
+            h.acc.add_rtt(40_000);
+            last = p.report(&h.tick(), false).unwrap();
         }
-        assert!(last.contains("pingr_probes_sent_total{target=\"127.0.0.1\",address=\"127.0.0.1\",family=\"ipv4\"} 6\n"));
-        assert!(last.contains("pingr_rtt_seconds_count{target=\"127.0.0.1\",address=\"127.0.0.1\",family=\"ipv4\"} 3\n"));
-        assert!(last.contains(
-            "pingr_loss_ratio{target=\"127.0.0.1\",address=\"127.0.0.1\",family=\"ipv4\"} 0.5\n"
-        ));
-        let end = p.finish(&[None, None], 2, |_| Ok(())).unwrap();
-        // Nothing new: counters stay, the last report answered nothing.
-        let end = String::from_utf8(end).unwrap();
-        assert!(end.contains("pingr_probes_sent_total{target=\"127.0.0.1\",address=\"127.0.0.1\",family=\"ipv4\"} 6\n"));
-        assert!(end.contains(
-            "pingr_answered{target=\"127.0.0.1\",address=\"127.0.0.1\",family=\"ipv4\"} 0\n"
-        ));
+        let l = "{target=\"127.0.0.1\",address=\"127.0.0.1\",family=\"ipv4\"}";
+        assert!(
+            last.contains(&format!("pingr_probes_sent_total{l} 6\n")),
+            "{last}"
+        );
+        assert!(
+            last.contains(&format!("pingr_rtt_seconds_count{l} 3\n")),
+            "{last}"
+        );
+        assert!(
+            last.contains(&format!("pingr_loss_ratio{l} 0.5\n")),
+            "{last}"
+        );
+        // The last report: nothing new, the counters stay, nothing answered in it.
+        let end = p.report(&h.tick(), true).unwrap();
+        assert!(
+            end.contains(&format!("pingr_probes_sent_total{l} 6\n")),
+            "{end}"
+        );
+        assert!(end.contains(&format!("pingr_answered{l} 0\n")), "{end}");
     }
 
     #[test]
-    fn finish_adds_the_last_partial_interval_before_the_summary() {
+    fn the_last_report_of_text_is_the_partial_interval_or_nothing() {
         let t = targets();
-        let mut r = Reporter::new(&cfg(&["--every", "5"]), &t, 0);
-        let out = r
-            .finish(&[None, None], 3_000_000_000, |w| w.write_all(b"SUMMARY\n"))
-            .unwrap();
-        let out = String::from_utf8(out).unwrap();
+        let r = Reporter::new(&cfg(&["--every", "5"]), &t, 0);
+        assert!(!r.last_report_is_final() && !r.rtt_buckets());
+        let out = String::from_utf8(r.bytes(&[], true, 3_000_000_000).unwrap()).unwrap();
         assert!(out.contains(": the last 3.000 s ---\n"), "{out}");
-        assert!(out.ends_with("SUMMARY\n"));
-        let mut r = Reporter::new(&cfg(&[]), &t, 0);
-        let out = r
-            .finish(&[None, None], 3, |w| w.write_all(b"SUMMARY\n"))
-            .unwrap();
-        assert_eq!(out, b"SUMMARY\n");
-    }
-
-    #[test]
-    fn ticks_keep_to_the_schedule_and_stop_at_once() {
-        assert_eq!(next_tick(10, 10, 10), 20);
-        assert_eq!(next_tick(10, 12, 10), 20);
-        // A write that took 2.5 periods: the ticks it overran are skipped.
-        assert_eq!(next_tick(10, 35, 10), 40);
-        assert_eq!(next_tick(u64::MAX - 1, 0, 10), u64::MAX);
-        // A clock that jumps a period at each reading: one report per tick, no waiting,
-        // until the stop (set by the third delivery) ends the loop.
-        let t = targets();
-        let stop = Stop::default();
-        let now = std::cell::Cell::new(0u64);
-        let clock = || {
-            now.set(now.get() + 1_000);
-            now.get()
-        };
-        let delivered = std::cell::Cell::new(0);
-        let rep = Reporter::new(&cfg(&["--every", "0.000001", "--format", "tsv"]), &t, 0);
-        let _ = every(
-            rep,
-            Duration::from_micros(1),
-            &stop,
-            clock,
-            || vec![None, None],
-            |b| {
-                assert!(b.starts_with(b"start\tend\t"));
-                delivered.set(delivered.get() + 1);
-                if delivered.get() == 3 {
-                    stop.set();
-                }
-            },
-        );
-        assert_eq!(delivered.get(), 3);
-        // Stopped before the first tick: nothing.
-        let stop = Stop::default();
-        stop.set();
-        let rep = Reporter::new(&cfg(&["--every", "1"]), &t, 0);
-        let _ = every(
-            rep,
-            Duration::from_secs(1),
-            &stop,
-            || 0,
-            || panic!("no tick"),
-            |_| panic!("no report"),
-        );
+        assert_eq!(r.bytes(&[], true, 3_000_000_000), None, "nothing since");
+        assert_eq!(Reporter::new(&cfg(&[]), &t, 0).bytes(&[], true, 3), None);
+        let names = Reporter::new(&cfg(&["-a", "--format=prometheus"]), &t, 0);
+        assert!(!names.last_report_is_final());
+        let whole = Reporter::new(&cfg(&["--format=influx"]), &t, 0);
+        assert_eq!(whole.every(), None);
+        let out = String::from_utf8(whole.bytes(&[], true, 9).unwrap()).unwrap();
+        assert_eq!(out.lines().count(), 2, "{out}");
     }
 
     #[test]
@@ -439,7 +370,7 @@ mod tests {
         let t = targets();
         let mut c = cfg(&[]);
         c.output = Some(dir.join("missing/x.prom").to_string_lossy().into_owned());
-        let mut r = Reporter::new(&c, &t, 0);
+        let r = Reporter::new(&c, &t, 0);
         r.deliver(b"x".to_vec(), |_| panic!("not to stdout"));
         assert!(r.failed());
         let _ = fs::remove_dir_all(&dir);

@@ -1,7 +1,11 @@
 //! Per-host statistics in fixed memory: counters, integer-nanosecond min/max, Welford's running
 //! mean and deviation (no sums of squares to overflow), and a log-scale histogram for the median
-//! and 95th percentile. An `Accum` lives in a worker slot and is reused host after host; what a
-//! finished host keeps is the small `Summary`. Pure: no clocks, no I/O.
+//! and 95th percentile. Every host of a run has its own `Accum` for the whole run (a /16 sweep
+//! holds 65,536 of them), so the histogram is sparse: only the buckets that were hit, in
+//! bucket order (a host's round-trip times fall in a handful), allocated on the second reply
+//! and grown only when a new bucket is hit (at most `BUCKETS` entries). What a report reads is
+//! the small `Summary`; `Accum::merge` adds one accumulator into another (an interval into a
+//! total). Pure: no clocks, no I/O.
 
 /// Histogram: values below 16 ns have a bucket each; above, every power of two is split into
 /// 16 buckets, so a reported percentile is the middle of its bucket, within 1/32 (3.2%) of the
@@ -62,6 +66,7 @@ impl Summary {
 }
 
 /// A running accumulator for one host at a time.
+#[derive(Clone)]
 pub struct Accum {
     pub sent: u64,
     pub received: u64,
@@ -73,9 +78,12 @@ pub struct Accum {
     max_ns: u64,
     mean: f64,
     m2: f64,
-    hist: Box<[u32; BUCKETS]>,
-    /// Interval reports (`--every`): the round trips since the last report.
-    window: Option<Box<Window>>,
+    /// (bucket, count), sorted by bucket; empty while `received <= 1` (the one value is
+    /// `min_ns`).
+    hist: Vec<(u16, u32)>,
+    /// Fixed-bucket counts and the sum of the times, kept only when asked for
+    /// ([`Accum::with_rtts`]: the Prometheus histogram).
+    rtts: Option<Box<Rtts>>,
 }
 
 impl Default for Accum {
@@ -91,29 +99,62 @@ impl Default for Accum {
             max_ns: 0,
             mean: 0.0,
             m2: 0.0,
-            hist: Box::new([0; BUCKETS]),
-            window: None,
+            hist: Vec::new(),
+            rtts: None,
         }
     }
 }
 
 impl Accum {
-    /// Back to zero, keeping the histogram's allocation.
-    pub fn reset(&mut self) {
-        self.sent = 0;
-        self.received = 0;
-        self.dups = 0;
-        self.late = 0;
-        self.errors = 0;
-        self.send_errors = 0;
-        self.min_ns = u64::MAX;
-        self.max_ns = 0;
-        self.mean = 0.0;
-        self.m2 = 0.0;
-        self.hist.fill(0);
-        if let Some(w) = self.window.as_deref_mut() {
-            w.clear();
+    fn hist_add(&mut self, bucket: usize, count: u32) {
+        let b = bucket.min(BUCKETS - 1) as u16;
+        match self.hist.binary_search_by_key(&b, |e| e.0) {
+            Ok(i) => self.hist[i].1 = self.hist[i].1.saturating_add(count),
+            Err(i) => self.hist.insert(i, (b, count)),
         }
+    }
+
+    /// Adds `other` into `self` (Chan et al.'s pairwise update of mean and deviation).
+    pub fn merge(&mut self, other: &Accum) {
+        match (self.rtts.as_deref_mut(), other.rtts.as_deref()) {
+            (Some(a), Some(b)) => a.absorb(b),
+            (None, Some(b)) => self.rtts = Some(Box::new(*b)),
+            _ => {}
+        }
+        self.sent = self.sent.saturating_add(other.sent);
+        self.dups = self.dups.saturating_add(other.dups);
+        self.late = self.late.saturating_add(other.late);
+        self.errors = self.errors.saturating_add(other.errors);
+        self.send_errors = self.send_errors.saturating_add(other.send_errors);
+        if other.received == 0 {
+            return;
+        }
+        if self.received == 0 {
+            self.received = other.received;
+            self.min_ns = other.min_ns;
+            self.max_ns = other.max_ns;
+            self.mean = other.mean;
+            self.m2 = other.m2;
+            self.hist.clone_from(&other.hist);
+            return;
+        }
+        if self.received == 1 {
+            self.hist_add(bucket_of(self.min_ns), 1);
+        }
+        if other.received == 1 {
+            self.hist_add(bucket_of(other.min_ns), 1);
+        }
+        for &(b, c) in &other.hist {
+            self.hist_add(usize::from(b), c);
+        }
+        let (na, nb) = (self.received as f64, other.received as f64);
+        let n = na + nb;
+        let delta = other.mean - self.mean;
+        self.mean += delta * nb / n;
+        self.m2 += other.m2 + delta * delta * na * nb / n;
+        self.received = self.received.saturating_add(other.received);
+        self.min_ns = self.min_ns.min(other.min_ns);
+        self.max_ns = self.max_ns.max(other.max_ns);
     }
 
     /// Records one answered probe's round-trip time.
@@ -126,25 +167,38 @@ impl Accum {
         let delta = x - self.mean;
         self.mean += delta / n;
         self.m2 += delta * (x - self.mean);
-        let b = &mut self.hist[bucket_of(ns)];
-        *b = b.saturating_add(1);
-        if let Some(w) = self.window.as_deref_mut() {
-            w.add(ns);
+        if self.received == 2 {
+            // The first value was kept only as min_ns/max_ns: it is the other one of the two.
+            let first = if ns == self.min_ns {
+                self.max_ns
+            } else {
+                self.min_ns
+            };
+            self.hist_add(bucket_of(first), 1);
+        }
+        if self.received >= 2 {
+            self.hist_add(bucket_of(ns), 1);
+        }
+        if let Some(r) = self.rtts.as_deref_mut() {
+            r.add(ns);
         }
     }
 
     fn percentile(&self, pct: u64) -> u64 {
-        let total: u64 = self.hist.iter().map(|&c| u64::from(c)).sum();
+        if self.received == 1 {
+            return self.min_ns;
+        }
+        let total: u64 = self.hist.iter().map(|&(_, c)| u64::from(c)).sum();
         if total == 0 {
             return 0;
         }
         // The smallest value with at least pct% of the samples at or below it.
         let rank = (total * pct).div_ceil(100).max(1);
         let mut seen = 0u64;
-        for (i, &c) in self.hist.iter().enumerate() {
+        for &(b, c) in &self.hist {
             seen += u64::from(c);
             if seen >= rank {
-                return bucket_mid(i).clamp(self.min_ns, self.max_ns);
+                return bucket_mid(usize::from(b)).clamp(self.min_ns, self.max_ns);
             }
         }
         self.max_ns
@@ -174,13 +228,7 @@ impl Accum {
     }
 }
 
-// ---- Interval reports (`--every`, issue 12) ------------------------------------------------
-//
-// Counters need no help: the counts of an interval are the difference of two cumulative
-// snapshots. Round-trip times do (an interval's min, max, deviation and percentiles cannot be
-// recovered from cumulative ones), so an `Accum` built `with_window` also feeds a second,
-// resettable accumulator, which each report takes. It also counts the fixed buckets that
-// histograms aggregated across machines need (Prometheus' `le`).
+// ---- Fixed buckets (issue 12) ------------------------------------------------------------
 
 /// Upper bounds, in nanoseconds, of the fixed round-trip buckets (50 µs to 10 s; one more
 /// bucket holds everything above). Fixed, so that histograms of many vantage points add up.
@@ -212,135 +260,59 @@ fn fixed_bucket(ns: u64) -> usize {
     RTT_BOUNDS_NS.partition_point(|&b| b < ns)
 }
 
-/// The round trips since the last report.
-struct Window {
-    rtt: Accum,
-    sum_ns: u128,
-    fixed: FixedBuckets,
+/// Round-trip times in the fixed buckets, and their sum: what a histogram that many
+/// machines add up needs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rtts {
+    pub fixed: FixedBuckets,
+    pub sum_ns: u128,
 }
 
-impl Window {
+impl Rtts {
     fn add(&mut self, ns: u64) {
-        self.rtt.add_rtt(ns);
         self.sum_ns = self.sum_ns.saturating_add(u128::from(ns));
         if let Some(b) = self.fixed.get_mut(fixed_bucket(ns)) {
             *b = b.saturating_add(1);
         }
     }
 
-    fn clear(&mut self) {
-        self.rtt.reset();
-        self.sum_ns = 0;
-        self.fixed = [0; RTT_BOUNDS_NS.len() + 1];
-    }
-}
-
-/// What a window held when a report took it: the RTT fields (and `received`) of its summary,
-/// the sum of its times and its fixed-bucket counts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Rtts {
-    pub summary: Summary,
-    pub sum_ns: u128,
-    pub fixed: FixedBuckets,
-}
-
-impl Rtts {
-    /// Adds a later window to this one (a host's windows over a whole run); the RTT summary
-    /// fields are left as they are.
-    pub fn absorb(&mut self, later: &Rtts) {
-        self.sum_ns = self.sum_ns.saturating_add(later.sum_ns);
-        for (a, b) in self.fixed.iter_mut().zip(later.fixed) {
+    fn absorb(&mut self, other: &Rtts) {
+        self.sum_ns = self.sum_ns.saturating_add(other.sum_ns);
+        for (a, b) in self.fixed.iter_mut().zip(other.fixed) {
             *a = a.saturating_add(b);
         }
-        self.summary.received = self.summary.received.saturating_add(later.summary.received);
     }
-}
 
-/// One host at the moment of a report: its cumulative summary and the window just taken.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Snapshot {
-    pub total: Summary,
-    pub window: Option<Rtts>,
+    /// How many times were counted.
+    pub fn count(&self) -> u64 {
+        self.fixed.iter().fold(0, |a, &b| a.saturating_add(b))
+    }
 }
 
 impl Accum {
-    /// An accumulator that also keeps the window interval reports take.
-    pub fn with_window() -> Accum {
+    /// An accumulator that also counts fixed buckets ([`Accum::rtts`]).
+    pub fn with_rtts() -> Accum {
         Accum {
-            window: Some(Box::new(Window {
-                rtt: Accum::default(),
-                sum_ns: 0,
-                fixed: [0; RTT_BOUNDS_NS.len() + 1],
-            })),
+            rtts: Some(Box::default()),
             ..Accum::default()
         }
     }
 
-    /// The cumulative summary, and the window since the last snapshot (which starts anew).
-    pub fn snapshot(&mut self, elapsed_ns: u64) -> Snapshot {
-        let total = self.summary(elapsed_ns);
-        let window = self.window.as_deref_mut().map(|w| {
-            let r = Rtts {
-                summary: w.rtt.summary(0),
-                sum_ns: w.sum_ns,
-                fixed: w.fixed,
-            };
-            w.clear();
-            r
-        });
-        Snapshot { total, window }
+    /// What this accumulator holds, leaving an empty one of the same kind in its place (an
+    /// interval ends).
+    pub fn take(&mut self) -> Accum {
+        let fresh = if self.rtts.is_some() {
+            Accum::with_rtts()
+        } else {
+            Accum::default()
+        };
+        std::mem::replace(self, fresh)
     }
-}
 
-/// The counters of a host at one report: where the next interval starts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub sent: u64,
-    pub received: u64,
-    pub dups: u64,
-    pub late: u64,
-    pub errors: u64,
-    pub send_errors: u64,
-}
-
-impl Counts {
-    pub fn of(s: &Summary) -> Counts {
-        Counts {
-            sent: s.sent,
-            received: s.received,
-            dups: s.dups,
-            late: s.late,
-            errors: s.errors,
-            send_errors: s.send_errors,
-        }
+    /// The fixed-bucket counts, if kept.
+    pub fn rtts(&self) -> Option<&Rtts> {
+        self.rtts.as_deref()
     }
-}
-
-/// One host's interval as a summary: the counts since `prev`, the round-trip figures of the
-/// window (none if it held no reply), `elapsed_ns` the interval's length. A reply is counted
-/// in the interval it arrived in, so one interval may show more replies than probes (its loss
-/// is then 0); the intervals of a run add up to the run.
-pub fn interval(prev: &Counts, now: &Summary, window: Option<&Rtts>, elapsed_ns: u64) -> Summary {
-    let mut s = Summary {
-        sent: now.sent.saturating_sub(prev.sent),
-        received: now.received.saturating_sub(prev.received),
-        dups: now.dups.saturating_sub(prev.dups),
-        late: now.late.saturating_sub(prev.late),
-        errors: now.errors.saturating_sub(prev.errors),
-        send_errors: now.send_errors.saturating_sub(prev.send_errors),
-        elapsed_ns,
-        ..Summary::default()
-    };
-    if let Some(w) = window.filter(|w| w.summary.received > 0) {
-        let r = &w.summary;
-        s.min_ns = r.min_ns;
-        s.avg_ns = r.avg_ns;
-        s.max_ns = r.max_ns;
-        s.mdev_ns = r.mdev_ns;
-        s.median_ns = r.median_ns;
-        s.p95_ns = r.p95_ns;
-    }
-    s
 }
 
 #[cfg(test)]
@@ -418,8 +390,57 @@ mod tests {
         assert_eq!(s.min_ns, 0);
         assert_eq!(s.max_ns, u64::MAX);
         assert!(s.avg_ns > 0 && s.mdev_ns > 0);
-        a.reset();
-        assert_eq!(a.summary(0), Summary::default());
+        assert_eq!(Accum::default().summary(0), Summary::default());
+    }
+
+    #[test]
+    fn sparse_histogram_matches_every_order() {
+        let vals = [5_000u64, 1_000, 1_000, 90_000, 5_000, 7, 1_000_000];
+        let mut a = Accum::default();
+        for v in vals {
+            a.add_rtt(v);
+        }
+        let mut b = Accum::default();
+        for v in vals.iter().rev() {
+            b.add_rtt(*v);
+        }
+        assert_eq!(a.summary(0), b.summary(0));
+        let s = a.summary(0);
+        assert_eq!((s.min_ns, s.max_ns, s.received), (7, 1_000_000, 7));
+        assert!(
+            (s.median_ns as f64 - 5_000.0).abs() <= 5_000.0 / 32.0,
+            "{s:?}"
+        );
+        assert!(a.hist.len() <= 5, "{:?}", a.hist);
+        let mut one = Accum::default();
+        one.add_rtt(42);
+        assert!(one.hist.is_empty());
+        assert_eq!((one.summary(0).median_ns, one.summary(0).p95_ns), (42, 42));
+    }
+
+    #[test]
+    fn merge_is_the_same_as_one_accumulator() {
+        let vals = [5_000u64, 1_000, 3_000, 90_000, 5_000, 7];
+        let mut whole = Accum::default();
+        let (mut x, mut y) = (Accum::default(), Accum::default());
+        for (i, v) in vals.iter().enumerate() {
+            whole.add_rtt(*v);
+            if i < 1 {
+                x.add_rtt(*v);
+            } else {
+                y.add_rtt(*v);
+            }
+        }
+        x.sent = 2;
+        y.sent = 5;
+        x.merge(&y);
+        let (m, w) = (x.summary(0), whole.summary(0));
+        assert_eq!((m.sent, m.received, m.min_ns, m.max_ns), (7, 6, 7, 90_000));
+        assert_eq!((m.median_ns, m.p95_ns), (w.median_ns, w.p95_ns));
+        assert!(m.avg_ns.abs_diff(w.avg_ns) <= 1 && m.mdev_ns.abs_diff(w.mdev_ns) <= 1);
+        let mut e = Accum::default();
+        e.merge(&Accum::default());
+        assert_eq!(e.summary(0), Summary::default());
     }
 
     #[test]
@@ -434,72 +455,7 @@ mod tests {
     }
 
     #[test]
-    fn windows_restart_and_intervals_add_up() {
-        let mut a = Accum::with_window();
-        a.sent = 3;
-        for ns in [40_000, 60_000, 3_000_000] {
-            a.add_rtt(ns);
-        }
-        let first = a.snapshot(1_000);
-        let w = first.window.unwrap();
-        assert_eq!(w.summary.received, 3);
-        assert_eq!((w.summary.min_ns, w.summary.max_ns), (40_000, 3_000_000));
-        assert_eq!(w.sum_ns, 3_100_000);
-        // 40 µs <= 50 µs; 60 µs in (50, 100]; 3 ms in (2.5, 5] ms.
-        assert_eq!((w.fixed[0], w.fixed[1], w.fixed[6]), (1, 1, 1));
-        assert_eq!(w.fixed.iter().sum::<u64>(), 3);
-        let i1 = interval(
-            &Counts::default(),
-            &first.total,
-            first.window.as_ref(),
-            1_000,
-        );
-        assert_eq!(
-            (i1.sent, i1.received, i1.min_ns, i1.max_ns),
-            (3, 3, 40_000, 3_000_000)
-        );
-
-        a.sent += 2;
-        a.dups += 1;
-        a.add_rtt(70_000);
-        let second = a.snapshot(2_000);
-        let w2 = second.window.unwrap();
-        assert_eq!(w2.summary.received, 1);
-        assert_eq!((w2.summary.min_ns, w2.summary.max_ns), (70_000, 70_000));
-        let i2 = interval(&Counts::of(&first.total), &second.total, Some(&w2), 1_000);
-        assert_eq!((i2.sent, i2.received, i2.dups), (2, 1, 1));
-        assert_eq!((i2.min_ns, i2.avg_ns, i2.max_ns), (70_000, 70_000, 70_000));
-        assert_eq!(i2.loss_percent(), 50.0);
-        assert_eq!(i1.sent + i2.sent, second.total.sent);
-        assert_eq!(i1.received + i2.received, second.total.received);
-        // The cumulative figures are untouched by the windows.
-        assert_eq!(
-            (second.total.min_ns, second.total.max_ns),
-            (40_000, 3_000_000)
-        );
-
-        // An empty window: counts only, no RTT figures.
-        let third = a.snapshot(3_000);
-        let i3 = interval(
-            &Counts::of(&second.total),
-            &third.total,
-            third.window.as_ref(),
-            1,
-        );
-        assert_eq!((i3.sent, i3.received, i3.min_ns), (0, 0, 0));
-        let mut all = w;
-        all.absorb(&w2);
-        assert_eq!(all.summary.received, 4);
-        assert_eq!(all.fixed.iter().sum::<u64>(), 4);
-        // A plain accumulator has no window, and reset clears one.
-        assert_eq!(Accum::default().snapshot(0).window, None);
-        a.add_rtt(1);
-        a.reset();
-        assert_eq!(a.snapshot(0).window.unwrap().summary.received, 0);
-    }
-
-    #[test]
-    fn fixed_buckets_are_upper_inclusive() {
+    fn fixed_buckets_count_take_and_merge() {
         assert_eq!(fixed_bucket(0), 0);
         assert_eq!(fixed_bucket(50_000), 0);
         assert_eq!(fixed_bucket(50_001), 1);
@@ -507,5 +463,30 @@ mod tests {
         assert_eq!(fixed_bucket(10_000_000_001), 17);
         assert_eq!(fixed_bucket(u64::MAX), 17);
         assert!(RTT_BOUNDS_NS.windows(2).all(|w| w[0] < w[1]));
+        assert!(Accum::default().rtts().is_none());
+        let mut a = Accum::with_rtts();
+        for ns in [40_000, 60_000, 3_000_000] {
+            a.add_rtt(ns);
+        }
+        let r = *a.rtts().unwrap();
+        assert_eq!(
+            (r.fixed[0], r.fixed[1], r.fixed[6], r.count()),
+            (1, 1, 1, 3)
+        );
+        assert_eq!(r.sum_ns, 3_100_000);
+        // take: the interval so far out, an empty one of the same kind in.
+        let first = a.take();
+        assert_eq!(first.received, 3);
+        assert_eq!(a.received, 0);
+        assert_eq!(a.rtts().map(Rtts::count), Some(0));
+        a.add_rtt(70_000);
+        // merge: totals over intervals, a plain accumulator adopting the buckets.
+        let mut total = Accum::default();
+        total.merge(&first);
+        total.merge(&a);
+        assert_eq!(total.received, 4);
+        assert_eq!(total.rtts().map(Rtts::count), Some(4));
+        assert_eq!(total.rtts().map(|r| r.sum_ns), Some(3_170_000));
+        assert!(Accum::default().take().rtts().is_none());
     }
 }

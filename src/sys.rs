@@ -20,6 +20,10 @@ use std::time::Duration;
 const SOL_RAW: libc::c_int = libc::SOL_RAW;
 const ICMP_FILTER: libc::c_int = 1;
 const ICMP6_FILTER: libc::c_int = 1;
+// Issue 9: software transmit timestamps (the pre-time64 SO_TIMESTAMPING, like SCM_TIMESTAMPNS).
+const SO_TIMESTAMPING_OLD: libc::c_int = 37;
+const SOF_TIMESTAMPING_TX_SOFTWARE: libc::c_int = 1 << 1;
+const SOF_TIMESTAMPING_SOFTWARE: libc::c_int = 1 << 4;
 const PR_CAP_AMBIENT: libc::c_int = libc::PR_CAP_AMBIENT;
 const PR_CAP_AMBIENT_CLEAR_ALL: libc::c_ulong = libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong;
 const PR_SET_NO_NEW_PRIVS: libc::c_int = libc::PR_SET_NO_NEW_PRIVS;
@@ -113,6 +117,18 @@ pub fn getsockopt_int(fd: &OwnedFd, level: libc::c_int, name: libc::c_int) -> io
 pub fn enable_timestamps(fd: &OwnedFd) -> io::Result<bool> {
     setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)?;
     Ok(getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS)? != 0)
+}
+
+/// Software transmit timestamps (`SO_TIMESTAMPING`): for every datagram sent, the kernel
+/// queues a copy of it on the socket's error queue with the time it was handed to the device
+/// (`SCM_TIMESTAMPING`, read by `recv_msg` into `stamping_ns`). Needs no privilege.
+pub fn enable_tx_timestamps(fd: &OwnedFd) -> io::Result<()> {
+    setsockopt_int(
+        fd,
+        libc::SOL_SOCKET,
+        SO_TIMESTAMPING_OLD,
+        SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE,
+    )
 }
 
 /// Raw IPv4 ICMP socket filter: the kernel passes only the types whose bit is clear.
@@ -307,6 +323,9 @@ pub struct RecvMeta {
     /// opened because its receive buffer was full (on Linux 6.18, packets its filter refuses
     /// are not counted).
     pub drops: Option<u32>,
+    /// `SCM_TIMESTAMPING`'s software stamp (CLOCK_REALTIME ns): on the error queue, when a
+    /// request left (see `enable_tx_timestamps`).
+    pub stamping_ns: Option<u64>,
 }
 
 /// Control-message buffer, aligned for `cmsghdr`.
@@ -400,6 +419,18 @@ fn decode_cmsg(level: libc::c_int, ty: libc::c_int, data: &[u8], meta: &mut Recv
             if let Some(ts) = read_pod::<libc::timespec>(data) {
                 if ts.tv_sec >= 0 && (0..1_000_000_000).contains(&ts.tv_nsec) {
                     meta.kernel_ns = Some(
+                        (ts.tv_sec as u64)
+                            .saturating_mul(1_000_000_000)
+                            .saturating_add(ts.tv_nsec as u64),
+                    );
+                }
+            }
+        }
+        (libc::SOL_SOCKET, SO_TIMESTAMPING_OLD) => {
+            // struct scm_timestamping starts with the software stamp.
+            if let Some(ts) = read_pod::<libc::timespec>(data) {
+                if ts.tv_sec > 0 && (0..1_000_000_000).contains(&ts.tv_nsec) {
+                    meta.stamping_ns = Some(
                         (ts.tv_sec as u64)
                             .saturating_mul(1_000_000_000)
                             .saturating_add(ts.tv_nsec as u64),
@@ -550,13 +581,6 @@ pub fn poke(fd: &OwnedFd) {
     let b = [1u8];
     // SAFETY: b is valid for one byte; a failed write is harmless here.
     let _ = unsafe { libc::write(fd.as_raw_fd(), b.as_ptr().cast(), 1) };
-}
-
-/// Empties a non-blocking pipe.
-pub fn drain(fd: &OwnedFd) {
-    let mut b = [0u8; 64];
-    // SAFETY: b is valid for b.len() bytes; the descriptor is non-blocking, so this ends.
-    while unsafe { libc::read(fd.as_raw_fd(), b.as_mut_ptr().cast(), b.len()) } > 0 {}
 }
 
 /// Signals handled synchronously by a dedicated thread.

@@ -1808,7 +1808,8 @@ fn sigint_before_any_reply_prints_a_clean_summary() {
     assert!(!stdout.contains("rtt "), "{stdout}");
     assert_eq!(st.code(), Some(1), "{stdout}{stderr}");
 
-    // Two targets served one after the other: ::1 never starts (0 sent).
+    // Two targets whose probes are 5 s apart (--gap): ::1's first probe is not due before
+    // the interrupt, so it never starts (0 sent).
     let mut live = Live::spawn(pingr_in(
         &ns,
         Kind::Raw,
@@ -1817,8 +1818,8 @@ fn sigint_before_any_reply_prints_a_clean_summary() {
             "100",
             "-i",
             "0.2",
-            "--max-threads",
-            "1",
+            "--gap",
+            "5000",
             "127.0.0.1",
             "::1",
         ],

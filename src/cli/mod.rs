@@ -120,7 +120,7 @@ pub struct Config {
     pub quiet: bool,
     /// `-v`.
     pub verbose: bool,
-    /// `--max-threads N`: 1..=4096, default 256.
+    /// `--max-threads N`: 1..=4096, default 2 (issue 9: measured, bench/results.md).
     pub max_threads: usize,
     /// `-f FILE`, in order; `"-"` (stdin) at most once.
     pub files: Vec<String>,
@@ -273,7 +273,7 @@ const SPECS: &[Spec] = &[
         "",
         "max-threads",
         "N",
-        "use at most N threads, 1-4096 (default: 256)",
+        "use at most N threads, 1-4096 (default: 2)",
     ),
     spec(
         Group::Targets,
@@ -635,7 +635,7 @@ fn defaults() -> Config {
         family: None,
         quiet: false,
         verbose: false,
-        max_threads: 256,
+        max_threads: 2,
         files: Vec::new(),
         cidrs: Vec::new(),
         gap: Duration::from_millis(1),
@@ -1037,7 +1037,7 @@ mod tests {
         assert_eq!(c.family, None);
         assert!(!c.quiet);
         assert!(!c.verbose);
-        assert_eq!(c.max_threads, 256);
+        assert_eq!(c.max_threads, 2);
         assert!(c.files.is_empty());
         assert!(c.cidrs.is_empty());
         assert_eq!(c.gap, Duration::from_millis(1));

@@ -135,7 +135,6 @@ pub(crate) mod tests {
         r.fixed[1] = 10;
         r.fixed[5] = 1;
         r.sum_ns = 2_500_000;
-        r.summary.received = 16;
         r
     }
 

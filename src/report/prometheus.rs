@@ -158,7 +158,7 @@ pub fn write(r: &Report, w: &mut impl Write) -> io::Result<()> {
             let le = seconds(u128::from(*bound));
             let _ = writeln!(out, "pingr_rtt_seconds_bucket{{{l},le=\"{le}\"}} {cum}");
         }
-        let count: u64 = e.rtts.fixed.iter().fold(0, |a, &b| a.saturating_add(b));
+        let count = e.rtts.count();
         let _ = writeln!(out, "pingr_rtt_seconds_bucket{{{l},le=\"+Inf\"}} {count}");
         let _ = writeln!(
             out,

@@ -1,0 +1,113 @@
+//! Packet -> host: a table keyed by (address, ICMP identifier), built once before any thread
+//! starts and never changed, so looking a packet up takes no lock. Several entries of the
+//! same key (one address listed twice on a datagram socket, where the kernel gives every
+//! request the socket's one identifier) are chained in input order: the later one starts
+//! when the earlier one is done (`before`), and a packet belongs to the first entry of the
+//! chain that is not done. Pure: no I/O; "done" is asked of the caller.
+
+use std::net::IpAddr;
+
+const NONE: u32 = u32::MAX;
+
+pub struct Demux {
+    /// (address, identifier, host), sorted.
+    keys: Vec<(IpAddr, u16, u32)>,
+    /// The next host with the same key, or NONE.
+    after: Vec<u32>,
+    /// The previous host with the same key, or NONE.
+    before: Vec<u32>,
+}
+
+impl Demux {
+    /// `keys[h]` is host h's (address, identifier).
+    pub fn new(keys: impl ExactSizeIterator<Item = (IpAddr, u16)>) -> Demux {
+        let n = keys.len();
+        let mut sorted: Vec<(IpAddr, u16, u32)> = keys
+            .enumerate()
+            .map(|(h, (a, i))| (a, i, h as u32))
+            .collect();
+        sorted.sort_unstable();
+        // The chains cost 8 bytes a host: only a run with a repeated key has them.
+        let repeated = sorted
+            .windows(2)
+            .any(|w| (w[0].0, w[0].1) == (w[1].0, w[1].1));
+        let len = if repeated { n } else { 0 };
+        let mut after = vec![NONE; len];
+        let mut before = vec![NONE; len];
+        for w in sorted.windows(2) {
+            if (w[0].0, w[0].1) == (w[1].0, w[1].1) {
+                after[w[0].2 as usize] = w[1].2;
+                before[w[1].2 as usize] = w[0].2;
+            }
+        }
+        Demux {
+            keys: sorted,
+            after,
+            before,
+        }
+    }
+
+    /// The host a packet from/about `addr` with identifier `ident` belongs to: the first of
+    /// its key's chain for which `done` is false, else the last of the chain (late copies and
+    /// duplicates are still counted against the entry that sent them).
+    pub fn host(&self, addr: IpAddr, ident: u16, done: impl Fn(usize) -> bool) -> Option<usize> {
+        let i = self.keys.partition_point(|k| (k.0, k.1) < (addr, ident));
+        let &(a, id, first) = self.keys.get(i)?;
+        if (a, id) != (addr, ident) {
+            return None;
+        }
+        let mut h = first as usize;
+        while done(h) {
+            match self.after.get(h) {
+                Some(&next) if next != NONE => h = next as usize,
+                _ => break,
+            }
+        }
+        Some(h)
+    }
+
+    /// The host that must be done before `h` may start, if any.
+    pub fn before(&self, h: usize) -> Option<usize> {
+        self.before
+            .get(h)
+            .filter(|&&b| b != NONE)
+            .map(|&b| b as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn finds_hosts_and_nothing_else() {
+        let keys = [(ip("127.0.0.2"), 7), (ip("127.0.0.1"), 7), (ip("::1"), 9)];
+        let d = Demux::new(keys.into_iter());
+        let never = |_| false;
+        assert_eq!(d.host(ip("127.0.0.1"), 7, never), Some(1));
+        assert_eq!(d.host(ip("127.0.0.2"), 7, never), Some(0));
+        assert_eq!(d.host(ip("::1"), 9, never), Some(2));
+        assert_eq!(d.host(ip("127.0.0.1"), 8, never), None);
+        assert_eq!(d.host(ip("127.0.0.3"), 7, never), None);
+        assert_eq!(d.host(ip("::2"), 9, never), None);
+        assert_eq!((d.before(0), d.before(1), d.before(2)), (None, None, None));
+    }
+
+    #[test]
+    fn the_same_key_twice_is_served_in_input_order() {
+        let a = ip("10.0.0.1");
+        let d = Demux::new([(a, 1), (ip("10.0.0.2"), 1), (a, 1), (a, 1)].into_iter());
+        assert_eq!(
+            (d.before(2), d.before(3), d.before(0)),
+            (Some(0), Some(2), None)
+        );
+        assert_eq!(d.host(a, 1, |_| false), Some(0));
+        assert_eq!(d.host(a, 1, |h| h == 0), Some(2));
+        assert_eq!(d.host(a, 1, |h| h != 3), Some(3));
+        assert_eq!(d.host(a, 1, |_| true), Some(3));
+    }
+}
