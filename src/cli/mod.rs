@@ -53,8 +53,21 @@ pub enum Format {
     Text,
     Tsv,
     Json,
+    /// Prometheus text exposition format (node_exporter's textfile collector).
+    Prometheus,
+    /// InfluxDB line protocol.
+    Influx,
     /// fping's lines on fping's streams (the fping personality).
     Fping,
+}
+
+/// `--every SECS[,total]`: interim reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Every {
+    /// Time between two reports, above 0 up to 86400 s.
+    pub period: Duration,
+    /// `,total`: each report covers the run since its start, not the last period.
+    pub total: bool,
 }
 
 /// `-D` / `--timestamp`.
@@ -142,6 +155,11 @@ pub struct Config {
     pub pattern: Option<Vec<u8>>,
     /// Free arguments, verbatim and in order.
     pub targets: Vec<String>,
+    // --- monitoring (issue 12)
+    /// `--every SECS[,total]`.
+    pub every: Option<Every>,
+    /// `--output FILE`: each report replaces FILE atomically; 1..=4095 bytes, no NUL.
+    pub output: Option<String>,
     /// Called as `fping`/`fping6`: fping's modes and output (issue 11); `None` for pingr's own.
     pub fping: Option<Fping>,
 }
@@ -177,6 +195,8 @@ pub fn defaults() -> Config {
         pmtu: None,
         pattern: None,
         targets: Vec::new(),
+        every: None,
+        output: None,
         fping: None,
     }
 }

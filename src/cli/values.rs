@@ -2,7 +2,7 @@
 //! percentages, TOS bytes, payload patterns and CIDR blocks. Each returns a one-line
 //! [`CliError`] naming the option, what it accepts and what was given.
 
-use super::{Cidr, CliError, Family, MAX_SIZE_V4, MAX_SIZE_V6};
+use super::{Cidr, CliError, Every, Family, MAX_SIZE_V4, MAX_SIZE_V6};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
@@ -116,6 +116,23 @@ pub fn percent(v: &str) -> Result<f64, CliError> {
     // (f64::from_str and its tables cost 18 KiB of a release binary; issue 13).
     let billionths = fixed(v, 9, 100).ok_or_else(err)?;
     Ok(billionths as f64 / 1e9)
+}
+
+/// `--every SECS[,total]`: seconds above 0 up to a day.
+pub fn every(v: &str) -> Result<Every, CliError> {
+    let (secs, total) = match v.split_once(',') {
+        Some((s, "total")) => (s, true),
+        Some(_) => return Err(bad("--every", "SECS or SECS,total (e.g. 60)", v)),
+        None => (v, false),
+    };
+    let period = seconds(secs, "--every", 86_400, false).map_err(|_| {
+        bad(
+            "--every",
+            "seconds greater than 0 and up to 86400, then optionally ,total (e.g. 60)",
+            v,
+        )
+    })?;
+    Ok(Every { period, total })
 }
 
 /// `-Q`: decimal, or hex after `0x`/`0X`, 0..=255.
