@@ -14,6 +14,7 @@ mod privilege;
 mod report;
 mod resolve;
 mod rtt;
+mod socket;
 mod stats;
 #[allow(unsafe_code)]
 mod sys;

@@ -8,7 +8,7 @@ use std::ffi::CString;
 use std::io;
 use std::mem::{size_of, zeroed};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
 /// Linux constants the `libc` crate does not export for every target. Every other
@@ -33,20 +33,44 @@ const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
 const SO_EE_ORIGIN_ICMP: u8 = 2;
 const SO_EE_ORIGIN_ICMP6: u8 = 3;
 
-fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {
-    if ret < 0 {
+/// A C return value whose -1 means "failed, see errno".
+trait IsMinusOne: Copy {
+    fn is_minus_one(self) -> bool;
+}
+
+macro_rules! is_minus_one {
+    ($($t:ty)*) => {$(
+        impl IsMinusOne for $t {
+            fn is_minus_one(self) -> bool {
+                self == -1
+            }
+        }
+    )*};
+}
+// c_int, c_long and ssize_t are one of these on every target (c_long is i32 on 32-bit).
+is_minus_one!(i32 i64 isize);
+
+/// The one check of a C call that reports failure as -1 and errno (socket2's `cvt`): every
+/// such libc call in this file goes through it.
+fn cvt<T: IsMinusOne>(ret: T) -> io::Result<T> {
+    if ret.is_minus_one() {
         Err(io::Error::last_os_error())
     } else {
         Ok(ret)
     }
 }
 
-fn cvt_size(ret: libc::ssize_t) -> io::Result<usize> {
-    if ret < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(ret as usize)
+/// The same check for the pthread-style calls that return the error number itself.
+fn cvt_errno(ret: libc::c_int) -> io::Result<()> {
+    match ret {
+        0 => Ok(()),
+        e => Err(io::Error::from_raw_os_error(e)),
     }
+}
+
+/// A byte count from a successful `cvt` (never negative there).
+fn len_of(n: libc::ssize_t) -> usize {
+    usize::try_from(n).unwrap_or(0)
 }
 
 /// `socket(2)` with `SOCK_CLOEXEC`.
@@ -59,7 +83,7 @@ pub fn socket(domain: libc::c_int, ty: libc::c_int, proto: libc::c_int) -> io::R
 }
 
 fn setsockopt_bytes(
-    fd: RawFd,
+    fd: BorrowedFd<'_>,
     level: libc::c_int,
     name: libc::c_int,
     val: &[u8],
@@ -68,7 +92,7 @@ fn setsockopt_bytes(
     // copies the bytes and checks the length itself.
     cvt(unsafe {
         libc::setsockopt(
-            fd,
+            fd.as_raw_fd(),
             level,
             name,
             val.as_ptr().cast(),
@@ -80,23 +104,23 @@ fn setsockopt_bytes(
 
 /// `setsockopt(2)` with an `int` value.
 pub fn setsockopt_int(
-    fd: &OwnedFd,
+    fd: impl AsFd,
     level: libc::c_int,
     name: libc::c_int,
     val: libc::c_int,
 ) -> io::Result<()> {
-    setsockopt_bytes(fd.as_raw_fd(), level, name, &val.to_ne_bytes())
+    setsockopt_bytes(fd.as_fd(), level, name, &val.to_ne_bytes())
 }
 
 /// `getsockopt(2)` of an `int` value.
-pub fn getsockopt_int(fd: &OwnedFd, level: libc::c_int, name: libc::c_int) -> io::Result<i32> {
+pub fn getsockopt_int(fd: impl AsFd, level: libc::c_int, name: libc::c_int) -> io::Result<i32> {
     let mut val: libc::c_int = 0;
     let mut len = size_of::<libc::c_int>() as libc::socklen_t;
     // SAFETY: val and len are valid for writes; len says how many bytes val holds, and the
     // kernel writes at most that many (and stores the count it wrote in len).
     cvt(unsafe {
         libc::getsockopt(
-            fd.as_raw_fd(),
+            fd.as_fd().as_raw_fd(),
             level,
             name,
             std::ptr::addr_of_mut!(val).cast(),
@@ -114,7 +138,8 @@ pub fn getsockopt_int(fd: &OwnedFd, level: libc::c_int, name: libc::c_int) -> io
 /// `_NEW` variant, whose `SCM_TIMESTAMPNS` carries the same `timespec` that `libc` uses),
 /// then read back. `Ok(false)`: the kernel did not keep the option on; RTTs are then taken
 /// when each packet is read.
-pub fn enable_timestamps(fd: &OwnedFd) -> io::Result<bool> {
+pub fn enable_timestamps(fd: impl AsFd) -> io::Result<bool> {
+    let fd = fd.as_fd();
     setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)?;
     Ok(getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS)? != 0)
 }
@@ -122,7 +147,7 @@ pub fn enable_timestamps(fd: &OwnedFd) -> io::Result<bool> {
 /// Software transmit timestamps (`SO_TIMESTAMPING`): for every datagram sent, the kernel
 /// queues a copy of it on the socket's error queue with the time it was handed to the device
 /// (`SCM_TIMESTAMPING`, read by `recv_msg` into `stamping_ns`). Needs no privilege.
-pub fn enable_tx_timestamps(fd: &OwnedFd) -> io::Result<()> {
+pub fn enable_tx_timestamps(fd: impl AsFd) -> io::Result<()> {
     setsockopt_int(
         fd,
         libc::SOL_SOCKET,
@@ -132,18 +157,18 @@ pub fn enable_tx_timestamps(fd: &OwnedFd) -> io::Result<()> {
 }
 
 /// Raw IPv4 ICMP socket filter: the kernel passes only the types whose bit is clear.
-pub fn set_icmp_filter(fd: &OwnedFd, pass_types: &[u8]) -> io::Result<()> {
+pub fn set_icmp_filter(fd: impl AsFd, pass_types: &[u8]) -> io::Result<()> {
     let mut mask: u32 = !0;
     for &t in pass_types {
         if t < 32 {
             mask &= !(1u32 << t);
         }
     }
-    setsockopt_bytes(fd.as_raw_fd(), SOL_RAW, ICMP_FILTER, &mask.to_ne_bytes())
+    setsockopt_bytes(fd.as_fd(), SOL_RAW, ICMP_FILTER, &mask.to_ne_bytes())
 }
 
 /// Raw ICMPv6 socket filter (RFC 3542 `ICMP6_FILTER`): pass only the listed types.
-pub fn set_icmp6_filter(fd: &OwnedFd, pass_types: &[u8]) -> io::Result<()> {
+pub fn set_icmp6_filter(fd: impl AsFd, pass_types: &[u8]) -> io::Result<()> {
     // struct icmp6_filter { uint32_t data[8]; } where a set bit means "block".
     let mut data = [!0u32; 8];
     for &t in pass_types {
@@ -156,13 +181,13 @@ pub fn set_icmp6_filter(fd: &OwnedFd, pass_types: &[u8]) -> io::Result<()> {
     for (chunk, w) in bytes.chunks_exact_mut(4).zip(data) {
         chunk.copy_from_slice(&w.to_ne_bytes());
     }
-    setsockopt_bytes(fd.as_raw_fd(), libc::IPPROTO_ICMPV6, ICMP6_FILTER, &bytes)
+    setsockopt_bytes(fd.as_fd(), libc::IPPROTO_ICMPV6, ICMP6_FILTER, &bytes)
 }
 
 /// `SO_BINDTODEVICE` (needs CAP_NET_RAW on most kernels: call before dropping privileges).
-pub fn bind_to_device(fd: &OwnedFd, name: &str) -> io::Result<()> {
+pub fn bind_to_device(fd: impl AsFd, name: &str) -> io::Result<()> {
     setsockopt_bytes(
-        fd.as_raw_fd(),
+        fd.as_fd(),
         libc::SOL_SOCKET,
         libc::SO_BINDTODEVICE,
         name.as_bytes(),
@@ -254,12 +279,12 @@ fn from_raw_addr(storage: &libc::sockaddr_storage, len: libc::socklen_t) -> Opti
 }
 
 /// `bind(2)`.
-pub fn bind(fd: &OwnedFd, addr: &SocketAddr) -> io::Result<()> {
+pub fn bind(fd: impl AsFd, addr: &SocketAddr) -> io::Result<()> {
     let raw = raw_addr(addr);
     // SAFETY: raw.storage holds a valid sockaddr of raw.len bytes.
     cvt(unsafe {
         libc::bind(
-            fd.as_raw_fd(),
+            fd.as_fd().as_raw_fd(),
             std::ptr::addr_of!(raw.storage).cast(),
             raw.len,
         )
@@ -268,14 +293,14 @@ pub fn bind(fd: &OwnedFd, addr: &SocketAddr) -> io::Result<()> {
 }
 
 /// `getsockname(2)`.
-pub fn local_addr(fd: &OwnedFd) -> io::Result<SocketAddr> {
+pub fn local_addr(fd: impl AsFd) -> io::Result<SocketAddr> {
     // SAFETY: all-zero sockaddr_storage is valid.
     let mut storage: libc::sockaddr_storage = unsafe { zeroed() };
     let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
     // SAFETY: storage/len are valid for writes of len bytes.
     cvt(unsafe {
         libc::getsockname(
-            fd.as_raw_fd(),
+            fd.as_fd().as_raw_fd(),
             std::ptr::addr_of_mut!(storage).cast(),
             &mut len,
         )
@@ -284,12 +309,12 @@ pub fn local_addr(fd: &OwnedFd) -> io::Result<SocketAddr> {
 }
 
 /// `sendto(2)` of one datagram; never blocks longer than the socket allows.
-pub fn send_to(fd: &OwnedFd, buf: &[u8], addr: &SocketAddr) -> io::Result<usize> {
+pub fn send_to(fd: impl AsFd, buf: &[u8], addr: &SocketAddr) -> io::Result<usize> {
     let raw = raw_addr(addr);
     // SAFETY: buf is valid for reads of buf.len() bytes; raw is a valid sockaddr.
-    cvt_size(unsafe {
+    cvt(unsafe {
         libc::sendto(
-            fd.as_raw_fd(),
+            fd.as_fd().as_raw_fd(),
             buf.as_ptr().cast(),
             buf.len(),
             0,
@@ -297,6 +322,7 @@ pub fn send_to(fd: &OwnedFd, buf: &[u8], addr: &SocketAddr) -> io::Result<usize>
             raw.len,
         )
     })
+    .map(len_of)
 }
 
 /// What the socket error queue (`IP_RECVERR`/`IPV6_RECVERR`) said about an ICMP error.
@@ -334,7 +360,7 @@ struct CmsgBuf([u8; 256]);
 
 /// `recvmsg(2)` without blocking (`MSG_DONTWAIT`); `errqueue` reads the socket error queue.
 /// Control messages are decoded here, with the kernel's own bounds (CMSG_* walk).
-pub fn recv_msg(fd: &OwnedFd, buf: &mut [u8], errqueue: bool) -> io::Result<RecvMeta> {
+pub fn recv_msg(fd: impl AsFd, buf: &mut [u8], errqueue: bool) -> io::Result<RecvMeta> {
     // SAFETY: all-zero sockaddr_storage and msghdr are valid values.
     let mut storage: libc::sockaddr_storage = unsafe { zeroed() };
     let mut cbuf = CmsgBuf([0; 256]);
@@ -352,7 +378,9 @@ pub fn recv_msg(fd: &OwnedFd, buf: &mut [u8], errqueue: bool) -> io::Result<Recv
     msg.msg_controllen = cbuf.0.len() as _;
     let flags = libc::MSG_DONTWAIT | if errqueue { libc::MSG_ERRQUEUE } else { 0 };
     // SAFETY: msg points at live buffers (storage, iov -> buf, cbuf) of the sizes given.
-    let n = cvt_size(unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, flags) })?;
+    let n = len_of(cvt(unsafe {
+        libc::recvmsg(fd.as_fd().as_raw_fd(), &mut msg, flags)
+    })?);
     let mut meta = RecvMeta {
         len: n.min(buf.len()),
         src: from_raw_addr(&storage, msg.msg_namelen),
@@ -509,25 +537,22 @@ pub fn poll_in(
         .map_or(std::ptr::null(), |t| t as *const libc::timespec);
     // SAFETY: pfds holds at least n valid pollfd structs; ts_ptr is null or points at a
     // timespec that outlives the call; a null sigmask keeps the current mask.
-    let r = unsafe {
+    let r = match cvt(unsafe {
         libc::ppoll(
             pfds.as_mut_ptr(),
             n as libc::nfds_t,
             ts_ptr,
             std::ptr::null(),
         )
+    }) {
+        Ok(r) => r,
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(0),
+        Err(e) => return Err(e),
     };
-    if r < 0 {
-        let e = io::Error::last_os_error();
-        if e.kind() == io::ErrorKind::Interrupted {
-            return Ok(0);
-        }
-        return Err(e);
-    }
     for (rv, p) in revents.iter_mut().zip(&pfds[..n]) {
         *rv = p.revents;
     }
-    Ok(r as usize)
+    Ok(usize::try_from(r).unwrap_or(0))
 }
 
 /// A `Duration` as the target's `timespec`, whatever its field types: `time_t` is 32 bits
@@ -577,10 +602,11 @@ pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
 }
 
 /// Writes one byte to a pipe, ignoring a full pipe.
-pub fn poke(fd: &OwnedFd) {
+pub fn poke(fd: impl AsFd) {
     let b = [1u8];
-    // SAFETY: b is valid for one byte; a failed write is harmless here.
-    let _ = unsafe { libc::write(fd.as_raw_fd(), b.as_ptr().cast(), 1) };
+    // SAFETY: b is valid for reads of one byte and outlives the call.
+    // A failed write (the pipe full: a wake-up is already pending) is harmless here.
+    let _ = cvt(unsafe { libc::write(fd.as_fd().as_raw_fd(), b.as_ptr().cast(), 1) });
 }
 
 /// Signals handled synchronously by a dedicated thread.
@@ -588,41 +614,32 @@ pub const SIGINT: libc::c_int = libc::SIGINT;
 pub const SIGTERM: libc::c_int = libc::SIGTERM;
 pub const SIGQUIT: libc::c_int = libc::SIGQUIT;
 
-fn sigset(signals: &[libc::c_int]) -> libc::sigset_t {
-    // SAFETY: sigset_t is plain data; sigemptyset/sigaddset initialise it.
+fn sigset(signals: &[libc::c_int]) -> io::Result<libc::sigset_t> {
+    // SAFETY: sigset_t is plain data; all-zero is a valid value (sigemptyset sets it next).
     let mut set: libc::sigset_t = unsafe { zeroed() };
-    // SAFETY: set is a valid sigset_t.
-    unsafe { libc::sigemptyset(&mut set) };
+    // SAFETY: set is a valid, writable sigset_t.
+    cvt(unsafe { libc::sigemptyset(&mut set) })?;
     for &s in signals {
-        // SAFETY: set is initialised; s is a valid signal number.
-        unsafe { libc::sigaddset(&mut set, s) };
+        // SAFETY: set is initialised; an invalid signal number is reported as EINVAL.
+        cvt(unsafe { libc::sigaddset(&mut set, s) })?;
     }
-    set
+    Ok(set)
 }
 
 /// Blocks the signals in the calling thread; threads spawned later inherit the mask.
 pub fn block_signals(signals: &[libc::c_int]) -> io::Result<()> {
-    let set = sigset(signals);
-    // SAFETY: set is initialised; the old mask is not requested.
-    let r = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
-    if r != 0 {
-        Err(io::Error::from_raw_os_error(r))
-    } else {
-        Ok(())
-    }
+    let set = sigset(signals)?;
+    // SAFETY: set is initialised; a null old-mask pointer asks for no copy.
+    cvt_errno(unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) })
 }
 
 /// Waits for one of the (blocked) signals and returns it.
 pub fn wait_signal(signals: &[libc::c_int]) -> io::Result<libc::c_int> {
-    let set = sigset(signals);
+    let set = sigset(signals)?;
     let mut sig: libc::c_int = 0;
     // SAFETY: set is initialised and sig is valid for writes.
-    let r = unsafe { libc::sigwait(&set, &mut sig) };
-    if r != 0 {
-        Err(io::Error::from_raw_os_error(r))
-    } else {
-        Ok(sig)
-    }
+    cvt_errno(unsafe { libc::sigwait(&set, &mut sig) })?;
+    Ok(sig)
 }
 
 /// The three capability sets of this thread (64-bit masks; bit N = capability N).
@@ -655,10 +672,7 @@ pub fn capget() -> io::Result<CapSets> {
     };
     let mut data = [CapData::default(); 2];
     // SAFETY: version 3 takes a header and two data structs, both valid for writes.
-    let r = unsafe { libc::syscall(libc::SYS_capget, &mut hdr, data.as_mut_ptr()) };
-    if r < 0 {
-        return Err(io::Error::last_os_error());
-    }
+    cvt(unsafe { libc::syscall(libc::SYS_capget, &mut hdr, data.as_mut_ptr()) })?;
     let join = |lo: u32, hi: u32| u64::from(lo) | (u64::from(hi) << 32);
     Ok(CapSets {
         effective: join(data[0].effective, data[1].effective),
@@ -690,12 +704,8 @@ pub fn capset(sets: CapSets) -> io::Result<()> {
         },
     ];
     // SAFETY: version 3 takes a header and two data structs, both valid for reads.
-    let r = unsafe { libc::syscall(libc::SYS_capset, &mut hdr, data.as_ptr()) };
-    if r < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
+    cvt(unsafe { libc::syscall(libc::SYS_capset, &mut hdr, data.as_ptr()) })?;
+    Ok(())
 }
 
 /// Clears the ambient capability set.
@@ -788,8 +798,9 @@ pub fn ids() -> io::Result<Ids> {
 /// Sets all three group ids to `gid`, then all three user ids to `uid`, and clears
 /// supplementary groups when still allowed.
 pub fn become_user(uid: u32, gid: u32) -> io::Result<()> {
-    // SAFETY: setgroups with a zero-length list; failure (no CAP_SETGID) is acceptable.
-    let _ = unsafe { libc::setgroups(0, std::ptr::null()) };
+    // SAFETY: a zero-length list: the null pointer is never read.
+    // Failure (no CAP_SETGID) is acceptable: the ids below are what matters.
+    let _ = cvt(unsafe { libc::setgroups(0, std::ptr::null()) });
     // SAFETY: integer arguments only.
     cvt(unsafe { libc::setresgid(gid, gid, gid) })?;
     // SAFETY: integer arguments only.
@@ -805,8 +816,9 @@ pub fn has_file_caps(path: &std::path::Path) -> bool {
     };
     let name = b"security.capability\0";
     // SAFETY: both strings are NUL-terminated; a null buffer with size 0 asks for the size only.
-    let r = unsafe { libc::getxattr(p.as_ptr(), name.as_ptr().cast(), std::ptr::null_mut(), 0) };
-    r > 0
+    let r =
+        cvt(unsafe { libc::getxattr(p.as_ptr(), name.as_ptr().cast(), std::ptr::null_mut(), 0) });
+    matches!(r, Ok(n) if n > 0)
 }
 
 /// This process id.
@@ -824,14 +836,14 @@ pub fn if_index(name: &str) -> Option<u32> {
 
 /// Whether standard error is a terminal.
 pub fn stderr_is_tty() -> bool {
-    // SAFETY: isatty takes an integer descriptor and reads nothing else.
-    unsafe { libc::isatty(libc::STDERR_FILENO) == 1 }
+    use std::io::IsTerminal;
+    io::stderr().is_terminal()
 }
 
 // ---- Kernel socket filters (issue 14): classic BPF, its lock, and the drop counter. ----
 
 /// `SO_ATTACH_FILTER`: attaches a classic BPF program (the kernel checks it and keeps a copy).
-pub fn attach_filter(fd: &OwnedFd, prog: &[crate::bpf::Insn]) -> io::Result<()> {
+pub fn attach_filter(fd: impl AsFd, prog: &[crate::bpf::Insn]) -> io::Result<()> {
     let mut insns: Vec<libc::sock_filter> = prog
         .iter()
         .map(|i| libc::sock_filter {
@@ -851,7 +863,7 @@ pub fn attach_filter(fd: &OwnedFd, prog: &[crate::bpf::Insn]) -> io::Result<()> 
     // the call; the kernel only reads them (and copies them) during setsockopt.
     cvt(unsafe {
         libc::setsockopt(
-            fd.as_raw_fd(),
+            fd.as_fd().as_raw_fd(),
             libc::SOL_SOCKET,
             libc::SO_ATTACH_FILTER,
             std::ptr::addr_of!(fprog).cast(),
@@ -863,12 +875,12 @@ pub fn attach_filter(fd: &OwnedFd, prog: &[crate::bpf::Insn]) -> io::Result<()> 
 
 /// `SO_LOCK_FILTER`: the attached filter can no longer be replaced or removed (not even by
 /// this process later, with or without privileges).
-pub fn lock_filter(fd: &OwnedFd) -> io::Result<()> {
+pub fn lock_filter(fd: impl AsFd) -> io::Result<()> {
     setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_LOCK_FILTER, 1)
 }
 
 /// `SO_RXQ_OVFL`: every read carries the socket's kernel drop count (see `RecvMeta::drops`).
-pub fn enable_drop_count(fd: &OwnedFd) -> io::Result<()> {
+pub fn enable_drop_count(fd: impl AsFd) -> io::Result<()> {
     setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RXQ_OVFL, 1)
 }
 
