@@ -25,7 +25,7 @@
 //! tests create. Each behaviour test prints `REPORT <test> <socket kind> <family>:
 //! <statistics line>` on stderr (visible with `--nocapture`).
 
-mod common;
+use crate::common;
 
 use common::{Netns, Responder, User, Veth};
 use std::collections::HashMap;

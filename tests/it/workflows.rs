@@ -7,7 +7,7 @@
 //! or to addresses that exist in namespaces made here. Names that must not resolve are
 //! looked up in a namespace with no route at all (loopback down).
 
-mod common;
+use crate::common;
 
 use common::{pingr, require_root, require_tool, run_with_timeout, scratch_dir, Netns, Veth};
 use std::collections::BTreeSet;
@@ -1273,8 +1273,8 @@ fn progress_line_only_on_a_terminal() {
 // ---------------------------------------------------------------------------------------
 // 6. Documentation.
 
-const MAN: &str = include_str!("../man/pingr.8");
-const README: &str = include_str!("../README.md");
+const MAN: &str = include_str!("../../man/pingr.8");
+const README: &str = include_str!("../../README.md");
 
 /// The options `--help` lists: the `-X` and `--long` tokens of the left column of each
 /// option line (a line indented by at most 6 spaces whose text starts with `-`).

@@ -13,7 +13,7 @@
 //! and parsed every flood packet: 130-710 ms of CPU per 2 s run here, and lost replies when the
 //! receive buffer overflowed between probes.
 
-mod common;
+use crate::common;
 
 use common::{Netns, User};
 use std::fs::File;

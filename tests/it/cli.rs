@@ -12,7 +12,7 @@
 //! /proc/net/snmp6): a refused command line must leave them unchanged, and a control
 //! run in the same namespace shows that the counters do move when pingr sends.
 
-mod common;
+use crate::common;
 
 use common::{Netns, User, Veth};
 use std::ffi::{OsStr, OsString};

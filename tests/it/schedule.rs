@@ -4,7 +4,7 @@
 //! targets than threads completes every target, `--gap` spreads the probes and stays fair,
 //! and SIGINT and `-w` end the run whatever `--gap` says, with the summary of everything sent.
 
-mod common;
+use crate::common;
 
 use common::{pingr, require_root, Netns};
 use std::io::Write;

@@ -3,7 +3,7 @@
 //! an unresolvable name, raw sockets as root and datagram sockets as a non-root user, ICMP
 //! errors from a router, signals, a closed pipe, and the exit statuses.
 
-mod common;
+use crate::common;
 
 use common::{pingr, pingr_for_user, require_root, run_with_timeout, Netns, User, Veth};
 use std::process::{Command, Output, Stdio};
