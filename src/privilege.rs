@@ -419,8 +419,8 @@ pub fn describe(c: &sys::CapSets) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::net::SocketAddr;
     use crate::tests::cfg;
+    use std::net::SocketAddr;
 
     fn fams(args: &[&str]) -> (bool, bool) {
         let f = families_to_open(&cfg(args));
