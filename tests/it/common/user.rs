@@ -42,7 +42,7 @@ pub fn proc_status_caps(pid: u32) -> ProcCaps {
 /// A non-root identity with exactly chosen capabilities, applied with `setpriv`.
 ///
 /// Verified recipe (util-linux setpriv, run by root; checked through
-/// `/proc/self/status` by tests/responder_selftest.rs):
+/// `/proc/self/status` by tests/it/responder_selftest.rs):
 ///
 /// * no capabilities at all:
 ///   `setpriv --reuid=4242 --regid=4242 --clear-groups --inh-caps=-all
