@@ -59,11 +59,34 @@ impl Flood {
         let child = cmd
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
-        Flood {
+        let flood = Flood {
             child,
             out,
             what: what.to_string(),
+        };
+        flood.wait_until_it_takes_sigint();
+        flood
+    }
+
+    /// Waits (up to 20 s) until the flood's program catches or blocks SIGINT, so `stop`
+    /// cannot kill it before it has set up (and then it prints no summary). On a loaded
+    /// machine `ip netns exec nice -n 19 PROG` can take a second or more to get there.
+    fn wait_until_it_takes_sigint(&self) {
+        let status = format!("/proc/{}/status", self.child.id());
+        for _ in 0..2000 {
+            let text = std::fs::read_to_string(&status).unwrap_or_default();
+            let mask = |key: &str| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(key))
+                    .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+                    .unwrap_or(0)
+            };
+            if (mask("SigCgt:") | mask("SigBlk:")) & SIGINT_BIT != 0 {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
         }
+        panic!("flood {} never set up its SIGINT handling", self.what);
     }
 
     fn text(&self) -> String {
@@ -100,6 +123,9 @@ impl Drop for Flood {
         let _ = std::fs::remove_file(&self.out);
     }
 }
+
+/// SIGINT's bit in /proc/PID/status signal masks (signal 2 on every Linux architecture).
+const SIGINT_BIT: u64 = 1 << 1;
 
 /// "N packets transmitted, M received" of an iputils summary: M.
 fn ping_received(text: &str) -> Option<u64> {
