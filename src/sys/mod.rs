@@ -482,7 +482,8 @@ pub fn pid() -> u32 {
 /// `if_nametoindex(3)`: the index of a network interface, for IPv6 scopes.
 pub fn if_index(name: &str) -> Option<u32> {
     let c = CString::new(name).ok()?;
-    // SAFETY: c is a valid NUL-terminated string.
+    // SAFETY: c is a valid NUL-terminated string that outlives the call.
+    // The one call not through `cvt`: it reports failure as 0, not -1 (no index is 0).
     let idx = unsafe { libc::if_nametoindex(c.as_ptr()) };
     (idx != 0).then_some(idx)
 }
