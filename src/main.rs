@@ -9,6 +9,7 @@ mod checksum;
 mod cli;
 mod engine;
 mod error;
+mod monitor;
 mod packet;
 mod privilege;
 mod report;
@@ -95,15 +96,40 @@ fn run(cfg: Config) -> Result<u8, Error> {
     }
     // 5. Which socket serves which target; the others get one line each.
     let plan = serve(&cfg, &mut opened, &targets)?;
-    // 6. The run and its report.
+    // 6. The run and its report. Interim reports, --output and the monitoring formats go
+    // through a reporter, which the engine calls on its clock and once at the end.
     let targets = Arc::new(targets);
-    let summaries = match probe(&cfg, &targets, &plan, opened.sockets)? {
-        None => vec![None; targets.len()],
+    let reporter = monitor::wanted(&cfg)
+        .then(|| Arc::new(monitor::Reporter::new(&cfg, &targets, engine::real_ns())));
+    let ran = probe(&cfg, &targets, &plan, opened.sockets, reporter.clone())?;
+    let engine_ran = ran.is_some();
+    let summaries = match ran {
         Some(r) if r.broken_pipe => return Ok(status(&cfg, &targets, &r.summaries)),
         Some(r) => r.summaries,
+        None => vec![None; targets.len()],
     };
     let mut out = io::BufWriter::with_capacity(64 << 10, io::stdout().lock());
-    match render(&cfg, &targets, &summaries, &mut out) {
+    let written = match reporter.as_deref() {
+        None => render(&cfg, &targets, &summaries, &mut out),
+        // Nothing was probed: the last report (all zeros) was not made by the engine.
+        Some(rep) if rep.last_report_is_final() && !engine_ran => {
+            let text = engine::Reporter::report(rep, &[], true).unwrap_or_default();
+            out.write_all(text.as_bytes()).and_then(|_| out.flush())
+        }
+        Some(rep) if rep.last_report_is_final() => Ok(()),
+        Some(rep) => {
+            let mut bytes = Vec::new();
+            render(&cfg, &targets, &summaries, &mut bytes).and_then(|()| {
+                let mut res = Ok(());
+                rep.deliver(bytes, |b| res = out.write_all(&b).and_then(|_| out.flush()));
+                res
+            })
+        }
+    };
+    if reporter.as_ref().is_some_and(|r| r.failed()) {
+        return Ok(error::EXIT_SYSTEM);
+    }
+    match written {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => return Err(write_error(&e)),
         _ => {}
     }
@@ -117,13 +143,19 @@ fn probe(
     targets: &Arc<Vec<resolve::Target>>,
     plan: &privilege::Plan,
     sockets: privilege::Sockets,
+    reporter: Option<Arc<monitor::Reporter>>,
 ) -> Result<Option<engine::RunResult>, Error> {
     if !(plan.keep.v4 || plan.keep.v6) {
         return Ok(None);
     }
     let drop_counters = sockets.drop_counters();
-    let r = engine::run(cfg.clone(), engine_targets(targets, plan), sockets)
-        .map_err(|e| Error::System(format!("cannot start: {}", privilege::short(&e))))?;
+    let r = engine::run_with(
+        cfg.clone(),
+        engine_targets(targets, plan),
+        sockets,
+        reporter.map(|r| r as Arc<dyn engine::Reporter>),
+    )
+    .map_err(|e| Error::System(format!("cannot start: {}", privilege::short(&e))))?;
     let drops = drop_counters.iter().map(|(fam, n)| {
         let n = n.load(std::sync::atomic::Ordering::Relaxed);
         format!("{fam}: kernel receive drops on the socket (SO_RXQ_OVFL): {n}")
@@ -309,6 +341,8 @@ fn render(
             }
         }
         (Show::All, Format::Tsv) => report::write_tsv(&rows, w)?,
+        // Always rendered as a report (monitor::Reporter::finish), never as a summary.
+        (Show::All, Format::Prometheus | Format::Influx) => {}
         (Show::All, Format::Json) => {
             for r in &rows {
                 w.write_all(report::json_summary(r).as_bytes())?;

@@ -14,14 +14,55 @@
 /// ages mean the wall clock stepped forward between the kernel's stamp and the read.
 pub const MAX_QUEUE_AGE_NS: u64 = 1_000_000_000;
 
-/// The clocks read right after a packet was read: wall clock first, then monotonic (so the
-/// small gap between the two readings can only make the packet look later, never earlier).
+/// The clocks read right after a packet was read, as one pair: the wall clock and the
+/// monotonic time at the same instant (see [`ReadAt::sample`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReadAt {
     /// CLOCK_REALTIME, nanoseconds since the epoch (the clock of kernel stamps).
     pub real_ns: u64,
     /// The run's monotonic clock, nanoseconds.
     pub mono_ns: u64,
+}
+
+/// A clock pair whose two monotonic readings lie closer than this is taken at once.
+pub const PAIR_SPAN_NS: u64 = 2_000;
+/// How many times [`ReadAt::sample`] reads the pair at most before keeping its tightest.
+pub const PAIR_TRIES: usize = 4;
+
+impl ReadAt {
+    /// Reads the wall clock between two monotonic readings and pairs it with their midpoint,
+    /// so a thread preempted between the readings (a busy machine, many threads on few cores)
+    /// is off by at most half the span, in either direction, instead of by the whole
+    /// preemption. Up to [`PAIR_TRIES`] pairs are read and the tightest is kept; one within
+    /// [`PAIR_SPAN_NS`] ends the search. An error here moves a kernel stamp converted to the
+    /// monotonic clock: for a transmit stamp it would shorten the RTT, for a receive stamp
+    /// lengthen it, and before this a preempted transmit conversion could make a loopback
+    /// RTT 0.
+    pub fn sample(mut mono: impl FnMut() -> u64, mut real: impl FnMut() -> u64) -> ReadAt {
+        let mut best: Option<(u64, ReadAt)> = None;
+        for _ in 0..PAIR_TRIES {
+            let before = mono();
+            let real_ns = real();
+            let span = mono().saturating_sub(before);
+            let pair = ReadAt {
+                real_ns,
+                mono_ns: before.saturating_add(span / 2),
+            };
+            if best.map_or(true, |(s, _)| span < s) {
+                best = Some((span, pair));
+            }
+            if span < PAIR_SPAN_NS {
+                break;
+            }
+        }
+        best.map_or(
+            ReadAt {
+                real_ns: 0,
+                mono_ns: 0,
+            },
+            |(_, p)| p,
+        )
+    }
 }
 
 /// The monotonic time at which a packet reached the socket: the read time less the age
@@ -50,6 +91,7 @@ pub fn rtt(rx_mono: u64, sent_mono: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::Cell;
 
     const MS: u64 = 1_000_000;
     const S: u64 = 1_000 * MS;
@@ -128,6 +170,59 @@ mod tests {
         let (k, read) = scenario(400_000, 20_000, 300 * MS as i64, 1);
         let rx = received_at(k, read);
         assert!(rx >= read.mono_ns - MAX_QUEUE_AGE_NS && rx <= read.mono_ns);
+    }
+
+    /// One simulated instant `now` (monotonic); the wall clock is WALL at MONO and runs with
+    /// it. Each monotonic reading first lets `steps[i]` ns pass (a preemption, or the cost of
+    /// the reading before it); the wall clock is read at the current instant.
+    fn sample_with(now: &Cell<u64>, steps: &[u64]) -> ReadAt {
+        let mut i = 0;
+        ReadAt::sample(
+            || {
+                now.set(now.get() + steps.get(i).copied().unwrap_or(0));
+                i += 1;
+                now.get()
+            },
+            || WALL + (now.get() - MONO),
+        )
+    }
+
+    #[test]
+    fn a_clock_pair_is_the_midpoint_of_the_tightest_reading() {
+        // A quiet machine: 100 ns between the readings, taken at once; the pair is exact
+        // to within half of that.
+        let now = Cell::new(MONO);
+        let p = sample_with(&now, &[0, 100]);
+        assert_eq!((p.real_ns - WALL) as i64 - (p.mono_ns - MONO) as i64, -50);
+        // Preempted for 5 ms right after the first wall-clock reading, then 3 us (still
+        // above PAIR_SPAN_NS), then 40 ns: the 40 ns pair ends the search.
+        let now = Cell::new(MONO);
+        let p = sample_with(&now, &[0, 5 * MS, 10, 3_000, 10, 40]);
+        assert_eq!(p.mono_ns, MONO + 5 * MS + 10 + 3_000 + 10 + 20);
+        assert_eq!(p.real_ns, WALL + 5 * MS + 10 + 3_000 + 10);
+        // Preempted in every try: the tightest of PAIR_TRIES pairs is kept.
+        let now = Cell::new(MONO);
+        let p = sample_with(&now, &[0, 9_000, 1, 8_000, 1, 3_000, 1, 7_000, 1, 1]);
+        assert_eq!(p.mono_ns, MONO + 9_000 + 1 + 8_000 + 1 + 1_500);
+        assert_eq!(p.real_ns, WALL + 9_000 + 1 + 8_000 + 1);
+    }
+
+    #[test]
+    fn a_preempted_transmit_stamp_conversion_no_longer_makes_the_rtt_zero() {
+        // Sent at MONO, stamped by the kernel 2 us later (wall WALL + 2 us), the reply
+        // arriving 6 us after that (MONO + 8 us). The transmit stamp is converted at
+        // MONO + 3 us by a thread preempted for 1 ms between its wall-clock reading and its
+        // monotonic one. Read that way once (wall, then monotonic) the send looks 1 ms late,
+        // after the reply, and the RTT is 0; the tightest pair keeps it within 1 us.
+        let now = Cell::new(MONO + 3_000);
+        let tx = received_at(Some(WALL + 2_000), sample_with(&now, &[0, MS, 50, 200]));
+        let r = rtt(MONO + 8_000, tx);
+        assert!((5_000..=7_000).contains(&r), "rtt {r}");
+        let once = ReadAt {
+            real_ns: WALL + 3_000,
+            mono_ns: MONO + 3_000 + MS,
+        };
+        assert_eq!(rtt(MONO + 8_000, received_at(Some(WALL + 2_000), once)), 0);
     }
 
     #[test]

@@ -81,6 +81,9 @@ pub struct Accum {
     /// (bucket, count), sorted by bucket; empty while `received <= 1` (the one value is
     /// `min_ns`).
     hist: Vec<(u16, u32)>,
+    /// Fixed-bucket counts and the sum of the times, kept only when asked for
+    /// ([`Accum::with_rtts`]: the Prometheus histogram).
+    rtts: Option<Box<Rtts>>,
 }
 
 impl Default for Accum {
@@ -97,6 +100,7 @@ impl Default for Accum {
             mean: 0.0,
             m2: 0.0,
             hist: Vec::new(),
+            rtts: None,
         }
     }
 }
@@ -112,6 +116,11 @@ impl Accum {
 
     /// Adds `other` into `self` (Chan et al.'s pairwise update of mean and deviation).
     pub fn merge(&mut self, other: &Accum) {
+        match (self.rtts.as_deref_mut(), other.rtts.as_deref()) {
+            (Some(a), Some(b)) => a.absorb(b),
+            (None, Some(b)) => self.rtts = Some(Box::new(*b)),
+            _ => {}
+        }
         self.sent = self.sent.saturating_add(other.sent);
         self.dups = self.dups.saturating_add(other.dups);
         self.late = self.late.saturating_add(other.late);
@@ -170,6 +179,9 @@ impl Accum {
         if self.received >= 2 {
             self.hist_add(bucket_of(ns), 1);
         }
+        if let Some(r) = self.rtts.as_deref_mut() {
+            r.add(ns);
+        }
     }
 
     fn percentile(&self, pct: u64) -> u64 {
@@ -213,6 +225,93 @@ impl Accum {
             s.p95_ns = self.percentile(95);
         }
         s
+    }
+}
+
+// ---- Fixed buckets (issue 12) ------------------------------------------------------------
+
+/// Upper bounds, in nanoseconds, of the fixed round-trip buckets (50 µs to 10 s; one more
+/// bucket holds everything above). Fixed, so that histograms of many vantage points add up.
+pub const RTT_BOUNDS_NS: [u64; 17] = [
+    50_000,
+    100_000,
+    250_000,
+    500_000,
+    1_000_000,
+    2_500_000,
+    5_000_000,
+    10_000_000,
+    25_000_000,
+    50_000_000,
+    100_000_000,
+    250_000_000,
+    500_000_000,
+    1_000_000_000,
+    2_500_000_000,
+    5_000_000_000,
+    10_000_000_000,
+];
+
+/// Per fixed bucket counts: `[i]` counts times in (`RTT_BOUNDS_NS[i-1]`, `RTT_BOUNDS_NS[i]`],
+/// the last one those above every bound (not cumulative).
+pub type FixedBuckets = [u64; RTT_BOUNDS_NS.len() + 1];
+
+fn fixed_bucket(ns: u64) -> usize {
+    RTT_BOUNDS_NS.partition_point(|&b| b < ns)
+}
+
+/// Round-trip times in the fixed buckets, and their sum: what a histogram that many
+/// machines add up needs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rtts {
+    pub fixed: FixedBuckets,
+    pub sum_ns: u128,
+}
+
+impl Rtts {
+    fn add(&mut self, ns: u64) {
+        self.sum_ns = self.sum_ns.saturating_add(u128::from(ns));
+        if let Some(b) = self.fixed.get_mut(fixed_bucket(ns)) {
+            *b = b.saturating_add(1);
+        }
+    }
+
+    fn absorb(&mut self, other: &Rtts) {
+        self.sum_ns = self.sum_ns.saturating_add(other.sum_ns);
+        for (a, b) in self.fixed.iter_mut().zip(other.fixed) {
+            *a = a.saturating_add(b);
+        }
+    }
+
+    /// How many times were counted.
+    pub fn count(&self) -> u64 {
+        self.fixed.iter().fold(0, |a, &b| a.saturating_add(b))
+    }
+}
+
+impl Accum {
+    /// An accumulator that also counts fixed buckets ([`Accum::rtts`]).
+    pub fn with_rtts() -> Accum {
+        Accum {
+            rtts: Some(Box::default()),
+            ..Accum::default()
+        }
+    }
+
+    /// What this accumulator holds, leaving an empty one of the same kind in its place (an
+    /// interval ends).
+    pub fn take(&mut self) -> Accum {
+        let fresh = if self.rtts.is_some() {
+            Accum::with_rtts()
+        } else {
+            Accum::default()
+        };
+        std::mem::replace(self, fresh)
+    }
+
+    /// The fixed-bucket counts, if kept.
+    pub fn rtts(&self) -> Option<&Rtts> {
+        self.rtts.as_deref()
     }
 }
 
@@ -353,5 +452,41 @@ mod tests {
             ..Summary::default()
         };
         assert!((s.loss_percent() - 66.666_666).abs() < 1e-3);
+    }
+
+    #[test]
+    fn fixed_buckets_count_take_and_merge() {
+        assert_eq!(fixed_bucket(0), 0);
+        assert_eq!(fixed_bucket(50_000), 0);
+        assert_eq!(fixed_bucket(50_001), 1);
+        assert_eq!(fixed_bucket(10_000_000_000), 16);
+        assert_eq!(fixed_bucket(10_000_000_001), 17);
+        assert_eq!(fixed_bucket(u64::MAX), 17);
+        assert!(RTT_BOUNDS_NS.windows(2).all(|w| w[0] < w[1]));
+        assert!(Accum::default().rtts().is_none());
+        let mut a = Accum::with_rtts();
+        for ns in [40_000, 60_000, 3_000_000] {
+            a.add_rtt(ns);
+        }
+        let r = *a.rtts().unwrap();
+        assert_eq!(
+            (r.fixed[0], r.fixed[1], r.fixed[6], r.count()),
+            (1, 1, 1, 3)
+        );
+        assert_eq!(r.sum_ns, 3_100_000);
+        // take: the interval so far out, an empty one of the same kind in.
+        let first = a.take();
+        assert_eq!(first.received, 3);
+        assert_eq!(a.received, 0);
+        assert_eq!(a.rtts().map(Rtts::count), Some(0));
+        a.add_rtt(70_000);
+        // merge: totals over intervals, a plain accumulator adopting the buckets.
+        let mut total = Accum::default();
+        total.merge(&first);
+        total.merge(&a);
+        assert_eq!(total.received, 4);
+        assert_eq!(total.rtts().map(Rtts::count), Some(4));
+        assert_eq!(total.rtts().map(|r| r.sum_ns), Some(3_170_000));
+        assert!(Accum::default().take().rtts().is_none());
     }
 }

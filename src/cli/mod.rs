@@ -52,6 +52,19 @@ pub enum Format {
     Text,
     Tsv,
     Json,
+    /// Prometheus text exposition format (node_exporter's textfile collector).
+    Prometheus,
+    /// InfluxDB line protocol.
+    Influx,
+}
+
+/// `--every SECS[,total]`: interim reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Every {
+    /// Time between two reports, above 0 up to 86400 s.
+    pub period: Duration,
+    /// `,total`: each report covers the run since its start, not the last period.
+    pub total: bool,
 }
 
 /// `-D` / `--timestamp`.
@@ -139,6 +152,11 @@ pub struct Config {
     pub pattern: Option<Vec<u8>>,
     /// Free arguments, verbatim and in order.
     pub targets: Vec<String>,
+    // --- monitoring (issue 12)
+    /// `--every SECS[,total]`.
+    pub every: Option<Every>,
+    /// `--output FILE`: each report replaces FILE atomically; 1..=4095 bytes, no NUL.
+    pub output: Option<String>,
 }
 
 const MAX_SIZE_V4: u64 = 65_507;
@@ -292,7 +310,21 @@ const SPECS: &[Spec] = &[
         "",
         "format",
         "FORMAT",
-        "text, tsv or json (default: text)",
+        "text, tsv, json, prometheus or influx\n(default: text)",
+    ),
+    spec(
+        Group::Output,
+        "",
+        "every",
+        "SECS",
+        "also report every SECS (above 0, up to 86400) on\nthat interval; SECS,total: since the start",
+    ),
+    spec(
+        Group::Output,
+        "",
+        "output",
+        "FILE",
+        "write each report to FILE, replacing it atomically",
     ),
     spec(
         Group::Output,
@@ -619,6 +651,8 @@ fn defaults() -> Config {
         pmtu: None,
         pattern: None,
         targets: Vec::new(),
+        every: None,
+        output: None,
     }
 }
 
@@ -706,10 +740,20 @@ fn build(m: &getopts::Matches) -> Result<Config, CliError> {
         "text" => Ok(Format::Text),
         "tsv" => Ok(Format::Tsv),
         "json" => Ok(Format::Json),
-        _ => Err(bad("--format", "text, tsv or json", v)),
+        "prometheus" => Ok(Format::Prometheus),
+        "influx" => Ok(Format::Influx),
+        _ => Err(bad("--format", "text, tsv, json, prometheus or influx", v)),
     })? {
         c.format = f;
     }
+    c.every = last(m, "every", every)?;
+    c.output = last(m, "output", |v| {
+        if v.is_empty() || v.len() > 4095 || v.contains(['\0', '\u{FFFD}']) || v.ends_with('/') {
+            Err(bad("--output", "a file name of 1 to 4095 bytes", v))
+        } else {
+            Ok(v.to_owned())
+        }
+    })?;
     c.timestamps = timestamps(m)?;
     c.interface = last(m, "I", |v| {
         if v.is_empty() || v.len() > 255 || v.contains(['\0', '\u{FFFD}']) {
@@ -847,6 +891,23 @@ fn percent(v: &str) -> Result<f64, CliError> {
     // (f64::from_str and its tables cost 18 KiB of a release binary; issue 13).
     let billionths = fixed(v, 9, 100).ok_or_else(err)?;
     Ok(billionths as f64 / 1e9)
+}
+
+/// `--every SECS[,total]`: seconds above 0 up to a day.
+fn every(v: &str) -> Result<Every, CliError> {
+    let (secs, total) = match v.split_once(',') {
+        Some((s, "total")) => (s, true),
+        Some(_) => return Err(bad("--every", "SECS or SECS,total (e.g. 60)", v)),
+        None => (v, false),
+    };
+    let period = seconds(secs, "--every", 86_400, false).map_err(|_| {
+        bad(
+            "--every",
+            "seconds greater than 0 and up to 86400, then optionally ,total (e.g. 60)",
+            v,
+        )
+    })?;
+    Ok(Every { period, total })
 }
 
 /// `-Q`: decimal, or hex after `0x`/`0X`, 0..=255.
@@ -1448,14 +1509,55 @@ mod tests {
         assert_eq!(cfg(&["--format", "text"]).format, Format::Text);
         assert_eq!(cfg(&["--format", "tsv"]).format, Format::Tsv);
         assert_eq!(cfg(&["--format=json"]).format, Format::Json);
+        assert_eq!(cfg(&["--format=prometheus"]).format, Format::Prometheus);
+        assert_eq!(cfg(&["--format", "influx"]).format, Format::Influx);
         assert_eq!(
             err(&["--format", "xml"]),
-            "--format: expected text, tsv or json, got 'xml'"
+            "--format: expected text, tsv, json, prometheus or influx, got 'xml'"
         );
         assert_eq!(
             err(&["--format", "JSON"]),
-            "--format: expected text, tsv or json, got 'JSON'"
+            "--format: expected text, tsv, json, prometheus or influx, got 'JSON'"
         );
+    }
+
+    #[test]
+    fn every_and_output() {
+        let e = |p: Duration, total: bool| Some(Every { period: p, total });
+        assert_eq!(
+            cfg(&["--every", "60"]).every,
+            e(Duration::from_secs(60), false)
+        );
+        assert_eq!(
+            cfg(&["--every=0.5,total"]).every,
+            e(Duration::from_millis(500), true)
+        );
+        assert_eq!(
+            cfg(&["--every", "86400"]).every,
+            e(Duration::from_secs(86_400), false)
+        );
+        assert_eq!(cfg(&[]).every, None);
+        let msg = |v: &str| {
+            format!("--every: expected seconds greater than 0 and up to 86400, then optionally ,total (e.g. 60), got '{v}'")
+        };
+        for bad in ["0", "", "-1", "86401", "1e3", "nan", ",total", "0,total"] {
+            assert_eq!(err(&["--every", bad]), msg(bad));
+        }
+        for bad in ["60,", "60,Total", "60,total,total", "60,since"] {
+            assert_eq!(
+                err(&["--every", bad]),
+                format!("--every: expected SECS or SECS,total (e.g. 60), got '{bad}'")
+            );
+        }
+        assert_eq!(
+            cfg(&["--output", "/x/y.prom"]).output,
+            Some("/x/y.prom".into())
+        );
+        assert_eq!(cfg(&[]).output, None);
+        let msg = |v: &str| format!("--output: expected a file name of 1 to 4095 bytes, got '{v}'");
+        assert_eq!(err(&["--output", ""]), msg(""));
+        assert_eq!(err(&["--output", "dir/"]), msg("dir/"));
+        assert_eq!(err(&["--output", "a\0b"]), msg("a\\0b"));
     }
 
     #[test]

@@ -49,13 +49,14 @@ use crate::resolve::Target;
 use crate::stats::{Accum, Summary};
 use crate::sys;
 use demux::Demux;
-use output::{real_ns, Output};
+pub use output::real_ns;
+use output::Output;
 use probes::Ring;
-pub use state::Reporter;
 use state::{Host, HostState, Pacer, Run, NEVER};
+pub use state::{Reporter, Snapshot};
 use std::io;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -115,13 +116,9 @@ pub struct RunResult {
     pub write_error: Option<io::Error>,
 }
 
-/// Runs every host and returns their summaries, in input order. Must be called after the
-/// privilege drop, from the main thread, with no other thread running.
-pub fn run(cfg: Config, targets: Arc<Vec<Target>>, socks: Sockets) -> io::Result<RunResult> {
-    run_with(cfg, targets, socks, None)
-}
-
-/// `run`, with a periodic `reporter` (see `Reporter`).
+/// Runs every host and returns their summaries, in input order, with an optional periodic
+/// `reporter` (see `Reporter`). Must be called after the privilege drop, from the main
+/// thread, with no other thread running.
 pub fn run_with(
     cfg: Config,
     targets: Arc<Vec<Target>>,
@@ -162,7 +159,11 @@ pub fn run_with(
             done: AtomicBool::new(false),
             st: Mutex::new(HostState {
                 ring: Ring::new(ring),
-                acc: Accum::default(),
+                acc: if reporter.as_ref().is_some_and(|r| r.rtt_buckets()) {
+                    Accum::with_rtts()
+                } else {
+                    Accum::default()
+                },
                 started: NEVER,
                 finished: NEVER,
             }),
@@ -202,6 +203,7 @@ pub fn run_with(
         base: Instant::now(),
         stop: AtomicBool::new(false),
         stop_pipe: sys::pipe()?,
+        last_tick: AtomicU64::new(0),
         totals: match reporter {
             Some(_) => (0..nhosts).map(|_| Mutex::new(Accum::default())).collect(),
             None => Vec::new(),
@@ -248,7 +250,7 @@ pub fn run_with(
                 }
             })?;
     }
-    let ticker = match reporter {
+    let ticker = match reporter.clone() {
         Some(rep) => {
             let r = Arc::clone(&r);
             Some(
@@ -292,6 +294,12 @@ pub fn run_with(
     }
     r.out.clear_progress();
     let end = r.now_ns();
+    // The last report: the time since the last tick, once every host thread has ended.
+    if let Some(rep) = &reporter {
+        let since = end.saturating_sub(r.last_tick.load(Ordering::Relaxed));
+        let snaps = r.snapshots(end, since);
+        r.emit_report(rep.report(&snaps, true));
+    }
     let mut summaries = vec![None; r.targets.len()];
     for (i, h) in r.hosts.iter().enumerate() {
         if let Some(s) = summaries.get_mut(h.target as usize) {
@@ -350,11 +358,12 @@ mod tests {
     struct Collect(Duration, Mutex<Vec<Vec<Snapshot>>>);
 
     impl Reporter for Collect {
-        fn every(&self) -> Duration {
-            self.0
+        fn every(&self) -> Option<Duration> {
+            Some(self.0)
         }
-        fn report(&self, s: &[Snapshot]) {
+        fn report(&self, s: &[Snapshot], _last: bool) -> Option<String> {
             lock(&self.1).push(s.to_vec());
+            None
         }
     }
 
@@ -388,8 +397,9 @@ mod tests {
         let sent: u64 = reports.iter().map(|s| s[0].interval.sent).sum();
         let last = reports.last().unwrap()[0].total;
         assert_eq!(last.sent, sent, "{reports:?}");
-        assert!(last.sent <= end.sent && end.sent == 6, "{end:?} {last:?}");
-        assert!(last.received <= end.received);
+        // The last report comes after every host thread: it is the final summary.
+        assert_eq!(last, end, "{reports:?}");
+        assert_eq!(end.sent, 6);
         assert_eq!(reports.iter().map(|s| s[0].target).max(), Some(0));
     }
 

@@ -31,13 +31,12 @@ fn host_of(run: &Run, addr: IpAddr, ident: u16) -> Option<&Host> {
 }
 
 /// The monotonic time a packet stamped by the kernel at `kernel_ns` (CLOCK_REALTIME) reached
-/// its socket (`rtt.rs`): the clocks are read now, wall clock first.
+/// its socket (`rtt.rs`): the two clocks are read now, as one pair.
 fn arrived(run: &Run, kernel_ns: Option<u64>) -> u64 {
-    let real_ns = super::output::real_ns();
-    let read = crate::rtt::ReadAt {
-        real_ns,
-        mono_ns: run.now_ns(),
-    };
+    if kernel_ns.is_none() {
+        return run.now_ns();
+    }
+    let read = crate::rtt::ReadAt::sample(|| run.now_ns(), super::output::real_ns);
     crate::rtt::received_at(kernel_ns, read)
 }
 

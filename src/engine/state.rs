@@ -5,14 +5,14 @@
 //! worker or the receiver, which both build on it.
 
 use super::demux::Demux;
-use super::output::{lock, Output};
+use super::output::{lock, Lines, Output};
 use super::probes::Ring;
 use crate::cli::Config;
 use crate::packet::echo::Echo;
 use crate::privilege::{IcmpSocket, Sockets};
 use crate::report;
 use crate::resolve::Target;
-use crate::stats::{Accum, Summary};
+use crate::stats::{Accum, Rtts, Summary};
 use crate::sys;
 use std::io::{self, Write};
 use std::net::{IpAddr, SocketAddr};
@@ -28,8 +28,6 @@ use std::time::{Duration, Instant};
 pub const READERS: usize = 1;
 
 /// One host's statistics at a periodic report (see `Reporter`).
-// Read by the reporters that plug in here (issues 11 and 12); the engine only fills it.
-#[allow(dead_code)]
 #[derive(Debug, Clone, Copy)]
 pub struct Snapshot {
     /// Index into the run's targets.
@@ -38,17 +36,26 @@ pub struct Snapshot {
     pub interval: Summary,
     /// Since the start of the run.
     pub total: Summary,
+    /// Since the start of the run, in fixed buckets (zeros unless `Reporter::rtt_buckets`).
+    pub rtts: Rtts,
 }
 
 /// A periodic report driven by the engine's clock (the hook for `--every`-style outputs:
-/// Prometheus, InfluxDB, fping's `-Q`). Every `every()` from the start, `report` is called
-/// from the engine's reporter thread with one snapshot per probed host, in input order; it
-/// runs with no engine lock held, so it may write files or block. The engine swaps each
+/// Prometheus, InfluxDB, fping's `-Q`; see monitor.rs). Every `every()` from the start,
+/// `report` is called from the engine's reporter thread with one snapshot per probed host,
+/// in input order, and once more (`last`) when every host thread has ended, for the time
+/// since the last tick; it runs with no engine lock held, so it may write files or block.
+/// What it returns goes to stdout with the engine's other output. The engine swaps each
 /// host's accumulator for an empty one at the tick and merges it into the host's total, so
 /// interval figures (min, max, percentiles included) are exact, not differences.
 pub trait Reporter: Send + Sync {
-    fn every(&self) -> Duration;
-    fn report(&self, snapshots: &[Snapshot]);
+    /// None: no periodic report, only the last one.
+    fn every(&self) -> Option<Duration>;
+    /// Whether snapshots should carry fixed-bucket round trips (`Snapshot::rtts`).
+    fn rtt_buckets(&self) -> bool {
+        false
+    }
+    fn report(&self, snapshots: &[Snapshot], last: bool) -> Option<String>;
 }
 
 /// One host's mutable state, behind its own lock.
@@ -143,6 +150,8 @@ pub struct Run {
     /// With a `Reporter`: each host's statistics up to the last tick (its `HostState::acc`
     /// holds what came since). Empty without one.
     pub(super) totals: Vec<Mutex<Accum>>,
+    /// When the reporter's last tick was (the last report covers the time since).
+    pub(super) last_tick: AtomicU64,
 }
 
 /// CLOCK_MONOTONIC-based nanoseconds since `base`.
@@ -252,9 +261,11 @@ impl Run {
     /// The reporter thread: one report every `every()`, on an absolute schedule, until the
     /// run stops.
     pub(super) fn tick(&self, reporter: &dyn Reporter) {
-        let every = reporter.every().as_nanos().max(1_000_000) as u64;
+        let Some(every) = reporter.every() else {
+            return;
+        };
+        let every = every.as_nanos().max(1_000_000) as u64;
         let mut next = every;
-        let mut snaps = Vec::with_capacity(self.hosts.len());
         loop {
             let now = self.now_ns();
             if now < next {
@@ -269,27 +280,48 @@ impl Run {
                 continue;
             }
             next = next.saturating_add(every);
-            snaps.clear();
-            for (i, host) in self.hosts.iter().enumerate() {
-                let (recent, elapsed) = {
-                    let mut st = lock(&host.st);
-                    (std::mem::take(&mut st.acc), Self::elapsed(&st, end))
-                };
-                let total = match self.totals.get(i) {
-                    Some(t) => {
-                        let mut t = lock(t);
-                        t.merge(&recent);
-                        t.summary(elapsed)
-                    }
-                    None => recent.summary(elapsed),
-                };
-                snaps.push(Snapshot {
-                    target: host.target as usize,
-                    interval: recent.summary(every),
-                    total,
-                });
-            }
-            reporter.report(&snaps);
+            let snaps = self.snapshots(end, every);
+            self.last_tick.store(end, Ordering::Relaxed);
+            self.emit_report(reporter.report(&snaps, false));
+        }
+    }
+
+    /// Every host's snapshot at `end`: its accumulator since the last tick (an interval of
+    /// `interval` ns) swapped for an empty one and merged into its total.
+    pub(super) fn snapshots(&self, end: u64, interval: u64) -> Vec<Snapshot> {
+        let mut snaps = Vec::with_capacity(self.hosts.len());
+        for (i, host) in self.hosts.iter().enumerate() {
+            let (recent, elapsed) = {
+                let mut st = lock(&host.st);
+                (st.acc.take(), Self::elapsed(&st, end))
+            };
+            let (total, rtts) = match self.totals.get(i) {
+                Some(t) => {
+                    let mut t = lock(t);
+                    t.merge(&recent);
+                    (t.summary(elapsed), t.rtts().copied())
+                }
+                None => (recent.summary(elapsed), recent.rtts().copied()),
+            };
+            snaps.push(Snapshot {
+                target: host.target as usize,
+                interval: recent.summary(interval),
+                total,
+                rtts: rtts.unwrap_or_default(),
+            });
+        }
+        snaps
+    }
+
+    /// A reporter's text for stdout, with the other output (a failed stdout stops the run).
+    pub(super) fn emit_report(&self, text: Option<String>) {
+        let Some(text) = text else { return };
+        let mut lines = Lines {
+            out: text,
+            ..Default::default()
+        };
+        if self.out.emit(&mut lines) {
+            self.stop_all();
         }
     }
 

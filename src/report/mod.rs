@@ -2,6 +2,10 @@
 //! aligned summary table, tab-separated and JSON Lines forms, and time prefixes. Pure: the
 //! caller owns the writer and the clock; nothing here touches a socket or stdout.
 
+pub mod influx;
+pub mod interval;
+pub mod prometheus;
+
 use crate::stats::Summary;
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -194,7 +198,7 @@ pub const COLUMNS: [&str; 14] = [
     "dup", "late", "err",
 ];
 
-fn cells(r: &Row) -> [String; 14] {
+pub(crate) fn cells(r: &Row) -> [String; 14] {
     let dash = || "-".to_string();
     let addr = r.addr.map(|a| a.to_string()).unwrap_or_else(dash);
     match r.summary {
@@ -304,19 +308,24 @@ fn json_ms(v: u64, have: bool) -> String {
 
 /// One JSON object (a line) summarising a target.
 pub fn json_summary(r: &Row) -> String {
+    format!("{{\"type\":\"summary\",{}}}\n", json_fields(r))
+}
+
+/// The members of a target's JSON summary after `type`, without braces.
+pub(crate) fn json_fields(r: &Row) -> String {
     let addr = r
         .addr
         .map(|a| json_str(&a.to_string()))
         .unwrap_or_else(|| "null".into());
     match r.summary {
         None => format!(
-            "{{\"type\":\"summary\",\"target\":{},\"address\":{addr},\"resolved\":false}}\n",
+            "\"target\":{},\"address\":{addr},\"resolved\":false",
             json_str(r.name)
         ),
         Some(s) => {
             let have = s.received > 0;
             format!(
-                "{{\"type\":\"summary\",\"target\":{},\"address\":{addr},\"resolved\":true,\"sent\":{},\"received\":{},\"loss_percent\":{},\"min_ms\":{},\"avg_ms\":{},\"max_ms\":{},\"mdev_ms\":{},\"median_ms\":{},\"p95_ms\":{},\"duplicates\":{},\"late\":{},\"errors\":{}}}\n",
+                "\"target\":{},\"address\":{addr},\"resolved\":true,\"sent\":{},\"received\":{},\"loss_percent\":{},\"min_ms\":{},\"avg_ms\":{},\"max_ms\":{},\"mdev_ms\":{},\"median_ms\":{},\"p95_ms\":{},\"duplicates\":{},\"late\":{},\"errors\":{}",
                 json_str(r.name),
                 s.sent,
                 s.received,
@@ -387,13 +396,18 @@ pub fn epoch_prefix(real_ns: u64) -> String {
 
 /// `[2026-11-22T19:44:32.123456+00:00] ` (ISO 8601, UTC).
 pub fn iso_prefix(real_ns: u64) -> String {
+    format!("[{}] ", iso8601(real_ns))
+}
+
+/// `2026-11-22T19:44:32.123456+00:00` (ISO 8601, UTC).
+pub fn iso8601(real_ns: u64) -> String {
     let secs = real_ns / 1_000_000_000;
     let micros = (real_ns % 1_000_000_000) / 1000;
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     let (y, m, d) = civil_from_days(days);
     format!(
-        "[{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}+00:00] ",
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}+00:00",
         rem / 3600,
         (rem % 3600) / 60,
         rem % 60

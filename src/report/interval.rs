@@ -1,0 +1,215 @@
+//! Interim reports (`--every`), as strings: the one shape every format renders (a [`Report`]
+//! of [`Entry`]s) and the text, TSV and JSON forms of it; `prometheus.rs` and `influx.rs`
+//! render the same `Report`. [`write`] picks the form. Pure: the caller takes the snapshots,
+//! owns the clock and the writer; nothing here reads a clock or touches a file.
+
+use super::{cells, json_fields, ms3, write_table, Row, COLUMNS};
+use crate::cli::Format;
+use crate::stats::{Rtts, Summary};
+use std::io::{self, Write};
+use std::net::IpAddr;
+
+/// One target in a report.
+pub struct Entry<'a> {
+    pub name: &'a str,
+    /// None: the name did not resolve (then every figure is zero).
+    pub addr: Option<IpAddr>,
+    /// What the report is about: the last interval, or the run since its start.
+    pub span: &'a Summary,
+    /// The run so far (for cumulative counters).
+    pub total: &'a Summary,
+    /// The run's round trips so far in fixed buckets, and their sum (for histograms).
+    pub rtts: &'a Rtts,
+}
+
+/// One report: every target, in input order, over `start_ns..end_ns` (CLOCK_REALTIME ns).
+pub struct Report<'a> {
+    pub start_ns: u64,
+    pub end_ns: u64,
+    /// The span starts at the start of the run (`--every SECS,total`, or the one report of a
+    /// run without `--every`).
+    pub since_start: bool,
+    pub entries: &'a [Entry<'a>],
+}
+
+impl Entry<'_> {
+    fn row(&self) -> Row<'_> {
+        Row {
+            name: self.name,
+            addr: self.addr,
+            summary: self.addr.map(|_| self.span),
+        }
+    }
+}
+
+/// Seconds since the epoch with microseconds: `1764625200.123456`.
+pub fn epoch_secs(real_ns: u64) -> String {
+    format!(
+        "{}.{:06}",
+        real_ns / 1_000_000_000,
+        (real_ns % 1_000_000_000) / 1000
+    )
+}
+
+/// The line above a text report's table.
+pub fn text_title(r: &Report) -> String {
+    let secs = ms3(r.end_ns.saturating_sub(r.start_ns) / 1000);
+    let what = if r.since_start {
+        format!("{secs} s since the start")
+    } else {
+        format!("the last {secs} s")
+    };
+    format!("--- {}: {what} ---\n", super::iso8601(r.end_ns))
+}
+
+/// Text: a blank line, the timestamp line, then the aligned table.
+pub fn write_text(r: &Report, w: &mut impl Write) -> io::Result<()> {
+    w.write_all(b"\n")?;
+    w.write_all(text_title(r).as_bytes())?;
+    let rows: Vec<Row> = r.entries.iter().map(Entry::row).collect();
+    write_table(&rows, w)
+}
+
+/// TSV: the summary's columns after `start` and `end` (epoch seconds), a header line first.
+pub fn write_tsv(r: &Report, w: &mut impl Write) -> io::Result<()> {
+    let (start, end) = (epoch_secs(r.start_ns), epoch_secs(r.end_ns));
+    let mut line = format!("start\tend\t{}\n", COLUMNS.join("\t"));
+    for e in r.entries {
+        w.write_all(line.as_bytes())?;
+        line = format!("{start}\t{end}\t{}\n", cells(&e.row()).join("\t"));
+    }
+    w.write_all(line.as_bytes())
+}
+
+/// JSON Lines: one `"type":"interval"` object per target, the summary's members after
+/// `start` and `end` (epoch seconds).
+pub fn write_json(r: &Report, w: &mut impl Write) -> io::Result<()> {
+    for e in r.entries {
+        let line = format!(
+            "{{\"type\":\"interval\",\"start\":{},\"end\":{},{}}}\n",
+            epoch_secs(r.start_ns),
+            epoch_secs(r.end_ns),
+            json_fields(&e.row())
+        );
+        w.write_all(line.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Writes `r` in `format`.
+pub fn write(format: Format, r: &Report, w: &mut impl Write) -> io::Result<()> {
+    match format {
+        Format::Text => write_text(r, w),
+        Format::Tsv => write_tsv(r, w),
+        Format::Json => write_json(r, w),
+        Format::Prometheus => super::prometheus::write(r, w),
+        Format::Influx => super::influx::write(r, w),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn span() -> Summary {
+        Summary {
+            sent: 10,
+            received: 9,
+            dups: 1,
+            late: 2,
+            errors: 3,
+            min_ns: 41_000,
+            avg_ns: 52_000,
+            max_ns: 2_000_000,
+            mdev_ns: 7_000,
+            median_ns: 50_000,
+            p95_ns: 60_000,
+            elapsed_ns: 10_000_000_000,
+            ..Summary::default()
+        }
+    }
+
+    pub(crate) fn rtts() -> Rtts {
+        let mut r = Rtts::default();
+        r.fixed[0] = 5;
+        r.fixed[1] = 10;
+        r.fixed[5] = 1;
+        r.sum_ns = 2_500_000;
+        r
+    }
+
+    /// A report of `entries` ending at 2025-12-01T21:40:00Z, ten seconds long.
+    pub(crate) fn report<'a>(entries: &'a [Entry<'a>], since_start: bool) -> Report<'a> {
+        Report {
+            start_ns: 1_764_625_190_000_000_000,
+            end_ns: 1_764_625_200_000_000_000,
+            since_start,
+            entries,
+        }
+    }
+
+    fn render(f: Format, r: &Report) -> String {
+        let mut v = Vec::new();
+        write(f, r, &mut v).unwrap();
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn text_is_a_table_under_a_timestamp() {
+        let (s, z, r) = (span(), Summary::default(), rtts());
+        let e = [
+            Entry {
+                name: "localhost",
+                addr: Some("127.0.0.1".parse().unwrap()),
+                span: &s,
+                total: &s,
+                rtts: &r,
+            },
+            Entry {
+                name: "nope.invalid",
+                addr: None,
+                span: &z,
+                total: &z,
+                rtts: &r,
+            },
+        ];
+        let t = render(Format::Text, &report(&e, false));
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines[0], "");
+        assert_eq!(
+            lines[1],
+            "--- 2025-12-01T21:40:00.000000+00:00: the last 10.000 s ---"
+        );
+        assert!(lines[2].starts_with("TARGET        ADDRESS    SENT  RECV  LOSS%"));
+        assert!(lines[3].starts_with("localhost     127.0.0.1    10     9   10.0  0.041"));
+        assert!(lines[4].starts_with("nope.invalid  -"));
+        assert_eq!(lines.len(), 5);
+        let t = render(Format::Text, &report(&e, true));
+        assert!(t.contains(": 10.000 s since the start ---\n"));
+    }
+
+    #[test]
+    fn tsv_and_json_rows_carry_the_interval() {
+        let (s, r) = (span(), rtts());
+        let e = [Entry {
+            name: "a\tb",
+            addr: Some("::1".parse().unwrap()),
+            span: &s,
+            total: &s,
+            rtts: &r,
+        }];
+        let t = render(Format::Tsv, &report(&e, false));
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].starts_with("start\tend\ttarget\taddress\tsent\t"));
+        assert_eq!(lines[0].split('\t').count(), 16);
+        assert_eq!(lines[1].split('\t').count(), 16);
+        assert!(lines[1].starts_with("1764625190.000000\t1764625200.000000\ta\\tb\t::1\t10\t9\t"));
+        let j = render(Format::Json, &report(&e, false));
+        assert!(j.starts_with(
+            "{\"type\":\"interval\",\"start\":1764625190.000000,\"end\":1764625200.000000,\"target\":\"a\\tb\",\"address\":\"::1\",\"resolved\":true,\"sent\":10,\"received\":9,"
+        ));
+        assert!(j.ends_with(",\"duplicates\":1,\"late\":2,\"errors\":3}\n"));
+        assert_eq!(j.lines().count(), 1);
+    }
+}
