@@ -12,6 +12,7 @@ mod cli;
 mod filter;
 mod hostile;
 mod install;
+mod monitoring;
 mod privileges;
 mod responder_selftest;
 mod schedule;
