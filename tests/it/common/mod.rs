@@ -210,6 +210,14 @@ pub fn no_panic(o: &Output) {
     assert!(!text(&o.stderr).contains("panicked"), "{}", describe(o));
 }
 
+/// Runs that take both CPUs (floods whose rate a test counts) hold this: one at a time across
+/// every area of the one test crate, as when each area was a crate of its own and cargo ran
+/// the crates one after another.
+pub fn flood_lock() -> std::sync::MutexGuard<'static, ()> {
+    static FLOOD: Mutex<()> = Mutex::new(());
+    FLOOD.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Run `cmd` (stdin from /dev/null, stdout and stderr captured), killing its whole
 /// process group and panicking if it runs longer than `secs` seconds.
 pub fn run_with_timeout(cmd: &mut Command, secs: u64) -> Output {
