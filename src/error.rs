@@ -2,6 +2,7 @@
 //! place that turns these into a process exit; nothing here prints.
 
 use std::fmt;
+use std::io;
 
 /// Exit statuses (mirrored in the man page's EXIT STATUS and in the tests).
 pub const EXIT_ALL_ANSWERED: u8 = 0;
@@ -33,6 +34,15 @@ impl fmt::Display for Error {
         match self {
             Error::Usage(m) | Error::System(m) => f.write_str(m),
         }
+    }
+}
+
+/// An io::Error's text without the "(os error N)" tail.
+pub fn short(e: &io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
     }
 }
 

@@ -15,6 +15,7 @@ mod privilege;
 mod report;
 mod resolve;
 mod rtt;
+mod socket;
 mod stats;
 #[allow(unsafe_code)]
 mod sys;

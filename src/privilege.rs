@@ -4,63 +4,25 @@
 //! configured, and, after resolution, which targets the sockets serve ([`plan`]). Decisions
 //! are made by trying `socket()`, never by reading sysctls; sysctls and ids are read only to
 //! explain a failure. Everything that needs a privilege (raw sockets, `SO_BINDTODEVICE`)
-//! happens in `open`, before `drop_all`; nothing here reads a target file or a name.
+//! happens in `open`, before `drop_all`; nothing here reads a target file or a name. The
+//! `socket()` calls and everything set on the sockets are in `socket.rs`.
 
-use crate::bpf::{self, IdentRange};
-use crate::cli::{Config, Family, Pmtu};
+use crate::bpf::IdentRange;
+use crate::cli::{Config, Family};
 use crate::error::Error;
 use crate::packet::Proto;
 use crate::resolve::{self, Target};
+use crate::socket::{self, fam_name};
 use crate::sys;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::os::fd::OwnedFd;
-use std::sync::atomic::AtomicU32;
-use std::sync::Arc;
+use std::net::IpAddr;
+
+// The socket types live in socket.rs; these paths stay for the engine and main.
+pub use crate::error::short;
+pub use crate::socket::{IcmpSocket, Kind, Sockets};
 
 pub const CAP_NET_RAW: u32 = 13;
 const NET_RAW_BIT: u64 = 1 << CAP_NET_RAW;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Raw,
-    Datagram,
-}
-
-/// One open ICMP socket.
-#[derive(Debug)]
-pub struct IcmpSocket {
-    pub fd: OwnedFd,
-    pub kind: Kind,
-    pub proto: Proto,
-    /// Datagram sockets: the identifier the kernel puts on our requests (the bound "port").
-    pub ident: u16,
-    /// The kernel's drop count of this socket (`SO_RXQ_OVFL`), the highest seen on a read.
-    pub drops: Arc<AtomicU32>,
-}
-
-/// The sockets of a run, one per address family that has targets.
-#[derive(Debug, Default)]
-pub struct Sockets {
-    pub v4: Option<IcmpSocket>,
-    pub v6: Option<IcmpSocket>,
-    /// The identifiers of this run's raw-socket requests: all the kernel filters let through.
-    pub idents: IdentRange,
-}
-
-impl Sockets {
-    /// The kernel drop counters of the open sockets, by family name (for `-v` after the run).
-    pub fn drop_counters(&self) -> Vec<(&'static str, Arc<AtomicU32>)> {
-        let mut v = Vec::new();
-        if let Some(s) = &self.v4 {
-            v.push(("IPv4", Arc::clone(&s.drops)));
-        }
-        if let Some(s) = &self.v6 {
-            v.push(("IPv6", Arc::clone(&s.drops)));
-        }
-        v
-    }
-}
 
 /// What `open` made and learned, for the run, for `-v` and for error messages.
 pub struct Opened {
@@ -84,167 +46,6 @@ fn raise_net_raw() {
             effective: c.effective | NET_RAW_BIT,
             ..c
         });
-    }
-}
-
-fn raw_socket(domain: libc::c_int, proto: libc::c_int) -> io::Result<OwnedFd> {
-    sys::socket(domain, libc::SOCK_RAW, proto)
-}
-
-/// The kernel-side filters of a raw socket, and the `-v` line saying what they are: the ICMP
-/// type filter, then a BPF program passing only echo replies and errors that carry one of
-/// `idents` (`bpf.rs`), locked so nothing can replace it after the privilege drop. The
-/// user-space checks stay whatever happens here: where a filter cannot be had (an old kernel,
-/// a seccomp policy) pingr says so and reads, and checks, every ICMP packet of the host.
-/// Datagram sockets need none: the kernel delivers them only their own identifier's packets.
-fn kernel_filter(fd: &OwnedFd, proto: Proto, idents: IdentRange) -> String {
-    let fam = fam_name(proto);
-    let (types, prog) = match proto {
-        Proto::V4 => {
-            let mut t = vec![0];
-            t.extend(bpf::ICMP_ERROR_TYPES);
-            (sys::set_icmp_filter(fd, &t), bpf::ipv4_program(idents))
-        }
-        Proto::V6 => {
-            let mut t = vec![129];
-            t.extend(bpf::ICMP6_ERROR_TYPES);
-            (sys::set_icmp6_filter(fd, &t), bpf::icmp6_program(idents))
-        }
-    };
-    let types = match types {
-        Ok(()) => String::new(),
-        Err(e) => format!(" (no ICMP type filter: {})", short(&e)),
-    };
-    match sys::attach_filter(fd, &prog) {
-        Err(e) => format!(
-            "{fam}: no kernel filter ({}){types}: every ICMP packet of the host is read and checked by pingr",
-            short(&e)
-        ),
-        Ok(()) => {
-            let lock = match sys::lock_filter(fd) {
-                Ok(()) => "locked",
-                Err(_) => "not locked",
-            };
-            format!("{fam}: kernel filter attached ({lock}){types}: only echo replies and errors quoting {idents} wake pingr")
-        }
-    }
-}
-
-/// Turns kernel receive timestamps on and checks that they stayed on; what `-v` adds to the
-/// socket's note if not (RTTs are then taken when each packet is read, see rtt.rs).
-fn timestamps(fd: &OwnedFd) -> Option<String> {
-    match sys::enable_timestamps(fd) {
-        Ok(true) => None,
-        Ok(false) => {
-            Some("kernel receive timestamps did not stay on: RTTs taken at read time".into())
-        }
-        Err(e) => Some(format!(
-            "no kernel receive timestamps ({}): RTTs taken at read time",
-            short(&e)
-        )),
-    }
-}
-
-/// Sets a socket up; returns its identifier (datagram sockets: the kernel's) and the `-v` line
-/// about its kernel filter.
-fn configure(
-    fd: &OwnedFd,
-    proto: Proto,
-    kind: Kind,
-    cfg: &Config,
-    idents: IdentRange,
-) -> io::Result<(u16, String)> {
-    // First, so that no foreign packet is queued for long on a raw socket.
-    let filter = (kind == Kind::Raw).then(|| kernel_filter(fd, proto, idents));
-    let _ = sys::enable_drop_count(fd);
-    let _ = sys::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, 4 << 20);
-    let _ = sys::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF, 1 << 20);
-    let mut source: Option<IpAddr> = None;
-    if let Some(iface) = &cfg.interface {
-        match iface.parse::<IpAddr>() {
-            Ok(ip) => source = Some(ip),
-            Err(_) => {
-                sys::bind_to_device(fd, iface).map_err(|e| annotate(e, &format!("-I {iface}")))?
-            }
-        }
-    }
-    match proto {
-        Proto::V4 => {
-            if kind == Kind::Datagram {
-                sys::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_RECVERR, 1)?;
-                sys::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_RECVTTL, 1)?;
-            }
-            if let Some(ttl) = cfg.ttl {
-                sys::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_TTL, i32::from(ttl))?;
-            }
-            if let Some(tos) = cfg.tos {
-                sys::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_TOS, i32::from(tos))?;
-            }
-            if let Some(p) = cfg.pmtu {
-                let v = match p {
-                    Pmtu::Do => libc::IP_PMTUDISC_DO,
-                    Pmtu::Dont => libc::IP_PMTUDISC_DONT,
-                    Pmtu::Want => libc::IP_PMTUDISC_WANT,
-                };
-                sys::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_MTU_DISCOVER, v)?;
-            }
-        }
-        Proto::V6 => {
-            if kind == Kind::Datagram {
-                sys::setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVERR, 1)?;
-            }
-            sys::setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, 1)?;
-            if let Some(ttl) = cfg.ttl {
-                sys::setsockopt_int(
-                    fd,
-                    libc::IPPROTO_IPV6,
-                    libc::IPV6_UNICAST_HOPS,
-                    i32::from(ttl),
-                )?;
-            }
-            if let Some(tos) = cfg.tos {
-                sys::setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_TCLASS, i32::from(tos))?;
-            }
-            if let Some(p) = cfg.pmtu {
-                let v = match p {
-                    Pmtu::Do => libc::IPV6_PMTUDISC_DO,
-                    Pmtu::Dont => libc::IPV6_PMTUDISC_DONT,
-                    Pmtu::Want => libc::IPV6_PMTUDISC_WANT,
-                };
-                sys::setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_MTU_DISCOVER, v)?;
-            }
-        }
-    }
-    let src_matches = source.map_or(true, |s| s.is_ipv4() == (proto == Proto::V4));
-    if kind == Kind::Datagram || source.is_some() && src_matches {
-        let ip = match (source.filter(|_| src_matches), proto) {
-            (Some(ip), _) => ip,
-            (None, Proto::V4) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-            (None, Proto::V6) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-        };
-        sys::bind(fd, &SocketAddr::new(ip, 0)).map_err(|e| annotate(e, &format!("bind {ip}")))?;
-    }
-    if kind == Kind::Datagram {
-        let ident = sys::local_addr(fd)?.port();
-        let note = format!(
-            "{}: identifier {ident} (the kernel's): no kernel filter needed, the kernel gives a datagram ICMP socket only its own identifier's replies and errors",
-            fam_name(proto)
-        );
-        return Ok((ident, note));
-    }
-    Ok((0, filter.unwrap_or_default()))
-}
-
-fn annotate(e: io::Error, what: &str) -> io::Error {
-    io::Error::new(e.kind(), format!("{what}: {}", short(&e)))
-}
-
-/// An io::Error's text without the "(os error N)" tail.
-pub fn short(e: &io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
     }
 }
 
@@ -320,13 +121,6 @@ pub fn proto_of(ip: IpAddr) -> Proto {
     }
 }
 
-fn fam_name(proto: Proto) -> &'static str {
-    match proto {
-        Proto::V4 => "IPv4",
-        Proto::V6 => "IPv6",
-    }
-}
-
 /// Opens and configures one ICMP socket: raw if CAP_NET_RAW allows, else the kernel's
 /// datagram socket. The one place a socket is set up (options, filters, binding); everything
 /// that needs a privilege belongs here, because `drop_all` follows. On failure, the one-line
@@ -336,44 +130,30 @@ fn open_family(
     cfg: &Config,
     idents: IdentRange,
 ) -> Result<(IcmpSocket, [String; 2]), String> {
-    let (domain, ipproto) = match proto {
-        Proto::V4 => (libc::AF_INET, libc::IPPROTO_ICMP),
-        Proto::V6 => (libc::AF_INET6, libc::IPPROTO_ICMPV6),
-    };
     let fam = fam_name(proto);
-    let setup = |fd: OwnedFd, kind: Kind, note: String| {
-        let (ident, filter) = configure(&fd, proto, kind, cfg, idents)
-            .map_err(|e| format!("{fam} socket setup failed: {}", short(&e)))?;
-        let note = match timestamps(&fd) {
-            Some(why) => format!("{note}; {why}"),
-            None => note,
-        };
-        let s = IcmpSocket {
-            fd,
-            kind,
-            proto,
-            ident,
-            drops: Arc::default(),
-        };
-        Ok((s, [note, filter]))
-    };
-    let raw_err = match raw_socket(domain, ipproto) {
+    let (fd, kind, note) = match socket::open(proto, Kind::Raw) {
         Ok(fd) => {
             let note = format!("{fam}: raw ICMP socket (CAP_NET_RAW is available)");
-            return setup(fd, Kind::Raw, note);
+            (fd, Kind::Raw, note)
         }
-        Err(e) => e,
+        Err(raw_err) => match socket::open(proto, Kind::Datagram) {
+            Ok(fd) => {
+                let note = format!(
+                    "{fam}: ICMP datagram socket (raw socket refused: {}; net.ipv4.ping_group_range admits this user)",
+                    short(&raw_err)
+                );
+                (fd, Kind::Datagram, note)
+            }
+            Err(dgram_err) => return Err(explain(fam, &raw_err, &dgram_err)),
+        },
     };
-    match sys::socket(domain, libc::SOCK_DGRAM, ipproto) {
-        Ok(fd) => {
-            let note = format!(
-                "{fam}: ICMP datagram socket (raw socket refused: {}; net.ipv4.ping_group_range admits this user)",
-                short(&raw_err)
-            );
-            setup(fd, Kind::Datagram, note)
-        }
-        Err(dgram_err) => Err(explain(fam, &raw_err, &dgram_err)),
-    }
+    let set = socket::configure(fd, proto, kind, cfg, idents)
+        .map_err(|e| format!("{fam} socket setup failed: {}", short(&e)))?;
+    let note = match set.timestamps {
+        Some(why) => format!("{note}; {why}"),
+        None => note,
+    };
+    Ok((set.socket, [note, set.filter]))
 }
 
 /// Opens and configures a socket for each family in `want`; raw sockets get kernel filters that
@@ -640,6 +420,7 @@ pub fn describe(c: &sys::CapSets) -> String {
 mod tests {
     use super::*;
     use crate::tests::cfg;
+    use std::net::SocketAddr;
 
     fn fams(args: &[&str]) -> (bool, bool) {
         let f = families_to_open(&cfg(args));

@@ -68,7 +68,7 @@ fn read_file(path: &str, names: &mut Vec<String>, first_word: bool) -> Result<()
     let reader: Box<dyn Read> = if path == "-" {
         Box::new(std::io::stdin())
     } else {
-        let f = std::fs::File::open(path).map_err(|e| err(os_message(&e)))?;
+        let f = std::fs::File::open(path).map_err(|e| err(crate::error::short(&e)))?;
         let is_dir = f.metadata().map(|m| m.is_dir()).unwrap_or(false);
         if is_dir {
             return Err(err("is a directory".into()));
@@ -86,7 +86,7 @@ fn read_file(path: &str, names: &mut Vec<String>, first_word: bool) -> Result<()
         let n = (&mut r)
             .take(MAX_LINE as u64 + 1)
             .read_until(b'\n', &mut line)
-            .map_err(|e| err(os_message(&e)))?;
+            .map_err(|e| err(crate::error::short(&e)))?;
         if n == 0 {
             return Ok(());
         }
@@ -112,14 +112,6 @@ fn read_file(path: &str, names: &mut Vec<String>, first_word: bool) -> Result<()
                 return check_count(names.len());
             }
         }
-    }
-}
-
-fn os_message(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
     }
 }
 

@@ -15,7 +15,7 @@
 //! addresses (127.0.0.1, ::1). Each case prints a `STATUS ...` line (stderr; run with
 //! `--nocapture` to see them) with what /proc/PID/status showed.
 
-mod common;
+use crate::common;
 
 use common::{Netns, ProcCaps, User, CAP_NET_RAW, TEST_GID, TEST_UID};
 use std::io::{BufRead, BufReader};

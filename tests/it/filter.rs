@@ -13,7 +13,7 @@
 //! and parsed every flood packet: 130-710 ms of CPU per 2 s run here, and lost replies when the
 //! receive buffer overflowed between probes.
 
-mod common;
+use crate::common;
 
 use common::{Netns, User};
 use std::fs::File;
@@ -304,6 +304,7 @@ fn foreign_icmp_flood_costs_no_reply_and_no_cpu() {
     if !needs(test) {
         return;
     }
+    let _g = common::flood_lock();
     let ns = Netns::new();
     ns.add_addr("lo", "fd00:14::9/128");
     ns.run(
@@ -418,6 +419,7 @@ fn without_a_filter_pingr_says_so_and_still_counts_exactly() {
     if !needs(test) {
         return;
     }
+    let _g = common::flood_lock();
     let key = "/proc/sys/net/core/optmem_max";
     let root_before = std::fs::read_to_string(key).unwrap_or_default();
     let ns = Netns::new();

@@ -8,7 +8,8 @@
 //! Network rule: every pingr runs inside a namespace made here and pings only loopback or
 //! addresses inside namespaces made here. node_exporter listens on 127.0.0.1 only.
 
-mod common;
+use crate::common;
+use crate::common::{describe, text};
 
 use common::{
     have_tool, pingr, require_root, run_with_timeout, scratch_dir, skip, Netns, User, Veth,
@@ -21,19 +22,6 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const RUN_SECS: u64 = 30;
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn show(o: &Output) -> String {
-    format!(
-        "exit status {:?}\n--- stdout\n{}--- stderr\n{}",
-        o.status.code(),
-        text(&o.stdout),
-        text(&o.stderr)
-    )
-}
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -181,7 +169,7 @@ fn promtool_accepts_the_prometheus_output() {
     .arg(&list)
     .arg(v.b_v4());
     let out = run_with_timeout(&mut ns.wrap(&cmd), RUN_SECS);
-    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     let body = text(&out.stdout);
 
     let lint = |input: &str| -> Output {
@@ -203,7 +191,7 @@ fn promtool_accepts_the_prometheus_output() {
     assert!(
         o.status.success() && o.stdout.is_empty() && o.stderr.is_empty(),
         "promtool check metrics: {}\n{body}",
-        show(&o)
+        describe(&o)
     );
     // The same check refuses what breaks the format or its conventions, so it does check: a
     // label value cut short, a counter without `_total`.
@@ -218,7 +206,7 @@ fn promtool_accepts_the_prometheus_output() {
             && format!("{}{}", text(&o.stdout), text(&o.stderr))
                 .contains("should have \"_total\" suffix"),
         "{}",
-        show(&o)
+        describe(&o)
     );
 
     let s = parse_metrics(&body);
@@ -442,8 +430,8 @@ fn node_exporter_serves_the_metrics_while_pingr_rewrites_them() {
     }
     signal(pid, "-INT");
     let out = common::wait_with_timeout(child, RUN_SECS, "pingr");
-    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
-    assert!(out.stdout.is_empty(), "{}", show(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(out.stdout.is_empty(), "{}", describe(&out));
     assert_eq!(
         scrapes.len(),
         3,
@@ -513,15 +501,15 @@ fn alert_rules_fire_when_they_should_and_not_otherwise() {
     }
     let shipped = repo().join("contrib/prometheus");
     let o = promtool_in(&shipped, &["check", "rules", "pingr.rules.yml"]);
-    assert!(o.status.success(), "{}", show(&o));
+    assert!(o.status.success(), "{}", describe(&o));
     assert!(
         text(&o.stdout).contains("SUCCESS: 3 rules found"),
         "{}",
-        show(&o)
+        describe(&o)
     );
     let o = promtool_in(&shipped, &["test", "rules", "pingr.rules.test.yml"]);
-    assert!(o.status.success(), "{}", show(&o));
-    assert!(text(&o.stdout).contains("SUCCESS"), "{}", show(&o));
+    assert!(o.status.success(), "{}", describe(&o));
+    assert!(text(&o.stdout).contains("SUCCESS"), "{}", describe(&o));
 
     // The test file has teeth: each rule changed a little makes it fail.
     let rules = std::fs::read_to_string(shipped.join("pingr.rules.yml")).unwrap();
@@ -545,7 +533,7 @@ fn alert_rules_fire_when_they_should_and_not_otherwise() {
         assert!(
             !o.status.success(),
             "{from} -> {to} still passes: {}",
-            show(&o)
+            describe(&o)
         );
     }
 }
@@ -590,7 +578,11 @@ fn systemd_accepts_the_unit_and_the_link() {
         RUN_SECS,
     );
     assert_eq!(o.status.code(), Some(3));
-    assert!(text(&o.stderr).starts_with("pingr: -c: "), "{}", show(&o));
+    assert!(
+        text(&o.stderr).starts_with("pingr: -c: "),
+        "{}",
+        describe(&o)
+    );
 
     // verify needs ExecStart's binary to exist: point it at the one under test. Warnings
     // (unknown keys, bad values) do not change verify's status, so stderr must be empty too.
@@ -610,7 +602,7 @@ fn systemd_accepts_the_unit_and_the_link() {
         assert!(
             o.status.success() && o.stderr.is_empty(),
             "{name}: {}",
-            show(&o)
+            describe(&o)
         );
     }
     // verify does check: a misspelt value is reported.
@@ -634,7 +626,7 @@ fn systemd_accepts_the_unit_and_the_link() {
         .find_map(|l| l.split_once("Overall exposure level for pingr-exporter.service: "))
         .and_then(|(_, r)| r.split(' ').next())
         .and_then(|v| v.parse::<f64>().ok())
-        .unwrap_or_else(|| panic!("no exposure level: {}", show(&o)));
+        .unwrap_or_else(|| panic!("no exposure level: {}", describe(&o)));
     eprintln!("systemd-analyze security: exposure {level}");
     assert!(level <= 2.0, "exposure {level}:\n{out}");
 
@@ -646,7 +638,11 @@ fn systemd_accepts_the_unit_and_the_link() {
         .arg(format!("--root={}", root.display()))
         .arg(contrib.join("pingr-exporter.tmpfiles"));
     let o = run_with_timeout(&mut c, RUN_SECS);
-    assert!(o.status.success() && o.stderr.is_empty(), "{}", show(&o));
+    assert!(
+        o.status.success() && o.stderr.is_empty(),
+        "{}",
+        describe(&o)
+    );
     let link = std::fs::read_link(root.join("var/lib/prometheus/node-exporter/pingr.prom"));
     assert_eq!(link.ok(), Some(PathBuf::from("/run/pingr/pingr.prom")));
 }
@@ -717,18 +713,18 @@ fn the_unit_and_its_no_capability_variant_work_as_documented() {
         ),
     ] {
         let o = run(bin, user);
-        assert_eq!(o.status.code(), Some(0), "{kind}: {}", show(&o));
+        assert_eq!(o.status.code(), Some(0), "{kind}: {}", describe(&o));
         let err = text(&o.stderr);
-        assert!(err.contains(kind), "{}", show(&o));
+        assert!(err.contains(kind), "{}", describe(&o));
         assert!(
             err.contains(&format!("capabilities at start: {start}")),
             "{}",
-            show(&o)
+            describe(&o)
         );
         assert!(
             err.contains("after the drop: eff=0x0 prm=0x0 inh=0x0 amb=0x0"),
             "{}",
-            show(&o)
+            describe(&o)
         );
         let s = parse_metrics(&text(&o.stdout));
         for target in ["127.0.0.1", "::1"] {
@@ -739,7 +735,11 @@ fn the_unit_and_its_no_capability_variant_work_as_documented() {
         }
     }
     let o = run(&ep, &nocap);
-    assert!(!o.status.success() && o.stdout.is_empty(), "{}", show(&o));
+    assert!(
+        !o.status.success() && o.stdout.is_empty(),
+        "{}",
+        describe(&o)
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -758,12 +758,12 @@ fn a_failing_output_is_one_line_each_time_and_exit_4() {
         .arg(&missing)
         .arg("127.0.0.1");
     let o = run_with_timeout(&mut ns.wrap(&cmd), RUN_SECS);
-    assert_eq!(o.status.code(), Some(4), "{}", show(&o));
+    assert_eq!(o.status.code(), Some(4), "{}", describe(&o));
     let err = text(&o.stderr);
     let lines: Vec<&str> = err.lines().collect();
     // Interim reports (about three) and the final summary: one line each; the run went on
     // to its end (-c 4: the per-reply lines are all there).
-    assert!(lines.len() >= 3, "{}", show(&o));
+    assert!(lines.len() >= 3, "{}", describe(&o));
     for l in &lines {
         assert!(
             l.starts_with("pingr: --output ") && l.ends_with(": No such file or directory"),
@@ -774,7 +774,7 @@ fn a_failing_output_is_one_line_each_time_and_exit_4() {
         text(&o.stdout).matches(" bytes from 127.0.0.1: ").count(),
         4,
         "{}",
-        show(&o)
+        describe(&o)
     );
 
     // Into a directory that exists: the final summary replaces the last report.
@@ -794,7 +794,7 @@ fn a_failing_output_is_one_line_each_time_and_exit_4() {
     .arg(&file)
     .arg("127.0.0.1");
     let o = run_with_timeout(&mut ns.wrap(&cmd), RUN_SECS);
-    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
     let got = std::fs::read_to_string(&file).unwrap();
     assert!(got.starts_with("target\taddress\tsent\trecv\t"), "{got}");
     assert!(got.contains("\n127.0.0.1\t127.0.0.1\t4\t4\t0.0\t"), "{got}");
@@ -815,7 +815,7 @@ fn influx_lines_one_per_target_with_a_nanosecond_stamp() {
     cmd.args(["-c", "6", "-i", "0.2", "--every", "0.5", "--format=influx"])
         .args(["127.0.0.1", "::1"]);
     let o = run_with_timeout(&mut ns.wrap(&cmd), RUN_SECS);
-    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
     let out = text(&o.stdout);
     let mut sent: HashMap<&str, u64> = HashMap::new();
     let mut stamps = Vec::new();
@@ -902,7 +902,7 @@ fn influxdb_stores_the_lines_as_written() {
     ])
     .arg(&list);
     let o = run_with_timeout(&mut ns.wrap(&cmd), RUN_SECS);
-    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
     let lines = text(&o.stdout);
     let (code, body) = http(port, "POST", "/write?db=pingr", lines.as_bytes()).unwrap();
     assert_eq!(code, 204, "influxd refused the lines: {body}\n{lines}");
@@ -986,12 +986,12 @@ fn count_runs_with_more_hosts_than_threads_report_every_probe_once() {
     ])
     .args(["--format=tsv", "-g", "127.0.0.0/29"]);
     let o = run_with_timeout(&mut ns.wrap(&cmd), RUN_SECS);
-    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
     let (sums, finals, reports) = tally_tsv(&text(&o.stdout));
-    assert_eq!(finals.len(), 6, "{}", show(&o));
+    assert_eq!(finals.len(), 6, "{}", describe(&o));
     // At least one interim report and the last, partial one (how many more depends on how
     // the engine schedules six hosts on two threads).
-    assert!(reports >= 2, "{}", show(&o));
+    assert!(reports >= 2, "{}", describe(&o));
     for (target, f) in &finals {
         assert_eq!(f, &[4, 4, 0, 0, 0], "{target}");
         assert_eq!(
@@ -1022,7 +1022,7 @@ fn every_total_reports_the_run_since_its_start() {
     ])
     .arg("127.0.0.1");
     let o = run_with_timeout(&mut ns.wrap(&cmd), RUN_SECS);
-    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
     let out = text(&o.stdout);
     let rows: Vec<Vec<&str>> = out
         .lines()
@@ -1072,16 +1072,16 @@ fn sigquit_keeps_its_status_line_beside_interim_reports() {
     std::thread::sleep(Duration::from_millis(600));
     signal(pid, "-INT");
     let o = common::wait_with_timeout(child, RUN_SECS, "pingr");
-    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
     let err = text(&o.stderr);
     let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 2, "{}", show(&o));
+    assert_eq!(lines.len(), 2, "{}", describe(&o));
     for (l, target) in lines.iter().zip(["127.0.0.1", "::1"]) {
         assert!(l.starts_with(&format!("{target}: ")), "{l}");
         assert!(l.contains(" packets, 0% loss, min/avg/max/mdev = "), "{l}");
     }
     let (sums, finals, reports) = tally_tsv(&text(&o.stdout));
-    assert!(reports >= 3, "{}", show(&o));
+    assert!(reports >= 3, "{}", describe(&o));
     assert_eq!(finals.len(), 2);
     for (target, f) in &finals {
         assert_eq!(sums.get(target), Some(f), "{target}");

@@ -12,7 +12,8 @@
 //! /proc/net/snmp6): a refused command line must leave them unchanged, and a control
 //! run in the same namespace shows that the counters do move when pingr sends.
 
-mod common;
+use crate::common;
+use crate::common::{describe, text};
 
 use common::{Netns, User, Veth};
 use std::ffi::{OsStr, OsString};
@@ -30,20 +31,6 @@ const RUN_SECS: u64 = 10;
 // ---------------------------------------------------------------------------
 // Small helpers
 // ---------------------------------------------------------------------------
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// Exit status, stdout and stderr, for failure messages.
-fn describe(out: &Output) -> String {
-    format!(
-        "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
-        out.status.code(),
-        text(&out.stdout),
-        text(&out.stderr)
-    )
-}
 
 /// `pingr ARGS` inside `ns`, as root, stdin from /dev/null.
 fn pingr_in<I, S>(ns: &Netns, args: I) -> Output

@@ -25,14 +25,13 @@
 //! tests create. Each behaviour test prints `REPORT <test> <socket kind> <family>:
 //! <statistics line>` on stderr (visible with `--nocapture`).
 
-mod common;
+use crate::common;
 
 use common::{Netns, Responder, User, Veth};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const FAMILY: [&str; 2] = ["IPv4", "IPv6"];
@@ -1344,20 +1343,13 @@ fn datagram_sweep_v6_malformed_and_unreachable_spare_the_rest() {
 // Item 4: sequence numbers, long runs, memory, no NaN
 // ---------------------------------------------------------------------------
 
-/// Flood runs take both CPUs: one at a time.
-static FLOOD: Mutex<()> = Mutex::new(());
-
-fn flood_lock() -> std::sync::MutexGuard<'static, ()> {
-    FLOOD.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 #[test]
 fn long_run_past_65536_probes_keeps_exact_statistics() {
     let test = "long_run_past_65536_probes_keeps_exact_statistics";
     if !common::require_root(test) {
         return;
     }
-    let _g = flood_lock();
+    let _g = common::flood_lock();
     let ns = Netns::new();
     let args = ["-c", "70000", "-i", "0", "--gap", "0", "-q", "127.0.0.1"];
     let out = common::run_with_timeout(&mut pingr_in(&ns, Kind::Raw, &args), 30);
@@ -1377,7 +1369,7 @@ fn sequence_numbers_wrap_from_65535_to_0() {
     if !common::require_root(test) {
         return;
     }
-    let _g = flood_lock();
+    let _g = common::flood_lock();
     let ns = Netns::new();
     let args = ["-c", "65540", "-i", "0", "--gap", "0", "127.0.0.1"];
     let out = common::run_with_timeout(&mut pingr_in(&ns, Kind::Raw, &args), 30);
@@ -1436,7 +1428,7 @@ fn memory_stays_flat_over_a_long_run() {
     if !common::require_root(test) {
         return;
     }
-    let _g = flood_lock();
+    let _g = common::flood_lock();
     let ns = Netns::new();
     let args = ["-c", "200000", "-i", "0", "--gap", "0", "-q", "127.0.0.1"];
     let mut live = Live::spawn(pingr_in(&ns, Kind::Raw, &args));

@@ -4,17 +4,14 @@
 //! targets than threads completes every target, `--gap` spreads the probes and stays fair,
 //! and SIGINT and `-w` end the run whatever `--gap` says, with the summary of everything sent.
 
-mod common;
+use crate::common;
+use crate::common::text;
 
 use common::{pingr, require_root, Netns};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 /// A file of `n` distinct loopback addresses (127.1.x.y), one a line.
 fn targets_file(n: usize) -> (PathBuf, Vec<String>) {

@@ -2,7 +2,7 @@
 //! pairs, the misbehaving responder (checked with iputils `ping`) and the
 //! `setpriv` recipes for non-root users with exactly chosen capabilities.
 
-mod common;
+use crate::common;
 
 use common::{Netns, Responder, User, Veth, CAP_NET_RAW};
 use std::process::{Command, Output};

@@ -6,7 +6,7 @@
 //! with `BIN=` the already built debug binary, so no release build happens. Applying a
 //! file capability needs root, so these tests need root.
 
-mod common;
+use crate::common;
 
 use common::{Netns, User, CAP_NET_RAW, TEST_GID, TEST_UID};
 use std::ffi::OsStr;

@@ -3,21 +3,12 @@
 //! an unresolvable name, raw sockets as root and datagram sockets as a non-root user, ICMP
 //! errors from a router, signals, a closed pipe, and the exit statuses.
 
-mod common;
+use crate::common;
+use crate::common::{no_panic, pingr_cmd, text};
 
 use common::{pingr, pingr_for_user, require_root, run_with_timeout, Netns, User, Veth};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn pingr_cmd(args: &[&str]) -> Command {
-    let mut c = Command::new(pingr());
-    c.args(args);
-    c
-}
 
 fn run_in(ns: &Netns, args: &[&str]) -> Output {
     run_with_timeout(&mut ns.wrap(&pingr_cmd(args)), 30)
@@ -30,11 +21,6 @@ fn row<'a>(stdout: &'a str, target: &str) -> Vec<&'a str> {
         .map(|l| l.split_whitespace().collect::<Vec<_>>())
         .find(|c| c.first() == Some(&target) && c.len() == 14)
         .unwrap_or_else(|| panic!("no table row for {target} in:\n{stdout}"))
-}
-
-fn no_panic(o: &Output) {
-    let e = text(&o.stderr);
-    assert!(!e.contains("panicked"), "panic: {e}");
 }
 
 #[test]

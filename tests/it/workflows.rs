@@ -7,42 +7,18 @@
 //! or to addresses that exist in namespaces made here. Names that must not resolve are
 //! looked up in a namespace with no route at all (loopback down).
 
-mod common;
+use crate::common;
+use crate::common::{describe, no_panic, pingr_cmd, text};
 
 use common::{pingr, require_root, require_tool, run_with_timeout, scratch_dir, Netns, Veth};
 use std::collections::BTreeSet;
-use std::ffi::OsStr;
 use std::process::{Command, Output};
 
 /// Longest any one pingr (or script) run may take before it is killed.
 const RUN_SECS: u64 = 20;
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn pingr_cmd<S: AsRef<OsStr>>(args: &[S]) -> Command {
-    let mut c = Command::new(pingr());
-    c.args(args);
-    c
-}
-
 fn run_in(ns: &Netns, args: &[&str]) -> Output {
     run_with_timeout(&mut ns.wrap(&pingr_cmd(args)), RUN_SECS)
-}
-
-/// Status, stdout and stderr, for assertion messages.
-fn show(o: &Output) -> String {
-    format!(
-        "exit status {:?}\n--- stdout\n{}--- stderr\n{}",
-        o.status.code(),
-        text(&o.stdout),
-        text(&o.stderr)
-    )
-}
-
-fn no_panic(o: &Output) {
-    assert!(!text(&o.stderr).contains("panicked"), "{}", show(o));
 }
 
 /// An answering namespace (`ns`: loopback is up, so every 127.0.0.x answers) joined by a
@@ -182,7 +158,7 @@ fn value_after<'a>(args: &[&'a str], opt: &str) -> Option<&'a str> {
 fn check_answered(args: &[&str], o: &Output) {
     let target = *args.last().expect("a target");
     let out = text(&o.stdout);
-    let ctx = || format!("pingr {}\n{}", args.join(" "), show(o));
+    let ctx = || format!("pingr {}\n{}", args.join(" "), describe(o));
     no_panic(o);
     assert_eq!(o.status.code(), Some(0), "{}", ctx());
     let size: usize = value_after(args, "-s").map_or(56, |s| s.parse().unwrap());
@@ -312,7 +288,7 @@ fn outstanding_reports_unanswered_probes() {
         &["-c", "2", "-i", "0.3", "-W", "0.2", "-O", silent],
     );
     no_panic(&o);
-    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
     let out = text(&o.stdout);
     let lines = lines_of(&out);
     for seq in 1..=2 {
@@ -321,18 +297,22 @@ fn outstanding_reports_unanswered_probes() {
             lines.iter().filter(|l| **l == want).count(),
             1,
             "want one {want:?} line:\n{}",
-            show(&o)
+            describe(&o)
         );
     }
     assert!(
         out.contains("\n2 packets transmitted, 0 received, 100% packet loss, "),
         "{}",
-        show(&o)
+        describe(&o)
     );
     // Without -O the same run says nothing of the sort.
     let o = run_in(&lab.ns, &["-c", "2", "-i", "0.3", "-W", "0.2", silent]);
-    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
-    assert!(!text(&o.stdout).contains("no answer yet"), "{}", show(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
+    assert!(
+        !text(&o.stdout).contains("no answer yet"),
+        "{}",
+        describe(&o)
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -413,12 +393,17 @@ fn fping_alive_unreachable_and_min_alive() {
     ];
     for (extra, tail, want, code) in &cases {
         let (o, cmd) = run(extra, tail);
-        assert_eq!(text(&o.stdout), *want, "pingr {cmd}\n{}", show(&o));
-        assert_eq!(o.status.code(), Some(*code), "pingr {cmd}\n{}", show(&o));
+        assert_eq!(text(&o.stdout), *want, "pingr {cmd}\n{}", describe(&o));
+        assert_eq!(
+            o.status.code(),
+            Some(*code),
+            "pingr {cmd}\n{}",
+            describe(&o)
+        );
     }
     for (n, code) in [("1", 0), ("3", 0), ("4", 1), ("5", 1)] {
         let (o, cmd) = run(&["-q", "--min-alive", n], &targets);
-        assert_eq!(o.status.code(), Some(code), "pingr {cmd}\n{}", show(&o));
+        assert_eq!(o.status.code(), Some(code), "pingr {cmd}\n{}", describe(&o));
     }
 }
 
@@ -448,28 +433,28 @@ fn fping_max_loss_counts_lossy_targets_as_down() {
         out.lines()
             .map(|l| l.split_whitespace().map(String::from).collect::<Vec<_>>())
             .find(|c| c.len() == 14 && c[0] == t)
-            .unwrap_or_else(|| panic!("no row for {t}: {cmd}\n{}", show(&o)))
+            .unwrap_or_else(|| panic!("no row for {t}: {cmd}\n{}", describe(&o)))
     };
     assert_eq!(row("127.0.0.9")[2..5], ["4", "2", "50.0"], "{cmd}");
     assert_eq!(row("127.0.0.1")[2..5], ["4", "4", "0.0"], "{cmd}");
-    assert_eq!(o.status.code(), Some(0), "{cmd}\n{}", show(&o));
+    assert_eq!(o.status.code(), Some(0), "{cmd}\n{}", describe(&o));
 
     for (pct, code) in [("40", 1), ("49.9", 1), ("50", 0), ("60", 0)] {
         let (o, cmd) = run(&["-q", "--max-loss", pct]);
-        assert_eq!(o.status.code(), Some(code), "{cmd}\n{}", show(&o));
+        assert_eq!(o.status.code(), Some(code), "{cmd}\n{}", describe(&o));
     }
     // Documented: over the limit moves the target from the -a list to the -u list.
     let (o, cmd) = run(&["-a", "--max-loss", "40"]);
-    assert_eq!(text(&o.stdout), "127.0.0.1\n", "{cmd}\n{}", show(&o));
-    assert_eq!(o.status.code(), Some(1), "{cmd}\n{}", show(&o));
+    assert_eq!(text(&o.stdout), "127.0.0.1\n", "{cmd}\n{}", describe(&o));
+    assert_eq!(o.status.code(), Some(1), "{cmd}\n{}", describe(&o));
     let (o, cmd) = run(&["-u", "--max-loss", "40"]);
-    assert_eq!(text(&o.stdout), "127.0.0.9\n", "{cmd}\n{}", show(&o));
+    assert_eq!(text(&o.stdout), "127.0.0.9\n", "{cmd}\n{}", describe(&o));
     let (o, cmd) = run(&["-a", "--max-loss", "60"]);
     assert_eq!(
         text(&o.stdout),
         "127.0.0.9\n127.0.0.1\n",
         "{cmd}\n{}",
-        show(&o)
+        describe(&o)
     );
 }
 
@@ -609,7 +594,7 @@ fn summary_table_is_aligned_and_in_input_order() {
         }
         args.extend(targets);
         let o = run_in(&lab.ns, &args);
-        let ctx = format!("pingr {}\n{}", args.join(" "), show(&o));
+        let ctx = format!("pingr {}\n{}", args.join(" "), describe(&o));
         no_panic(&o);
         assert_eq!(o.status.code(), Some(1), "{ctx}");
         let out = text(&o.stdout);
@@ -664,7 +649,7 @@ fn tsv_matches_the_table_and_parses() {
     let mut args = vec!["-c", "2", "-i", "0.2", "-W", "0.3", "--format=tsv"];
     args.extend(targets);
     let o = run_in(&lab.ns, &args);
-    let ctx = format!("pingr {}\n{}", args.join(" "), show(&o));
+    let ctx = format!("pingr {}\n{}", args.join(" "), describe(&o));
     no_panic(&o);
     assert_eq!(o.status.code(), Some(1), "{ctx}");
     let tsv = parse_tsv(&text(&o.stdout), &targets, &ctx);
@@ -677,7 +662,7 @@ fn tsv_matches_the_table_and_parses() {
     let mut args = vec!["-q", "-c", "2", "-i", "0.2", "-W", "0.3"];
     args.extend(targets);
     let o = run_in(&lab.ns, &args);
-    let tctx = format!("pingr {}\n{}", args.join(" "), show(&o));
+    let tctx = format!("pingr {}\n{}", args.join(" "), describe(&o));
     let table = parse_table(&text(&o.stdout), &targets, &tctx);
     for (t, x) in tsv.iter().zip(&table) {
         assert_eq!(t[..5], x[..5], "tsv vs table:\n{ctx}\n{tctx}");
@@ -1050,7 +1035,7 @@ fn json_lines_parse_back() {
     let mut args = vec!["-c", "2", "-i", "0.2", "-W", "0.3", "--format=json"];
     args.extend(targets);
     let o = run_in(&lab.ns, &args);
-    let ctx = format!("pingr {}\n{}", args.join(" "), show(&o));
+    let ctx = format!("pingr {}\n{}", args.join(" "), describe(&o));
     no_panic(&o);
     assert_eq!(o.status.code(), Some(1), "{ctx}");
     let objs = json_lines(&text(&o.stdout), &ctx);
@@ -1123,7 +1108,7 @@ fn json_lines_parse_back() {
     let mut args = vec!["-q", "-c", "1", "-W", "0.3", "--format=json"];
     args.extend(targets);
     let o = run_in(&lab.ns, &args);
-    let ctx = format!("pingr {}\n{}", args.join(" "), show(&o));
+    let ctx = format!("pingr {}\n{}", args.join(" "), describe(&o));
     let objs = json_lines(&text(&o.stdout), &ctx);
     let types: Vec<&str> = objs.iter().filter_map(|v| v.str_of("type")).collect();
     assert_eq!(types, ["summary"; 3], "{ctx}");
@@ -1151,7 +1136,7 @@ fn json_escapes_target_names() {
 
     let args = ["-c", "1", "--format=json", "-f", file_arg];
     let o = run_in(&ns, &args);
-    let ctx = format!("pingr {}\n{}", args.join(" "), show(&o));
+    let ctx = format!("pingr {}\n{}", args.join(" "), describe(&o));
     no_panic(&o);
     assert_eq!(o.status.code(), Some(2), "{ctx}");
     let out = text(&o.stdout);
@@ -1178,7 +1163,7 @@ fn json_escapes_target_names() {
     // no raw control characters, one row per name in input order.
     let args = ["-c", "1", "--format=tsv", "-f", file_arg];
     let o = run_in(&ns, &args);
-    let ctx = format!("pingr {}\n{}", args.join(" "), show(&o));
+    let ctx = format!("pingr {}\n{}", args.join(" "), describe(&o));
     assert_eq!(o.status.code(), Some(2), "{ctx}");
     let out = text(&o.stdout);
     let lines = lines_of(&out);
@@ -1199,7 +1184,7 @@ fn json_escapes_target_names() {
     for (flag, want) in [("-u", wanted.len()), ("-a", 0)] {
         let args = [flag, "-c", "1", "-f", file_arg];
         let o = run_in(&ns, &args);
-        let ctx = format!("pingr {}\n{}", args.join(" "), show(&o));
+        let ctx = format!("pingr {}\n{}", args.join(" "), describe(&o));
         assert_eq!(o.status.code(), Some(2), "{ctx}");
         let out = text(&o.stdout);
         assert_eq!(out.lines().count(), want, "{ctx}");
@@ -1243,7 +1228,7 @@ fn progress_line_only_on_a_terminal() {
 
     // On a terminal: the line is drawn (and redrawn) in place, and erased at the end.
     let shown = text(&tty.stdout);
-    let ctx = format!("script -qc 'pingr {run} >/dev/null'\n{}", show(&tty));
+    let ctx = format!("script -qc 'pingr {run} >/dev/null'\n{}", describe(&tty));
     assert_eq!(tty.status.code(), Some(0), "{ctx}");
     assert!(shown.contains("targets done"), "no progress line: {ctx}");
     assert!(shown.contains("\r\x1b[K"), "no \\r ESC[K redraw: {ctx}");
@@ -1255,7 +1240,7 @@ fn progress_line_only_on_a_terminal() {
 
     // stderr a pipe: nothing of it, and stdout still the plain list.
     let err = text(&pipe.stderr);
-    let ctx = format!("pingr {run} (stderr a pipe)\n{}", show(&pipe));
+    let ctx = format!("pingr {run} (stderr a pipe)\n{}", describe(&pipe));
     assert_eq!(pipe.status.code(), Some(0), "{ctx}");
     assert!(!err.contains("targets done"), "{ctx}");
     assert!(!err.contains('\x1b') && !err.contains('\r'), "{ctx}");
@@ -1264,7 +1249,10 @@ fn progress_line_only_on_a_terminal() {
 
     // -q on a terminal: none either.
     let shown = text(&quiet.stdout);
-    let ctx = format!("script -qc 'pingr -q {run} >/dev/null'\n{}", show(&quiet));
+    let ctx = format!(
+        "script -qc 'pingr -q {run} >/dev/null'\n{}",
+        describe(&quiet)
+    );
     assert_eq!(quiet.status.code(), Some(0), "{ctx}");
     assert!(!shown.contains("targets done"), "{ctx}");
     assert!(!shown.contains("\x1b[K"), "{ctx}");
@@ -1273,8 +1261,8 @@ fn progress_line_only_on_a_terminal() {
 // ---------------------------------------------------------------------------------------
 // 6. Documentation.
 
-const MAN: &str = include_str!("../man/pingr.8");
-const README: &str = include_str!("../README.md");
+const MAN: &str = include_str!("../../man/pingr.8");
+const README: &str = include_str!("../../README.md");
 
 /// The options `--help` lists: the `-X` and `--long` tokens of the left column of each
 /// option line (a line indented by at most 6 spaces whose text starts with `-`).
@@ -1376,12 +1364,12 @@ fn help_and_man_page_list_the_same_options() {
     }
     let ns = Netns::new();
     let o = run_in(&ns, &["--help"]);
-    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
     let help = help_options(&text(&o.stdout));
     assert!(
         help.len() >= 20 && help.contains("-c") && help.contains("--count"),
         "could not read the options of --help: {help:?}\n{}",
-        show(&o)
+        describe(&o)
     );
     let options = man_section(MAN, "OPTIONS");
     let man = man_options(options);
@@ -1455,7 +1443,7 @@ fn readme_examples_run() {
     let failed: Vec<String> = outputs
         .iter()
         .filter(|(_, o)| o.status.code() != Some(0))
-        .map(|(cmd, o)| format!("{cmd}\n{}", show(o)))
+        .map(|(cmd, o)| format!("{cmd}\n{}", describe(o)))
         .collect();
     assert!(
         failed.is_empty(),

@@ -1,15 +1,24 @@
-//! Every `unsafe` call of pingr lives here: sockets and their options, sendto, recvmsg with
-//! its control messages, poll, signal masks, capabilities, prctl, user ids and rlimits.
-//! Each function is a thin, checked wrapper that returns `io::Result` and owns descriptors
-//! as `OwnedFd`; policy (which socket, when to drop what) belongs to `privilege.rs` and the
-//! engine, never here. Nothing in this file interprets packet bytes.
+//! Every `unsafe` call of pingr lives here (this module and its `cmsg.rs`, recvmsg with its
+//! control messages, and `caps.rs`, capabilities, prctl and user ids): sockets and their
+//! options, sendto, poll, pipes, signal masks. Each function is a thin wrapper that returns
+//! `io::Result`, every C call checked by one `cvt` (socket2's shape); descriptors a function
+//! does not own are borrowed (`impl AsFd`), the ones it makes are returned as `OwnedFd`.
+//! Policy (which socket, when to drop what) belongs to `privilege.rs`, `socket.rs` and the
+//! engine, never here. Nothing here interprets packet bytes beyond control messages.
 
 use std::ffi::CString;
 use std::io;
 use std::mem::{size_of, zeroed};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
+
+mod caps;
+mod cmsg;
+
+// The split is for the reader only: callers keep saying `sys::recv_msg`, `sys::capget`.
+pub use caps::*;
+pub use cmsg::*;
 
 /// Linux constants the `libc` crate does not export for every target. Every other
 /// constant and struct comes from `libc` for the target being built (issue 13): socket
@@ -33,20 +42,44 @@ const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
 const SO_EE_ORIGIN_ICMP: u8 = 2;
 const SO_EE_ORIGIN_ICMP6: u8 = 3;
 
-fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {
-    if ret < 0 {
+/// A C return value whose -1 means "failed, see errno".
+trait IsMinusOne: Copy {
+    fn is_minus_one(self) -> bool;
+}
+
+macro_rules! is_minus_one {
+    ($($t:ty)*) => {$(
+        impl IsMinusOne for $t {
+            fn is_minus_one(self) -> bool {
+                self == -1
+            }
+        }
+    )*};
+}
+// c_int, c_long and ssize_t are one of these on every target (c_long is i32 on 32-bit).
+is_minus_one!(i32 i64 isize);
+
+/// The one check of a C call that reports failure as -1 and errno (socket2's `cvt`): every
+/// such libc call in this file goes through it.
+fn cvt<T: IsMinusOne>(ret: T) -> io::Result<T> {
+    if ret.is_minus_one() {
         Err(io::Error::last_os_error())
     } else {
         Ok(ret)
     }
 }
 
-fn cvt_size(ret: libc::ssize_t) -> io::Result<usize> {
-    if ret < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(ret as usize)
+/// The same check for the pthread-style calls that return the error number itself.
+fn cvt_errno(ret: libc::c_int) -> io::Result<()> {
+    match ret {
+        0 => Ok(()),
+        e => Err(io::Error::from_raw_os_error(e)),
     }
+}
+
+/// A byte count from a successful `cvt` (never negative there).
+fn len_of(n: libc::ssize_t) -> usize {
+    usize::try_from(n).unwrap_or(0)
 }
 
 /// `socket(2)` with `SOCK_CLOEXEC`.
@@ -59,7 +92,7 @@ pub fn socket(domain: libc::c_int, ty: libc::c_int, proto: libc::c_int) -> io::R
 }
 
 fn setsockopt_bytes(
-    fd: RawFd,
+    fd: BorrowedFd<'_>,
     level: libc::c_int,
     name: libc::c_int,
     val: &[u8],
@@ -68,7 +101,7 @@ fn setsockopt_bytes(
     // copies the bytes and checks the length itself.
     cvt(unsafe {
         libc::setsockopt(
-            fd,
+            fd.as_raw_fd(),
             level,
             name,
             val.as_ptr().cast(),
@@ -80,23 +113,23 @@ fn setsockopt_bytes(
 
 /// `setsockopt(2)` with an `int` value.
 pub fn setsockopt_int(
-    fd: &OwnedFd,
+    fd: impl AsFd,
     level: libc::c_int,
     name: libc::c_int,
     val: libc::c_int,
 ) -> io::Result<()> {
-    setsockopt_bytes(fd.as_raw_fd(), level, name, &val.to_ne_bytes())
+    setsockopt_bytes(fd.as_fd(), level, name, &val.to_ne_bytes())
 }
 
 /// `getsockopt(2)` of an `int` value.
-pub fn getsockopt_int(fd: &OwnedFd, level: libc::c_int, name: libc::c_int) -> io::Result<i32> {
+pub fn getsockopt_int(fd: impl AsFd, level: libc::c_int, name: libc::c_int) -> io::Result<i32> {
     let mut val: libc::c_int = 0;
     let mut len = size_of::<libc::c_int>() as libc::socklen_t;
     // SAFETY: val and len are valid for writes; len says how many bytes val holds, and the
     // kernel writes at most that many (and stores the count it wrote in len).
     cvt(unsafe {
         libc::getsockopt(
-            fd.as_raw_fd(),
+            fd.as_fd().as_raw_fd(),
             level,
             name,
             std::ptr::addr_of_mut!(val).cast(),
@@ -114,7 +147,8 @@ pub fn getsockopt_int(fd: &OwnedFd, level: libc::c_int, name: libc::c_int) -> io
 /// `_NEW` variant, whose `SCM_TIMESTAMPNS` carries the same `timespec` that `libc` uses),
 /// then read back. `Ok(false)`: the kernel did not keep the option on; RTTs are then taken
 /// when each packet is read.
-pub fn enable_timestamps(fd: &OwnedFd) -> io::Result<bool> {
+pub fn enable_timestamps(fd: impl AsFd) -> io::Result<bool> {
+    let fd = fd.as_fd();
     setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)?;
     Ok(getsockopt_int(fd, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS)? != 0)
 }
@@ -122,7 +156,7 @@ pub fn enable_timestamps(fd: &OwnedFd) -> io::Result<bool> {
 /// Software transmit timestamps (`SO_TIMESTAMPING`): for every datagram sent, the kernel
 /// queues a copy of it on the socket's error queue with the time it was handed to the device
 /// (`SCM_TIMESTAMPING`, read by `recv_msg` into `stamping_ns`). Needs no privilege.
-pub fn enable_tx_timestamps(fd: &OwnedFd) -> io::Result<()> {
+pub fn enable_tx_timestamps(fd: impl AsFd) -> io::Result<()> {
     setsockopt_int(
         fd,
         libc::SOL_SOCKET,
@@ -132,18 +166,18 @@ pub fn enable_tx_timestamps(fd: &OwnedFd) -> io::Result<()> {
 }
 
 /// Raw IPv4 ICMP socket filter: the kernel passes only the types whose bit is clear.
-pub fn set_icmp_filter(fd: &OwnedFd, pass_types: &[u8]) -> io::Result<()> {
+pub fn set_icmp_filter(fd: impl AsFd, pass_types: &[u8]) -> io::Result<()> {
     let mut mask: u32 = !0;
     for &t in pass_types {
         if t < 32 {
             mask &= !(1u32 << t);
         }
     }
-    setsockopt_bytes(fd.as_raw_fd(), SOL_RAW, ICMP_FILTER, &mask.to_ne_bytes())
+    setsockopt_bytes(fd.as_fd(), SOL_RAW, ICMP_FILTER, &mask.to_ne_bytes())
 }
 
 /// Raw ICMPv6 socket filter (RFC 3542 `ICMP6_FILTER`): pass only the listed types.
-pub fn set_icmp6_filter(fd: &OwnedFd, pass_types: &[u8]) -> io::Result<()> {
+pub fn set_icmp6_filter(fd: impl AsFd, pass_types: &[u8]) -> io::Result<()> {
     // struct icmp6_filter { uint32_t data[8]; } where a set bit means "block".
     let mut data = [!0u32; 8];
     for &t in pass_types {
@@ -156,13 +190,13 @@ pub fn set_icmp6_filter(fd: &OwnedFd, pass_types: &[u8]) -> io::Result<()> {
     for (chunk, w) in bytes.chunks_exact_mut(4).zip(data) {
         chunk.copy_from_slice(&w.to_ne_bytes());
     }
-    setsockopt_bytes(fd.as_raw_fd(), libc::IPPROTO_ICMPV6, ICMP6_FILTER, &bytes)
+    setsockopt_bytes(fd.as_fd(), libc::IPPROTO_ICMPV6, ICMP6_FILTER, &bytes)
 }
 
 /// `SO_BINDTODEVICE` (needs CAP_NET_RAW on most kernels: call before dropping privileges).
-pub fn bind_to_device(fd: &OwnedFd, name: &str) -> io::Result<()> {
+pub fn bind_to_device(fd: impl AsFd, name: &str) -> io::Result<()> {
     setsockopt_bytes(
-        fd.as_raw_fd(),
+        fd.as_fd(),
         libc::SOL_SOCKET,
         libc::SO_BINDTODEVICE,
         name.as_bytes(),
@@ -254,12 +288,12 @@ fn from_raw_addr(storage: &libc::sockaddr_storage, len: libc::socklen_t) -> Opti
 }
 
 /// `bind(2)`.
-pub fn bind(fd: &OwnedFd, addr: &SocketAddr) -> io::Result<()> {
+pub fn bind(fd: impl AsFd, addr: &SocketAddr) -> io::Result<()> {
     let raw = raw_addr(addr);
     // SAFETY: raw.storage holds a valid sockaddr of raw.len bytes.
     cvt(unsafe {
         libc::bind(
-            fd.as_raw_fd(),
+            fd.as_fd().as_raw_fd(),
             std::ptr::addr_of!(raw.storage).cast(),
             raw.len,
         )
@@ -268,14 +302,14 @@ pub fn bind(fd: &OwnedFd, addr: &SocketAddr) -> io::Result<()> {
 }
 
 /// `getsockname(2)`.
-pub fn local_addr(fd: &OwnedFd) -> io::Result<SocketAddr> {
+pub fn local_addr(fd: impl AsFd) -> io::Result<SocketAddr> {
     // SAFETY: all-zero sockaddr_storage is valid.
     let mut storage: libc::sockaddr_storage = unsafe { zeroed() };
     let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
     // SAFETY: storage/len are valid for writes of len bytes.
     cvt(unsafe {
         libc::getsockname(
-            fd.as_raw_fd(),
+            fd.as_fd().as_raw_fd(),
             std::ptr::addr_of_mut!(storage).cast(),
             &mut len,
         )
@@ -284,12 +318,12 @@ pub fn local_addr(fd: &OwnedFd) -> io::Result<SocketAddr> {
 }
 
 /// `sendto(2)` of one datagram; never blocks longer than the socket allows.
-pub fn send_to(fd: &OwnedFd, buf: &[u8], addr: &SocketAddr) -> io::Result<usize> {
+pub fn send_to(fd: impl AsFd, buf: &[u8], addr: &SocketAddr) -> io::Result<usize> {
     let raw = raw_addr(addr);
     // SAFETY: buf is valid for reads of buf.len() bytes; raw is a valid sockaddr.
-    cvt_size(unsafe {
+    cvt(unsafe {
         libc::sendto(
-            fd.as_raw_fd(),
+            fd.as_fd().as_raw_fd(),
             buf.as_ptr().cast(),
             buf.len(),
             0,
@@ -297,194 +331,7 @@ pub fn send_to(fd: &OwnedFd, buf: &[u8], addr: &SocketAddr) -> io::Result<usize>
             raw.len,
         )
     })
-}
-
-/// What the socket error queue (`IP_RECVERR`/`IPV6_RECVERR`) said about an ICMP error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ExtError {
-    pub icmp_type: u8,
-    pub code: u8,
-    pub info: u32,
-    /// The router (or host) that sent the ICMP error.
-    pub offender: Option<IpAddr>,
-}
-
-/// What one `recvmsg` returned besides the bytes.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct RecvMeta {
-    pub len: usize,
-    pub src: Option<SocketAddr>,
-    /// Kernel receive time, CLOCK_REALTIME, nanoseconds since the epoch.
-    pub kernel_ns: Option<u64>,
-    /// TTL (IPv4, `IP_RECVTTL`) or hop limit (IPv6, `IPV6_RECVHOPLIMIT`).
-    pub ttl: Option<u8>,
-    pub ext_err: Option<ExtError>,
-    /// `SO_RXQ_OVFL`: how many packets the kernel has dropped on this socket since it was
-    /// opened because its receive buffer was full (on Linux 6.18, packets its filter refuses
-    /// are not counted).
-    pub drops: Option<u32>,
-    /// `SCM_TIMESTAMPING`'s software stamp (CLOCK_REALTIME ns): on the error queue, when a
-    /// request left (see `enable_tx_timestamps`).
-    pub stamping_ns: Option<u64>,
-}
-
-/// Control-message buffer, aligned for `cmsghdr`.
-#[repr(C, align(8))]
-struct CmsgBuf([u8; 256]);
-
-/// `recvmsg(2)` without blocking (`MSG_DONTWAIT`); `errqueue` reads the socket error queue.
-/// Control messages are decoded here, with the kernel's own bounds (CMSG_* walk).
-pub fn recv_msg(fd: &OwnedFd, buf: &mut [u8], errqueue: bool) -> io::Result<RecvMeta> {
-    // SAFETY: all-zero sockaddr_storage and msghdr are valid values.
-    let mut storage: libc::sockaddr_storage = unsafe { zeroed() };
-    let mut cbuf = CmsgBuf([0; 256]);
-    let mut iov = libc::iovec {
-        iov_base: buf.as_mut_ptr().cast(),
-        iov_len: buf.len(),
-    };
-    // SAFETY: msghdr is plain old data.
-    let mut msg: libc::msghdr = unsafe { zeroed() };
-    msg.msg_name = std::ptr::addr_of_mut!(storage).cast();
-    msg.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf.0.as_mut_ptr().cast();
-    msg.msg_controllen = cbuf.0.len() as _;
-    let flags = libc::MSG_DONTWAIT | if errqueue { libc::MSG_ERRQUEUE } else { 0 };
-    // SAFETY: msg points at live buffers (storage, iov -> buf, cbuf) of the sizes given.
-    let n = cvt_size(unsafe { libc::recvmsg(fd.as_raw_fd(), &mut msg, flags) })?;
-    let mut meta = RecvMeta {
-        len: n.min(buf.len()),
-        src: from_raw_addr(&storage, msg.msg_namelen),
-        ..RecvMeta::default()
-    };
-    // Every control message's data is handed on as a slice of cbuf whose length is the
-    // smaller of what its header claims and what the buffer holds after it: the kernel's
-    // claim is never trusted to stay within the buffer.
-    let base = cbuf.0.as_ptr() as usize;
-    let filled = (msg.msg_controllen as usize).min(cbuf.0.len());
-    // The walk below is bounded by msg_controllen: make it the clamped length.
-    msg.msg_controllen = filled as _;
-    // SAFETY: msg describes cbuf with at most cbuf's length; CMSG_FIRSTHDR returns null or
-    // a header lying wholly inside those `filled` bytes.
-    let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(&msg) };
-    while !cmsg.is_null() {
-        // SAFETY: cmsg is non-null and its header lies inside cbuf (FIRSTHDR/NXTHDR check
-        // that a whole cmsghdr fits in msg_controllen); cbuf is 8-aligned, as is every
-        // header the walk returns.
-        let (level, ty, claimed) = unsafe {
-            (
-                (*cmsg).cmsg_level,
-                (*cmsg).cmsg_type,
-                (*cmsg).cmsg_len as usize,
-            )
-        };
-        // SAFETY: CMSG_DATA and CMSG_LEN only compute an address and a size; nothing is read.
-        let (data_at, hdr_len) = unsafe {
-            (
-                (libc::CMSG_DATA(cmsg) as usize).saturating_sub(base),
-                libc::CMSG_LEN(0) as usize,
-            )
-        };
-        let len = claimed
-            .saturating_sub(hdr_len)
-            .min(filled.saturating_sub(data_at));
-        let data = cbuf
-            .0
-            .get(data_at..data_at.saturating_add(len))
-            .unwrap_or(&[]);
-        decode_cmsg(level, ty, data, &mut meta);
-        // SAFETY: msg and cmsg are valid as above; NXTHDR returns null at the end.
-        cmsg = unsafe { libc::CMSG_NXTHDR(&msg, cmsg) };
-    }
-    Ok(meta)
-}
-
-/// Reads a `T` (plain old data) from the start of `data`, if `data` is long enough.
-fn read_pod<T: Copy>(data: &[u8]) -> Option<T> {
-    if data.len() < size_of::<T>() {
-        return None;
-    }
-    // SAFETY: data holds at least size_of::<T>() readable bytes (checked just above), the
-    // read is unaligned-safe, and T is only instantiated with C structs (timespec,
-    // sock_extended_err) for which any bit pattern is a valid value.
-    Some(unsafe { std::ptr::read_unaligned(data.as_ptr().cast::<T>()) })
-}
-
-/// Decodes one control message (`data`: its payload, already clamped to the buffer) into
-/// `meta`; unknown, short or odd messages are ignored.
-fn decode_cmsg(level: libc::c_int, ty: libc::c_int, data: &[u8], meta: &mut RecvMeta) {
-    match (level, ty) {
-        (libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS) => {
-            if let Some(ts) = read_pod::<libc::timespec>(data) {
-                if ts.tv_sec >= 0 && (0..1_000_000_000).contains(&ts.tv_nsec) {
-                    meta.kernel_ns = Some(
-                        (ts.tv_sec as u64)
-                            .saturating_mul(1_000_000_000)
-                            .saturating_add(ts.tv_nsec as u64),
-                    );
-                }
-            }
-        }
-        (libc::SOL_SOCKET, SO_TIMESTAMPING_OLD) => {
-            // struct scm_timestamping starts with the software stamp.
-            if let Some(ts) = read_pod::<libc::timespec>(data) {
-                if ts.tv_sec > 0 && (0..1_000_000_000).contains(&ts.tv_nsec) {
-                    meta.stamping_ns = Some(
-                        (ts.tv_sec as u64)
-                            .saturating_mul(1_000_000_000)
-                            .saturating_add(ts.tv_nsec as u64),
-                    );
-                }
-            }
-        }
-        (libc::SOL_SOCKET, libc::SO_RXQ_OVFL) => {
-            if let Some(b) = data.get(..4).and_then(|b| <[u8; 4]>::try_from(b).ok()) {
-                meta.drops = Some(u32::from_ne_bytes(b));
-            }
-        }
-        (libc::IPPROTO_IP, libc::IP_TTL) | (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT) => {
-            if let Some(b) = data.get(..4).and_then(|b| <[u8; 4]>::try_from(b).ok()) {
-                meta.ttl = u8::try_from(i32::from_ne_bytes(b)).ok();
-            }
-        }
-        (libc::IPPROTO_IP, libc::IP_RECVERR) | (libc::IPPROTO_IPV6, libc::IPV6_RECVERR) => {
-            let Some(ee) = read_pod::<libc::sock_extended_err>(data) else {
-                return;
-            };
-            if ee.ee_origin != SO_EE_ORIGIN_ICMP && ee.ee_origin != SO_EE_ORIGIN_ICMP6 {
-                return;
-            }
-            // SO_EE_OFFENDER: the sockaddr of the sender follows the struct, if it fits.
-            let off = data
-                .get(size_of::<libc::sock_extended_err>()..)
-                .unwrap_or(&[]);
-            meta.ext_err = Some(ExtError {
-                icmp_type: ee.ee_type,
-                code: ee.ee_code,
-                info: ee.ee_info,
-                offender: offender_addr(off),
-            });
-        }
-        _ => {}
-    }
-}
-
-/// The address in an `SO_EE_OFFENDER` sockaddr (`off`: the bytes after the
-/// `sock_extended_err`, already clamped to the buffer).
-fn offender_addr(off: &[u8]) -> Option<IpAddr> {
-    if off.len() < size_of::<libc::sockaddr_in>() {
-        return None;
-    }
-    // SAFETY: all-zero sockaddr_storage is valid.
-    let mut st: libc::sockaddr_storage = unsafe { zeroed() };
-    let take = off.len().min(size_of::<libc::sockaddr_storage>());
-    // SAFETY: `take` is at most off.len() (readable source) and at most the size of st
-    // (writable destination); the two do not overlap.
-    unsafe {
-        std::ptr::copy_nonoverlapping(off.as_ptr(), std::ptr::addr_of_mut!(st).cast::<u8>(), take)
-    };
-    from_raw_addr(&st, take as libc::socklen_t).map(|a| a.ip())
+    .map(len_of)
 }
 
 /// `ppoll(2)` on up to four descriptors for input, with a nanosecond timeout (None: wait
@@ -509,25 +356,22 @@ pub fn poll_in(
         .map_or(std::ptr::null(), |t| t as *const libc::timespec);
     // SAFETY: pfds holds at least n valid pollfd structs; ts_ptr is null or points at a
     // timespec that outlives the call; a null sigmask keeps the current mask.
-    let r = unsafe {
+    let r = match cvt(unsafe {
         libc::ppoll(
             pfds.as_mut_ptr(),
             n as libc::nfds_t,
             ts_ptr,
             std::ptr::null(),
         )
+    }) {
+        Ok(r) => r,
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(0),
+        Err(e) => return Err(e),
     };
-    if r < 0 {
-        let e = io::Error::last_os_error();
-        if e.kind() == io::ErrorKind::Interrupted {
-            return Ok(0);
-        }
-        return Err(e);
-    }
     for (rv, p) in revents.iter_mut().zip(&pfds[..n]) {
         *rv = p.revents;
     }
-    Ok(r as usize)
+    Ok(usize::try_from(r).unwrap_or(0))
 }
 
 /// A `Duration` as the target's `timespec`, whatever its field types: `time_t` is 32 bits
@@ -577,10 +421,11 @@ pub fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
 }
 
 /// Writes one byte to a pipe, ignoring a full pipe.
-pub fn poke(fd: &OwnedFd) {
+pub fn poke(fd: impl AsFd) {
     let b = [1u8];
-    // SAFETY: b is valid for one byte; a failed write is harmless here.
-    let _ = unsafe { libc::write(fd.as_raw_fd(), b.as_ptr().cast(), 1) };
+    // SAFETY: b is valid for reads of one byte and outlives the call.
+    // A failed write (the pipe full: a wake-up is already pending) is harmless here.
+    let _ = cvt(unsafe { libc::write(fd.as_fd().as_raw_fd(), b.as_ptr().cast(), 1) });
 }
 
 /// Signals handled synchronously by a dedicated thread.
@@ -588,213 +433,32 @@ pub const SIGINT: libc::c_int = libc::SIGINT;
 pub const SIGTERM: libc::c_int = libc::SIGTERM;
 pub const SIGQUIT: libc::c_int = libc::SIGQUIT;
 
-fn sigset(signals: &[libc::c_int]) -> libc::sigset_t {
-    // SAFETY: sigset_t is plain data; sigemptyset/sigaddset initialise it.
+fn sigset(signals: &[libc::c_int]) -> io::Result<libc::sigset_t> {
+    // SAFETY: sigset_t is plain data; all-zero is a valid value (sigemptyset sets it next).
     let mut set: libc::sigset_t = unsafe { zeroed() };
-    // SAFETY: set is a valid sigset_t.
-    unsafe { libc::sigemptyset(&mut set) };
+    // SAFETY: set is a valid, writable sigset_t.
+    cvt(unsafe { libc::sigemptyset(&mut set) })?;
     for &s in signals {
-        // SAFETY: set is initialised; s is a valid signal number.
-        unsafe { libc::sigaddset(&mut set, s) };
+        // SAFETY: set is initialised; an invalid signal number is reported as EINVAL.
+        cvt(unsafe { libc::sigaddset(&mut set, s) })?;
     }
-    set
+    Ok(set)
 }
 
 /// Blocks the signals in the calling thread; threads spawned later inherit the mask.
 pub fn block_signals(signals: &[libc::c_int]) -> io::Result<()> {
-    let set = sigset(signals);
-    // SAFETY: set is initialised; the old mask is not requested.
-    let r = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
-    if r != 0 {
-        Err(io::Error::from_raw_os_error(r))
-    } else {
-        Ok(())
-    }
+    let set = sigset(signals)?;
+    // SAFETY: set is initialised; a null old-mask pointer asks for no copy.
+    cvt_errno(unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) })
 }
 
 /// Waits for one of the (blocked) signals and returns it.
 pub fn wait_signal(signals: &[libc::c_int]) -> io::Result<libc::c_int> {
-    let set = sigset(signals);
+    let set = sigset(signals)?;
     let mut sig: libc::c_int = 0;
     // SAFETY: set is initialised and sig is valid for writes.
-    let r = unsafe { libc::sigwait(&set, &mut sig) };
-    if r != 0 {
-        Err(io::Error::from_raw_os_error(r))
-    } else {
-        Ok(sig)
-    }
-}
-
-/// The three capability sets of this thread (64-bit masks; bit N = capability N).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct CapSets {
-    pub effective: u64,
-    pub permitted: u64,
-    pub inheritable: u64,
-}
-
-#[repr(C)]
-struct CapHeader {
-    version: u32,
-    pid: libc::c_int,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy, Default)]
-struct CapData {
-    effective: u32,
-    permitted: u32,
-    inheritable: u32,
-}
-
-/// `capget(2)` for the calling thread.
-pub fn capget() -> io::Result<CapSets> {
-    let mut hdr = CapHeader {
-        version: LINUX_CAPABILITY_VERSION_3,
-        pid: 0,
-    };
-    let mut data = [CapData::default(); 2];
-    // SAFETY: version 3 takes a header and two data structs, both valid for writes.
-    let r = unsafe { libc::syscall(libc::SYS_capget, &mut hdr, data.as_mut_ptr()) };
-    if r < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let join = |lo: u32, hi: u32| u64::from(lo) | (u64::from(hi) << 32);
-    Ok(CapSets {
-        effective: join(data[0].effective, data[1].effective),
-        permitted: join(data[0].permitted, data[1].permitted),
-        inheritable: join(data[0].inheritable, data[1].inheritable),
-    })
-}
-
-/// `capset(2)` for the calling thread.
-pub fn capset(sets: CapSets) -> io::Result<()> {
-    let mut hdr = CapHeader {
-        version: LINUX_CAPABILITY_VERSION_3,
-        pid: 0,
-    };
-    let split = |v: u64| (v as u32, (v >> 32) as u32);
-    let (el, eh) = split(sets.effective);
-    let (pl, ph) = split(sets.permitted);
-    let (il, ih) = split(sets.inheritable);
-    let data = [
-        CapData {
-            effective: el,
-            permitted: pl,
-            inheritable: il,
-        },
-        CapData {
-            effective: eh,
-            permitted: ph,
-            inheritable: ih,
-        },
-    ];
-    // SAFETY: version 3 takes a header and two data structs, both valid for reads.
-    let r = unsafe { libc::syscall(libc::SYS_capset, &mut hdr, data.as_ptr()) };
-    if r < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
-}
-
-/// Clears the ambient capability set.
-pub fn clear_ambient() -> io::Result<()> {
-    // SAFETY: prctl with integer arguments only.
-    cvt(unsafe {
-        libc::prctl(
-            PR_CAP_AMBIENT,
-            PR_CAP_AMBIENT_CLEAR_ALL,
-            0 as libc::c_ulong,
-            0 as libc::c_ulong,
-            0 as libc::c_ulong,
-        )
-    })?;
-    Ok(())
-}
-
-/// Sets `PR_SET_NO_NEW_PRIVS`.
-pub fn set_no_new_privs() -> io::Result<()> {
-    // SAFETY: prctl with integer arguments only.
-    cvt(unsafe {
-        libc::prctl(
-            PR_SET_NO_NEW_PRIVS,
-            1 as libc::c_ulong,
-            0 as libc::c_ulong,
-            0 as libc::c_ulong,
-            0 as libc::c_ulong,
-        )
-    })?;
-    Ok(())
-}
-
-/// Reads `PR_GET_NO_NEW_PRIVS`.
-pub fn no_new_privs() -> io::Result<bool> {
-    // SAFETY: prctl with integer arguments only.
-    let r = cvt(unsafe {
-        libc::prctl(
-            PR_GET_NO_NEW_PRIVS,
-            0 as libc::c_ulong,
-            0 as libc::c_ulong,
-            0 as libc::c_ulong,
-            0 as libc::c_ulong,
-        )
-    })?;
-    Ok(r == 1)
-}
-
-/// Whether capability `cap` is in the bounding set.
-pub fn in_bounding_set(cap: u32) -> io::Result<bool> {
-    // SAFETY: prctl with integer arguments only.
-    let r = cvt(unsafe {
-        libc::prctl(
-            PR_CAPBSET_READ,
-            libc::c_ulong::from(cap),
-            0 as libc::c_ulong,
-            0 as libc::c_ulong,
-            0 as libc::c_ulong,
-        )
-    })?;
-    Ok(r == 1)
-}
-
-/// Real, effective and saved user and group ids.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ids {
-    pub ruid: u32,
-    pub euid: u32,
-    pub suid: u32,
-    pub rgid: u32,
-    pub egid: u32,
-    pub sgid: u32,
-}
-
-pub fn ids() -> io::Result<Ids> {
-    let (mut ruid, mut euid, mut suid, mut rgid, mut egid, mut sgid) = (0, 0, 0, 0, 0, 0);
-    // SAFETY: all six pointers are valid for writes.
-    cvt(unsafe { libc::getresuid(&mut ruid, &mut euid, &mut suid) })?;
-    // SAFETY: as above.
-    cvt(unsafe { libc::getresgid(&mut rgid, &mut egid, &mut sgid) })?;
-    Ok(Ids {
-        ruid,
-        euid,
-        suid,
-        rgid,
-        egid,
-        sgid,
-    })
-}
-
-/// Sets all three group ids to `gid`, then all three user ids to `uid`, and clears
-/// supplementary groups when still allowed.
-pub fn become_user(uid: u32, gid: u32) -> io::Result<()> {
-    // SAFETY: setgroups with a zero-length list; failure (no CAP_SETGID) is acceptable.
-    let _ = unsafe { libc::setgroups(0, std::ptr::null()) };
-    // SAFETY: integer arguments only.
-    cvt(unsafe { libc::setresgid(gid, gid, gid) })?;
-    // SAFETY: integer arguments only.
-    cvt(unsafe { libc::setresuid(uid, uid, uid) })?;
-    Ok(())
+    cvt_errno(unsafe { libc::sigwait(&set, &mut sig) })?;
+    Ok(sig)
 }
 
 /// Whether `path` carries a `security.capability` extended attribute (a file capability).
@@ -805,8 +469,9 @@ pub fn has_file_caps(path: &std::path::Path) -> bool {
     };
     let name = b"security.capability\0";
     // SAFETY: both strings are NUL-terminated; a null buffer with size 0 asks for the size only.
-    let r = unsafe { libc::getxattr(p.as_ptr(), name.as_ptr().cast(), std::ptr::null_mut(), 0) };
-    r > 0
+    let r =
+        cvt(unsafe { libc::getxattr(p.as_ptr(), name.as_ptr().cast(), std::ptr::null_mut(), 0) });
+    matches!(r, Ok(n) if n > 0)
 }
 
 /// This process id.
@@ -817,21 +482,22 @@ pub fn pid() -> u32 {
 /// `if_nametoindex(3)`: the index of a network interface, for IPv6 scopes.
 pub fn if_index(name: &str) -> Option<u32> {
     let c = CString::new(name).ok()?;
-    // SAFETY: c is a valid NUL-terminated string.
+    // SAFETY: c is a valid NUL-terminated string that outlives the call.
+    // The one call not through `cvt`: it reports failure as 0, not -1 (no index is 0).
     let idx = unsafe { libc::if_nametoindex(c.as_ptr()) };
     (idx != 0).then_some(idx)
 }
 
 /// Whether standard error is a terminal.
 pub fn stderr_is_tty() -> bool {
-    // SAFETY: isatty takes an integer descriptor and reads nothing else.
-    unsafe { libc::isatty(libc::STDERR_FILENO) == 1 }
+    use std::io::IsTerminal;
+    io::stderr().is_terminal()
 }
 
 // ---- Kernel socket filters (issue 14): classic BPF, its lock, and the drop counter. ----
 
 /// `SO_ATTACH_FILTER`: attaches a classic BPF program (the kernel checks it and keeps a copy).
-pub fn attach_filter(fd: &OwnedFd, prog: &[crate::bpf::Insn]) -> io::Result<()> {
+pub fn attach_filter(fd: impl AsFd, prog: &[crate::bpf::Insn]) -> io::Result<()> {
     let mut insns: Vec<libc::sock_filter> = prog
         .iter()
         .map(|i| libc::sock_filter {
@@ -851,7 +517,7 @@ pub fn attach_filter(fd: &OwnedFd, prog: &[crate::bpf::Insn]) -> io::Result<()> 
     // the call; the kernel only reads them (and copies them) during setsockopt.
     cvt(unsafe {
         libc::setsockopt(
-            fd.as_raw_fd(),
+            fd.as_fd().as_raw_fd(),
             libc::SOL_SOCKET,
             libc::SO_ATTACH_FILTER,
             std::ptr::addr_of!(fprog).cast(),
@@ -863,12 +529,12 @@ pub fn attach_filter(fd: &OwnedFd, prog: &[crate::bpf::Insn]) -> io::Result<()> 
 
 /// `SO_LOCK_FILTER`: the attached filter can no longer be replaced or removed (not even by
 /// this process later, with or without privileges).
-pub fn lock_filter(fd: &OwnedFd) -> io::Result<()> {
+pub fn lock_filter(fd: impl AsFd) -> io::Result<()> {
     setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_LOCK_FILTER, 1)
 }
 
 /// `SO_RXQ_OVFL`: every read carries the socket's kernel drop count (see `RecvMeta::drops`).
-pub fn enable_drop_count(fd: &OwnedFd) -> io::Result<()> {
+pub fn enable_drop_count(fd: impl AsFd) -> io::Result<()> {
     setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RXQ_OVFL, 1)
 }
 

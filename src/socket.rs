@@ -1,0 +1,261 @@
+//! Opening and configuring ICMP sockets: `socket()` of the kind the privilege policy chose,
+//! then everything set on it before the privilege drop -- buffer sizes, the drop counter,
+//! TTL/TOS/PMTU options, `-I` binding, kernel receive timestamps and, on raw sockets, the
+//! ICMP type filter and the locked BPF program (`bpf.rs`). It decides nothing about which
+//! kind to open or what to tell the user when none can be had (`privilege.rs` owns that
+//! policy), and it never reads from a socket.
+
+use crate::bpf::{self, IdentRange};
+use crate::cli::{Config, Pmtu};
+use crate::error::short;
+use crate::packet::Proto;
+use crate::sys;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::atomic::AtomicU32;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Raw,
+    Datagram,
+}
+
+/// One open ICMP socket.
+#[derive(Debug)]
+pub struct IcmpSocket {
+    pub fd: OwnedFd,
+    pub kind: Kind,
+    pub proto: Proto,
+    /// Datagram sockets: the identifier the kernel puts on our requests (the bound "port").
+    pub ident: u16,
+    /// The kernel's drop count of this socket (`SO_RXQ_OVFL`), the highest seen on a read.
+    pub drops: Arc<AtomicU32>,
+}
+
+/// The sockets of a run, one per address family that has targets.
+#[derive(Debug, Default)]
+pub struct Sockets {
+    pub v4: Option<IcmpSocket>,
+    pub v6: Option<IcmpSocket>,
+    /// The identifiers of this run's raw-socket requests: all the kernel filters let through.
+    pub idents: IdentRange,
+}
+
+impl Sockets {
+    /// The kernel drop counters of the open sockets, by family name (for `-v` after the run).
+    pub fn drop_counters(&self) -> Vec<(&'static str, Arc<AtomicU32>)> {
+        let mut v = Vec::new();
+        if let Some(s) = &self.v4 {
+            v.push(("IPv4", Arc::clone(&s.drops)));
+        }
+        if let Some(s) = &self.v6 {
+            v.push(("IPv6", Arc::clone(&s.drops)));
+        }
+        v
+    }
+}
+
+/// A new ICMP socket of `kind` for `proto`'s family (the caller chose the kind).
+pub fn open(proto: Proto, kind: Kind) -> io::Result<OwnedFd> {
+    let (domain, ipproto) = match proto {
+        Proto::V4 => (libc::AF_INET, libc::IPPROTO_ICMP),
+        Proto::V6 => (libc::AF_INET6, libc::IPPROTO_ICMPV6),
+    };
+    let ty = match kind {
+        Kind::Raw => libc::SOCK_RAW,
+        Kind::Datagram => libc::SOCK_DGRAM,
+    };
+    sys::socket(domain, ty, ipproto)
+}
+
+/// A socket set up by [`configure`], with the `-v` lines about it.
+pub struct Configured {
+    pub socket: IcmpSocket,
+    /// What its kernel filter is (raw) or why it needs none (datagram).
+    pub filter: String,
+    /// Why kernel receive timestamps are off, if they are.
+    pub timestamps: Option<String>,
+}
+
+/// Sets `fd` up for the run (options, binding, filters, timestamps): the one place a socket is
+/// configured. Everything here that needs a privilege must happen before the drop.
+pub fn configure(
+    fd: OwnedFd,
+    proto: Proto,
+    kind: Kind,
+    cfg: &Config,
+    idents: IdentRange,
+) -> io::Result<Configured> {
+    let (ident, filter) = set_options(fd.as_fd(), proto, kind, cfg, idents)?;
+    let timestamps = timestamps(fd.as_fd());
+    let socket = IcmpSocket {
+        fd,
+        kind,
+        proto,
+        ident,
+        drops: Arc::default(),
+    };
+    Ok(Configured {
+        socket,
+        filter,
+        timestamps,
+    })
+}
+
+/// The kernel-side filters of a raw socket, and the `-v` line saying what they are: the ICMP
+/// type filter, then a BPF program passing only echo replies and errors that carry one of
+/// `idents` (`bpf.rs`), locked so nothing can replace it after the privilege drop. The
+/// user-space checks stay whatever happens here: where a filter cannot be had (an old kernel,
+/// a seccomp policy) pingr says so and reads, and checks, every ICMP packet of the host.
+/// Datagram sockets need none: the kernel delivers them only their own identifier's packets.
+fn kernel_filter(fd: BorrowedFd<'_>, proto: Proto, idents: IdentRange) -> String {
+    let fam = fam_name(proto);
+    let (types, prog) = match proto {
+        Proto::V4 => {
+            let mut t = vec![0];
+            t.extend(bpf::ICMP_ERROR_TYPES);
+            (sys::set_icmp_filter(fd, &t), bpf::ipv4_program(idents))
+        }
+        Proto::V6 => {
+            let mut t = vec![129];
+            t.extend(bpf::ICMP6_ERROR_TYPES);
+            (sys::set_icmp6_filter(fd, &t), bpf::icmp6_program(idents))
+        }
+    };
+    let types = match types {
+        Ok(()) => String::new(),
+        Err(e) => format!(" (no ICMP type filter: {})", short(&e)),
+    };
+    match sys::attach_filter(fd, &prog) {
+        Err(e) => format!(
+            "{fam}: no kernel filter ({}){types}: every ICMP packet of the host is read and checked by pingr",
+            short(&e)
+        ),
+        Ok(()) => {
+            let lock = match sys::lock_filter(fd) {
+                Ok(()) => "locked",
+                Err(_) => "not locked",
+            };
+            format!("{fam}: kernel filter attached ({lock}){types}: only echo replies and errors quoting {idents} wake pingr")
+        }
+    }
+}
+
+/// Turns kernel receive timestamps on and checks that they stayed on; what `-v` adds to the
+/// socket's note if not (RTTs are then taken when each packet is read, see rtt.rs).
+fn timestamps(fd: BorrowedFd<'_>) -> Option<String> {
+    match sys::enable_timestamps(fd) {
+        Ok(true) => None,
+        Ok(false) => {
+            Some("kernel receive timestamps did not stay on: RTTs taken at read time".into())
+        }
+        Err(e) => Some(format!(
+            "no kernel receive timestamps ({}): RTTs taken at read time",
+            short(&e)
+        )),
+    }
+}
+
+/// Sets a socket's options, filters and binding; returns its identifier (datagram sockets: the kernel's) and the `-v` line
+/// about its kernel filter.
+fn set_options(
+    fd: BorrowedFd<'_>,
+    proto: Proto,
+    kind: Kind,
+    cfg: &Config,
+    idents: IdentRange,
+) -> io::Result<(u16, String)> {
+    // First, so that no foreign packet is queued for long on a raw socket.
+    let filter = (kind == Kind::Raw).then(|| kernel_filter(fd, proto, idents));
+    let _ = sys::enable_drop_count(fd);
+    let _ = sys::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, 4 << 20);
+    let _ = sys::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF, 1 << 20);
+    let mut source: Option<IpAddr> = None;
+    if let Some(iface) = &cfg.interface {
+        match iface.parse::<IpAddr>() {
+            Ok(ip) => source = Some(ip),
+            Err(_) => {
+                sys::bind_to_device(fd, iface).map_err(|e| annotate(e, &format!("-I {iface}")))?
+            }
+        }
+    }
+    match proto {
+        Proto::V4 => {
+            if kind == Kind::Datagram {
+                sys::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_RECVERR, 1)?;
+                sys::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_RECVTTL, 1)?;
+            }
+            if let Some(ttl) = cfg.ttl {
+                sys::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_TTL, i32::from(ttl))?;
+            }
+            if let Some(tos) = cfg.tos {
+                sys::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_TOS, i32::from(tos))?;
+            }
+            if let Some(p) = cfg.pmtu {
+                let v = match p {
+                    Pmtu::Do => libc::IP_PMTUDISC_DO,
+                    Pmtu::Dont => libc::IP_PMTUDISC_DONT,
+                    Pmtu::Want => libc::IP_PMTUDISC_WANT,
+                };
+                sys::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_MTU_DISCOVER, v)?;
+            }
+        }
+        Proto::V6 => {
+            if kind == Kind::Datagram {
+                sys::setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVERR, 1)?;
+            }
+            sys::setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, 1)?;
+            if let Some(ttl) = cfg.ttl {
+                sys::setsockopt_int(
+                    fd,
+                    libc::IPPROTO_IPV6,
+                    libc::IPV6_UNICAST_HOPS,
+                    i32::from(ttl),
+                )?;
+            }
+            if let Some(tos) = cfg.tos {
+                sys::setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_TCLASS, i32::from(tos))?;
+            }
+            if let Some(p) = cfg.pmtu {
+                let v = match p {
+                    Pmtu::Do => libc::IPV6_PMTUDISC_DO,
+                    Pmtu::Dont => libc::IPV6_PMTUDISC_DONT,
+                    Pmtu::Want => libc::IPV6_PMTUDISC_WANT,
+                };
+                sys::setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_MTU_DISCOVER, v)?;
+            }
+        }
+    }
+    let src_matches = source.map_or(true, |s| s.is_ipv4() == (proto == Proto::V4));
+    if kind == Kind::Datagram || source.is_some() && src_matches {
+        let ip = match (source.filter(|_| src_matches), proto) {
+            (Some(ip), _) => ip,
+            (None, Proto::V4) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            (None, Proto::V6) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+        };
+        sys::bind(fd, &SocketAddr::new(ip, 0)).map_err(|e| annotate(e, &format!("bind {ip}")))?;
+    }
+    if kind == Kind::Datagram {
+        let ident = sys::local_addr(fd)?.port();
+        let note = format!(
+            "{}: identifier {ident} (the kernel's): no kernel filter needed, the kernel gives a datagram ICMP socket only its own identifier's replies and errors",
+            fam_name(proto)
+        );
+        return Ok((ident, note));
+    }
+    Ok((0, filter.unwrap_or_default()))
+}
+
+fn annotate(e: io::Error, what: &str) -> io::Error {
+    io::Error::new(e.kind(), format!("{what}: {}", short(&e)))
+}
+
+/// The family's name in notes and diagnoses.
+pub fn fam_name(proto: Proto) -> &'static str {
+    match proto {
+        Proto::V4 => "IPv4",
+        Proto::V6 => "IPv6",
+    }
+}
