@@ -10,6 +10,7 @@ mod common;
 mod basic;
 mod cli;
 mod filter;
+mod fping;
 mod hostile;
 mod install;
 mod monitoring;

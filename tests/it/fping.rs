@@ -8,8 +8,7 @@
 //! Network rule: every pinger runs inside a namespace made here and sends only to addresses
 //! that exist in namespaces made here (or to loopback inside them).
 
-mod common;
-
+use crate::common;
 use common::{require_root, require_tool, run_with_timeout, scratch_dir, Netns, Responder, Veth};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
