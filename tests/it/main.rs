@@ -13,6 +13,7 @@ mod filter;
 mod fping;
 mod hostile;
 mod install;
+mod layout;
 mod monitoring;
 mod privileges;
 mod responder_selftest;
