@@ -16,7 +16,7 @@ use crate::stats::{Accum, Rtts, Summary};
 use crate::sys;
 use std::io::{self, Write};
 use std::net::{IpAddr, SocketAddr};
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -207,8 +207,8 @@ impl Run {
         sys::poke(&self.stop_pipe.1);
     }
 
-    pub fn stop_fd(&self) -> RawFd {
-        self.stop_pipe.0.as_raw_fd()
+    pub fn stop_fd(&self) -> BorrowedFd<'_> {
+        self.stop_pipe.0.as_fd()
     }
 
     pub fn sock(&self, ip: IpAddr) -> Option<&IcmpSocket> {

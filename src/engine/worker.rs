@@ -426,8 +426,8 @@ fn wait(
     let mut nfds = 1;
     if reader {
         for s in socks.iter().flatten() {
-            use std::os::fd::AsRawFd;
-            fds[nfds] = s.fd.as_raw_fd();
+            use std::os::fd::AsFd;
+            fds[nfds] = s.fd.as_fd();
             which[nfds] = Some(s);
             nfds += 1;
         }

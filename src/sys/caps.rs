@@ -1,7 +1,11 @@
 //! Capabilities (capget/capset, the ambient and bounding sets, no_new_privs) and the user
 //! and group ids: the calls the privilege drop is made of. Policy stays in `privilege.rs`.
 
-use super::*;
+use super::ffi::{
+    cvt, LINUX_CAPABILITY_VERSION_3, PR_CAPBSET_READ, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL,
+    PR_GET_NO_NEW_PRIVS, PR_SET_NO_NEW_PRIVS,
+};
+use std::io;
 
 /// The three capability sets of this thread (64-bit masks; bit N = capability N).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -2,7 +2,13 @@
 //! (receive timestamps, TTL/hop limit, drop count, the error queue's ICMP errors). Every
 //! control message is bounded by the buffer, never by the kernel's claim alone.
 
-use super::*;
+use super::ffi::{
+    cvt, from_raw_addr, len_of, SO_EE_ORIGIN_ICMP, SO_EE_ORIGIN_ICMP6, SO_TIMESTAMPING_OLD,
+};
+use std::io;
+use std::mem::{size_of, zeroed};
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd};
 
 /// What the socket error queue (`IP_RECVERR`/`IPV6_RECVERR`) said about an ICMP error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

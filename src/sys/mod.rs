@@ -9,78 +9,19 @@
 use std::ffi::CString;
 use std::io;
 use std::mem::{size_of, zeroed};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::net::SocketAddr;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
 mod caps;
 mod cmsg;
+mod ffi;
+
+use ffi::*;
 
 // The split is for the reader only: callers keep saying `sys::recv_msg`, `sys::capget`.
 pub use caps::*;
 pub use cmsg::*;
-
-/// Linux constants the `libc` crate does not export for every target. Every other
-/// constant and struct comes from `libc` for the target being built (issue 13): socket
-/// option numbers differ between architectures, and `time_t`, `c_long` and the `msghdr`
-/// length fields differ between glibc, musl and 32/64-bit targets, so nothing here
-/// assumes their sizes. ICMP_FILTER (linux/icmp.h), ICMP6_FILTER (linux/icmpv6.h) and the
-/// capability ABI version (linux/capability.h) have one value on every architecture.
-const SOL_RAW: libc::c_int = libc::SOL_RAW;
-const ICMP_FILTER: libc::c_int = 1;
-const ICMP6_FILTER: libc::c_int = 1;
-// Issue 9: software transmit timestamps (the pre-time64 SO_TIMESTAMPING, like SCM_TIMESTAMPNS).
-const SO_TIMESTAMPING_OLD: libc::c_int = 37;
-const SOF_TIMESTAMPING_TX_SOFTWARE: libc::c_int = 1 << 1;
-const SOF_TIMESTAMPING_SOFTWARE: libc::c_int = 1 << 4;
-const PR_CAP_AMBIENT: libc::c_int = libc::PR_CAP_AMBIENT;
-const PR_CAP_AMBIENT_CLEAR_ALL: libc::c_ulong = libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong;
-const PR_SET_NO_NEW_PRIVS: libc::c_int = libc::PR_SET_NO_NEW_PRIVS;
-const PR_GET_NO_NEW_PRIVS: libc::c_int = libc::PR_GET_NO_NEW_PRIVS;
-const PR_CAPBSET_READ: libc::c_int = libc::PR_CAPBSET_READ;
-const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
-const SO_EE_ORIGIN_ICMP: u8 = 2;
-const SO_EE_ORIGIN_ICMP6: u8 = 3;
-
-/// A C return value whose -1 means "failed, see errno".
-trait IsMinusOne: Copy {
-    fn is_minus_one(self) -> bool;
-}
-
-macro_rules! is_minus_one {
-    ($($t:ty)*) => {$(
-        impl IsMinusOne for $t {
-            fn is_minus_one(self) -> bool {
-                self == -1
-            }
-        }
-    )*};
-}
-// c_int, c_long and ssize_t are one of these on every target (c_long is i32 on 32-bit).
-is_minus_one!(i32 i64 isize);
-
-/// The one check of a C call that reports failure as -1 and errno (socket2's `cvt`): every
-/// such libc call in this file goes through it.
-fn cvt<T: IsMinusOne>(ret: T) -> io::Result<T> {
-    if ret.is_minus_one() {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(ret)
-    }
-}
-
-/// The same check for the pthread-style calls that return the error number itself.
-fn cvt_errno(ret: libc::c_int) -> io::Result<()> {
-    match ret {
-        0 => Ok(()),
-        e => Err(io::Error::from_raw_os_error(e)),
-    }
-}
-
-/// A byte count from a successful `cvt` (never negative there).
-fn len_of(n: libc::ssize_t) -> usize {
-    usize::try_from(n).unwrap_or(0)
-}
 
 /// `socket(2)` with `SOCK_CLOEXEC`.
 pub fn socket(domain: libc::c_int, ty: libc::c_int, proto: libc::c_int) -> io::Result<OwnedFd> {
@@ -203,90 +144,6 @@ pub fn bind_to_device(fd: impl AsFd, name: &str) -> io::Result<()> {
     )
 }
 
-/// A socket address in its C form.
-struct RawAddr {
-    storage: libc::sockaddr_storage,
-    len: libc::socklen_t,
-}
-
-fn raw_addr(addr: &SocketAddr) -> RawAddr {
-    // SAFETY: sockaddr_storage is plain old data; all-zero is a valid value.
-    let mut storage: libc::sockaddr_storage = unsafe { zeroed() };
-    let len = match addr {
-        SocketAddr::V4(a) => {
-            let sin = libc::sockaddr_in {
-                sin_family: libc::AF_INET as libc::sa_family_t,
-                sin_port: a.port().to_be(),
-                sin_addr: libc::in_addr {
-                    s_addr: u32::from_ne_bytes(a.ip().octets()),
-                },
-                sin_zero: [0; 8],
-            };
-            // SAFETY: sockaddr_storage is larger than and suitably aligned for sockaddr_in.
-            unsafe {
-                std::ptr::write(
-                    std::ptr::addr_of_mut!(storage).cast::<libc::sockaddr_in>(),
-                    sin,
-                )
-            };
-            size_of::<libc::sockaddr_in>()
-        }
-        SocketAddr::V6(a) => {
-            let sin6 = libc::sockaddr_in6 {
-                sin6_family: libc::AF_INET6 as libc::sa_family_t,
-                sin6_port: a.port().to_be(),
-                sin6_flowinfo: a.flowinfo(),
-                sin6_addr: libc::in6_addr {
-                    s6_addr: a.ip().octets(),
-                },
-                sin6_scope_id: a.scope_id(),
-            };
-            // SAFETY: sockaddr_storage is larger than and suitably aligned for sockaddr_in6.
-            unsafe {
-                std::ptr::write(
-                    std::ptr::addr_of_mut!(storage).cast::<libc::sockaddr_in6>(),
-                    sin6,
-                )
-            };
-            size_of::<libc::sockaddr_in6>()
-        }
-    };
-    RawAddr {
-        storage,
-        len: len as libc::socklen_t,
-    }
-}
-
-fn from_raw_addr(storage: &libc::sockaddr_storage, len: libc::socklen_t) -> Option<SocketAddr> {
-    let len = len as usize;
-    match libc::c_int::from(storage.ss_family) {
-        libc::AF_INET if len >= size_of::<libc::sockaddr_in>() => {
-            // SAFETY: the family says sockaddr_in and the kernel wrote at least its size.
-            let sin =
-                unsafe { &*(storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
-            let ip = Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes());
-            Some(SocketAddr::V4(SocketAddrV4::new(
-                ip,
-                u16::from_be(sin.sin_port),
-            )))
-        }
-        libc::AF_INET6 if len >= size_of::<libc::sockaddr_in6>() => {
-            // SAFETY: the family says sockaddr_in6 and the kernel wrote at least its size.
-            let sin6 = unsafe {
-                &*(storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>()
-            };
-            let ip = Ipv6Addr::from(sin6.sin6_addr.s6_addr);
-            Some(SocketAddr::V6(SocketAddrV6::new(
-                ip,
-                u16::from_be(sin6.sin6_port),
-                sin6.sin6_flowinfo,
-                sin6.sin6_scope_id,
-            )))
-        }
-        _ => None,
-    }
-}
-
 /// `bind(2)`.
 pub fn bind(fd: impl AsFd, addr: &SocketAddr) -> io::Result<()> {
     let raw = raw_addr(addr);
@@ -334,10 +191,10 @@ pub fn send_to(fd: impl AsFd, buf: &[u8], addr: &SocketAddr) -> io::Result<usize
     .map(len_of)
 }
 
-/// `ppoll(2)` on up to four descriptors for input, with a nanosecond timeout (None: wait
-/// until one is ready); fills the `revents` of each.
+/// `ppoll(2)` on up to four (borrowed) descriptors for input, with a nanosecond timeout
+/// (None: wait until one is ready); fills the `revents` of each.
 pub fn poll_in(
-    fds: &[RawFd],
+    fds: &[BorrowedFd<'_>],
     timeout: Option<Duration>,
     revents: &mut [libc::c_short],
 ) -> io::Result<usize> {
@@ -347,8 +204,8 @@ pub fn poll_in(
         revents: 0,
     }; 4];
     let n = fds.len().min(pfds.len());
-    for (p, &fd) in pfds.iter_mut().zip(fds) {
-        p.fd = fd;
+    for (p, fd) in pfds.iter_mut().zip(fds) {
+        p.fd = fd.as_raw_fd();
     }
     let ts = timeout.map(timespec);
     let ts_ptr = ts
@@ -483,9 +340,7 @@ pub fn pid() -> u32 {
 pub fn if_index(name: &str) -> Option<u32> {
     let c = CString::new(name).ok()?;
     // SAFETY: c is a valid NUL-terminated string that outlives the call.
-    // The one call not through `cvt`: it reports failure as 0, not -1 (no index is 0).
-    let idx = unsafe { libc::if_nametoindex(c.as_ptr()) };
-    (idx != 0).then_some(idx)
+    cvt(unsafe { libc::if_nametoindex(c.as_ptr()) }).ok()
 }
 
 /// Whether standard error is a terminal.
@@ -550,8 +405,7 @@ pub fn local_hms(secs: u64) -> (u32, u32, u32) {
     ts.tv_sec = secs.try_into().unwrap_or(0);
     // SAFETY: both pointers are valid for the call; localtime_r is the thread-safe variant
     // and writes only into tm.
-    let r = unsafe { libc::localtime_r(&ts.tv_sec, &mut tm) };
-    if r.is_null() {
+    if cvt(unsafe { libc::localtime_r(&ts.tv_sec, &mut tm) }).is_err() {
         return (
             (secs / 3600 % 24) as u32,
             (secs / 60 % 60) as u32,
