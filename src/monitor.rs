@@ -9,6 +9,7 @@
 use crate::cli::{Config, Every, Format, Show};
 use crate::engine::{self, Snapshot};
 use crate::report::interval::{self, Entry, Report};
+use crate::report::{influx, prometheus};
 use crate::resolve::Target;
 use crate::stats::{Rtts, Summary};
 use std::fs::{self, File, OpenOptions};
@@ -24,6 +25,18 @@ pub fn wanted(cfg: &Config) -> bool {
     cfg.every.is_some()
         || cfg.output.is_some()
         || matches!(cfg.format, Format::Prometheus | Format::Influx)
+}
+
+/// Writes `r` in `format`.
+fn write_report(format: Format, r: &Report, w: &mut impl Write) -> io::Result<()> {
+    match format {
+        // The fping personality has no --every: its -Q reports are its own.
+        Format::Text | Format::Fping => interval::write_text(r, w),
+        Format::Tsv => interval::write_tsv(r, w),
+        Format::Json => interval::write_json(r, w),
+        Format::Prometheus => prometheus::write(r, w),
+        Format::Influx => influx::write(r, w),
+    }
 }
 
 /// The reports of one run.
@@ -111,7 +124,7 @@ impl Reporter {
             entries: &entries,
         };
         let mut out = Vec::new();
-        let _ = interval::write(self.format, &r, &mut out);
+        let _ = write_report(self.format, &r, &mut out);
         st.last_ns = now_ns;
         out
     }

@@ -5,9 +5,10 @@
 //! what only fping's output needs. Pure like the rest of `cli`: it expands `-g` into address
 //! strings but resolves nothing and reads no file.
 
+use super::config::*;
 use super::values::{bad, fixed, shown, small, tos, uint, NANOS_PER_MS, NANOS_PER_SEC};
-use super::*;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
 
 /// The fping release whose behaviour pingr reproduces (what `-v` reports first).
 pub const FPING_VERSION: &str = "5.1";
@@ -494,6 +495,7 @@ pub fn parse(prog: &str, v6: bool, args: &[String]) -> Result<Command, CliError>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::{personality, Personality};
 
     fn run(a: &[&str]) -> Config {
         let v: Vec<String> = a.iter().map(|s| s.to_string()).collect();

@@ -4,8 +4,8 @@
 //! given. Pure: it does no I/O (it never opens a `-f` file or prints), it resolves no names
 //! (targets are passed through verbatim, in order) and it opens no sockets.
 
+use super::config::*;
 use super::values::*;
-use super::*;
 use getopts::{Fail, Options};
 
 const SYNOPSIS: &str = "usage: pingr [OPTIONS] TARGET...";
@@ -600,6 +600,7 @@ fn timestamps(m: &getopts::Matches) -> Result<Timestamps, CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn args(a: &[&str]) -> Vec<String> {
         a.iter().map(|s| (*s).to_owned()).collect()

@@ -4,7 +4,6 @@
 //! owns the clock and the writer; nothing here reads a clock or touches a file.
 
 use super::{cells, json_fields, ms3, write_table, Row, COLUMNS};
-use crate::cli::Format;
 use crate::stats::{Rtts, Summary};
 use std::io::{self, Write};
 use std::net::IpAddr;
@@ -96,21 +95,10 @@ pub fn write_json(r: &Report, w: &mut impl Write) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes `r` in `format`.
-pub fn write(format: Format, r: &Report, w: &mut impl Write) -> io::Result<()> {
-    match format {
-        // The fping personality has no --every: its -Q reports are its own.
-        Format::Text | Format::Fping => write_text(r, w),
-        Format::Tsv => write_tsv(r, w),
-        Format::Json => write_json(r, w),
-        Format::Prometheus => super::prometheus::write(r, w),
-        Format::Influx => super::influx::write(r, w),
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::cli::Format;
 
     pub(crate) fn span() -> Summary {
         Summary {
@@ -151,7 +139,12 @@ pub(crate) mod tests {
 
     fn render(f: Format, r: &Report) -> String {
         let mut v = Vec::new();
-        write(f, r, &mut v).unwrap();
+        match f {
+            Format::Text => write_text(r, &mut v),
+            Format::Tsv => write_tsv(r, &mut v),
+            _ => write_json(r, &mut v),
+        }
+        .unwrap();
         String::from_utf8(v).unwrap()
     }
 
