@@ -6,43 +6,17 @@
 //! the engine's threads and returns lines for the caller to write (stdout lines and stderr
 //! lines apart), never writing itself.
 
+pub use super::fping_text::{
+    icmp_error_text, loss_part, netdata_name, reachable_verdict, timestamp, tm, unresolved_line,
+};
 use crate::cli::{Config, FpingMode, Show};
-use crate::packet::{ErrorKind, Proto};
+use crate::packet::ErrorKind;
 use crate::report::Mark;
 use crate::resolve::Target;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
-
-/// fping's `sprint_tm`: milliseconds with three significant digits.
-pub fn tm(ns: u64) -> String {
-    let t = ns as f64 / 1e6;
-    if t < 1.0 {
-        format!("{t:.3}")
-    } else if t < 10.0 {
-        format!("{t:.2}")
-    } else if t < 100.0 {
-        format!("{t:.1}")
-    } else if t < 1_000_000.0 {
-        format!("{t:.0}")
-    } else {
-        // C's %.3e: a signed exponent of at least two digits.
-        let s = format!("{t:.3e}");
-        match s.split_once('e') {
-            Some((m, e)) => {
-                let e: i32 = e.parse().unwrap_or(0);
-                format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs())
-            }
-            None => s,
-        }
-    }
-}
-
-/// `-D`'s prefix: `[1796155650.13343] `.
-pub fn timestamp(real_ns: u64) -> String {
-    format!("[{:.5}] ", real_ns as f64 / 1e9)
-}
 
 /// A stream and a line (with its newline).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,84 +108,6 @@ impl Tally {
             )
         }
     }
-}
-
-/// `xmt/rcv/%loss = 2/2/0%[, outage(ms) = N][, min/avg/max = a/b/c]` from counts.
-pub fn loss_part(
-    sent: u64,
-    recv: u64,
-    total: u64,
-    min: u64,
-    max: u64,
-    outage_period_ns: Option<u64>,
-) -> String {
-    let mut s = String::new();
-    if recv <= sent {
-        let loss = ((sent - recv) * 100).checked_div(sent).unwrap_or(0);
-        let _ = write!(s, " xmt/rcv/%loss = {sent}/{recv}/{loss}%");
-        if let Some(p) = outage_period_ns {
-            let _ = write!(
-                s,
-                ", outage(ms) = {}",
-                (sent - recv).saturating_mul(p) / 1_000_000
-            );
-        }
-    } else {
-        let ret = (recv * 100).checked_div(sent).unwrap_or(0);
-        let _ = write!(s, " xmt/rcv/%return = {sent}/{recv}/{ret}%");
-    }
-    if let Some(avg) = total.checked_div(recv) {
-        let _ = write!(s, ", min/avg/max = {}/{}/{}", tm(min), tm(avg), tm(max));
-    }
-    s
-}
-
-/// fping's text for an ICMP error (its IPv4 tables; IPv6 errors in the same words).
-pub fn icmp_error_text(kind: &ErrorKind) -> String {
-    const UNREACH: [&str; 16] = [
-        "ICMP Network Unreachable",
-        "ICMP Host Unreachable",
-        "ICMP Protocol Unreachable",
-        "ICMP Port Unreachable",
-        "ICMP Unreachable (Fragmentation Needed)",
-        "ICMP Unreachable (Source Route Failed)",
-        "ICMP Unreachable (Destination Network Unknown)",
-        "ICMP Unreachable (Destination Host Unknown)",
-        "ICMP Unreachable (Source Host Isolated)",
-        "ICMP Unreachable (Communication with Network Prohibited)",
-        "ICMP Unreachable (Communication with Host Prohibited)",
-        "ICMP Unreachable (Network Unreachable For Type Of Service)",
-        "ICMP Unreachable (Host Unreachable For Type Of Service)",
-        "ICMP Unreachable (Communication Administratively Prohibited)",
-        "ICMP Unreachable (Host Precedence Violation)",
-        "ICMP Unreachable (Precedence cutoff in effect)",
-    ];
-    match kind {
-        ErrorKind::Unreachable(Proto::V4, code) => UNREACH
-            .get(usize::from(*code))
-            .map_or("ICMP Unreachable (Invalid Code)", |s| s)
-            .to_string(),
-        ErrorKind::Unreachable(Proto::V6, code) => match code {
-            0 => "ICMP Network Unreachable",
-            1 => "ICMP Unreachable (Communication Administratively Prohibited)",
-            3 => "ICMP Host Unreachable",
-            4 => "ICMP Port Unreachable",
-            _ => "ICMP Unreachable",
-        }
-        .to_string(),
-        ErrorKind::PacketTooBig(..) => UNREACH[4].to_string(),
-        ErrorKind::TimeExceeded(..) => "ICMP Time Exceeded".into(),
-        ErrorKind::ParameterProblem(..) => "ICMP Parameter Problem".into(),
-        ErrorKind::SourceQuench => "ICMP Source Quench".into(),
-        ErrorKind::Redirect(_) => "ICMP Redirect".into(),
-    }
-}
-
-/// netdata's chart name part: every character that is not alphanumeric becomes `_`.
-pub fn netdata_name(name: &str) -> String {
-    name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect()
 }
 
 /// What a reply did to the run (for `-X`).
@@ -612,36 +508,11 @@ pub struct Totals {
     pub elapsed_ns: u64,
 }
 
-/// `-x`/`-X`'s verdict line and exit status.
-pub fn reachable_verdict(required: u64, reachable: usize) -> (String, u8) {
-    if reachable as u64 >= required {
-        (
-            format!("Enough hosts reachable (required: {required}, reachable: {reachable})\n"),
-            0,
-        )
-    } else {
-        (
-            format!("Not enough hosts reachable (required: {required}, reachable: {reachable})\n"),
-            1,
-        )
-    }
-}
-
-/// fping's words for a name that did not resolve: the resolver's text as `NAME: TEXT`, with
-/// pingr's own family refusal in getaddrinfo's words.
-pub fn unresolved_line(name: &str, why: &str) -> String {
-    let why = if why.starts_with("address family not allowed") {
-        "Address family for hostname not supported"
-    } else {
-        why
-    };
-    format!("{}: {why}\n", crate::report::printable(name))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::cli::{self, Command};
+    use crate::packet::Proto;
     use std::net::{Ipv4Addr, SocketAddr};
 
     #[test]

@@ -3,6 +3,7 @@
 //! caller owns the writer and the clock; nothing here touches a socket or stdout.
 
 pub mod fping;
+mod fping_text;
 pub mod influx;
 pub mod interval;
 pub mod prometheus;
