@@ -158,6 +158,61 @@ fn timestamps(fd: BorrowedFd<'_>) -> Option<String> {
     }
 }
 
+/// The names of `-t`, `-Q` and `-M`'s socket options in one family.
+struct IpOptions {
+    level: libc::c_int,
+    /// `-t`: the TTL (IPv4) or unicast hop limit (IPv6).
+    ttl: libc::c_int,
+    /// `-Q`: the TOS byte (IPv4) or traffic class (IPv6).
+    tos: libc::c_int,
+    /// `-M`: the option, and its values for `do`, `dont` and `want`.
+    mtu_discover: libc::c_int,
+    pmtu: [libc::c_int; 3],
+}
+
+const IPV4_OPTIONS: IpOptions = IpOptions {
+    level: libc::IPPROTO_IP,
+    ttl: libc::IP_TTL,
+    tos: libc::IP_TOS,
+    mtu_discover: libc::IP_MTU_DISCOVER,
+    pmtu: [
+        libc::IP_PMTUDISC_DO,
+        libc::IP_PMTUDISC_DONT,
+        libc::IP_PMTUDISC_WANT,
+    ],
+};
+
+const IPV6_OPTIONS: IpOptions = IpOptions {
+    level: libc::IPPROTO_IPV6,
+    ttl: libc::IPV6_UNICAST_HOPS,
+    tos: libc::IPV6_TCLASS,
+    mtu_discover: libc::IPV6_MTU_DISCOVER,
+    pmtu: [
+        libc::IPV6_PMTUDISC_DO,
+        libc::IPV6_PMTUDISC_DONT,
+        libc::IPV6_PMTUDISC_WANT,
+    ],
+};
+
+/// `-t`, `-Q` and `-M`, in that order, with the family's option names.
+fn set_ip_options(fd: BorrowedFd<'_>, cfg: &Config, o: &IpOptions) -> io::Result<()> {
+    if let Some(ttl) = cfg.ttl {
+        sys::setsockopt_int(fd, o.level, o.ttl, i32::from(ttl))?;
+    }
+    if let Some(tos) = cfg.tos {
+        sys::setsockopt_int(fd, o.level, o.tos, i32::from(tos))?;
+    }
+    if let Some(p) = cfg.pmtu {
+        let v = match p {
+            Pmtu::Do => o.pmtu[0],
+            Pmtu::Dont => o.pmtu[1],
+            Pmtu::Want => o.pmtu[2],
+        };
+        sys::setsockopt_int(fd, o.level, o.mtu_discover, v)?;
+    }
+    Ok(())
+}
+
 /// Sets a socket's options, filters and binding; returns its identifier (datagram sockets: the kernel's) and the `-v` line
 /// about its kernel filter.
 fn set_options(
@@ -187,45 +242,14 @@ fn set_options(
                 sys::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_RECVERR, 1)?;
                 sys::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_RECVTTL, 1)?;
             }
-            if let Some(ttl) = cfg.ttl {
-                sys::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_TTL, i32::from(ttl))?;
-            }
-            if let Some(tos) = cfg.tos {
-                sys::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_TOS, i32::from(tos))?;
-            }
-            if let Some(p) = cfg.pmtu {
-                let v = match p {
-                    Pmtu::Do => libc::IP_PMTUDISC_DO,
-                    Pmtu::Dont => libc::IP_PMTUDISC_DONT,
-                    Pmtu::Want => libc::IP_PMTUDISC_WANT,
-                };
-                sys::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_MTU_DISCOVER, v)?;
-            }
+            set_ip_options(fd, cfg, &IPV4_OPTIONS)?;
         }
         Proto::V6 => {
             if kind == Kind::Datagram {
                 sys::setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVERR, 1)?;
             }
             sys::setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, 1)?;
-            if let Some(ttl) = cfg.ttl {
-                sys::setsockopt_int(
-                    fd,
-                    libc::IPPROTO_IPV6,
-                    libc::IPV6_UNICAST_HOPS,
-                    i32::from(ttl),
-                )?;
-            }
-            if let Some(tos) = cfg.tos {
-                sys::setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_TCLASS, i32::from(tos))?;
-            }
-            if let Some(p) = cfg.pmtu {
-                let v = match p {
-                    Pmtu::Do => libc::IPV6_PMTUDISC_DO,
-                    Pmtu::Dont => libc::IPV6_PMTUDISC_DONT,
-                    Pmtu::Want => libc::IPV6_PMTUDISC_WANT,
-                };
-                sys::setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_MTU_DISCOVER, v)?;
-            }
+            set_ip_options(fd, cfg, &IPV6_OPTIONS)?;
         }
     }
     let src_matches = source.map_or(true, |s| s.is_ipv4() == (proto == Proto::V4));

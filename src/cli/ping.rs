@@ -602,6 +602,13 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    fn cidr(addr: &str, prefix: u8) -> Cidr {
+        Cidr {
+            addr: addr.parse().unwrap(),
+            prefix,
+        }
+    }
+
     fn args(a: &[&str]) -> Vec<String> {
         a.iter().map(|s| (*s).to_owned()).collect()
     }
@@ -986,47 +993,20 @@ mod tests {
     #[test]
     fn generate() {
         let c = cfg(&["-g", "10.0.0.0/24", "--generate", "fd00::/120"]);
-        assert_eq!(
-            c.cidrs,
-            vec![
-                Cidr {
-                    addr: "10.0.0.0".parse().unwrap(),
-                    prefix: 24
-                },
-                Cidr {
-                    addr: "fd00::".parse().unwrap(),
-                    prefix: 120
-                },
-            ]
-        );
+        assert_eq!(c.cidrs, vec![cidr("10.0.0.0", 24), cidr("fd00::", 120),]);
         // Host bits are masked off.
-        assert_eq!(
-            cfg(&["-g", "10.1.2.77/8"]).cidrs,
-            vec![Cidr {
-                addr: "10.0.0.0".parse().unwrap(),
-                prefix: 8
-            }]
-        );
+        assert_eq!(cfg(&["-g", "10.1.2.77/8"]).cidrs, vec![cidr("10.0.0.0", 8)]);
         assert_eq!(
             cfg(&["-g", "fd00::12:34ff/112"]).cidrs,
-            vec![Cidr {
-                addr: "fd00::12:0".parse().unwrap(),
-                prefix: 112
-            }]
+            vec![cidr("fd00::12:0", 112)]
         );
         assert_eq!(
             cfg(&["-g", "192.0.2.9/32"]).cidrs,
-            vec![Cidr {
-                addr: "192.0.2.9".parse().unwrap(),
-                prefix: 32
-            }]
+            vec![cidr("192.0.2.9", 32)]
         );
         assert_eq!(
             cfg(&["-g", "fd00::9/128"]).cidrs,
-            vec![Cidr {
-                addr: "fd00::9".parse().unwrap(),
-                prefix: 128
-            }]
+            vec![cidr("fd00::9", 128)]
         );
         assert_eq!(cfg(&["-g", "10.0.0.0/024"]).cidrs[0].prefix, 24);
         assert_eq!(

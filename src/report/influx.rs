@@ -82,7 +82,7 @@ pub fn write(r: &Report, w: &mut impl Write) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::interval::tests::{report, rtts, span};
+    use super::super::interval::tests::{entry, report, rtts, span};
     use super::*;
     use crate::stats::Summary;
 
@@ -97,27 +97,9 @@ mod tests {
     fn one_line_per_target_with_a_ns_timestamp() {
         let (s, z, r) = (span(), Summary::default(), rtts());
         let e = [
-            Entry {
-                name: "web 1",
-                addr: Some("127.0.0.1".parse().unwrap()),
-                span: &s,
-                total: &s,
-                rtts: &r,
-            },
-            Entry {
-                name: "v6",
-                addr: Some("::1".parse().unwrap()),
-                span: &z,
-                total: &z,
-                rtts: &r,
-            },
-            Entry {
-                name: "nope.invalid",
-                addr: None,
-                span: &z,
-                total: &z,
-                rtts: &r,
-            },
+            entry("web 1", "127.0.0.1", &s, &s, &r),
+            entry("v6", "::1", &z, &z, &r),
+            entry("nope.invalid", "", &z, &z, &r),
         ];
         let mut v = Vec::new();
         write(&report(&e, false), &mut v).unwrap();

@@ -127,6 +127,23 @@ pub(crate) mod tests {
         r
     }
 
+    /// A report's entry for `name` at `addr` (`""`: the name did not resolve).
+    pub(crate) fn entry<'a>(
+        name: &'a str,
+        addr: &str,
+        span: &'a Summary,
+        total: &'a Summary,
+        rtts: &'a Rtts,
+    ) -> Entry<'a> {
+        Entry {
+            name,
+            addr: addr.parse().ok(),
+            span,
+            total,
+            rtts,
+        }
+    }
+
     /// A report of `entries` ending at 2025-12-01T21:40:00Z, ten seconds long.
     pub(crate) fn report<'a>(entries: &'a [Entry<'a>], since_start: bool) -> Report<'a> {
         Report {
@@ -152,20 +169,8 @@ pub(crate) mod tests {
     fn text_is_a_table_under_a_timestamp() {
         let (s, z, r) = (span(), Summary::default(), rtts());
         let e = [
-            Entry {
-                name: "localhost",
-                addr: Some("127.0.0.1".parse().unwrap()),
-                span: &s,
-                total: &s,
-                rtts: &r,
-            },
-            Entry {
-                name: "nope.invalid",
-                addr: None,
-                span: &z,
-                total: &z,
-                rtts: &r,
-            },
+            entry("localhost", "127.0.0.1", &s, &s, &r),
+            entry("nope.invalid", "", &z, &z, &r),
         ];
         let t = render(Format::Text, &report(&e, false));
         let lines: Vec<&str> = t.lines().collect();
@@ -185,13 +190,7 @@ pub(crate) mod tests {
     #[test]
     fn tsv_and_json_rows_carry_the_interval() {
         let (s, r) = (span(), rtts());
-        let e = [Entry {
-            name: "a\tb",
-            addr: Some("::1".parse().unwrap()),
-            span: &s,
-            total: &s,
-            rtts: &r,
-        }];
+        let e = [entry("a\tb", "::1", &s, &s, &r)];
         let t = render(Format::Tsv, &report(&e, false));
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines.len(), 2);

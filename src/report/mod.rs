@@ -131,6 +131,12 @@ pub fn no_answer_line(prefix: &str, seq: u16) -> String {
     format!("{prefix}no answer yet for icmp_seq={seq}\n")
 }
 
+/// iputils' `min/avg/max/mdev` figures: `0.041/0.052/2.000/0.007`.
+fn rtt_figures(s: &Summary) -> String {
+    let (min, avg) = (ms3(s.min_ns), ms3(s.avg_ns));
+    format!("{min}/{avg}/{}/{}", ms3(s.max_ns), ms3(s.mdev_ns))
+}
+
 /// The statistics block of one host, shaped as iputils ping's.
 pub fn stats_block(name: &str, s: &Summary) -> String {
     let name = printable(name);
@@ -152,14 +158,7 @@ pub fn stats_block(name: &str, s: &Summary) -> String {
     }
     let _ = writeln!(out, ", time {}ms", s.elapsed_ns / 1_000_000);
     if s.received > 0 {
-        let _ = writeln!(
-            out,
-            "rtt min/avg/max/mdev = {}/{}/{}/{} ms",
-            ms3(s.min_ns),
-            ms3(s.avg_ns),
-            ms3(s.max_ns),
-            ms3(s.mdev_ns)
-        );
+        let _ = writeln!(out, "rtt min/avg/max/mdev = {} ms", rtt_figures(s));
     }
     out
 }
@@ -174,14 +173,7 @@ pub fn status_line(name: &str, s: &Summary) -> String {
         g(s.loss_percent())
     );
     if s.received > 0 {
-        let _ = write!(
-            out,
-            ", min/avg/max/mdev = {}/{}/{}/{} ms",
-            ms3(s.min_ns),
-            ms3(s.avg_ns),
-            ms3(s.max_ns),
-            ms3(s.mdev_ns)
-        );
+        let _ = write!(out, ", min/avg/max/mdev = {} ms", rtt_figures(s));
     }
     out.push('\n');
     out

@@ -60,6 +60,54 @@ fn rtt_gauge(f: fn(&Summary) -> u64) -> impl Fn(&Entry) -> Option<String> {
     move |e| (e.span.received > 0).then(|| seconds(u128::from(f(e.span))))
 }
 
+/// The counter families, in the order written: name, help, the run's figure.
+const COUNTERS: [(&str, &str, fn(&Summary) -> u64); 5] = [
+    (
+        "pingr_probes_sent_total",
+        "ICMP echo requests sent to the target since pingr started.",
+        |s| s.sent,
+    ),
+    (
+        "pingr_replies_total",
+        "Echo replies received in time (one per answered probe).",
+        |s| s.received,
+    ),
+    (
+        "pingr_duplicate_replies_total",
+        "Duplicate echo replies (a probe answered more than once).",
+        |s| s.dups,
+    ),
+    (
+        "pingr_late_replies_total",
+        "Echo replies that arrived after the probe's timeout (-W).",
+        |s| s.late,
+    ),
+    (
+        "pingr_icmp_errors_total",
+        "ICMP errors (unreachable, time exceeded, ...) quoting a probe to the target.",
+        |s| s.errors,
+    ),
+];
+
+/// The round-trip gauges of the last report, in the order written.
+const RTT_GAUGES: [(&str, &str, fn(&Summary) -> u64); 3] = [
+    (
+        "pingr_rtt_min_seconds",
+        "Shortest round-trip time of the last report.",
+        |s| s.min_ns,
+    ),
+    (
+        "pingr_rtt_avg_seconds",
+        "Mean round-trip time of the last report.",
+        |s| s.avg_ns,
+    ),
+    (
+        "pingr_rtt_max_seconds",
+        "Longest round-trip time of the last report.",
+        |s| s.max_ns,
+    ),
+];
+
 /// Writes `r`. A target listed twice under the same name and address is written once (a
 /// series must be unique).
 pub fn write(r: &Report, w: &mut impl Write) -> io::Result<()> {
@@ -80,36 +128,9 @@ pub fn write(r: &Report, w: &mut impl Write) -> io::Result<()> {
                 }
             }
         };
-    family(
-        "pingr_probes_sent_total",
-        "counter",
-        "ICMP echo requests sent to the target since pingr started.",
-        &counter(|s| s.sent),
-    );
-    family(
-        "pingr_replies_total",
-        "counter",
-        "Echo replies received in time (one per answered probe).",
-        &counter(|s| s.received),
-    );
-    family(
-        "pingr_duplicate_replies_total",
-        "counter",
-        "Duplicate echo replies (a probe answered more than once).",
-        &counter(|s| s.dups),
-    );
-    family(
-        "pingr_late_replies_total",
-        "counter",
-        "Echo replies that arrived after the probe's timeout (-W).",
-        &counter(|s| s.late),
-    );
-    family(
-        "pingr_icmp_errors_total",
-        "counter",
-        "ICMP errors (unreachable, time exceeded, ...) quoting a probe to the target.",
-        &counter(|s| s.errors),
-    );
+    for (name, help, count) in COUNTERS {
+        family(name, "counter", help, &counter(count));
+    }
     let answered: Value = |e| Some(if e.span.received > 0 { "1" } else { "0" }.into());
     family(
         "pingr_answered",
@@ -129,24 +150,9 @@ pub fn write(r: &Report, w: &mut impl Write) -> io::Result<()> {
         "Share of the probes of the last report that were not answered (0 to 1).",
         &loss,
     );
-    family(
-        "pingr_rtt_min_seconds",
-        "gauge",
-        "Shortest round-trip time of the last report.",
-        &rtt_gauge(|s| s.min_ns),
-    );
-    family(
-        "pingr_rtt_avg_seconds",
-        "gauge",
-        "Mean round-trip time of the last report.",
-        &rtt_gauge(|s| s.avg_ns),
-    );
-    family(
-        "pingr_rtt_max_seconds",
-        "gauge",
-        "Longest round-trip time of the last report.",
-        &rtt_gauge(|s| s.max_ns),
-    );
+    for (name, help, rtt) in RTT_GAUGES {
+        family(name, "gauge", help, &rtt_gauge(rtt));
+    }
     let _ = writeln!(
         out,
         "# HELP pingr_rtt_seconds Round-trip times of answered probes since pingr started.\n# TYPE pingr_rtt_seconds histogram"
@@ -172,7 +178,7 @@ pub fn write(r: &Report, w: &mut impl Write) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::interval::tests::{report, rtts, span};
+    use super::super::interval::tests::{entry, report, rtts, span};
     use super::*;
     use crate::stats::Summary;
 
@@ -199,28 +205,11 @@ mod tests {
             rtts(),
             Summary::default(),
         );
+        let none = crate::stats::Rtts::default();
         let e = [
-            Entry {
-                name: "web \"1\"\\",
-                addr: Some("127.0.0.1".parse().unwrap()),
-                span: &s,
-                total: &t,
-                rtts: &r,
-            },
-            Entry {
-                name: "web \"1\"\\",
-                addr: Some("127.0.0.1".parse().unwrap()),
-                span: &s,
-                total: &t,
-                rtts: &r,
-            },
-            Entry {
-                name: "v6",
-                addr: Some("::1".parse().unwrap()),
-                span: &z,
-                total: &z,
-                rtts: &crate::stats::Rtts::default(),
-            },
+            entry("web \"1\"\\", "127.0.0.1", &s, &t, &r),
+            entry("web \"1\"\\", "127.0.0.1", &s, &t, &r),
+            entry("v6", "::1", &z, &z, &none),
         ];
         let mut v = Vec::new();
         write(&report(&e, false), &mut v).unwrap();
