@@ -60,8 +60,11 @@ fn rtt_gauge(f: fn(&Summary) -> u64) -> impl Fn(&Entry) -> Option<String> {
     move |e| (e.span.received > 0).then(|| seconds(u128::from(f(e.span))))
 }
 
-/// The counter families, in the order written: name, help, the run's figure.
-const COUNTERS: [(&str, &str, fn(&Summary) -> u64); 5] = [
+/// A metric family written from one figure of a [`Summary`]: name, help, the figure.
+type Family = (&'static str, &'static str, fn(&Summary) -> u64);
+
+/// The counter families, in the order written (the figure: the run's so far).
+const COUNTERS: [Family; 5] = [
     (
         "pingr_probes_sent_total",
         "ICMP echo requests sent to the target since pingr started.",
@@ -90,7 +93,7 @@ const COUNTERS: [(&str, &str, fn(&Summary) -> u64); 5] = [
 ];
 
 /// The round-trip gauges of the last report, in the order written.
-const RTT_GAUGES: [(&str, &str, fn(&Summary) -> u64); 3] = [
+const RTT_GAUGES: [Family; 3] = [
     (
         "pingr_rtt_min_seconds",
         "Shortest round-trip time of the last report.",
