@@ -1,5 +1,4 @@
-//! Asynchronous ICMP errors on a shared ICMP socket, and why one target's errors can never
-//! fail another target's probe.
+//! Asynchronous ICMP errors on a shared socket: why one target's can never fail another's probe.
 //!
 //! The cause. Every target of a family shares one socket. On an ICMP datagram socket with
 //! `IP_RECVERR`/`IPV6_RECVERR` on (pingr needs it to see unreachable/time-exceeded errors

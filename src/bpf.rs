@@ -1,9 +1,11 @@
-//! Kernel-side filters for raw ICMP sockets, built in pure code: the identifiers of a run (one
-//! contiguous range), and the classic BPF programs (`SO_ATTACH_FILTER`) that let through only
-//! the packets that can concern this run: echo replies whose identifier is in the range, and
-//! ICMP errors whose quoted echo request carries one. A raw socket otherwise receives a copy of
-//! every ICMP packet the host receives, so every other pinger's traffic would wake pingr, cost
-//! it CPU and fill its receive buffer (and a full buffer drops our own replies).
+//! Kernel-side filters for raw ICMP sockets (classic BPF), built in pure code.
+//!
+//! It builds the identifiers of a run (one contiguous range), and the classic BPF programs
+//! (`SO_ATTACH_FILTER`) that let through only the packets that can concern this run: echo replies
+//! whose identifier is in the range, and ICMP errors whose quoted echo request carries one. A raw
+//! socket otherwise receives a copy of every ICMP packet the host receives, so every other pinger's
+//! traffic would wake pingr, cost it CPU and fill its receive buffer (and a full buffer drops our
+//! own replies).
 //!
 //! The filter is an optimization, never the only guard: it accepts a superset of what the
 //! packet decoder and the engine credit (the tests check that on fixtures and on mutated and

@@ -1,9 +1,9 @@
-//! The RFC 1071 Internet checksum, and nothing else. This module owns the
-//! arithmetic only: the one's-complement sum of big-endian 16-bit words and
-//! its complement. It must not know any packet layout, read or write a
-//! checksum field, allocate, or panic: callers zero the field, call
-//! [`checksum`], and store the result with `to_be_bytes()`; to verify, they
-//! check that the checksum of the whole message (field included) is zero.
+//! The RFC 1071 Internet checksum, and nothing else.
+//!
+//! This module owns the arithmetic only: the one's-complement sum of big-endian 16-bit words and
+//! its complement. It must not know any packet layout, read or write a checksum field, allocate, or
+//! panic: callers zero the field, call [`checksum`], and store the result with `to_be_bytes()`; to
+//! verify, they check that the checksum of the whole message (field included) is zero.
 
 /// Returns the RFC 1071 Internet checksum of `data`: the one's complement of
 /// the one's-complement sum of its big-endian 16-bit words, an odd trailing

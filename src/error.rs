@@ -1,5 +1,6 @@
-//! The one table of exit statuses and the errors that end a run early. `main` is the only
-//! place that turns these into a process exit; nothing here prints.
+//! The one table of exit statuses and the errors that end a run early.
+//!
+//! `main` is the only place that turns these into a process exit; nothing here prints.
 
 use std::fmt;
 use std::io;

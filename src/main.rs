@@ -1,7 +1,8 @@
 //! pingr: ICMP echo for many hosts at once, with the least privilege that works.
-//! `main` is thin: parse the command line, open sockets, drop privileges, read target files
-//! and resolve, run, report, and map the outcome to the exit status (the only place that
-//! does). Nothing from the network or from a target file is read with privilege.
+//!
+//! `main` is thin: parse the command line, open sockets, drop privileges, read target files and
+//! resolve, run, report, and map the outcome to the exit status (the only place that does). Nothing
+//! from the network or from a target file is read with privilege.
 
 mod asyncerr;
 mod bpf;

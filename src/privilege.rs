@@ -1,11 +1,13 @@
-//! Privilege policy: which address families get a socket (from the command line alone), which
-//! ICMP socket each gets and why, what to tell the user when none can be had, the drop of
-//! every capability (and of a setuid/setgid identity) once the sockets are open and
-//! configured, and, after resolution, which targets the sockets serve ([`plan`]). Decisions
-//! are made by trying `socket()`, never by reading sysctls; sysctls and ids are read only to
-//! explain a failure. Everything that needs a privilege (raw sockets, `SO_BINDTODEVICE`)
-//! happens in `open`, before `drop_all`; nothing here reads a target file or a name. The
-//! `socket()` calls and everything set on the sockets are in `socket.rs`.
+//! Privilege policy: which ICMP socket each family gets, what to say when none, and the drop.
+//!
+//! It decides which address families get a socket (from the command line alone), which ICMP socket
+//! each gets and why, what to tell the user when none can be had, the drop of every capability (and
+//! of a setuid/setgid identity) once the sockets are open and configured, and, after resolution,
+//! which targets the sockets serve ([`plan`]). Decisions are made by trying `socket()`, never by
+//! reading sysctls; sysctls and ids are read only to explain a failure. Everything that needs a
+//! privilege (raw sockets, `SO_BINDTODEVICE`) happens in `open`, before `drop_all`; nothing here
+//! reads a target file or a name. The `socket()` calls and everything set on the sockets are in
+//! `socket.rs`.
 
 use crate::bpf::IdentRange;
 use crate::cli::{Config, Family};

@@ -1,14 +1,15 @@
-//! When a packet arrived and what round-trip time it gives: one pure decision, made on the
-//! monotonic clock. Kernel receive stamps (`SO_TIMESTAMPNS`) are wall-clock time, which NTP
-//! or an administrator may step in the middle of a run; comparing them with a probe's
-//! wall-clock send time would then drop a genuine reply (a step back makes it look older
-//! than its probe) or give a negative or absurd RTT. So a probe keeps only its monotonic
-//! send time, and a kernel stamp is used only as an *age*: how long the packet waited in
-//! the socket before it was read, measured between two wall-clock readings a moment apart
-//! (the stamp and the reading taken at read time), and subtracted from the monotonic time
-//! of that read. A step can only fall between those two readings; an age that is negative
-//! or longer than [`MAX_QUEUE_AGE_NS`] is not believed, and the read time is used instead,
-//! which is always after the probe left for a genuine reply. Nothing here reads a clock.
+//! When a packet arrived and what round-trip time it gives, decided on the monotonic clock.
+//!
+//! One pure decision. Kernel receive stamps (`SO_TIMESTAMPNS`) are wall-clock time, which NTP or an
+//! administrator may step in the middle of a run; comparing them with a probe's wall-clock send
+//! time would then drop a genuine reply (a step back makes it look older than its probe) or give a
+//! negative or absurd RTT. So a probe keeps only its monotonic send time, and a kernel stamp is
+//! used only as an *age*: how long the packet waited in the socket before it was read, measured
+//! between two wall-clock readings a moment apart (the stamp and the reading taken at read time),
+//! and subtracted from the monotonic time of that read. A step can only fall between those two
+//! readings; an age that is negative or longer than [`MAX_QUEUE_AGE_NS`] is not believed, and the
+//! read time is used instead, which is always after the probe left for a genuine reply. Nothing
+//! here reads a clock.
 
 /// The longest a packet is believed to have waited in a socket before being read. Longer
 /// ages mean the wall clock stepped forward between the kernel's stamp and the read.

@@ -1,9 +1,10 @@
-//! Opening and configuring ICMP sockets: `socket()` of the kind the privilege policy chose,
-//! then everything set on it before the privilege drop -- buffer sizes, the drop counter,
-//! TTL/TOS/PMTU options, `-I` binding, kernel receive timestamps and, on raw sockets, the
-//! ICMP type filter and the locked BPF program (`bpf.rs`). It decides nothing about which
-//! kind to open or what to tell the user when none can be had (`privilege.rs` owns that
-//! policy), and it never reads from a socket.
+//! Opening and configuring ICMP sockets: everything set on them before the privilege drop.
+//!
+//! It calls `socket()` of the kind the privilege policy chose, then everything set on it before the
+//! privilege drop -- buffer sizes, the drop counter, TTL/TOS/PMTU options, `-I` binding, kernel
+//! receive timestamps and, on raw sockets, the ICMP type filter and the locked BPF program
+//! (`bpf.rs`). It decides nothing about which kind to open or what to tell the user when none can
+//! be had (`privilege.rs` owns that policy), and it never reads from a socket.
 
 use crate::bpf::{self, IdentRange};
 use crate::cli::{Config, Pmtu};

@@ -1,11 +1,12 @@
-//! Per-host statistics in fixed memory: counters, integer-nanosecond min/max, Welford's running
-//! mean and deviation (no sums of squares to overflow), and a log-scale histogram for the median
-//! and 95th percentile. Every host of a run has its own `Accum` for the whole run (a /16 sweep
-//! holds 65,536 of them), so the histogram is sparse: only the buckets that were hit, in
-//! bucket order (a host's round-trip times fall in a handful), allocated on the second reply
-//! and grown only when a new bucket is hit (at most `BUCKETS` entries). What a report reads is
-//! the small `Summary`; `Accum::merge` adds one accumulator into another (an interval into a
-//! total). Pure: no clocks, no I/O.
+//! Per-host statistics in fixed memory: counters, min/max, Welford's mean and deviation, histogram.
+//!
+//! It keeps counters, integer-nanosecond min/max, Welford's running mean and deviation (no sums of
+//! squares to overflow), and a log-scale histogram for the median and 95th percentile. Every host
+//! of a run has its own `Accum` for the whole run (a /16 sweep holds 65,536 of them), so the
+//! histogram is sparse: only the buckets that were hit, in bucket order (a host's round-trip times
+//! fall in a handful), allocated on the second reply and grown only when a new bucket is hit (at
+//! most `BUCKETS` entries). What a report reads is the small `Summary`; `Accum::merge` adds one
+//! accumulator into another (an interval into a total). Pure: no clocks, no I/O.
 
 /// Histogram: values below 16 ns have a bucket each; above, every power of two is split into
 /// 16 buckets, so a reported percentile is the middle of its bucket, within 1/32 (3.2%) of the

@@ -1,4 +1,6 @@
-//! The configuration both grammars produce: [`Config`] and the types it is made of.
+//! The configuration both grammars produce: `Config` and the types it is made of.
+//!
+//! Callers name these types `crate::cli::X` (`mod.rs` re-exports them); nothing here parses.
 
 use std::fmt;
 use std::net::IpAddr;

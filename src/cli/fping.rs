@@ -1,9 +1,10 @@
-//! fping's command line (when pingr is called as `fping` or `fping6`): fping 5.1's options,
-//! parsed the way its optparse does (short options cluster and take attached values, long
-//! options take `--name=VALUE` or `--name VALUE`, options and targets may be mixed, `--` ends
-//! the options), into the same [`Config`] pingr's own grammar produces, with [`Fping`] for
-//! what only fping's output needs. Pure like the rest of `cli`: it expands `-g` into address
-//! strings but resolves nothing and reads no file.
+//! fping's command line (pingr called as `fping` or `fping6`), parsed as fping 5.1 parses it.
+//!
+//! Its options are fping 5.1's, parsed the way its optparse does (short options cluster and take
+//! attached values, long options take `--name=VALUE` or `--name VALUE`, options and targets may be
+//! mixed, `--` ends the options), into the same [`Config`] pingr's own grammar produces, with
+//! [`Fping`] for what only fping's output needs. Pure like the rest of `cli`: it expands `-g` into
+//! address strings but resolves nothing and reads no file.
 
 use super::config::*;
 use super::values::{bad, fixed, shown, small, tos, uint, NANOS_PER_MS, NANOS_PER_SEC};

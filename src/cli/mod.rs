@@ -1,8 +1,9 @@
-//! Command-line interface: the one [`Config`] both grammars produce, the types it is made
-//! of, and the choice of grammar by program name. pingr's own (iputils-shaped) options are in
-//! [`ping`], fping's (when called as `fping` or `fping6`) in [`fping`], and the pure value
-//! parsers they share in [`values`]. Everything here is pure: no I/O, no name resolution, no
-//! sockets; `main` prints the texts and errors, and exits.
+//! The command line: the one `Config` both grammars produce, and the grammar chosen by name.
+//!
+//! A facade: the types are in `config`, re-exported here, and the grammar is chosen here by program
+//! name. pingr's own (iputils-shaped) options are in [`ping`], fping's (when called as `fping` or
+//! `fping6`) in [`fping`], and the pure value parsers they share in [`values`]. Everything here is
+//! pure: no I/O, no name resolution, no sockets; `main` prints the texts and errors, and exits.
 
 mod config;
 pub mod fping;

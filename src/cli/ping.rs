@@ -1,8 +1,8 @@
-//! pingr's own command line (iputils-shaped): the option table, range validation of every
-//! option value, and the `--help` and `--version` texts. Parsing runs on `getopts`; every
-//! mistake becomes one [`CliError`] line that names the option, what it accepts and what was
-//! given. Pure: it does no I/O (it never opens a `-f` file or prints), it resolves no names
-//! (targets are passed through verbatim, in order) and it opens no sockets.
+//! pingr's own command line (iputils-shaped): its options, their ranges, `--help` and `--version`.
+//!
+//! Parsing runs on `getopts`; every mistake becomes one [`CliError`] line that names the option,
+//! what it accepts and what was given. Pure: it does no I/O (it never opens a `-f` file or prints),
+//! it resolves no names (targets are passed through verbatim, in order) and it opens no sockets.
 
 use super::config::*;
 use super::values::*;

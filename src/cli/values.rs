@@ -1,6 +1,7 @@
-//! Pure value parsers shared by both grammars: whole numbers, fixed-point durations,
-//! percentages, TOS bytes, payload patterns and CIDR blocks. Each returns a one-line
-//! [`CliError`] naming the option, what it accepts and what was given.
+//! Pure value parsers shared by both grammars: numbers, durations, percentages, patterns, CIDRs.
+//!
+//! Whole numbers, fixed-point durations, percentages, TOS bytes, payload patterns and CIDR blocks:
+//! each returns a one-line [`CliError`] naming the option, what it accepts and what was given.
 
 use super::config::{Cidr, CliError, Every, Family, MAX_SIZE_V4, MAX_SIZE_V6};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

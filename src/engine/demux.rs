@@ -1,9 +1,10 @@
-//! Packet -> host: a table keyed by (address, ICMP identifier), built once before any thread
-//! starts and never changed, so looking a packet up takes no lock. Several entries of the
-//! same key (one address listed twice on a datagram socket, where the kernel gives every
-//! request the socket's one identifier) are chained in input order: the later one starts
-//! when the earlier one is done (`before`), and a packet belongs to the first entry of the
-//! chain that is not done. Pure: no I/O; "done" is asked of the caller.
+//! Packet -> host: the demultiplexing table, keyed by (address, ICMP identifier).
+//!
+//! The table is built once before any thread starts and never changed, so looking a packet up takes
+//! no lock. Several entries of the same key (one address listed twice on a datagram socket, where
+//! the kernel gives every request the socket's one identifier) are chained in input order: the
+//! later one starts when the earlier one is done (`before`), and a packet belongs to the first
+//! entry of the chain that is not done. Pure: no I/O; "done" is asked of the caller.
 
 use std::net::IpAddr;
 

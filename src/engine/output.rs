@@ -1,10 +1,12 @@
-//! The run's output: whole lines gathered by a thread into its own `Lines` buffers (reused,
-//! so a quiet run formats and allocates nothing per probe) and written under the one output
-//! lock, so lines of different threads never interleave. Also the time prefix of `-D`, the
-//! self-updating progress line's erasure, and what a closed pipe or a failed write means (the
-//! run stops; a closed pipe quietly). The output lock is held across `write(2)` to stdout and
-//! stderr — that is what it is for — and never while a host's lock is held, so a stalled
-//! terminal delays printing, never the crediting of replies by a thread that is not printing.
+//! The run's output: whole lines per thread, written under one lock so they never interleave.
+//!
+//! Whole lines are gathered by a thread into its own `Lines` buffers (reused, so a quiet run
+//! formats and allocates nothing per probe) and written under the one output lock, so lines of
+//! different threads never interleave. Also the time prefix of `-D`, the self-updating progress
+//! line's erasure, and what a closed pipe or a failed write means (the run stops; a closed pipe
+//! quietly). The output lock is held across `write(2)` to stdout and stderr — that is what it is
+//! for — and never while a host's lock is held, so a stalled terminal delays printing, never the
+//! crediting of replies by a thread that is not printing.
 
 use crate::cli::{Config, Format, Show, Timestamps};
 use crate::report;

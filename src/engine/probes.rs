@@ -1,9 +1,12 @@
-//! The probe ring of one host: probe numbers (1, 2, ...) and their 16-bit wire sequence
-//! numbers, the count of probes awaiting a reply, expiry in send order, and the rule that keeps
-//! an old packet from being credited to a newer probe once the sequence space has wrapped.
-//! Pure: no clocks (every time is passed in, nanoseconds on the run's monotonic clock; the
-//! decisions about time are `rtt.rs`'s), no I/O, no locks, no allocation after `new`. The ring is sized by `ring_len` so every probe that can still be answered
-//! (younger than `-W`) has its own place; an older one is overwritten and counted as lost.
+//! The probe ring of one host: probe numbers, wire sequence numbers, pending count and expiry.
+//!
+//! It keeps probe numbers (1, 2, ...) and their 16-bit wire sequence numbers, the count of probes
+//! awaiting a reply, expiry in send order, and the rule that keeps an old packet from being
+//! credited to a newer probe once the sequence space has wrapped. Pure: no clocks (every time is
+//! passed in, nanoseconds on the run's monotonic clock; the decisions about time are `rtt.rs`'s),
+//! no I/O, no locks, no allocation after `new`. The ring is sized by `ring_len` so every probe that
+//! can still be answered (younger than `-W`) has its own place; an older one is overwritten and
+//! counted as lost.
 
 /// What became of one probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

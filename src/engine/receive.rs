@@ -1,12 +1,13 @@
-//! Reading the shared sockets: every datagram is read once (by whichever thread drains the
-//! socket), parsed once, looked up in the demultiplexing table and credited to its host under
-//! that host's short lock; the line it prints is formatted into the reader's own buffer and
-//! written later, with no lock held. `credit_reply` is the one place a reply becomes a
-//! round-trip time. Reads never block (`MSG_DONTWAIT`); a batch is bounded so one busy socket
-//! cannot starve the other. Time decisions (when a packet arrived, whether after its probe
-//! left, the round-trip time) are `rtt.rs`'s, on the monotonic clock; whose a payload is,
-//! `packet/echo.rs`'s (the run's nonce and the target's tag); a pending socket error left by
-//! another target's ICMP error is `asyncerr.rs`'s.
+//! Reading the shared sockets: each datagram read once, parsed once, credited to its host.
+//!
+//! Every datagram is read once (by whichever thread drains the socket), parsed once, looked up in
+//! the demultiplexing table and credited to its host under that host's short lock; the line it
+//! prints is formatted into the reader's own buffer and written later, with no lock held.
+//! `credit_reply` is the one place a reply becomes a round-trip time. Reads never block
+//! (`MSG_DONTWAIT`); a batch is bounded so one busy socket cannot starve the other. Time decisions
+//! (when a packet arrived, whether after its probe left, the round-trip time) are `rtt.rs`'s, on
+//! the monotonic clock; whose a payload is, `packet/echo.rs`'s (the run's nonce and the target's
+//! tag); a pending socket error left by another target's ICMP error is `asyncerr.rs`'s.
 
 use super::output::{lock, Lines};
 use super::probes::Credit;

@@ -1,8 +1,9 @@
-//! The run state every thread shares: the hosts (each one's probe ring and statistics behind
-//! its own short lock), the pacer of `--gap`, the stop flag and pipe, the counters of the
-//! progress line, and what reads them whole (the SIGQUIT status, the progress line, the
-//! periodic reporter's tick). It imports only the pure parts and the output, never the
-//! worker or the receiver, which both build on it.
+//! The run state every thread shares: hosts, the `--gap` pacer, the stop flag, the counters.
+//!
+//! It holds the hosts (each one's probe ring and statistics behind its own short lock), the pacer
+//! of `--gap`, the stop flag and pipe, the counters of the progress line, and what reads them whole
+//! (the SIGQUIT status, the progress line, the periodic reporter's tick). It imports only the pure
+//! parts and the output, never the worker or the receiver, which both build on it.
 
 use super::demux::Demux;
 use super::output::{lock, Lines, Output};

@@ -1,11 +1,12 @@
-//! One thread of the run and the hosts it owns (host h belongs to thread h % T for the whole
-//! run). `step` is the pure decision for one host — expire its oldest probe, send, wait until
-//! a time, or be done — from its probe ring, its next send time and the clock. `serve` is the
-//! loop around it and only does I/O: it keeps its hosts' next events in a heap, sleeps in
-//! `ppoll` until the earliest (or a packet, or the stop pipe), services every host due then
-//! (sends are batched into that one wake-up), drains the sockets after sending, and writes
-//! the lines it formatted. A host's lock is held only for bookkeeping: dropped before
-//! `sendto`, `ppoll` and any write.
+//! One thread of the run: a pure step for each of its hosts, and a loop that only does I/O.
+//!
+//! A thread owns its hosts (host h belongs to thread h % T for the whole run). `step` is the pure
+//! decision for one host — expire its oldest probe, send, wait until a time, or be done — from its
+//! probe ring, its next send time and the clock. `serve` is the loop around it and only does I/O:
+//! it keeps its hosts' next events in a heap, sleeps in `ppoll` until the earliest (or a packet, or
+//! the stop pipe), services every host due then (sends are batched into that one wake-up), drains
+//! the sockets after sending, and writes the lines it formatted. A host's lock is held only for
+//! bookkeeping: dropped before `sendto`, `ppoll` and any write.
 
 use super::output::{lock, Lines};
 use super::probes::Ring;

@@ -1,7 +1,9 @@
-//! The echo request pingr sends, and nothing else: its 8-byte header (encoding, rewriting
-//! the sequence number in place with an incremental checksum, reading our own request back
-//! from an error queue or an ICMP error's quote) and its payload, below. Pure: no sockets,
-//! no clocks; it must not decode replies (that is `ipv4` and `icmpv6`).
+//! The echo request pingr sends, and nothing else: its 8-byte header and its payload.
+//!
+//! It holds the header (encoding, rewriting the sequence number in place with an incremental
+//! checksum, reading our own request back from an error queue or an ICMP error's quote) and its
+//! payload, below. Pure: no sockets, no clocks; it must not decode replies (that is `ipv4` and
+//! `icmpv6`).
 //!
 //! The payload: what pingr puts after the header, and the check that a reply (or the quote
 //! of an ICMP error) belongs to the one target it is credited to.

@@ -1,8 +1,9 @@
-//! ICMP and ICMPv6 error kinds: which types and codes are errors of each family, the
-//! MTU a packet-too-big carries, and the text iputils `ping` prints for each. Used for
-//! errors read off the wire and for those a socket's error queue reports. Pure: it must not
-//! parse packets (the decoders in `ipv4` and `icmpv6` call [`error_kind`]), and every code
-//! a network can send must print something, with the number when it is unknown.
+//! ICMP and ICMPv6 error kinds, the MTU a packet-too-big carries, and iputils' text for each.
+//!
+//! Which types and codes are errors of each family, and the text iputils `ping` prints for each.
+//! Used for errors read off the wire and for those a socket's error queue reports. Pure: it must
+//! not parse packets (the decoders in `ipv4` and `icmpv6` call [`error_kind`]), and every code a
+//! network can send must print something, with the number when it is unknown.
 
 use std::fmt;
 

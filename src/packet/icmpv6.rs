@@ -1,8 +1,9 @@
-//! Reads from ICMPv6 sockets, raw or datagram alike (neither carries the IPv6 header; the
-//! kernel has verified the checksum): echo replies, and errors whose quoted IPv6 datagram,
-//! past at most a bounded number of extension headers, holds an echo request. It
-//! must not verify checksums (the pseudo-header is not here) and must not follow an
-//! extension-header chain past [`MAX_EXT_HEADERS`] or past the bytes given.
+//! Reads from ICMPv6 sockets, raw or datagram alike: echo replies and the errors quoting ours.
+//!
+//! Neither kind carries the IPv6 header, and the kernel has verified the checksum. It reads echo
+//! replies, and errors whose quoted IPv6 datagram, past at most a bounded number of extension
+//! headers, holds an echo request. It must not verify checksums (the pseudo-header is not here) and
+//! must not follow an extension-header chain past [`MAX_EXT_HEADERS`] or past the bytes given.
 
 use std::net::{IpAddr, Ipv6Addr};
 

@@ -1,9 +1,10 @@
-//! Reads from IPv4 ICMP sockets: a raw socket's IPv4 header (IHL may be over 5, total
-//! length checked against the bytes read, fragments refused) then ICMPv4, and a datagram
-//! socket's ICMPv4 alone; the checksum is verified; an ICMP error is kept only if it quotes
-//! an echo request (the inner header's own IHL, protocol ICMP, first fragment). It must not
-//! know about sockets or targets (whose request it was is the caller's question), and must
-//! not trust any length it reads.
+//! Reads from IPv4 ICMP sockets: a raw socket's IPv4 header then ICMPv4, or ICMPv4 alone.
+//!
+//! It reads a raw socket's IPv4 header (IHL may be over 5, total length checked against the bytes
+//! read, fragments refused) then ICMPv4, and a datagram socket's ICMPv4 alone; the checksum is
+//! verified; an ICMP error is kept only if it quotes an echo request (the inner header's own IHL,
+//! protocol ICMP, first fragment). It must not know about sockets or targets (whose request it was
+//! is the caller's question), and must not trust any length it reads.
 
 use std::net::{IpAddr, Ipv4Addr};
 

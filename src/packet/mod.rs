@@ -1,10 +1,11 @@
-//! ICMP echo wire formats for IPv4 and IPv6, as one codec in a few files. This file owns
-//! what they share: the family ([`Proto`]), the decoded [`Message`] and [`ParseError`],
-//! the protocol and echo-request numbers, the bounds-checked byte readers every offset goes
-//! through, and the re-exports that keep every caller's path `crate::packet::X`. Its
-//! children: `echo` (the echo request we send: header and payload), `ipv4` (raw IPv4
-//! reads and ICMPv4), `icmpv6` (ICMPv6 with its quoted extension headers), `errors` (ICMP
-//! error kinds and their texts), `tests` (fixtures, decoding cases, fuzzing).
+//! ICMP echo wire formats for IPv4 and IPv6, as one codec in a few files.
+//!
+//! This file owns what they share: the family ([`Proto`]), the decoded [`Message`] and
+//! [`ParseError`], the protocol and echo-request numbers, the bounds-checked byte readers every
+//! offset goes through, and the re-exports that keep every caller's path `crate::packet::X`. Its
+//! children: `echo` (the echo request we send: header and payload), `ipv4` (raw IPv4 reads and
+//! ICMPv4), `icmpv6` (ICMPv6 with its quoted extension headers), `errors` (ICMP error kinds and
+//! their texts), `tests` (fixtures, decoding cases, fuzzing).
 //!
 //! The whole module is pure: it must not touch sockets, clocks, or global state, must not
 //! decide which replies belong to us (callers match ident, sequence and payload tag), and

@@ -1,10 +1,12 @@
-//! fping's output (the fping personality): the per-reply, timeout, `is alive`, summary, `-C`,
-//! `-Q`, `-N`, `-s` and `-x` lines, byte for byte in fping 5.1's shapes, and the per-host
-//! counters they are computed from, kept the way fping keeps them (a probe counts as sent
-//! when it is answered or times out, so the loss on a reply line never counts a probe still
-//! in flight). Formatting is pure; [`Board`] holds the counters behind one lock per host for
-//! the engine's threads and returns lines for the caller to write (stdout lines and stderr
-//! lines apart), never writing itself.
+//! fping's output (the fping personality): the per-host counters and the lines made from them.
+//!
+//! The per-reply, timeout, `is alive`, summary, `-C`, `-Q`, `-N`, `-s` and `-x` lines, byte for
+//! byte in fping 5.1's shapes, and the per-host counters they are computed from, kept the way fping
+//! keeps them (a probe counts as sent when it is answered or times out, so the loss on a reply line
+//! never counts a probe still in flight). [`Board`] holds the counters behind one lock per host for
+//! the engine's threads and returns lines for the caller to write (stdout lines and stderr lines
+//! apart), never writing itself; the pure texts the lines are made of are in `fping_text.rs`
+//! (re-exported here).
 
 pub use super::fping_text::{
     icmp_error_text, loss_part, netdata_name, reachable_verdict, timestamp, tm, unresolved_line,

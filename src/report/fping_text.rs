@@ -1,4 +1,8 @@
 //! fping's lines as pure text: its time and loss figures, ICMP error words and verdicts.
+//!
+//! `tm` (fping's `sprint_tm`), the `-D` stamp, the `xmt/rcv/%loss` part, fping's words for each
+//! ICMP error, netdata's chart names, the `-x` verdict and the line of a name that did not
+//! resolve. Pure: no counters (they are `fping.rs`'s `Board`), no I/O.
 
 use crate::packet::{ErrorKind, Proto};
 use std::fmt::Write as _;

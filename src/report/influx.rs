@@ -1,9 +1,10 @@
-//! `--format=influx`: a [`Report`] in InfluxDB line protocol, one line per target, stamped
-//! with the report's end in nanoseconds (what Telegraf's `exec`/`execd` inputs read with
-//! `data_format = "influx"`). Measurement `pingr`; tags `target`, `address`, `family` (a tag
-//! with no value is left out, as the protocol requires); field names follow Telegraf's own
-//! ping input, so dashboards made for it work. Figures are the report's span (the interval,
-//! or since the start). Pure.
+//! `--format=influx`: a `Report` in InfluxDB line protocol, one line per target.
+//!
+//! Each line is stamped with the report's end in nanoseconds (what Telegraf's `exec`/`execd` inputs
+//! read with `data_format = "influx"`). Measurement `pingr`; tags `target`, `address`, `family` (a
+//! tag with no value is left out, as the protocol requires); field names follow Telegraf's own ping
+//! input, so dashboards made for it work. Figures are the report's span (the interval, or since the
+//! start). Pure.
 
 use super::interval::{Entry, Report};
 use super::{ms3, printable};

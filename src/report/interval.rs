@@ -1,7 +1,8 @@
-//! Interim reports (`--every`), as strings: the one shape every format renders (a [`Report`]
-//! of [`Entry`]s) and the text, TSV and JSON forms of it; `prometheus.rs` and `influx.rs`
-//! render the same `Report`. [`write`] picks the form. Pure: the caller takes the snapshots,
-//! owns the clock and the writer; nothing here reads a clock or touches a file.
+//! Interim reports (`--every`): the one shape every format renders, and its text, TSV and JSON.
+//!
+//! The shape is a [`Report`] of [`Entry`]s, rendered here as strings; `prometheus.rs` and
+//! `influx.rs` render the same `Report`, and `monitor.rs` picks the form. Pure: the caller takes
+//! the snapshots, owns the clock and the writer; nothing here reads a clock or touches a file.
 
 use super::{cells, json_fields, ms3, write_table, Row, COLUMNS};
 use crate::stats::{Rtts, Summary};

@@ -1,6 +1,8 @@
-//! Plain-text output, as strings: the iputils-shaped header, reply and statistics lines, the
-//! aligned summary table, tab-separated and JSON Lines forms, and time prefixes. Pure: the
-//! caller owns the writer and the clock; nothing here touches a socket or stdout.
+//! Plain-text output as strings: iputils-shaped lines, the summary table, TSV and JSON Lines.
+//!
+//! The iputils-shaped header, reply and statistics lines, the aligned summary table, the
+//! tab-separated and JSON Lines forms, and the time prefixes. Pure: the caller owns the writer and
+//! the clock; nothing here touches a socket or stdout.
 
 pub mod fping;
 mod fping_text;

@@ -1,9 +1,10 @@
-//! `--format=prometheus`: a [`Report`] in the Prometheus text exposition format (0.0.4), as
-//! node_exporter's textfile collector reads it. Every family has `# HELP` and `# TYPE`;
-//! counters (`_total`) and the round-trip histogram are cumulative over the run, the gauges
-//! describe the last report. Labels: `target` (as named), `address`, `family` (`ipv4`,
-//! `ipv6`, empty for a name that did not resolve); values escaped as the format requires. No
-//! timestamps (the textfile collector refuses them). Pure.
+//! `--format=prometheus`: a `Report` in the Prometheus text exposition format (0.0.4).
+//!
+//! It is written as node_exporter's textfile collector reads it. Every family has `# HELP` and `#
+//! TYPE`; counters (`_total`) and the round-trip histogram are cumulative over the run, the gauges
+//! describe the last report. Labels: `target` (as named), `address`, `family` (`ipv4`, `ipv6`,
+//! empty for a name that did not resolve); values escaped as the format requires. No timestamps
+//! (the textfile collector refuses them). Pure.
 
 use super::interval::{Entry, Report};
 use crate::stats::{Summary, RTT_BOUNDS_NS};

@@ -1,5 +1,7 @@
-//! Capabilities (capget/capset, the ambient and bounding sets, no_new_privs) and the user
-//! and group ids: the calls the privilege drop is made of. Policy stays in `privilege.rs`.
+//! Capabilities and user and group ids: the system calls the privilege drop is made of.
+//!
+//! capget/capset, the ambient and bounding sets, no_new_privs, and the ids. Policy stays in
+//! `privilege.rs`.
 
 use super::ffi::{
     cvt, LINUX_CAPABILITY_VERSION_3, PR_CAPBSET_READ, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL,

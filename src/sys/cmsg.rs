@@ -1,6 +1,7 @@
-//! `recvmsg` with its control messages: what the kernel says about a read besides the bytes
-//! (receive timestamps, TTL/hop limit, drop count, the error queue's ICMP errors). Every
-//! control message is bounded by the buffer, never by the kernel's claim alone.
+//! `recvmsg` with its control messages: what the kernel says about a read besides the bytes.
+//!
+//! Those are receive timestamps, the TTL or hop limit, the drop count and the error queue's ICMP
+//! errors. Every control message is bounded by the buffer, never by the kernel's claim alone.
 
 use super::ffi::{
     cvt, from_raw_addr, len_of, SO_EE_ORIGIN_ICMP, SO_EE_ORIGIN_ICMP6, SO_TIMESTAMPING_OLD,

@@ -1,10 +1,12 @@
-//! Every `unsafe` call of pingr lives here (this module and its `cmsg.rs`, recvmsg with its
-//! control messages, and `caps.rs`, capabilities, prctl and user ids): sockets and their
-//! options, sendto, poll, pipes, signal masks. Each function is a thin wrapper that returns
-//! `io::Result`, every C call checked by one `cvt` (socket2's shape); descriptors a function
-//! does not own are borrowed (`impl AsFd`), the ones it makes are returned as `OwnedFd`.
-//! Policy (which socket, when to drop what) belongs to `privilege.rs`, `socket.rs` and the
-//! engine, never here. Nothing here interprets packet bytes beyond control messages.
+//! Every `unsafe` call of pingr: thin libc wrappers returning `io::Result`, checked by one `cvt`.
+//!
+//! They live in this module and its children (`ffi.rs`, the C side they share and `cvt`; `cmsg.rs`,
+//! recvmsg with its control messages; `caps.rs`, capabilities, prctl and user ids): sockets and
+//! their options, sendto, poll, pipes, signal masks. Each function is a thin wrapper that returns
+//! `io::Result`, every C call checked by one `cvt` (socket2's shape); descriptors a function does
+//! not own are borrowed (`impl AsFd`), the ones it makes are returned as `OwnedFd`. Policy (which
+//! socket, when to drop what) belongs to `privilege.rs`, `socket.rs` and the engine, never here.
+//! Nothing here interprets packet bytes beyond control messages.
 
 use std::ffi::CString;
 use std::io;

@@ -1,6 +1,7 @@
-//! Hand-made decoding cases: round trips through every IHL, each IPv4 header check, the
-//! ICMPv4 and ICMPv6 errors and what their quotes must hold, and the types that are
-//! ignored. Tests only.
+//! Hand-made decoding cases of the packet codec (tests only).
+//!
+//! Round trips through every IHL, each IPv4 header check, the ICMPv4 and ICMPv6 errors and what
+//! their quotes must hold, and the types that are ignored. Tests only.
 
 use std::net::{IpAddr, Ipv4Addr};
 

@@ -1,5 +1,7 @@
-//! The echo request: header encoding, in-place resequencing, reading our own request back;
-//! and the payload's nonce, per-target tags and the reply and quote checks. Tests only.
+//! Tests of the echo request: its header and its payload (tests only).
+//!
+//! Header encoding, in-place resequencing, reading our own request back; and the payload's nonce,
+//! per-target tags and the reply and quote checks. Tests only.
 
 use std::collections::hash_map::RandomState;
 

@@ -1,5 +1,7 @@
-//! ICMP error kinds: the type and code mapping of both families (MTUs included) and the
-//! text printed for every code. Tests only.
+//! Tests of the ICMP error kinds and their texts (tests only).
+//!
+//! The type and code mapping of both families (MTUs included) and the text printed for every code.
+//! Tests only.
 
 use crate::packet::*;
 

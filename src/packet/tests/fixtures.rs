@@ -1,7 +1,8 @@
-//! Packet builders and the decoding harness shared by the codec's tests: a deterministic
-//! RNG, echo replies and ICMP errors of both families (any IHL, any extension-header
-//! chain), the valid fixtures with what each decodes to, and [`decode`], which checks any
-//! accepted buffer field by field against its bytes. Tests only.
+//! Packet builders and the decoding harness shared by the codec's tests (tests only).
+//!
+//! A deterministic RNG, echo replies and ICMP errors of both families (any IHL, any
+//! extension-header chain), the valid fixtures with what each decodes to, and [`decode`], which
+//! checks any accepted buffer field by field against its bytes. Tests only.
 
 use std::net::IpAddr;
 

@@ -1,6 +1,8 @@
-//! Robustness: every fixture decodes, every truncation and every single-byte mutation of
-//! it is handled without a panic (anything accepted is cross-checked against its bytes),
-//! and 1.2 million random or garbled buffers go through every decoder. Tests only.
+//! Robustness tests of the packet codec: truncations, mutations, random buffers (tests only).
+//!
+//! Every fixture decodes, every truncation and every single-byte mutation of it is handled without
+//! a panic (anything accepted is cross-checked against its bytes), and 1.2 million random or
+//! garbled buffers go through every decoder. Tests only.
 
 use std::time::Instant;
 
