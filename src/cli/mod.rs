@@ -1,17 +1,20 @@
 //! The command line: the one `Config` both grammars produce, and the grammar chosen by name.
 //!
 //! A facade: the types are in `config`, re-exported here, and the grammar is chosen here by program
-//! name. pingr's own (iputils-shaped) options are in [`ping`], fping's (when called as `fping` or
-//! `fping6`) in [`fping`], and the pure value parsers they share in [`values`]. Everything here is
-//! pure: no I/O, no name resolution, no sockets; `main` prints the texts and errors, and exits.
+//! name. pingr's own (iputils-shaped) options are in `options` (the table, `--help`, `--version`)
+//! and [`ping`] (parsing), fping's (when called as `fping` or `fping6`) in [`fping`], and the pure
+//! value parsers they share in [`values`]. Everything here is pure: no I/O, no name resolution, no
+//! sockets; `main` prints the texts and errors, and exits.
 
 mod config;
 pub mod fping;
+mod options;
 pub mod ping;
 pub mod values;
 
 pub use config::*;
-pub use ping::{parse, usage, version};
+pub use options::{usage, version};
+pub use ping::parse;
 
 // ---- fping personality (issue 11) -------------------------------------------------------
 
