@@ -32,9 +32,11 @@ struct SrcFile {
 }
 
 impl SrcFile {
-    /// Files under a `tests/` folder of `src/` are compiled for tests only.
+    /// Files under a `tests/` folder of `src/`, or marked `#![cfg(test)]`, are compiled for
+    /// tests only.
     fn is_test_file(&self) -> bool {
         self.rel.split('/').rev().skip(1).any(|dir| dir == "tests")
+            || self.text.lines().any(|l| l.trim() == "#![cfg(test)]")
     }
 }
 
@@ -866,8 +868,12 @@ fn parser_counts_lines_outside_test_items() {
                fn b() {\n}\n#[cfg(test)]\nmod tests {\n\n    fn c() { \"}\"; }\n}\n// end\n";
     // //! A., blank, fn a, fn b {, }, // end
     assert_eq!(non_test_lines(src), 6);
-    let file = made_up(&[("src/tests/x.rs", ""), ("src/x.rs", "")]);
-    assert!(file[0].is_test_file() && !file[1].is_test_file());
+    let file = made_up(&[
+        ("src/tests/x.rs", ""),
+        ("src/x.rs", ""),
+        ("src/y.rs", "//! Y.\n#![cfg(test)]\n"),
+    ]);
+    assert!(file[0].is_test_file() && !file[1].is_test_file() && file[2].is_test_file());
 }
 
 #[test]
