@@ -684,6 +684,7 @@ fn design_mismatches(files: &[SrcFile], readme: &str) -> Vec<String> {
             Ok(s) => s,
             Err(e) => {
                 out.push(e);
+                entries.remove(&file.rel);
                 continue;
             }
         };
