@@ -1,11 +1,11 @@
 //! Reports over a long run (`--every`, `--output`): one report per tick, delivered whole.
 //!
 //! It turns the engine's periodic snapshots (its `Reporter` hook: exact interval and total figures
-//! of every host, on the engine's clock) into a [`report::interval::Report`] in the chosen format,
-//! and delivering it: to stdout through the engine, or with `--output FILE` by atomically replacing
-//! FILE (a temporary file in the same directory, fsync, rename), so that a collector never reads
-//! half a report. The formats are in `report/`; nothing here spawns or keeps time. A write error is
-//! one line on stderr, the run goes on, and [`Reporter::failed`] makes the exit status 4.
+//! of every host, on the engine's clock) into a [`Report`] in the chosen format, and delivers it:
+//! to stdout through the engine, or with `--output FILE` by atomically replacing FILE (a temporary
+//! file in the same directory, fsync, rename), so that a collector never reads half a report. The
+//! formats are in `report/`; nothing here spawns or keeps time. A write error is one line on
+//! stderr, the run goes on, and [`Reporter::failed`] makes the exit status 4.
 
 use crate::cli::{Config, Every, Format, Show};
 use crate::engine::{self, Snapshot};

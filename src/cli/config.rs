@@ -13,9 +13,9 @@ use std::time::Duration;
 pub enum Command {
     /// Probe, with this configuration.
     Run(Config),
-    /// `-h`/`--help`: print [`usage`] to stdout and exit 0.
+    /// `-h`/`--help`: print [`usage`](super::usage) to stdout and exit 0.
     Help,
-    /// `-V`/`--version`: print [`version`] to stdout and exit 0.
+    /// `-V`/`--version`: print [`version`](super::version) to stdout and exit 0.
     Version,
 }
 
