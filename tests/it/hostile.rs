@@ -574,13 +574,12 @@ fn check_hostile(test: &str, lab: &Lab, o: &Outcome, wants: &[Want; 2]) {
     );
 }
 
-/// A behaviour test: for each socket kind at once, each in a lab of its own, start
-/// `responders(lab)`, run pingr with `opts`, and check the hostile addresses against
-/// `wants(lab, outcome)`. Returns each kind's lab and outcome for extra checks (None
-/// if skipped).
+/// A behaviour test: for each socket kind ([`BOTH_KINDS`]) at once, each in a lab of its
+/// own, start `responders(lab)`, run pingr with `opts`, and check the hostile addresses
+/// against `wants(lab, outcome)`. Returns each kind's lab and outcome for extra checks
+/// (None if skipped).
 fn behaviour(
     test: &str,
-    kinds: &[Kind],
     responders: &(dyn Fn(&Lab) -> Vec<Vec<String>> + Sync),
     opts: &[&str],
     wants: &(dyn Fn(&Lab, &Outcome) -> [Want; 2] + Sync),
@@ -588,7 +587,7 @@ fn behaviour(
     if !common::require_root(test) {
         return None;
     }
-    let kinds: Vec<Kind> = kinds
+    let kinds: Vec<Kind> = BOTH_KINDS
         .iter()
         .copied()
         .filter(|&k| kind_available(test, k))
@@ -612,6 +611,18 @@ fn behaviour(
             .collect()
     });
     Some(runs)
+}
+
+/// The plainest behaviour test: the responder in `--mode M EXTRA`, pingr with `opts` on
+/// both socket kinds, the same counts for both families; returns what [`behaviour`] does.
+fn counted(
+    test: &str,
+    m: &str,
+    extra: &[&str],
+    opts: &[&str],
+    c: Counts,
+) -> Option<Vec<(Lab, Outcome)>> {
+    behaviour(test, &|_| mode(m, extra), opts, &|lab, _| both(lab, c))
 }
 
 /// Responder arguments: `--mode MODE` plus `extra`.
@@ -652,26 +663,14 @@ const BOTH_KINDS: &[Kind] = &[Kind::Raw, Kind::Datagram];
 // Item 2: responder behaviours
 // ---------------------------------------------------------------------------
 
-#[test]
-fn hostile_normal() {
-    behaviour(
-        "hostile_normal",
-        BOTH_KINDS,
-        &|_| mode("normal", &[]),
-        QUICK,
-        &|lab, _| both(lab, counts(3, 3, 0, 0, 0)),
-    );
-}
-
-#[test]
-fn hostile_delay() {
+common::table_tests! {
+    hostile_normal: counted("normal", &[], QUICK, counts(3, 3, 0, 0, 0));
     // 300 ms late answers, well inside a 1 s timeout: all received.
-    behaviour(
-        "hostile_delay",
-        BOTH_KINDS,
-        &|_| mode("delay", &["--delay-ms", "300"]),
+    hostile_delay: counted(
+        "delay",
+        &["--delay-ms", "300"],
         &["-c", "3", "-i", "0.2", "-W", "1"],
-        &|lab, _| both(lab, counts(3, 3, 0, 0, 0)),
+        counts(3, 3, 0, 0, 0),
     );
 }
 
@@ -681,7 +680,6 @@ fn hostile_drop_seeded() {
     // belong to): each family must count exactly the replies really sent to it.
     let Some(runs) = behaviour(
         "hostile_drop_seeded",
-        BOTH_KINDS,
         &|_| mode("drop", &["--seed", "1", "--loss", "50"]),
         QUICK,
         &|lab, o| {
@@ -714,9 +712,9 @@ fn hostile_drop_seeded() {
 /// as soon as its last probe is answered (`-c`: "then a wait of *up to* -W"), so
 /// the copies of the *last* reply race with the end of the host: they may be
 /// counted or not. Every copy of the earlier replies must be.
-fn duplicates(test: &str, kinds: &[Kind], m: &str, copies: u64) {
+fn duplicates(test: &str, m: &str, copies: u64) {
     let (sent, extra) = (3, copies - 1);
-    behaviour(test, kinds, &|_| mode(m, &[]), QUICK, &|lab, _| {
+    behaviour(test, &|_| mode(m, &[]), QUICK, &|lab, _| {
         both(lab, counts(sent, sent, extra * sent, 0, 0)).map(|w| Want {
             dup_min: Some(extra * (sent - 1)),
             ..w
@@ -724,23 +722,16 @@ fn duplicates(test: &str, kinds: &[Kind], m: &str, copies: u64) {
     });
 }
 
-#[test]
-fn hostile_dup() {
-    duplicates("hostile_dup", BOTH_KINDS, "dup", 2);
-}
-
-#[test]
-fn hostile_flood() {
+common::table_tests! {
+    hostile_dup: duplicates("dup", 2);
     // Ten copies of every reply: one received and nine duplicates per probe.
-    duplicates("hostile_flood", BOTH_KINDS, "flood", 10);
+    hostile_flood: duplicates("flood", 10);
 }
 
 /// Modes whose every answer must be ignored: nothing received, nothing else
 /// counted, although the responder did send something for every request.
-fn ignored(test: &str, kinds: &[Kind], m: &'static str, min_sent_per_family: u64) {
-    let Some(runs) = behaviour(test, kinds, &|_| mode(m, &[]), QUICK, &|lab, _| {
-        both(lab, counts(3, 0, 0, 0, 0))
-    }) else {
+fn ignored(test: &str, m: &'static str, min_sent_per_family: u64) {
+    let Some(runs) = counted(test, m, &[], QUICK, counts(3, 0, 0, 0, 0)) else {
         return;
     };
     for (lab, o) in &runs {
@@ -762,45 +753,18 @@ fn ignored(test: &str, kinds: &[Kind], m: &'static str, min_sent_per_family: u64
     }
 }
 
-#[test]
-fn hostile_badsum() {
+common::table_tests! {
     // IPv6: the receiving kernel drops bad ICMPv6 checksums before any socket.
-    ignored("hostile_badsum", BOTH_KINDS, "badsum", 3);
-}
-
-#[test]
-fn hostile_wrongid() {
-    ignored("hostile_wrongid", BOTH_KINDS, "wrongid", 3);
-}
-
-#[test]
-fn hostile_wrongseq() {
-    ignored("hostile_wrongseq", BOTH_KINDS, "wrongseq", 3);
-}
-
-#[test]
-fn hostile_trunchdr() {
+    hostile_badsum: ignored("badsum", 3);
+    hostile_wrongid: ignored("wrongid", 3);
+    hostile_wrongseq: ignored("wrongseq", 3);
     // IPv4: the kernel never delivers an ICMP message under 8 bytes (acts as drop).
-    ignored("hostile_trunchdr", BOTH_KINDS, "trunchdr", 3);
-}
-
-#[test]
-fn hostile_garbage() {
+    hostile_trunchdr: ignored("trunchdr", 3);
     // Three random messages per request (echo replies with our identifier and a
     // random rest, errors quoting random bytes, random types), never a real reply.
-    ignored("hostile_garbage", BOTH_KINDS, "garbage", 9);
-}
-
-#[test]
-fn hostile_unsolicited() {
+    hostile_garbage: ignored("garbage", 9);
     // Each genuine reply comes with three replies to sequence numbers never sent.
-    behaviour(
-        "hostile_unsolicited",
-        BOTH_KINDS,
-        &|_| mode("unsolicited", &[]),
-        QUICK,
-        &|lab, _| both(lab, counts(3, 3, 0, 0, 0)),
-    );
+    hostile_unsolicited: counted("unsolicited", &[], QUICK, counts(3, 3, 0, 0, 0));
 }
 
 #[test]
@@ -808,7 +772,6 @@ fn hostile_othersrc() {
     // Correct replies, but from another address of the same host: not ours.
     let Some(runs) = behaviour(
         "hostile_othersrc",
-        BOTH_KINDS,
         &|lab| {
             let mut m = mode("othersrc", &[]);
             m[0].extend(lab.forge_args());
@@ -836,29 +799,22 @@ fn hostile_othersrc() {
     }
 }
 
-#[test]
-fn hostile_ipopts() {
+common::table_tests! {
     // IPv4 replies with 40 bytes of IP options; IPv6 with a Destination Options header.
-    behaviour(
-        "hostile_ipopts",
-        BOTH_KINDS,
-        &|_| mode("ipopts", &[]),
-        QUICK,
-        &|lab, _| both(lab, counts(3, 3, 0, 0, 0)),
-    );
+    hostile_ipopts: counted("ipopts", &[], QUICK, counts(3, 3, 0, 0, 0));
 }
 
 #[test]
 fn hostile_reorder() {
     // Replies in reversed pairs: 2 before 1, 4 before 3; all received in time.
-    let Some(runs) = behaviour(
+    // A lone reply is released after --delay-ms: keep that well above the 0.2 s interval,
+    // so each pair completes even on a loaded machine.
+    let Some(runs) = counted(
         "hostile_reorder",
-        BOTH_KINDS,
-        // A lone reply is released after --delay-ms: keep that well above the 0.2 s interval,
-        // so each pair completes even on a loaded machine.
-        &|_| mode("reorder", &["--delay-ms", "1000"]),
+        "reorder",
+        &["--delay-ms", "1000"],
         &["-c", "4", "-i", "0.2", "-W", "2"],
-        &|lab, _| both(lab, counts(4, 4, 0, 0, 0)),
+        counts(4, 4, 0, 0, 0),
     ) else {
         return;
     };
@@ -898,17 +854,15 @@ fn hostile_reorder() {
     }
 }
 
-#[test]
-fn hostile_late() {
+common::table_tests! {
     // Replies 700 ms after each request, timeout 0.3 s, a probe every second: the
     // replies to probes 1 and 2 arrive while later probes are pending and must be
     // counted as late, not received; the reply to probe 3 arrives after the run.
-    behaviour(
-        "hostile_late",
-        BOTH_KINDS,
-        &|_| mode("late", &["--delay-ms", "700"]),
+    hostile_late: counted(
+        "late",
+        &["--delay-ms", "700"],
         &["-c", "3", "-i", "1", "-W", "0.3"],
-        &|lab, _| both(lab, counts(3, 0, 0, 2, 0)),
+        counts(3, 0, 0, 2, 0),
     );
 }
 
@@ -919,9 +873,7 @@ fn payload_case(test: &str, m: &str, size: &str, received: bool, bytes: u64) {
     let mut opts = QUICK.to_vec();
     opts.extend(["-s", size]);
     let recv = if received { 3 } else { 0 };
-    let Some(runs) = behaviour(test, BOTH_KINDS, &|_| mode(m, &[]), &opts, &|lab, _| {
-        both(lab, counts(3, recv, 0, 0, 0))
-    }) else {
+    let Some(runs) = counted(test, m, &[], &opts, counts(3, recv, 0, 0, 0)) else {
         return;
     };
     for (lab, o) in &runs {
@@ -933,40 +885,17 @@ fn payload_case(test: &str, m: &str, size: &str, received: bool, bytes: u64) {
     }
 }
 
-#[test]
-fn hostile_shortpay() {
+common::table_tests! {
     // Half the payload: 28 of 56 bytes still carry nonce and tag (36-byte messages).
-    payload_case("hostile_shortpay", "shortpay", "56", true, 36);
-}
-
-#[test]
-fn hostile_shortpay_keeps_whole_stamp() {
+    hostile_shortpay: payload_case("shortpay", "56", true, 36);
     // -s 32: half is exactly the nonce and the tag, counted (24-byte messages).
-    payload_case(
-        "hostile_shortpay_keeps_whole_stamp",
-        "shortpay",
-        "32",
-        true,
-        24,
-    );
-}
-
-#[test]
-fn hostile_shortpay_cuts_tag() {
+    hostile_shortpay_keeps_whole_stamp: payload_case("shortpay", "32", true, 24);
     // -s 31: half is 15 bytes, the tag is cut: it cannot prove its target, not counted.
-    payload_case("hostile_shortpay_cuts_tag", "shortpay", "31", false, 23);
-}
-
-#[test]
-fn hostile_shortpay_cuts_nonce() {
+    hostile_shortpay_cuts_tag: payload_case("shortpay", "31", false, 23);
     // -s 15: half is 7 bytes, the nonce is cut: not ours, not counted.
-    payload_case("hostile_shortpay_cuts_nonce", "shortpay", "15", false, 15);
-}
-
-#[test]
-fn hostile_longpay() {
+    hostile_shortpay_cuts_nonce: payload_case("shortpay", "15", false, 15);
     // Payload doubled plus 8 bytes of 0xee (128-byte messages): counted.
-    payload_case("hostile_longpay", "longpay", "56", true, 128);
+    hostile_longpay: payload_case("longpay", "56", true, 128);
 }
 
 const V4_UNREACH: &str = "Destination Host Unreachable";
@@ -976,13 +905,12 @@ const V6_UNREACH: &str = "Destination unreachable: Address unreachable";
 /// `From ROUTER icmp_seq=N TEXT`.
 fn errors_case(
     test: &str,
-    kinds: &[Kind],
     responders: &(dyn Fn(&Lab) -> Vec<Vec<String>> + Sync),
     routers: &(dyn Fn(&Lab) -> [String; 2] + Sync),
     texts: [&'static str; 2],
     errs: u64,
 ) {
-    behaviour(test, kinds, responders, QUICK, &|lab, _| {
+    behaviour(test, responders, QUICK, &|lab, _| {
         let r = routers(lab);
         [0, 1].map(|f| Want {
             counts: counts(3, 0, 0, 0, errs),
@@ -994,42 +922,25 @@ fn errors_case(
     });
 }
 
-#[test]
-fn hostile_unreach() {
-    errors_case(
-        "hostile_unreach",
-        BOTH_KINDS,
-        &|_| mode("unreach", &[]),
-        &Lab::hostile,
-        [V4_UNREACH, V6_UNREACH],
-        3,
-    );
-}
-
-#[test]
-fn hostile_unreach_opts() {
+common::table_tests! {
+    hostile_unreach:
+        errors_case(&|_| mode("unreach", &[]), &Lab::hostile, [V4_UNREACH, V6_UNREACH], 3);
     // The quoted IPv4 header has 40 bytes of options; the quoted IPv6 packet a
     // Destination Options header.
-    errors_case(
-        "hostile_unreach_opts",
-        BOTH_KINDS,
-        &|_| mode("unreach-opts", &[]),
-        &Lab::hostile,
-        [V4_UNREACH, V6_UNREACH],
-        3,
-    );
+    hostile_unreach_opts:
+        errors_case(&|_| mode("unreach-opts", &[]), &Lab::hostile, [V4_UNREACH, V6_UNREACH], 3);
 }
 
 #[test]
 fn hostile_unreach_cut() {
     // The quote ends 4 bytes into the ICMP header, before identifier and sequence:
     // it cannot be matched to a probe and must be ignored (the probe is lost).
-    let Some(runs) = behaviour(
+    let Some(runs) = counted(
         "hostile_unreach_cut",
-        BOTH_KINDS,
-        &|_| mode("unreach-cut", &[]),
+        "unreach-cut",
+        &[],
         QUICK,
-        &|lab, _| both(lab, counts(3, 0, 0, 0, 0)),
+        counts(3, 0, 0, 0, 0),
     ) else {
         return;
     };
@@ -1046,7 +957,6 @@ fn hostile_unreach_quote_just_long_enough() {
     // identifier and sequence: every error must be counted.
     errors_case(
         "hostile_unreach_quote_just_long_enough",
-        BOTH_KINDS,
         &|lab| {
             let [h4, h6] = lab.hostile();
             let one = |only: &str, bytes: &str| {
@@ -1074,7 +984,6 @@ fn hostile_timex_from_router() {
     // Time exceeded sent by a "router" (another address): the From line names it.
     errors_case(
         "hostile_timex_from_router",
-        BOTH_KINDS,
         &|lab| {
             let mut m = mode("timex", &[]);
             m[0].extend(lab.forge_args());
@@ -1139,25 +1048,16 @@ fn assert_burst_sent(o: &Outcome, requests: u64) {
     }
 }
 
-#[test]
-fn hostile_error_burst() {
-    // Each request answered by a burst: one well-formed destination-unreachable, then one
-    // for every way the quote parser rejects a quote (and a quote naming a normal target
-    // as its destination, carrying this target's tag). Only the well-formed error counts
-    // (plus, on datagram sockets, the three the kernel passes on), and every normal target
-    // stays at 3/3 with no `sendto` error: before issue 10 the errors' pending socket
-    // error made the next sendto of any target fail ("No route to host").
-    let Some(runs) = behaviour(
-        "hostile_error_burst",
-        BOTH_KINDS,
-        &|lab| {
-            let mut m = mode("errburst", &["--count", "2"]);
-            m[0].extend(lab.victim_args());
-            m
-        },
-        QUICK,
-        &|lab, o| burst_wants(lab, o, [2, 6]),
-    ) else {
+/// Bursts of ICMP errors (responder `--mode M EXTRA`, aimed at the normal targets too):
+/// [`burst_wants`] with `per_request`, and every malformation sent.
+fn burst_case(test: &str, m: &str, extra: &[&str], per_request: [u64; 2]) {
+    let responders = |lab: &Lab| {
+        let mut r = mode(m, extra);
+        r[0].extend(lab.victim_args());
+        r
+    };
+    let wants = |lab: &Lab, o: &Outcome| burst_wants(lab, o, per_request);
+    let Some(runs) = behaviour(test, &responders, QUICK, &wants) else {
         return;
     };
     for (_, o) in &runs {
@@ -1165,25 +1065,16 @@ fn hostile_error_burst() {
     }
 }
 
-#[test]
-fn hostile_malformed_errors_only() {
+common::table_tests! {
+    // Each request answered by a burst: one well-formed destination-unreachable, then one
+    // for every way the quote parser rejects a quote (and a quote naming a normal target
+    // as its destination, carrying this target's tag). Only the well-formed error counts
+    // (plus, on datagram sockets, the three the kernel passes on), and every normal target
+    // stays at 3/3 with no `sendto` error: before issue 10 the errors' pending socket
+    // error made the next sendto of any target fail ("No route to host").
+    hostile_error_burst: burst_case("errburst", &["--count", "2"], [2, 6]);
     // The same bursts without the well-formed error: nothing counts on raw sockets.
-    let Some(runs) = behaviour(
-        "hostile_malformed_errors_only",
-        BOTH_KINDS,
-        &|lab| {
-            let mut m = mode("errmalformed", &[]);
-            m[0].extend(lab.victim_args());
-            m
-        },
-        QUICK,
-        &|lab, o| burst_wants(lab, o, [0, 2]),
-    ) else {
-        return;
-    };
-    for (_, o) in &runs {
-        assert_burst_sent(o, 6);
-    }
+    hostile_malformed_errors_only: burst_case("errmalformed", &[], [0, 2]);
 }
 
 #[test]
@@ -1194,7 +1085,6 @@ fn hostile_replies_forged_from_normal_targets() {
     // that these are not the normal targets' replies: none may count there (no DUP).
     let Some(runs) = behaviour(
         "hostile_replies_forged_from_normal_targets",
-        BOTH_KINDS,
         &|lab| {
             // 50 ms later, so that the normal targets' probes of the same sequence number
             // have surely left (and been answered) when the forged copies arrive.
@@ -1323,20 +1213,9 @@ fn datagram_sweep(test: &str, v6: bool) {
     assert_eq!(code, 1, "{ctx}");
 }
 
-#[test]
-fn datagram_sweep_v4_malformed_and_unreachable_spare_the_rest() {
-    datagram_sweep(
-        "datagram_sweep_v4_malformed_and_unreachable_spare_the_rest",
-        false,
-    );
-}
-
-#[test]
-fn datagram_sweep_v6_malformed_and_unreachable_spare_the_rest() {
-    datagram_sweep(
-        "datagram_sweep_v6_malformed_and_unreachable_spare_the_rest",
-        true,
-    );
+common::table_tests! {
+    datagram_sweep_v4_malformed_and_unreachable_spare_the_rest: datagram_sweep(false);
+    datagram_sweep_v6_malformed_and_unreachable_spare_the_rest: datagram_sweep(true);
 }
 
 // ---------------------------------------------------------------------------
@@ -1894,10 +1773,26 @@ fn repeated_sigquit_prints_status_and_goes_on() {
 // ---------------------------------------------------------------------------
 
 /// Run pingr in `ns` on `bad` ([IPv4, IPv6], whose sends fail with `reason`) and
-/// on 127.0.0.1 and ::1 (which must be unaffected): the failures are reported per
-/// probe on stderr (for the families where `reported`: the kernel does say so) and
-/// counted as sent and lost.
+/// on 127.0.0.1 and ::1 (which must be unaffected), with each socket kind available: the
+/// failures are reported per probe on stderr (for the families where `reported(kind)`: the
+/// kernel does say so) and counted as sent and lost.
 fn send_errors(
+    test: &str,
+    ns: &Netns,
+    bad: [&str; 2],
+    reported: impl Fn(Kind) -> [bool; 2],
+    reason: &str,
+    extra: &[&str],
+) {
+    for kind in BOTH_KINDS.iter().copied() {
+        if kind_available(test, kind) {
+            send_errors_of(test, ns, kind, bad, reported(kind), reason, extra);
+        }
+    }
+}
+
+/// [`send_errors`] with one socket kind.
+fn send_errors_of(
     test: &str,
     ns: &Netns,
     kind: Kind,
@@ -1972,22 +1867,17 @@ fn send_error_eperm_from_nftables() {
          nft add rule inet t o ip daddr 127.0.0.2 drop && \
          nft add rule inet t o ip6 daddr fd00:250::2 drop",
     );
-    for kind in BOTH_KINDS.iter().copied() {
-        if kind_available(test, kind) {
-            // Kernel limit: on an ICMPv6 datagram (ping) socket, sendto() returns
-            // success although netfilter dropped the packet (iputils ping shows the
-            // same), so only the loss can be seen there.
-            send_errors(
-                test,
-                &ns,
-                kind,
-                ["127.0.0.2", "fd00:250::2"],
-                [true, kind == Kind::Raw],
-                "Operation not permitted",
-                &[],
-            );
-        }
-    }
+    // Kernel limit: on an ICMPv6 datagram (ping) socket, sendto() returns
+    // success although netfilter dropped the packet (iputils ping shows the
+    // same), so only the loss can be seen there.
+    send_errors(
+        test,
+        &ns,
+        ["127.0.0.2", "fd00:250::2"],
+        |kind| [true, kind == Kind::Raw],
+        "Operation not permitted",
+        &[],
+    );
 }
 
 #[test]
@@ -1998,19 +1888,14 @@ fn send_error_enetunreach_without_route() {
     }
     // Only loopback: no route to anything else, so nothing leaves the namespace.
     let ns = Netns::new();
-    for kind in BOTH_KINDS.iter().copied() {
-        if kind_available(test, kind) {
-            send_errors(
-                test,
-                &ns,
-                kind,
-                ["10.250.0.1", "fd00:250:1::1"],
-                [true, true],
-                "Network is unreachable",
-                &[],
-            );
-        }
-    }
+    send_errors(
+        test,
+        &ns,
+        ["10.250.0.1", "fd00:250:1::1"],
+        |_| [true, true],
+        "Network is unreachable",
+        &[],
+    );
 }
 
 #[test]
@@ -2024,17 +1909,12 @@ fn send_error_emsgsize_with_dont_fragment() {
     let a = Netns::new();
     let b = Netns::new();
     let v = Veth::dual(&a, &b);
-    for kind in BOTH_KINDS.iter().copied() {
-        if kind_available(test, kind) {
-            send_errors(
-                test,
-                &a,
-                kind,
-                [v.b_v4(), v.b_v6()],
-                [true, true],
-                "Message too long",
-                &["-s", "2000", "-M", "do"],
-            );
-        }
-    }
+    send_errors(
+        test,
+        &a,
+        [v.b_v4(), v.b_v6()],
+        |_| [true, true],
+        "Message too long",
+        &["-s", "2000", "-M", "do"],
+    );
 }

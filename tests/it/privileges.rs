@@ -744,19 +744,6 @@ enum Grant {
     SetuidRoot,
 }
 
-/// One `#[test]` per line `NAME => CASE, GRANT;` calling `CHECK(CASE, Grant::GRANT)`: each
-/// grant fails on its own.
-macro_rules! grant_tests {
-    ($check:ident: $($name:ident => $case:literal, $grant:ident;)*) => {
-        $(
-            #[test]
-            fn $name() {
-                $check($case, Grant::$grant);
-            }
-        )*
-    };
-}
-
 /// The binary for `grant` (its guard removes a copy made for the test) and the user.
 fn granted(case: &str, grant: Grant) -> Option<(Option<Cleanup>, PathBuf, User)> {
     let raw_bounding = bounding_net_raw();
@@ -959,12 +946,11 @@ fn assert_order(case: &str, r: &Run) {
     );
 }
 
-grant_tests! {
-    stalled_dns_lookup:
-    dns_lookup_stalls_without_privilege_file_cap_ep => "dns stall, file cap +ep", FileEp;
-    dns_lookup_stalls_without_privilege_file_cap_p => "dns stall, file cap +p", FileP;
-    dns_lookup_stalls_without_privilege_ambient => "dns stall, ambient net_raw", Ambient;
-    dns_lookup_stalls_without_privilege_setuid_root => "dns stall, setuid root", SetuidRoot;
+common::table_tests! {
+    dns_lookup_stalls_without_privilege_file_cap_ep: stalled_dns_lookup(Grant::FileEp);
+    dns_lookup_stalls_without_privilege_file_cap_p: stalled_dns_lookup(Grant::FileP);
+    dns_lookup_stalls_without_privilege_ambient: stalled_dns_lookup(Grant::Ambient);
+    dns_lookup_stalls_without_privilege_setuid_root: stalled_dns_lookup(Grant::SetuidRoot);
 }
 
 fn stalled_fifo(case: &str, grant: Grant) {
@@ -1030,12 +1016,11 @@ fn stalled_fifo(case: &str, grant: Grant) {
     assert_order(case, &r);
 }
 
-grant_tests! {
-    stalled_fifo:
-    fifo_stalls_without_privilege_file_cap_ep => "fifo stall, file cap +ep", FileEp;
-    fifo_stalls_without_privilege_file_cap_p => "fifo stall, file cap +p", FileP;
-    fifo_stalls_without_privilege_ambient => "fifo stall, ambient net_raw", Ambient;
-    fifo_stalls_without_privilege_setuid_root => "fifo stall, setuid root", SetuidRoot;
+common::table_tests! {
+    fifo_stalls_without_privilege_file_cap_ep: stalled_fifo(Grant::FileEp);
+    fifo_stalls_without_privilege_file_cap_p: stalled_fifo(Grant::FileP);
+    fifo_stalls_without_privilege_ambient: stalled_fifo(Grant::Ambient);
+    fifo_stalls_without_privilege_setuid_root: stalled_fifo(Grant::SetuidRoot);
 }
 
 /// A setuid-root copy leaves root's identity before it reads a target file: a file only

@@ -40,6 +40,22 @@ fn next_id() -> usize {
     COUNTER.fetch_add(1, Ordering::Relaxed)
 }
 
+/// One `#[test]` per entry `NAME: CHECK(ARGS..);`, each calling `CHECK("NAME", ARGS..)`: for
+/// tests that differ only by data. Each entry is still a test of its own (its own name, its
+/// own failure, its own SKIP line). Attributes and doc comments before an entry go on its test.
+macro_rules! table_tests {
+    ($($(#[$attr:meta])* $name:ident: $check:ident($($arg:expr),* $(,)?);)*) => {
+        $(
+            $(#[$attr])*
+            #[test]
+            fn $name() {
+                $check(stringify!($name), $($arg),*);
+            }
+        )*
+    };
+}
+pub(crate) use table_tests;
+
 /// The pingr binary under test.
 pub fn pingr() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_pingr"))
