@@ -25,10 +25,9 @@ fn row<'a>(stdout: &'a str, target: &str) -> Vec<&'a str> {
 
 #[test]
 fn single_ipv4_target_has_ping_shape() {
-    if !require_root("single_ipv4_target_has_ping_shape") {
+    let Some(ns) = common::root_netns("single_ipv4_target_has_ping_shape") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let o = run_in(&ns, &["-c", "3", "-i", "0.2", "127.0.0.1"]);
     let out = text(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
@@ -63,10 +62,9 @@ fn single_ipv4_target_has_ping_shape() {
 
 #[test]
 fn single_ipv6_target_and_quiet() {
-    if !require_root("single_ipv6_target_and_quiet") {
+    let Some(ns) = common::root_netns("single_ipv6_target_and_quiet") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let o = run_in(&ns, &["-c", "2", "-i", "0.2", "::1"]);
     let out = text(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{out}");
@@ -92,10 +90,9 @@ fn single_ipv6_target_and_quiet() {
 /// name beside them: exit 2 (it takes precedence), and the others still reported.
 #[test]
 fn several_hosts_silent_and_unresolvable() {
-    if !require_root("several_hosts_silent_and_unresolvable") {
+    let Some(a) = common::root_netns("several_hosts_silent_and_unresolvable") else {
         return;
-    }
-    let a = Netns::new();
+    };
     let b = Netns::new_silent();
     let v = Veth::dual(&a, &b);
     let silent = v.b_v4().to_string();
@@ -181,10 +178,9 @@ fn several_hosts_silent_and_unresolvable() {
 /// datagram sockets, IPv4 and IPv6.
 #[test]
 fn raw_as_root_datagram_as_user() {
-    if !require_root("raw_as_root_datagram_as_user") {
+    let Some(ns) = common::root_netns("raw_as_root_datagram_as_user") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let o = run_in(&ns, &["-v", "-c", "2", "-i", "0.2", "127.0.0.1", "::1"]);
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(0), "{err}");
@@ -326,10 +322,9 @@ fn icmp_errors_name_the_router() {
 /// computed from it (the silent host never answered: 1).
 #[test]
 fn sigint_prints_the_summary_so_far() {
-    if !require_root("sigint_prints_the_summary_so_far") {
+    let Some(a) = common::root_netns("sigint_prints_the_summary_so_far") else {
         return;
-    }
-    let a = Netns::new();
+    };
     let b = Netns::new_silent();
     let v = Veth::new(&a, "10.202.0.1/24", &b, "10.202.0.2/24");
     let mut cmd = a.wrap(&pingr_cmd(&["-i", "0.2", "127.0.0.1", v.b_v4()]));
@@ -361,10 +356,9 @@ fn sigint_prints_the_summary_so_far() {
 /// A closed stdout pipe ends pingr quietly: no error text, no panic.
 #[test]
 fn closed_pipe_ends_quietly() {
-    if !require_root("closed_pipe_ends_quietly") {
+    let Some(ns) = common::root_netns("closed_pipe_ends_quietly") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let line = format!(
         "'{}' -i 0.1 127.0.0.1 | head -1; echo \"status=${{PIPESTATUS[0]}}\"",
         pingr().display()
@@ -386,10 +380,9 @@ fn closed_pipe_ends_quietly() {
 /// -w ends an endless run at the deadline; exit 0 when the host answered.
 #[test]
 fn deadline_ends_an_endless_run() {
-    if !require_root("deadline_ends_an_endless_run") {
+    let Some(ns) = common::root_netns("deadline_ends_an_endless_run") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let t0 = Instant::now();
     let o = run_in(&ns, &["-w", "1", "-i", "0.25", "127.0.0.1"]);
     let took = t0.elapsed();
@@ -409,10 +402,9 @@ fn deadline_ends_an_endless_run() {
 /// No usable socket: exit 4 and one line naming the fix; nothing on stdout.
 #[test]
 fn no_privilege_is_exit_4_with_the_fix() {
-    if !require_root("no_privilege_is_exit_4_with_the_fix") {
+    let Some(ns) = common::root_netns("no_privilege_is_exit_4_with_the_fix") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let mut cmd = Command::new(pingr_for_user());
     cmd.args(["-c", "1", "127.0.0.1"]);
     let o = run_with_timeout(&mut ns.exec_as(&User::unprivileged(), &cmd), 10);
@@ -435,10 +427,9 @@ fn no_privilege_is_exit_4_with_the_fix() {
 /// below 1 ms is a command-line error, before anything is sent; root may.
 #[test]
 fn users_cannot_flood() {
-    if !require_root("users_cannot_flood") {
+    let Some(ns) = common::root_netns("users_cannot_flood") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     ns.allow_ping_group(common::TEST_GID, common::TEST_GID);
     let user = |args: &[&str]| {
         let mut cmd = Command::new(pingr_for_user());

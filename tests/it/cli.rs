@@ -41,14 +41,9 @@ where
     common::run_with_timeout(&mut ns.exec(common::pingr(), args), RUN_SECS)
 }
 
-/// A namespace for a test run as root; None after a SKIP (not root).
-fn root_ns(test: &str) -> Option<Netns> {
-    common::require_root(test).then(Netns::new)
-}
-
-/// [`root_ns`] where name lookups cannot leave the namespace ([`lookups_stay_inside`]).
+/// [`common::root_netns`] where name lookups cannot leave the namespace ([`lookups_stay_inside`]).
 fn resolving_ns(test: &str) -> Option<Netns> {
-    root_ns(test).filter(|ns| lookups_stay_inside(test, ns))
+    common::root_netns(test).filter(|ns| lookups_stay_inside(test, ns))
 }
 
 /// Panic output a Rust binary could print (unwinding panic, backtrace hint).
@@ -411,7 +406,8 @@ fn check_refused(out: &Output, want: &Want) -> Vec<String> {
 
 #[test]
 fn bad_command_lines_exit_3_with_one_line_and_send_nothing() {
-    let Some(ns) = root_ns("bad_command_lines_exit_3_with_one_line_and_send_nothing") else {
+    let Some(ns) = common::root_netns("bad_command_lines_exit_3_with_one_line_and_send_nothing")
+    else {
         return;
     };
     let mut failures = Vec::new();
@@ -468,7 +464,7 @@ fn bad_command_lines_exit_3_with_one_line_and_send_nothing() {
 
 #[test]
 fn zero_interval_and_large_v6_size_are_accepted() {
-    let Some(ns) = root_ns("zero_interval_and_large_v6_size_are_accepted") else {
+    let Some(ns) = common::root_netns("zero_interval_and_large_v6_size_are_accepted") else {
         return;
     };
 
@@ -494,7 +490,7 @@ fn zero_interval_and_large_v6_size_are_accepted() {
 
 #[test]
 fn help_and_version_print_on_stdout_and_exit_0() {
-    let Some(ns) = root_ns("help_and_version_print_on_stdout_and_exit_0") else {
+    let Some(ns) = common::root_netns("help_and_version_print_on_stdout_and_exit_0") else {
         return;
     };
     let before = send_counters(&ns);
@@ -587,7 +583,8 @@ fn assert_file_refused(out: &Output, what: &str, prefix: &str, words: &[&str]) {
 
 #[test]
 fn unreadable_empty_and_overlong_target_files_exit_3_and_send_nothing() {
-    let Some(ns) = root_ns("unreadable_empty_and_overlong_target_files_exit_3_and_send_nothing")
+    let Some(ns) =
+        common::root_netns("unreadable_empty_and_overlong_target_files_exit_3_and_send_nothing")
     else {
         return;
     };
@@ -662,7 +659,7 @@ fn unreadable_empty_and_overlong_target_files_exit_3_and_send_nothing() {
 
 #[test]
 fn crlf_bom_comments_and_blank_lines_are_accepted() {
-    let Some(ns) = root_ns("crlf_bom_comments_and_blank_lines_are_accepted") else {
+    let Some(ns) = common::root_netns("crlf_bom_comments_and_blank_lines_are_accepted") else {
         return;
     };
     let file = scratch_file(
@@ -695,7 +692,7 @@ fn crlf_bom_comments_and_blank_lines_are_accepted() {
 
 #[test]
 fn nul_byte_in_a_file_name_fails_that_target_only() {
-    let Some(ns) = root_ns("nul_byte_in_a_file_name_fails_that_target_only") else {
+    let Some(ns) = common::root_netns("nul_byte_in_a_file_name_fails_that_target_only") else {
         return;
     };
     let file = scratch_file("nul", b"127.0.0.1\nab\0cd\n::1\n");
@@ -828,7 +825,7 @@ fn binary_target_files_give_documented_errors_without_panic() {
 
 #[test]
 fn target_file_from_stdin() {
-    let Some(ns) = root_ns("target_file_from_stdin") else {
+    let Some(ns) = common::root_netns("target_file_from_stdin") else {
         return;
     };
     let mut cmd = ns.exec(common::pingr(), ["-c", "1", "-W", "2", "-f", "-"]);
@@ -862,7 +859,7 @@ fn target_file_from_stdin() {
 
 #[test]
 fn invalid_utf8_name_fails_alone() {
-    let Some(ns) = root_ns("invalid_utf8_name_fails_alone") else {
+    let Some(ns) = common::root_netns("invalid_utf8_name_fails_alone") else {
         return;
     };
     let name = OsString::from_vec(b"bad\xffname".to_vec());
@@ -892,7 +889,7 @@ fn name_of_300_bytes_fails_alone() {
 
 #[test]
 fn link_local_without_scope_fails_with_scope_message() {
-    let Some(ns) = root_ns("link_local_without_scope_fails_with_scope_message") else {
+    let Some(ns) = common::root_netns("link_local_without_scope_fails_with_scope_message") else {
         return;
     };
 
@@ -934,12 +931,11 @@ fn link_local_without_scope_fails_with_scope_message() {
 
 #[test]
 fn broadcast_send_error_is_reported_and_the_run_goes_on() {
-    if !common::require_root("broadcast_send_error_is_reported_and_the_run_goes_on") {
-        return;
-    }
     // A default route (to a second namespace of this test) gives 255.255.255.255 a
     // broadcast route, so sendto() is refused (no SO_BROADCAST) rather than unroutable.
-    let a = Netns::new();
+    let Some(a) = common::root_netns("broadcast_send_error_is_reported_and_the_run_goes_on") else {
+        return;
+    };
     let b = Netns::new();
     let v = Veth::new(&a, "10.231.0.1/24", &b, "10.231.0.2/24");
     a.run(&format!("ip route add default via {}", v.b_v4()));
@@ -969,7 +965,7 @@ fn broadcast_send_error_is_reported_and_the_run_goes_on() {
 
 #[test]
 fn same_host_twice_is_probed_as_two_entries() {
-    let Some(ns) = root_ns("same_host_twice_is_probed_as_two_entries") else {
+    let Some(ns) = common::root_netns("same_host_twice_is_probed_as_two_entries") else {
         return;
     };
     let out = pingr_in(
@@ -1007,7 +1003,7 @@ fn same_host_twice_is_probed_as_two_entries() {
 
 #[test]
 fn exit_0_when_every_target_answers() {
-    let Some(ns) = root_ns("exit_0_when_every_target_answers") else {
+    let Some(ns) = common::root_netns("exit_0_when_every_target_answers") else {
         return;
     };
     let before = send_counters(&ns);

@@ -1605,10 +1605,9 @@ fn closed_pipe_stops_quietly() {
 #[test]
 fn write_error_on_dev_full() {
     let test = "write_error_on_dev_full";
-    if !common::require_root(test) {
+    let Some(ns) = common::root_netns(test) else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let runs: [&[&str]; 3] = [
         // The header is the first write.
         &["-c", "3", "-i", "0.2", "127.0.0.1"],
@@ -1718,10 +1717,9 @@ fn sigint_before_any_reply_prints_a_clean_summary() {
 #[test]
 fn repeated_sigquit_prints_status_and_goes_on() {
     let test = "repeated_sigquit_prints_status_and_goes_on";
-    if !common::require_root(test) {
+    let Some(ns) = common::root_netns(test) else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let mut live = Live::spawn(pingr_in(
         &ns,
         Kind::Raw,
@@ -1883,11 +1881,10 @@ fn send_error_eperm_from_nftables() {
 #[test]
 fn send_error_enetunreach_without_route() {
     let test = "send_error_enetunreach_without_route";
-    if !common::require_root(test) {
-        return;
-    }
     // Only loopback: no route to anything else, so nothing leaves the namespace.
-    let ns = Netns::new();
+    let Some(ns) = common::root_netns(test) else {
+        return;
+    };
     send_errors(
         test,
         &ns,
@@ -1901,12 +1898,11 @@ fn send_error_enetunreach_without_route() {
 #[test]
 fn send_error_emsgsize_with_dont_fragment() {
     let test = "send_error_emsgsize_with_dont_fragment";
-    if !common::require_root(test) {
-        return;
-    }
     // 2000 bytes of payload with -M do over a 1500-byte MTU veth: too big to send;
     // loopback (MTU 65536) takes the same probes.
-    let a = Netns::new();
+    let Some(a) = common::root_netns(test) else {
+        return;
+    };
     let b = Netns::new();
     let v = Veth::dual(&a, &b);
     send_errors(

@@ -7,7 +7,7 @@
 use crate::common;
 use crate::common::text;
 
-use common::{pingr, require_root, Netns};
+use common::{pingr, Netns};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -70,10 +70,9 @@ fn describe(o: &Output) -> String {
 /// least twice (a thread serves 250 hosts at once, none waits for another to finish).
 #[test]
 fn continuous_run_probes_every_target() {
-    if !require_root("continuous_run_probes_every_target") {
+    let Some(ns) = common::root_netns("continuous_run_probes_every_target") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let (file, names) = targets_file(2000);
     let f = file.to_str().unwrap();
     let o = interrupted(
@@ -107,33 +106,34 @@ fn continuous_run_probes_every_target() {
 /// 1,000 targets x 3 probes, 8 threads, -w 5: every target gets 3 of 3.
 #[test]
 fn count_run_completes_every_target() {
-    if !require_root("count_run_completes_every_target") {
+    let Some(ns) = common::root_netns("count_run_completes_every_target") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let (file, names) = targets_file(1000);
     let f = file.to_str().unwrap();
-    let mut cmd = Command::new(pingr());
-    cmd.args([
-        "-q",
-        "-c",
-        "3",
-        "-i",
-        "0.2",
-        "--max-threads",
-        "8",
-        "-w",
-        "5",
-        "-f",
-        f,
-    ]);
-    let o = common::run_with_timeout(&mut ns.wrap(&cmd), 30);
+    let o = common::pingr_in(
+        &ns,
+        &[
+            "-q",
+            "-c",
+            "3",
+            "-i",
+            "0.2",
+            "--max-threads",
+            "8",
+            "-w",
+            "5",
+            "-f",
+            f,
+        ],
+        30,
+    );
     let rows = table(&text(&o.stdout));
     assert_eq!(rows.len(), 1000, "{}", describe(&o));
     for t in &names {
         assert_eq!(rows[t], (3, 3), "{t}\n{}", describe(&o));
     }
-    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    common::assert_exit(&o, 0);
 }
 
 /// Where hosts x --gap exceeds -i, one stderr line gives the real period, and the probes go
@@ -141,10 +141,9 @@ fn count_run_completes_every_target() {
 /// take the round in progress.
 #[test]
 fn a_busy_gap_is_announced_and_fair() {
-    if !require_root("a_busy_gap_is_announced_and_fair") {
+    let Some(ns) = common::root_netns("a_busy_gap_is_announced_and_fair") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let (file, names) = targets_file(100);
     let f = file.to_str().unwrap();
     // 100 x 10 ms: a round takes 1 s, though -i asks for 0.2 s.
@@ -183,10 +182,9 @@ fn a_busy_gap_is_announced_and_fair() {
 /// 3 s), with 1 or 2 probes sent and the full summary of all four hosts.
 #[test]
 fn sigint_does_not_wait_for_the_gap() {
-    if !require_root("sigint_does_not_wait_for_the_gap") {
+    let Some(ns) = common::root_netns("sigint_does_not_wait_for_the_gap") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let hosts = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"];
     let mut args = vec!["-c", "5", "--gap", "3000"];
     args.extend(hosts);
@@ -204,16 +202,15 @@ fn sigint_does_not_wait_for_the_gap() {
         );
     }
     // Some host never answered (never probed): exit 1.
-    assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
+    common::assert_exit(&o, 1);
 }
 
 /// -w 2 with --gap 3000: the deadline ends the run before the second probe is due.
 #[test]
 fn deadline_does_not_wait_for_the_gap() {
-    if !require_root("deadline_does_not_wait_for_the_gap") {
+    let Some(ns) = common::root_netns("deadline_does_not_wait_for_the_gap") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let mut cmd = Command::new(pingr());
     cmd.args([
         "-q",

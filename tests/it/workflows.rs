@@ -225,10 +225,9 @@ fn check_answered(args: &[&str], o: &Output) {
 
 #[test]
 fn drop_in_for_ping_accepts_its_options() {
-    if !require_root("drop_in_for_ping_accepts_its_options") {
+    let Some(ns) = common::root_netns("drop_in_for_ping_accepts_its_options") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let one = ["-c", "1"];
     let per_family: &[&[&str]] = &[
         &["-c", "2", "-i", "0.2"],
@@ -288,7 +287,7 @@ fn outstanding_reports_unanswered_probes() {
         &["-c", "2", "-i", "0.3", "-W", "0.2", "-O", silent],
     );
     no_panic(&o);
-    assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
+    common::assert_exit(&o, 1);
     let out = text(&o.stdout);
     let lines = lines_of(&out);
     for seq in 1..=2 {
@@ -307,7 +306,7 @@ fn outstanding_reports_unanswered_probes() {
     );
     // Without -O the same run says nothing of the sort.
     let o = run_in(&lab.ns, &["-c", "2", "-i", "0.3", "-W", "0.2", silent]);
-    assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
+    common::assert_exit(&o, 1);
     assert!(
         !text(&o.stdout).contains("no answer yet"),
         "{}",
@@ -1359,12 +1358,11 @@ fn doc_parsers_self_test() {
 
 #[test]
 fn help_and_man_page_list_the_same_options() {
-    if !require_root("help_and_man_page_list_the_same_options") {
+    let Some(ns) = common::root_netns("help_and_man_page_list_the_same_options") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let o = run_in(&ns, &["--help"]);
-    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    common::assert_exit(&o, 0);
     let help = help_options(&text(&o.stdout));
     assert!(
         help.len() >= 20 && help.contains("-c") && help.contains("--count"),

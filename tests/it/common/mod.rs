@@ -2,7 +2,7 @@
 //! Shared helpers for pingr's integration tests (`tests/it/main.rs` declares `mod common;`,
 //! every area module does `use crate::common;`): the binaries under test, skips, tools,
 //! runs with a timeout, outputs; namespaces in `netns.rs`, users in `user.rs`, the
-//! responder in `responder.rs`.
+//! responder in `responder.rs`, pingr run as root in a namespace in `run.rs`.
 //!
 //! Everything here sends packets only to loopback or to addresses inside network
 //! namespaces that the test itself created ([`Netns`], [`Veth`]). Tests that need
@@ -19,10 +19,12 @@ use std::time::{Duration, Instant};
 
 mod netns;
 mod responder;
+mod run;
 mod user;
 
 pub use netns::{Netns, Veth};
 pub use responder::Responder;
+pub use run::*;
 pub use user::*;
 
 /// Bit of CAP_NET_ADMIN in the /proc/PID/status capability masks.
