@@ -76,7 +76,7 @@ fn single_ipv6_target_and_quiet() {
         out.contains("2 packets transmitted, 2 received, 0% packet loss"),
         "{out}"
     );
-    let q = run_in(&ns, &["-q", "-c", "2", "-i", "0.2", "-s", "100", "::1"]);
+    let q = run_in(&ns, &common::words("-q -c 2 -i 0.2 -s 100 ::1"));
     let qout = text(&q.stdout);
     assert_eq!(q.status.code(), Some(0));
     assert!(!qout.contains("bytes from"), "-q printed replies:\n{qout}");
@@ -97,20 +97,8 @@ fn several_hosts_silent_and_unresolvable() {
     let v = Veth::dual(&a, &b);
     let silent = v.b_v4().to_string();
     let silent6 = v.b_v6().to_string();
-    let args = [
-        "-c",
-        "3",
-        "-i",
-        "0.2",
-        "-W",
-        "0.5",
-        "127.0.0.1",
-        &silent,
-        "::1",
-        &silent6,
-        "127.0.0.2",
-    ];
-    let o = run_in(&a, &args);
+    let targets = ["127.0.0.1", &silent, "::1", &silent6, "127.0.0.2"];
+    let o = run_in(&a, &[common::QUICK, &targets].concat());
     let out = text(&o.stdout);
     no_panic(&o);
     assert_eq!(o.status.code(), Some(1), "{out}{}", text(&o.stderr));
@@ -181,7 +169,7 @@ fn raw_as_root_datagram_as_user() {
     let Some(ns) = common::root_netns("raw_as_root_datagram_as_user") else {
         return;
     };
-    let o = run_in(&ns, &["-v", "-c", "2", "-i", "0.2", "127.0.0.1", "::1"]);
+    let o = run_in(&ns, &common::words("-v -c 2 -i 0.2 127.0.0.1 ::1"));
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(err.contains("pingr: IPv4: raw ICMP socket"), "{err}");
@@ -452,6 +440,6 @@ fn users_cannot_flood() {
     }
     let o = user(&["-c", "3", "-i", "0.002", "--gap", "1", "127.0.0.1"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    let o = run_in(&ns, &["-c", "3", "-i", "0", "--gap", "0", "127.0.0.1"]);
+    let o = run_in(&ns, &common::words("-c 3 -i 0 --gap 0 127.0.0.1"));
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
 }

@@ -1060,10 +1060,9 @@ fn exit_2_when_a_name_does_not_resolve() {
 #[test]
 fn exit_4_without_any_usable_socket() {
     let test = "exit_4_without_any_usable_socket";
-    if !common::require_root(test) || !common::require_tool(test, "setpriv") {
+    let Some(ns) = common::root_netns_with(test, "setpriv") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     // No group may open ICMP datagram sockets; the user has no capability at all.
     ns.allow_ping_group(1, 0);
     let user = User::unprivileged();

@@ -27,7 +27,7 @@
 
 use crate::common;
 
-use common::{Netns, Responder, User, Veth};
+use common::{Netns, Responder, User, Veth, QUICK};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -35,9 +35,6 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 const FAMILY: [&str; 2] = ["IPv4", "IPv6"];
-
-/// The probing options of most behaviour runs: 3 probes, 0.2 s apart, 0.5 s timeout.
-const QUICK: &[&str] = &["-c", "3", "-i", "0.2", "-W", "0.5"];
 
 // ---------------------------------------------------------------------------
 // Output parsing
@@ -1579,10 +1576,9 @@ impl Drop for Live {
 #[test]
 fn closed_pipe_stops_quietly() {
     let test = "closed_pipe_stops_quietly";
-    if !(common::require_root(test) && common::require_tool(test, "bash")) {
+    let Some(ns) = common::root_netns_with(test, "bash") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     // 50 probes 0.2 s apart would take 10 s: pingr must stop once `head` is gone.
     let script = r#""$@" | head -n 1; echo "pingr_status=${PIPESTATUS[0]}""#;
     let mut cmd = ns.exec("bash", ["-c", script, "bash"]);
@@ -1854,10 +1850,9 @@ fn send_errors_of(
 #[test]
 fn send_error_eperm_from_nftables() {
     let test = "send_error_eperm_from_nftables";
-    if !(common::require_root(test) && common::require_tool(test, "nft")) {
+    let Some(ns) = common::root_netns_with(test, "nft") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     ns.add_addr("lo", "fd00:250::2/128");
     ns.run(
         "nft add table inet t && \

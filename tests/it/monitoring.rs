@@ -155,19 +155,10 @@ fn promtool_accepts_the_prometheus_output() {
     let list = dir.join("targets");
     std::fs::write(&list, "127.0.0.1\n::1\nodd\\\"name.invalid\n").unwrap();
     let mut cmd = Command::new(pingr());
-    cmd.args([
-        "-q",
-        "-c",
-        "3",
-        "-i",
-        "0.2",
-        "-W",
-        "0.5",
-        "--format=prometheus",
-        "-f",
-    ])
-    .arg(&list)
-    .arg(v.b_v4());
+    cmd.args(common::QUICK)
+        .args(["-q", "--format=prometheus", "-f"])
+        .arg(&list)
+        .arg(v.b_v4());
     let out = run_with_timeout(&mut ns.wrap(&cmd), RUN_SECS);
     common::assert_exit(&out, 2);
     let body = text(&out.stdout);
@@ -811,17 +802,7 @@ fn influx_lines_one_per_target_with_a_nanosecond_stamp() {
         .as_nanos();
     let o = common::pingr_in(
         &ns,
-        &[
-            "-c",
-            "6",
-            "-i",
-            "0.2",
-            "--every",
-            "0.5",
-            "--format=influx",
-            "127.0.0.1",
-            "::1",
-        ],
+        &common::words("-c 6 -i 0.2 --every 0.5 --format=influx 127.0.0.1 ::1"),
         RUN_SECS,
     );
     common::assert_exit(&o, 0);
@@ -982,20 +963,7 @@ fn count_runs_with_more_hosts_than_threads_report_every_probe_once() {
     };
     let o = common::pingr_in(
         &ns,
-        &[
-            "-q",
-            "-c",
-            "4",
-            "-i",
-            "0.2",
-            "--every",
-            "0.3",
-            "--max-threads",
-            "2",
-            "--format=tsv",
-            "-g",
-            "127.0.0.0/29",
-        ],
+        &common::words("-q -c 4 -i 0.2 --every 0.3 --max-threads 2 --format=tsv -g 127.0.0.0/29"),
         RUN_SECS,
     );
     common::assert_exit(&o, 0);
@@ -1020,18 +988,9 @@ fn every_total_reports_the_run_since_its_start() {
     let Some(ns) = common::root_netns(t) else {
         return;
     };
-    let mut cmd = Command::new(pingr());
-    cmd.args([
-        "-q",
-        "-c",
-        "5",
-        "-i",
-        "0.25",
-        "--every",
-        "0.3,total",
-        "--format=tsv",
-    ])
-    .arg("127.0.0.1");
+    let cmd = common::pingr_cmd(&common::words(
+        "-q -c 5 -i 0.25 --every 0.3,total --format=tsv 127.0.0.1",
+    ));
     let o = run_with_timeout(&mut ns.wrap(&cmd), RUN_SECS);
     common::assert_exit(&o, 0);
     let out = text(&o.stdout);
@@ -1060,17 +1019,9 @@ fn sigquit_keeps_its_status_line_beside_interim_reports() {
     let Some(ns) = common::root_netns(t) else {
         return;
     };
-    let mut cmd = Command::new(pingr());
-    cmd.args([
-        "-q",
-        "-i",
-        "0.2",
-        "--every",
-        "0.5",
-        "--format=tsv",
-        "127.0.0.1",
-        "::1",
-    ]);
+    let cmd = common::pingr_cmd(&common::words(
+        "-q -i 0.2 --every 0.5 --format=tsv 127.0.0.1 ::1",
+    ));
     let mut cmd = ns.wrap(&cmd);
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())

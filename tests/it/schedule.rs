@@ -211,20 +211,9 @@ fn deadline_does_not_wait_for_the_gap() {
     let Some(ns) = common::root_netns("deadline_does_not_wait_for_the_gap") else {
         return;
     };
-    let mut cmd = Command::new(pingr());
-    cmd.args([
-        "-q",
-        "-c",
-        "1",
-        "-w",
-        "2",
-        "--gap",
-        "3000",
-        "127.0.0.1",
-        "127.0.0.2",
-        "127.0.0.3",
-        "127.0.0.4",
-    ]);
+    let cmd = common::pingr_cmd(&common::words(
+        "-q -c 1 -w 2 --gap 3000 127.0.0.1 127.0.0.2 127.0.0.3 127.0.0.4",
+    ));
     // The hang guard is generous; the counts below are the test.
     let o = common::run_with_timeout(&mut ns.wrap(&cmd), 8);
     let rows = table(&text(&o.stdout));

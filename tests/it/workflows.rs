@@ -10,7 +10,7 @@
 use crate::common;
 use crate::common::{describe, no_panic, pingr_cmd, text};
 
-use common::{pingr, require_root, require_tool, run_with_timeout, scratch_dir, Netns, Veth};
+use common::{pingr, require_root, run_with_timeout, scratch_dir, Netns, Veth};
 use std::collections::BTreeSet;
 use std::process::{Command, Output};
 
@@ -23,24 +23,26 @@ fn run_in(ns: &Netns, args: &[&str]) -> Output {
 
 /// An answering namespace (`ns`: loopback is up, so every 127.0.0.x answers) joined by a
 /// veth to a silent namespace holding two addresses that never answer.
+/// Made by [`lab`] for a test that needs root.
 struct Lab {
     ns: Netns,
     silent: Vec<String>,
     _quiet: Netns,
 }
 
-fn lab() -> Lab {
-    let ns = Netns::new();
+/// The [`Lab`] of `test`; None after a SKIP (not root).
+fn lab(test: &str) -> Option<Lab> {
+    let ns = common::root_netns(test)?;
     let quiet = Netns::new_silent();
     let mut v = Veth::new(&ns, "10.206.0.1/24", &quiet, "10.206.0.2/24");
     v.add_addrs(&ns, "10.206.0.11/24", &quiet, "10.206.0.3/24");
     let silent = v.b_addrs.clone();
     assert_eq!(silent.len(), 2);
-    Lab {
+    Some(Lab {
         ns,
         silent,
         _quiet: quiet,
-    }
+    })
 }
 
 /// A namespace with no route at all (loopback down, without addresses): a name looked up
@@ -277,10 +279,9 @@ fn drop_in_for_ping_accepts_its_options() {
 /// -O on a silent host prints iputils' `no answer yet for icmp_seq=N`, once per probe.
 #[test]
 fn outstanding_reports_unanswered_probes() {
-    if !require_root("outstanding_reports_unanswered_probes") {
+    let Some(lab) = lab("outstanding_reports_unanswered_probes") else {
         return;
-    }
-    let lab = lab();
+    };
     let silent = lab.silent[0].as_str();
     let o = run_in(
         &lab.ns,
@@ -323,10 +324,9 @@ fn names(list: &[&str]) -> String {
 
 #[test]
 fn fping_alive_unreachable_and_min_alive() {
-    if !require_root("fping_alive_unreachable_and_min_alive") {
+    let Some(lab) = lab("fping_alive_unreachable_and_min_alive") else {
         return;
-    }
-    let lab = lab();
+    };
     let (s1, s2) = (lab.silent[0].as_str(), lab.silent[1].as_str());
     let targets = ["127.0.0.1", s1, "127.0.0.3", s2, "127.0.0.2"];
     let alive = ["127.0.0.1", "127.0.0.3", "127.0.0.2"];
@@ -409,10 +409,9 @@ fn fping_alive_unreachable_and_min_alive() {
 #[test]
 fn fping_max_loss_counts_lossy_targets_as_down() {
     let name = "fping_max_loss_counts_lossy_targets_as_down";
-    if !require_root(name) || !require_tool(name, "nft") {
+    let Some(ns) = common::root_netns_with(name, "nft") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     // Every other echo request to 127.0.0.9 is dropped: 4 probes, 2 lost, whatever the phase.
     ns.run(
         "nft add table ip t; nft add chain ip t o '{ type filter hook output priority 0; }'; \
@@ -580,10 +579,9 @@ fn table_checker_self_test() {
 
 #[test]
 fn summary_table_is_aligned_and_in_input_order() {
-    if !require_root("summary_table_is_aligned_and_in_input_order") {
+    let Some(lab) = lab("summary_table_is_aligned_and_in_input_order") else {
         return;
-    }
-    let lab = lab();
+    };
     let silent = lab.silent[0].as_str();
     let targets = ["127.0.0.1", silent, "::1", "localhost", "127.0.0.2"];
     for quiet in [false, true] {
@@ -639,10 +637,9 @@ fn parse_tsv(out: &str, targets: &[&str], ctx: &str) -> Vec<Vec<String>> {
 
 #[test]
 fn tsv_matches_the_table_and_parses() {
-    if !require_root("tsv_matches_the_table_and_parses") {
+    let Some(lab) = lab("tsv_matches_the_table_and_parses") else {
         return;
-    }
-    let lab = lab();
+    };
     let silent = lab.silent[0].as_str();
     let targets = ["127.0.0.1", silent, "::1", "localhost"];
     let mut args = vec!["-c", "2", "-i", "0.2", "-W", "0.3", "--format=tsv"];
@@ -780,58 +777,58 @@ impl JsonParser<'_> {
         }
     }
 
-    fn object(&mut self, depth: usize) -> Result<Json, String> {
-        self.eat(b'{')?;
-        let mut members: Vec<(String, Json)> = Vec::new();
+    /// `OPEN CLOSE`, or `OPEN item (, item)* CLOSE` with each item read by `item`.
+    fn list(
+        &mut self,
+        open: u8,
+        close: u8,
+        mut item: impl FnMut(&mut Self) -> Result<(), String>,
+    ) -> Result<(), String> {
+        self.eat(open)?;
         self.ws();
-        if self.peek() == Some(b'}') {
+        if self.peek() == Some(close) {
             self.i += 1;
-            return Ok(Json::Obj(members));
+            return Ok(());
         }
         loop {
             self.ws();
-            let k = self.string()?;
-            if members.iter().any(|(m, _)| *m == k) {
-                return self.err(&format!("duplicate member {k:?}"));
-            }
-            self.ws();
-            self.eat(b':')?;
-            self.ws();
-            let v = self.value(depth + 1)?;
-            members.push((k, v));
+            item(self)?;
             self.ws();
             match self.peek() {
                 Some(b',') => self.i += 1,
-                Some(b'}') => {
+                Some(c) if c == close => {
                     self.i += 1;
-                    return Ok(Json::Obj(members));
+                    return Ok(());
                 }
-                _ => return self.err("expected ',' or '}'"),
+                _ => return self.err(&format!("expected ',' or '{}'", close as char)),
             }
         }
     }
 
-    fn array(&mut self, depth: usize) -> Result<Json, String> {
-        self.eat(b'[')?;
-        let mut items = Vec::new();
-        self.ws();
-        if self.peek() == Some(b']') {
-            self.i += 1;
-            return Ok(Json::Arr(items));
-        }
-        loop {
-            self.ws();
-            items.push(self.value(depth + 1)?);
-            self.ws();
-            match self.peek() {
-                Some(b',') => self.i += 1,
-                Some(b']') => {
-                    self.i += 1;
-                    return Ok(Json::Arr(items));
-                }
-                _ => return self.err("expected ',' or ']'"),
+    fn object(&mut self, depth: usize) -> Result<Json, String> {
+        let mut members: Vec<(String, Json)> = Vec::new();
+        self.list(b'{', b'}', |p| {
+            let k = p.string()?;
+            if members.iter().any(|(m, _)| *m == k) {
+                return p.err(&format!("duplicate member {k:?}"));
             }
-        }
+            p.ws();
+            p.eat(b':')?;
+            p.ws();
+            let v = p.value(depth + 1)?;
+            members.push((k, v));
+            Ok(())
+        })?;
+        Ok(Json::Obj(members))
+    }
+
+    fn array(&mut self, depth: usize) -> Result<Json, String> {
+        let mut items = Vec::new();
+        self.list(b'[', b']', |p| {
+            items.push(p.value(depth + 1)?);
+            Ok(())
+        })?;
+        Ok(Json::Arr(items))
     }
 
     fn hex4(&mut self) -> Result<u32, String> {
@@ -1025,10 +1022,9 @@ fn keyset<'a>(keys: &[&'a str]) -> BTreeSet<&'a str> {
 
 #[test]
 fn json_lines_parse_back() {
-    if !require_root("json_lines_parse_back") {
+    let Some(lab) = lab("json_lines_parse_back") else {
         return;
-    }
-    let lab = lab();
+    };
     let silent = lab.silent[0].as_str();
     let targets = ["127.0.0.1", silent, "::1"];
     let mut args = vec!["-c", "2", "-i", "0.2", "-W", "0.3", "--format=json"];
@@ -1205,10 +1201,9 @@ fn shell_quote(s: &str) -> String {
 #[test]
 fn progress_line_only_on_a_terminal() {
     let name = "progress_line_only_on_a_terminal";
-    if !require_root(name) || !require_tool(name, "script") {
+    let Some(ns) = common::root_netns_with(name, "script") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let bin = shell_quote(pingr().to_str().expect("a UTF-8 path"));
     // 14 targets, 4 probes 1 s apart: about 3 s, so the line (shown after 2 s) appears.
     let run = "-a -c 4 -i 1 -g 127.0.0.0/28";
