@@ -14,6 +14,14 @@ fn run_in(ns: &Netns, args: &[&str]) -> Output {
     run_with_timeout(&mut ns.wrap(&pingr_cmd(args)), 30)
 }
 
+/// `pingr ARGS` as root in `ns`, which must exit 0; the run and its stdout.
+fn answered(ns: &Netns, args: &[&str]) -> (Output, String) {
+    let o = run_in(ns, args);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
+    (o, out)
+}
+
 /// The summary-table row of a target, split on white space.
 fn row<'a>(stdout: &'a str, target: &str) -> Vec<&'a str> {
     stdout
@@ -28,9 +36,7 @@ fn single_ipv4_target_has_ping_shape() {
     let Some(ns) = common::root_netns("single_ipv4_target_has_ping_shape") else {
         return;
     };
-    let o = run_in(&ns, &["-c", "3", "-i", "0.2", "127.0.0.1"]);
-    let out = text(&o.stdout);
-    assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
+    let (o, out) = answered(&ns, &["-c", "3", "-i", "0.2", "127.0.0.1"]);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], "PING 127.0.0.1 (127.0.0.1) 56(84) bytes of data.");
     for (i, l) in lines[1..4].iter().enumerate() {
@@ -65,9 +71,7 @@ fn single_ipv6_target_and_quiet() {
     let Some(ns) = common::root_netns("single_ipv6_target_and_quiet") else {
         return;
     };
-    let o = run_in(&ns, &["-c", "2", "-i", "0.2", "::1"]);
-    let out = text(&o.stdout);
-    assert_eq!(o.status.code(), Some(0), "{out}");
+    let (_, out) = answered(&ns, &["-c", "2", "-i", "0.2", "::1"]);
     assert!(
         out.starts_with("PING ::1 (::1) 56 data bytes\n64 bytes from ::1: icmp_seq=1 "),
         "{out}"
@@ -138,17 +142,7 @@ fn several_hosts_silent_and_unresolvable() {
     // The namespace has no route out, so the lookup fails without sending a packet anywhere.
     let o = run_in(
         &a,
-        &[
-            "-c",
-            "2",
-            "-i",
-            "0.2",
-            "-W",
-            "0.5",
-            "127.0.0.1",
-            "nope.invalid",
-            &silent,
-        ],
+        &common::words_then("-c 2 -i 0.2 -W 0.5 127.0.0.1 nope.invalid", &[&silent]),
     );
     let out = text(&o.stdout);
     let err = text(&o.stderr);
@@ -252,18 +246,10 @@ fn icmp_errors_name_the_router() {
         };
         let who = if user.is_some() { "datagram" } else { "raw" };
         // The far host answers through the router; unreachable prefixes get errors.
-        let o = run(&[
-            "-c",
-            "2",
-            "-i",
-            "0.2",
-            "-W",
-            "0.5",
-            &far4,
-            "10.209.0.1",
-            &far6,
-            "fd00:209::1",
-        ]);
+        let o = run(&common::words_then(
+            "-c 2 -i 0.2 -W 0.5",
+            &[&far4, "10.209.0.1", &far6, "fd00:209::1"],
+        ));
         let out = text(&o.stdout);
         no_panic(&o);
         assert_eq!(o.status.code(), Some(1), "{who}: {out}{}", text(&o.stderr));

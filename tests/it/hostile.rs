@@ -1397,14 +1397,7 @@ fn zero_replies_print_no_nan() {
                 let lines: Vec<&str> = stdout.lines().collect();
                 assert_eq!(lines.len(), 2, "{stdout}");
                 for l in lines {
-                    for key in [
-                        "min_ms",
-                        "avg_ms",
-                        "max_ms",
-                        "mdev_ms",
-                        "median_ms",
-                        "p95_ms",
-                    ] {
+                    for key in common::JSON_MS_KEYS {
                         assert!(l.contains(&format!("\"{key}\":null")), "{key} in {l}");
                     }
                     assert!(l.contains("\"received\":0"), "{l}");

@@ -113,19 +113,7 @@ fn count_run_completes_every_target() {
     let f = file.to_str().unwrap();
     let o = common::pingr_in(
         &ns,
-        &[
-            "-q",
-            "-c",
-            "3",
-            "-i",
-            "0.2",
-            "--max-threads",
-            "8",
-            "-w",
-            "5",
-            "-f",
-            f,
-        ],
+        &common::words_then("-q -c 3 -i 0.2 --max-threads 8 -w 5 -f", &[f]),
         30,
     );
     let rows = table(&text(&o.stdout));

@@ -977,32 +977,20 @@ fn json_parser_self_test() {
 const REPLY_KEYS: [&str; 7] = [
     "type", "target", "from", "bytes", "icmp_seq", "ttl", "time_ms",
 ];
-const SUMMARY_KEYS: [&str; 16] = [
-    "type",
-    "target",
-    "address",
-    "resolved",
-    "sent",
-    "received",
-    "loss_percent",
-    "min_ms",
-    "avg_ms",
-    "max_ms",
-    "mdev_ms",
-    "median_ms",
-    "p95_ms",
-    "duplicates",
-    "late",
-    "errors",
-];
-const MS_KEYS: [&str; 6] = [
-    "min_ms",
-    "avg_ms",
-    "max_ms",
-    "mdev_ms",
-    "median_ms",
-    "p95_ms",
-];
+/// The members of a summary line: the counts, then [`common::JSON_MS_KEYS`], then the rest.
+fn summary_keys() -> BTreeSet<&'static str> {
+    let counts = [
+        "type",
+        "target",
+        "address",
+        "resolved",
+        "sent",
+        "received",
+        "loss_percent",
+    ];
+    let rest = ["duplicates", "late", "errors"];
+    keyset(&[&counts[..], &common::JSON_MS_KEYS, &rest].concat())
+}
 
 /// Every line of `out`, parsed (panics naming the first that is not one JSON object).
 fn json_lines(out: &str, ctx: &str) -> Vec<Json> {
@@ -1073,7 +1061,7 @@ fn json_lines_parse_back() {
     assert_eq!(summaries.len(), targets.len(), "{ctx}");
     for (s, target) in summaries.iter().zip(targets) {
         assert_eq!(s.str_of("type"), Some("summary"), "{s:?}: {ctx}");
-        assert_eq!(s.keys(), keyset(&SUMMARY_KEYS), "{s:?}: {ctx}");
+        assert_eq!(s.keys(), summary_keys(), "{s:?}: {ctx}");
         assert_eq!(s.str_of("target"), Some(target), "input order: {ctx}");
         assert_eq!(s.str_of("address"), Some(target), "{s:?}");
         assert_eq!(s.get("resolved"), Some(&Json::Bool(true)), "{s:?}");
@@ -1089,7 +1077,7 @@ fn json_lines_parse_back() {
         );
         let loss = s.num("loss_percent").expect("loss_percent is a number");
         assert_eq!(loss, if answered { 0.0 } else { 100.0 }, "{s:?}");
-        for k in MS_KEYS {
+        for k in common::JSON_MS_KEYS {
             if answered {
                 let t = s.num_text(k).unwrap_or_else(|| panic!("{k}: {s:?}"));
                 assert!(is_fixed(t, 3), "{k} {t:?} without three decimals");

@@ -201,6 +201,16 @@ pub fn require_tool(test: &str, tool: &str) -> bool {
         )
 }
 
+/// The round-trip members of a `--format=json` summary line (`null` when nothing came back).
+pub const JSON_MS_KEYS: [&str; 6] = [
+    "min_ms",
+    "avg_ms",
+    "max_ms",
+    "mdev_ms",
+    "median_ms",
+    "p95_ms",
+];
+
 /// Bytes as text (lossy), for outputs.
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()

@@ -26,6 +26,13 @@ pub fn words(line: &str) -> Vec<&str> {
     line.split_whitespace().collect()
 }
 
+/// [`words`] of `line`, then `more` (targets, say, that are not literals).
+pub fn words_then<'a>(line: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+    let mut w = words(line);
+    w.extend(more);
+    w
+}
+
 /// The run ended with exit status `code`; otherwise a failure showing its whole output.
 pub fn assert_exit(o: &Output, code: i32) {
     assert_eq!(o.status.code(), Some(code), "{}", describe(o));
