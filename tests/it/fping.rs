@@ -220,6 +220,11 @@ fn ready(test: &str) -> bool {
     require_root(test) && require_tool(test, "nft") && require_tool(test, "fping")
 }
 
+/// [`ready`], then the test's [`lab`]; None after a SKIP.
+fn ready_lab(test: &str) -> Option<Lab> {
+    ready(test).then(lab)
+}
+
 #[test]
 fn mask_keeps_counts_and_addresses() {
     assert_eq!(
@@ -234,10 +239,9 @@ fn mask_keeps_counts_and_addresses() {
 /// and the probing options that change nothing printed.
 #[test]
 fn default_mode_side_by_side() {
-    if !ready("default_mode_side_by_side") {
+    let Some(lab) = ready_lab("default_mode_side_by_side") else {
         return;
-    }
-    let lab = lab();
+    };
     let fast = "-t 100 -r 1";
     for args in [
         "$UP",
@@ -270,10 +274,9 @@ fn default_mode_side_by_side() {
 /// -c / -C / -o / -D / -q / -u, per-reply and timeout lines, the blank line, the summary.
 #[test]
 fn count_modes_side_by_side() {
-    if !ready("count_modes_side_by_side") {
+    let Some(lab) = ready_lab("count_modes_side_by_side") else {
         return;
-    }
-    let lab = lab();
+    };
     let p = "-p 250 -t 80";
     for args in [
         format!("-c 3 {p} $UP $DROP $BAD"),
@@ -298,10 +301,9 @@ fn count_modes_side_by_side() {
 /// The command lines the consumers of fping.md run, as they run them.
 #[test]
 fn consumer_command_lines_side_by_side() {
-    if !ready("consumer_command_lines_side_by_side") {
+    let Some(lab) = ready_lab("consumer_command_lines_side_by_side") else {
         return;
-    }
-    let lab = lab();
+    };
     let list = scratch_dir().join(format!("fping-bulk-{}", common_id()));
     std::fs::write(&list, format!("{}\n{}\n", lab.up, lab.dropped)).unwrap();
     for args in [
@@ -323,10 +325,9 @@ fn consumer_command_lines_side_by_side() {
 /// the first word of a line used); `-g START END` and a CIDR block.
 #[test]
 fn targets_side_by_side() {
-    if !ready("targets_side_by_side") {
+    let Some(lab) = ready_lab("targets_side_by_side") else {
         return;
-    }
-    let lab = lab();
+    };
     let list = scratch_dir().join(format!("fping-list-{}", common_id()));
     std::fs::write(
         &list,
@@ -354,10 +355,9 @@ fn targets_side_by_side() {
 /// that merge them (Smokeping's start-up check, vaping) read fping's order.
 #[test]
 fn merged_streams_side_by_side() {
-    if !ready("merged_streams_side_by_side") {
+    let Some(lab) = ready_lab("merged_streams_side_by_side") else {
         return;
-    }
-    let lab = lab();
+    };
     for args in [
         "-C 1 localhost 2>&1",
         "-c 2 -p 200 -t 80 $UP $DROP $BAD 2>&1",
@@ -373,10 +373,9 @@ fn merged_streams_side_by_side() {
 /// its counts masked too, and the line shapes must be the same set.
 #[test]
 fn loop_and_reports_side_by_side() {
-    if !ready("loop_and_reports_side_by_side") {
+    let Some(lab) = ready_lab("loop_and_reports_side_by_side") else {
         return;
-    }
-    let lab = lab();
+    };
     // (the set of stdout shapes, the set of stderr shapes, the last stderr lines in order)
     let shapes = |o: &Output, tail: usize| -> (Vec<String>, Vec<String>, Vec<String>) {
         let strip = |s: &str| -> Vec<String> {
@@ -450,10 +449,9 @@ fn loop_and_reports_side_by_side() {
 /// Duplicates: silently dropped with per-reply lines, reported on stderr with -q, as fping.
 #[test]
 fn duplicates_side_by_side() {
-    if !ready("duplicates_side_by_side") {
+    let Some(lab) = ready_lab("duplicates_side_by_side") else {
         return;
-    }
-    let lab = lab();
+    };
     let silent = Netns::new_silent();
     let n = 10 + (std::process::id() as usize + common_id()) % 200;
     let v = Veth::new(
@@ -478,10 +476,9 @@ fn duplicates_side_by_side() {
 /// `-v`, `-h`, fping6, bad command lines, and what is deliberately different.
 #[test]
 fn version_help_errors() {
-    if !ready("version_help_errors") {
+    let Some(lab) = ready_lab("version_help_errors") else {
         return;
-    }
-    let lab = lab();
+    };
     let p = lab.run(&lab.pingr_fping(), "-v");
     let f = lab.run(Path::new(FPING), "-v");
     let pv = text(&p.stdout);
@@ -538,10 +535,9 @@ fn version_help_errors() {
 /// two lines and exit 1, from both (pingr names its own limits).
 #[test]
 fn too_risky_for_mere_mortals() {
-    if !ready("too_risky_for_mere_mortals") {
+    let Some(lab) = ready_lab("too_risky_for_mere_mortals") else {
         return;
-    }
-    let lab = lab();
+    };
     lab.ns.allow_ping_group(0, 2_147_483_647);
     let user = common::User::unprivileged();
     // Debian's fping 5.1 is built without FPING_SAFE_LIMITS (as a user it runs `-p 1`), so
@@ -927,10 +923,9 @@ fn beyond_fpings_sequence_table() {
 /// fping 5.2, whose loop ends at that reply), let alone retried.
 #[test]
 fn fast_reachable_stops_at_n() {
-    if !ready("fast_reachable_stops_at_n") {
+    let Some(lab) = ready_lab("fast_reachable_stops_at_n") else {
         return;
-    }
-    let lab = lab();
+    };
     let o = lab.run(&lab.pingr_fping(), "-X 1 -s -i 1000 -t 5000 -r 3 $UP $DROP");
     let (out, err) = (text(&o.stdout), text(&o.stderr));
     assert_eq!(o.status.code(), Some(0), "{}", show("pingr", &o));
