@@ -9,12 +9,11 @@ use crate::common::text;
 
 use common::{pingr, Netns};
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-/// A file of `n` distinct loopback addresses (127.1.x.y), one a line.
-fn targets_file(n: usize) -> (PathBuf, Vec<String>) {
+/// A file of `n` distinct loopback addresses (127.1.x.y), one a line: its path, and them.
+fn targets_file(n: usize) -> (String, Vec<String>) {
     let names: Vec<String> = (0..n)
         .map(|i| format!("127.1.{}.{}", i / 250, i % 250 + 1))
         .collect();
@@ -23,7 +22,7 @@ fn targets_file(n: usize) -> (PathBuf, Vec<String>) {
     for t in &names {
         writeln!(f, "{t}").unwrap();
     }
-    (path, names)
+    (path.to_str().expect("a UTF-8 path").to_string(), names)
 }
 
 /// (SENT, RECV) of every table row, by target name.
@@ -73,21 +72,10 @@ fn continuous_run_probes_every_target() {
     let Some(ns) = common::root_netns("continuous_run_probes_every_target") else {
         return;
     };
-    let (file, names) = targets_file(2000);
-    let f = file.to_str().unwrap();
+    let (f, names) = targets_file(2000);
     let o = interrupted(
         &ns,
-        &[
-            "-q",
-            "-i",
-            "1",
-            "--gap",
-            "0.1",
-            "--max-threads",
-            "8",
-            "-f",
-            f,
-        ],
+        &common::words_then("-q -i 1 --gap 0.1 --max-threads 8 -f", &[&f]),
         Duration::from_secs(3),
     );
     let rows = table(&text(&o.stdout));
@@ -109,11 +97,10 @@ fn count_run_completes_every_target() {
     let Some(ns) = common::root_netns("count_run_completes_every_target") else {
         return;
     };
-    let (file, names) = targets_file(1000);
-    let f = file.to_str().unwrap();
+    let (f, names) = targets_file(1000);
     let o = common::pingr_in(
         &ns,
-        &common::words_then("-q -c 3 -i 0.2 --max-threads 8 -w 5 -f", &[f]),
+        &common::words_then("-q -c 3 -i 0.2 --max-threads 8 -w 5 -f", &[&f]),
         30,
     );
     let rows = table(&text(&o.stdout));
@@ -121,7 +108,7 @@ fn count_run_completes_every_target() {
     for t in &names {
         assert_eq!(rows[t], (3, 3), "{t}\n{}", describe(&o));
     }
-    common::assert_exit(&o, 0);
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
 }
 
 /// Where hosts x --gap exceeds -i, one stderr line gives the real period, and the probes go
@@ -132,22 +119,11 @@ fn a_busy_gap_is_announced_and_fair() {
     let Some(ns) = common::root_netns("a_busy_gap_is_announced_and_fair") else {
         return;
     };
-    let (file, names) = targets_file(100);
-    let f = file.to_str().unwrap();
+    let (f, names) = targets_file(100);
     // 100 x 10 ms: a round takes 1 s, though -i asks for 0.2 s.
     let o = interrupted(
         &ns,
-        &[
-            "-q",
-            "-i",
-            "0.2",
-            "--gap",
-            "10",
-            "--max-threads",
-            "3",
-            "-f",
-            f,
-        ],
+        &common::words_then("-q -i 0.2 --gap 10 --max-threads 3 -f", &[&f]),
         Duration::from_millis(3500),
     );
     let err = text(&o.stderr);
@@ -190,7 +166,7 @@ fn sigint_does_not_wait_for_the_gap() {
         );
     }
     // Some host never answered (never probed): exit 1.
-    common::assert_exit(&o, 1);
+    assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
 }
 
 /// -w 2 with --gap 3000: the deadline ends the run before the second probe is due.
