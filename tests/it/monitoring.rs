@@ -988,10 +988,11 @@ fn every_total_reports_the_run_since_its_start() {
     let Some(ns) = common::root_netns(t) else {
         return;
     };
-    let cmd = common::pingr_cmd(&common::words(
-        "-q -c 5 -i 0.25 --every 0.3,total --format=tsv 127.0.0.1",
-    ));
-    let o = run_with_timeout(&mut ns.wrap(&cmd), RUN_SECS);
+    let o = common::pingr_in(
+        &ns,
+        &common::words("-q -c 5 -i 0.25 --every 0.3,total --format=tsv 127.0.0.1"),
+        RUN_SECS,
+    );
     common::assert_exit(&o, 0);
     let out = text(&o.stdout);
     let rows: Vec<Vec<&str>> = out
