@@ -571,13 +571,6 @@ fn too_risky_for_mere_mortals() {
 
 // ---- real consumers ---------------------------------------------------------------------
 
-fn skip_unless(test: &str, ok: bool, why: &str) -> bool {
-    if !ok {
-        eprintln!("SKIP {test}: {why}");
-    }
-    ok
-}
-
 /// Smokeping's FPing probe, one `smokeping --debug` round with `binary =` the symlink: no
 /// warning in its log, and the RRD updates carry loss 0 for the answering target and full
 /// loss for the dropped one.
@@ -736,10 +729,7 @@ fn vaping_fping_plugin() {
     }
     let Some(py) = vaping_python() else {
         let why = "vaping is not installed in target/vaping-venv (bash .ci/run installs it)";
-        if std::env::var("PINGR_REQUIRE_ROOT").is_ok_and(|v| v == "1") {
-            panic!("{test}: {why}");
-        }
-        skip_unless(test, false, why);
+        common::skip(test, why);
         return;
     };
     let lab = lab();
