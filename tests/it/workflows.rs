@@ -230,45 +230,39 @@ fn drop_in_for_ping_accepts_its_options() {
     let Some(ns) = common::root_netns("drop_in_for_ping_accepts_its_options") else {
         return;
     };
-    let one = ["-c", "1"];
-    let per_family: &[&[&str]] = &[
-        &["-c", "2", "-i", "0.2"],
-        &["-c", "1", "-W", "0.5"],
-        &["-w", "1", "-i", "0.2"],
-        &["-c", "1", "-s", "100"],
-        &["-c", "1", "-t", "7"],
-        &["-c", "1", "-q"],
-        &["-c", "1", "-n"],
-        &["-c", "2", "-i", "0.2", "-D"],
-        &["-c", "2", "-i", "0.2", "--timestamp=iso"],
-        &["-c", "1", "-O"],
-        &["-c", "1", "-I", "lo"],
-        &["-c", "1", "-Q", "0x10"],
-        &["-c", "1", "-M", "do"],
-        &["-c", "1", "-M", "dont"],
-        &["-c", "1", "-M", "want"],
-        &["-c", "1", "-p", "ff00"],
-        &["-c", "1", "-U"],
+    let per_family = [
+        "-c 2 -i 0.2",
+        "-c 1 -W 0.5",
+        "-w 1 -i 0.2",
+        "-c 1 -s 100",
+        "-c 1 -t 7",
+        "-c 1 -q",
+        "-c 1 -n",
+        "-c 2 -i 0.2 -D",
+        "-c 2 -i 0.2 --timestamp=iso",
+        "-c 1 -O",
+        "-c 1 -I lo",
+        "-c 1 -Q 0x10",
+        "-c 1 -M do",
+        "-c 1 -M dont",
+        "-c 1 -M want",
+        "-c 1 -p ff00",
+        "-c 1 -U",
     ];
     let mut runs: Vec<Vec<&str>> = Vec::new();
     for target in ["127.0.0.1", "::1"] {
         for opts in per_family {
-            let mut a = opts.to_vec();
-            a.push(target);
-            runs.push(a);
+            runs.push(common::words_then(opts, &[target]));
         }
     }
-    runs.push([&one[..], &["-4", "127.0.0.1"]].concat());
-    runs.push([&one[..], &["-6", "::1"]].concat());
+    runs.push(common::words("-c 1 -4 127.0.0.1"));
+    runs.push(common::words("-c 1 -6 ::1"));
     // All of them at once, as a ping command line copied from a script would have them.
     for (fam, target) in [("-4", "127.0.0.1"), ("-6", "::1")] {
-        runs.push(vec![
-            "-c", "2", "-i", "0.2", "-W", "0.5", "-w", "5", "-s", "100", "-t", "7", "-n", "-D",
-            "-O", "-I", "lo", "-Q", "0x10", "-M", "do", "-p", "ff00", "-U", fam, target,
-        ]);
-        runs.push(vec![
-            "-c", "1", "-q", "-n", "-O", "-M", "want", "-p", "ff00", "-U", fam, target,
-        ]);
+        let all = "-c 2 -i 0.2 -W 0.5 -w 5 -s 100 -t 7 -n -D -O -I lo -Q 0x10 -M do -p ff00 -U";
+        runs.push(common::words_then(all, &[fam, target]));
+        let quiet = "-c 1 -q -n -O -M want -p ff00 -U";
+        runs.push(common::words_then(quiet, &[fam, target]));
     }
     for args in &runs {
         let o = run_in(&ns, args);
