@@ -21,6 +21,21 @@ fn run_in(ns: &Netns, args: &[&str]) -> Output {
     run_with_timeout(&mut ns.wrap(&pingr_cmd(args)), RUN_SECS)
 }
 
+/// [`run_in`], with a context for messages: the command line and the whole output.
+fn run_ctx(ns: &Netns, args: &[&str]) -> (Output, String) {
+    let o = run_in(ns, args);
+    let ctx = format!("pingr {}\n{}", args.join(" "), describe(&o));
+    (o, ctx)
+}
+
+/// [`run_ctx`] of a run that must not panic and must exit with `code`.
+fn run_exit(ns: &Netns, args: &[&str], code: i32) -> (Output, String) {
+    let (o, ctx) = run_ctx(ns, args);
+    no_panic(&o);
+    assert_eq!(o.status.code(), Some(code), "{ctx}");
+    (o, ctx)
+}
+
 /// An answering namespace (`ns`: loopback is up, so every 127.0.0.x answers) joined by a
 /// veth to a silent namespace holding two addresses that never answer.
 /// Made by [`lab`] for a test that needs root.
@@ -584,10 +599,7 @@ fn summary_table_is_aligned_and_in_input_order() {
             args.push("-q");
         }
         args.extend(targets);
-        let o = run_in(&lab.ns, &args);
-        let ctx = format!("pingr {}\n{}", args.join(" "), describe(&o));
-        no_panic(&o);
-        assert_eq!(o.status.code(), Some(1), "{ctx}");
+        let (o, ctx) = run_exit(&lab.ns, &args, 1);
         let out = text(&o.stdout);
         assert_eq!(out.contains(" bytes from "), !quiet, "{ctx}");
         let rows = parse_table(&out, &targets, &ctx);
@@ -638,10 +650,7 @@ fn tsv_matches_the_table_and_parses() {
     let targets = ["127.0.0.1", silent, "::1", "localhost"];
     let mut args = vec!["-c", "2", "-i", "0.2", "-W", "0.3", "--format=tsv"];
     args.extend(targets);
-    let o = run_in(&lab.ns, &args);
-    let ctx = format!("pingr {}\n{}", args.join(" "), describe(&o));
-    no_panic(&o);
-    assert_eq!(o.status.code(), Some(1), "{ctx}");
+    let (o, ctx) = run_exit(&lab.ns, &args, 1);
     let tsv = parse_tsv(&text(&o.stdout), &targets, &ctx);
     for (cells, target) in tsv.iter().zip(targets) {
         check_cells(cells, 2, target != silent, &ctx);
@@ -1011,10 +1020,7 @@ fn json_lines_parse_back() {
     let targets = ["127.0.0.1", silent, "::1"];
     let mut args = vec!["-c", "2", "-i", "0.2", "-W", "0.3", "--format=json"];
     args.extend(targets);
-    let o = run_in(&lab.ns, &args);
-    let ctx = format!("pingr {}\n{}", args.join(" "), describe(&o));
-    no_panic(&o);
-    assert_eq!(o.status.code(), Some(1), "{ctx}");
+    let (o, ctx) = run_exit(&lab.ns, &args, 1);
     let objs = json_lines(&text(&o.stdout), &ctx);
     let first_summary = objs
         .iter()
@@ -1084,8 +1090,7 @@ fn json_lines_parse_back() {
     // -q: no events, only the summaries.
     let mut args = vec!["-q", "-c", "1", "-W", "0.3", "--format=json"];
     args.extend(targets);
-    let o = run_in(&lab.ns, &args);
-    let ctx = format!("pingr {}\n{}", args.join(" "), describe(&o));
+    let (o, ctx) = run_ctx(&lab.ns, &args);
     let objs = json_lines(&text(&o.stdout), &ctx);
     let types: Vec<&str> = objs.iter().filter_map(|v| v.str_of("type")).collect();
     assert_eq!(types, ["summary"; 3], "{ctx}");
@@ -1112,10 +1117,7 @@ fn json_escapes_target_names() {
     let file_arg = file.to_str().expect("a UTF-8 path");
 
     let args = ["-c", "1", "--format=json", "-f", file_arg];
-    let o = run_in(&ns, &args);
-    let ctx = format!("pingr {}\n{}", args.join(" "), describe(&o));
-    no_panic(&o);
-    assert_eq!(o.status.code(), Some(2), "{ctx}");
+    let (o, ctx) = run_exit(&ns, &args, 2);
     let out = text(&o.stdout);
     assert!(
         !out.bytes().any(|b| b < 0x20 && b != b'\n'),
@@ -1139,9 +1141,7 @@ fn json_escapes_target_names() {
     // page says tabs become spaces; escaping them is as good for a reader): 14 fields,
     // no raw control characters, one row per name in input order.
     let args = ["-c", "1", "--format=tsv", "-f", file_arg];
-    let o = run_in(&ns, &args);
-    let ctx = format!("pingr {}\n{}", args.join(" "), describe(&o));
-    assert_eq!(o.status.code(), Some(2), "{ctx}");
+    let (o, ctx) = run_exit(&ns, &args, 2);
     let out = text(&o.stdout);
     let lines = lines_of(&out);
     assert_eq!(lines.first().copied(), Some(TSV_HEADER), "{ctx}");
@@ -1160,9 +1160,7 @@ fn json_escapes_target_names() {
     // -u lists names that could not be resolved too (documented), -a none of them.
     for (flag, want) in [("-u", wanted.len()), ("-a", 0)] {
         let args = [flag, "-c", "1", "-f", file_arg];
-        let o = run_in(&ns, &args);
-        let ctx = format!("pingr {}\n{}", args.join(" "), describe(&o));
-        assert_eq!(o.status.code(), Some(2), "{ctx}");
+        let (o, ctx) = run_exit(&ns, &args, 2);
         let out = text(&o.stdout);
         assert_eq!(out.lines().count(), want, "{ctx}");
         for (line, name) in out.lines().zip(wanted) {
