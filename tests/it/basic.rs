@@ -24,10 +24,7 @@ fn answered(ns: &Netns, args: &[&str]) -> (Output, String) {
 
 /// The summary-table row of a target, split on white space.
 fn row<'a>(stdout: &'a str, target: &str) -> Vec<&'a str> {
-    stdout
-        .lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>())
-        .find(|c| c.first() == Some(&target) && c.len() == 14)
+    common::summary_row(stdout, target)
         .unwrap_or_else(|| panic!("no table row for {target} in:\n{stdout}"))
 }
 

@@ -9,16 +9,14 @@
 //! that exist in namespaces made here (or to loopback inside them).
 
 use crate::common;
-use common::{require_root, require_tool, run_with_timeout, scratch_dir, Netns, Responder, Veth};
+use common::{
+    require_root, require_tool, run_with_timeout, scratch_dir, text, Netns, Responder, Veth,
+};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 const RUN_SECS: u64 = 30;
 const FPING: &str = "/usr/bin/fping";
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 /// The test network: `ns` (where both pingers run) joined by a veth to `peer`, whose kernel
 /// answers `up`, whose nftables drop what is sent to `dropped` and reject what is sent to

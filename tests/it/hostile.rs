@@ -197,14 +197,10 @@ fn assert_no_nan(text: &str, what: &str) {
     assert!(bad.is_none(), "{what}: {bad:?} in output:\n{text}");
 }
 
-fn lossy(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 /// Common checks of a finished pingr run: it did not panic and exited with a
 /// status in 0..=2; returns (exit status, stdout, stderr).
 fn sane(out: &Output, what: &str) -> (i32, String, String) {
-    let (stdout, stderr) = (lossy(&out.stdout), lossy(&out.stderr));
+    let (stdout, stderr) = (common::text(&out.stdout), common::text(&out.stderr));
     let code = out.status.code().unwrap_or(-1);
     assert!(
         !stderr.contains("panicked"),
@@ -1578,7 +1574,7 @@ fn closed_pipe_stops_quietly() {
     cmd.arg(common::pingr())
         .args(["-c", "50", "-i", "0.2", "127.0.0.1"]);
     let out = common::run_with_timeout(&mut cmd, 8);
-    let (stdout, stderr) = (lossy(&out.stdout), lossy(&out.stderr));
+    let (stdout, stderr) = (common::text(&out.stdout), common::text(&out.stderr));
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(
         lines,
@@ -1608,7 +1604,7 @@ fn write_error_on_dev_full() {
         let mut cmd = ns.exec("sh", ["-c", r#"exec "$@" > /dev/full"#, "sh"]);
         cmd.arg(common::pingr()).args(args);
         let out = common::run_with_timeout(&mut cmd, 10);
-        let stderr = lossy(&out.stderr);
+        let stderr = common::text(&out.stderr);
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
         assert_eq!(out.status.code(), Some(4), "{args:?}: {stderr}");
         let lines: Vec<&str> = stderr.lines().collect();

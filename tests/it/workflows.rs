@@ -436,10 +436,8 @@ fn fping_max_loss_counts_lossy_targets_as_down() {
     // The setup really loses half: the table says so.
     let (o, cmd) = run(&["-q"]);
     let out = text(&o.stdout);
-    let row = |t: &str| -> Vec<String> {
-        out.lines()
-            .map(|l| l.split_whitespace().map(String::from).collect::<Vec<_>>())
-            .find(|c| c.len() == 14 && c[0] == t)
+    let row = |t: &str| {
+        common::summary_row(&out, t)
             .unwrap_or_else(|| panic!("no row for {t}: {cmd}\n{}", describe(&o)))
     };
     assert_eq!(row("127.0.0.9")[2..5], ["4", "2", "50.0"], "{cmd}");

@@ -211,6 +211,14 @@ pub const JSON_MS_KEYS: [&str; 6] = [
     "p95_ms",
 ];
 
+/// The summary-table row of `target` (its 14 fields, split on white space), if there is one.
+pub fn summary_row<'a>(stdout: &'a str, target: &str) -> Option<Vec<&'a str>> {
+    stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|c| c.first() == Some(&target) && c.len() == 14)
+}
+
 /// Bytes as text (lossy), for outputs.
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
