@@ -46,22 +46,6 @@ fn resolving_ns(test: &str) -> Option<Netns> {
     common::root_netns(test).filter(|ns| lookups_stay_inside(test, ns))
 }
 
-/// Panic output a Rust binary could print (unwinding panic, backtrace hint).
-fn has_panic_text(s: &str) -> bool {
-    ["panicked", "RUST_BACKTRACE", "stack backtrace"]
-        .iter()
-        .any(|m| s.contains(m))
-}
-
-fn assert_no_panic(out: &Output, what: &str) {
-    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
-    assert!(
-        !has_panic_text(&all) && out.status.code() != Some(101),
-        "{what}: pingr panicked\n{}",
-        describe(out)
-    );
-}
-
 /// Print `what -> exit N: STDERR` (visible with `--nocapture`) and check that pingr did
 /// not panic.
 fn shown(what: &str, out: &Output) {
@@ -70,7 +54,7 @@ fn shown(what: &str, out: &Output) {
         out.status.code(),
         text(&out.stderr).trim_end()
     );
-    assert_no_panic(out, what);
+    common::no_panic(out);
 }
 
 /// The exit status must be `code` (else a failure naming `what`, with the output).
@@ -375,7 +359,7 @@ fn check_refused(out: &Output, want: &Want) -> Vec<String> {
         bad.push("stdout is not empty".into());
     }
     let stderr = text(&out.stderr);
-    if has_panic_text(&stderr) {
+    if common::has_panic_text(&stderr) {
         bad.push("panic text on stderr".into());
     }
     let Some(line) = single_line(&out.stderr) else {
@@ -673,7 +657,7 @@ fn crlf_bom_comments_and_blank_lines_are_accepted() {
         out.status.code(),
         text(&out.stderr)
     );
-    assert_no_panic(&out, "-f CRLF+BOM");
+    common::no_panic(&out);
     assert_exit(&out, 0, "");
     assert!(out.stderr.is_empty(), "{}", describe(&out));
     let rows = table_rows(&stdout);
@@ -702,7 +686,7 @@ fn nul_byte_in_a_file_name_fails_that_target_only() {
         out.status.code(),
         text(&out.stderr)
     );
-    assert_no_panic(&out, "-f NUL");
+    common::no_panic(&out);
     let line = one_target_failed(&out, "pingr: ab");
     assert!(
         line.contains("cd: ") && !line.ends_with(": "),
@@ -768,7 +752,7 @@ fn check_binary_file(ns: &Netns, label: &str, bytes: &[u8]) {
         stderr.matches('\n').count(),
         stderr.lines().next()
     );
-    assert_no_panic(&out, label);
+    common::no_panic(&out);
     if let Some(n) = too_long {
         assert_file_refused(
             &out,
@@ -947,7 +931,7 @@ fn broadcast_send_error_is_reported_and_the_run_goes_on() {
         out.status.code(),
         stderr.trim_end()
     );
-    assert_no_panic(&out, "broadcast");
+    common::no_panic(&out);
     let prefix = "pingr: 255.255.255.255 (255.255.255.255): icmp_seq=1: sendto: ";
     let line = stderr
         .lines()
@@ -1078,7 +1062,7 @@ fn exit_4_without_any_usable_socket() {
         started.elapsed(),
         text(&out.stderr).trim_end()
     );
-    assert_no_panic(&out, "unprivileged");
+    common::no_panic(&out);
     assert_exit(&out, 4, "");
     assert!(out.stdout.is_empty(), "{}", describe(&out));
     let line =

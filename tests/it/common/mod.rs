@@ -241,9 +241,21 @@ pub fn describe(out: &Output) -> String {
     )
 }
 
-/// Fails if the run printed a Rust panic.
+/// Panic output a Rust binary could print (unwinding panic, backtrace hint).
+pub fn has_panic_text(s: &str) -> bool {
+    ["panicked", "RUST_BACKTRACE", "stack backtrace"]
+        .iter()
+        .any(|m| s.contains(m))
+}
+
+/// Fails if the run printed a Rust panic (on stdout or stderr) or exited as one does (101).
 pub fn no_panic(o: &Output) {
-    assert!(!text(&o.stderr).contains("panicked"), "{}", describe(o));
+    let all = format!("{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(
+        !has_panic_text(&all) && o.status.code() != Some(101),
+        "pingr panicked\n{}",
+        describe(o)
+    );
 }
 
 /// Runs that take both CPUs (floods whose rate a test counts) hold this: one at a time across
