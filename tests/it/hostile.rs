@@ -1218,11 +1218,10 @@ common::table_tests! {
 #[test]
 fn long_run_past_65536_probes_keeps_exact_statistics() {
     let test = "long_run_past_65536_probes_keeps_exact_statistics";
-    if !common::require_root(test) {
+    let Some(ns) = common::root_netns(test) else {
         return;
-    }
+    };
     let _g = common::flood_lock();
-    let ns = Netns::new();
     let args = ["-c", "70000", "-i", "0", "--gap", "0", "-q", "127.0.0.1"];
     let out = common::run_with_timeout(&mut pingr_in(&ns, Kind::Raw, &args), 30);
     let (code, stdout, stderr) = sane(&out, "pingr -c 70000 -i 0 --gap 0 -q");
@@ -1238,11 +1237,10 @@ fn long_run_past_65536_probes_keeps_exact_statistics() {
 #[test]
 fn sequence_numbers_wrap_from_65535_to_0() {
     let test = "sequence_numbers_wrap_from_65535_to_0";
-    if !common::require_root(test) {
+    let Some(ns) = common::root_netns(test) else {
         return;
-    }
+    };
     let _g = common::flood_lock();
-    let ns = Netns::new();
     let args = ["-c", "65540", "-i", "0", "--gap", "0", "127.0.0.1"];
     let out = common::run_with_timeout(&mut pingr_in(&ns, Kind::Raw, &args), 30);
     let (code, stdout, stderr) = sane(&out, "pingr -c 65540 -i 0 --gap 0");
@@ -1297,11 +1295,10 @@ fn sequence_numbers_wrap_from_65535_to_0() {
 #[test]
 fn memory_stays_flat_over_a_long_run() {
     let test = "memory_stays_flat_over_a_long_run";
-    if !common::require_root(test) {
+    let Some(ns) = common::root_netns(test) else {
         return;
-    }
+    };
     let _g = common::flood_lock();
-    let ns = Netns::new();
     let args = ["-c", "200000", "-i", "0", "--gap", "0", "-q", "127.0.0.1"];
     let mut live = Live::spawn(pingr_in(&ns, Kind::Raw, &args));
     let pid = live.pid();
