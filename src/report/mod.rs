@@ -246,7 +246,9 @@ pub fn write_table(rows: &[Row], w: &mut impl Write) -> io::Result<()> {
             *wd = (*wd).max(c.chars().count());
         }
     }
-    let header: [String; 14] = COLUMNS.map(|c| c.to_uppercase());
+    // The column names are ASCII: str::to_uppercase would bring ~16 KiB of Unicode case
+    // tables into the binary (issue 13).
+    let header: [String; 14] = COLUMNS.map(|c| c.to_ascii_uppercase());
     let mut line = String::new();
     for r in std::iter::once(header).chain(rows.iter().map(cells)) {
         line.clear();
