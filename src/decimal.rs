@@ -209,7 +209,7 @@ fn exact_digits(x: f64, count: impl Fn(i32) -> i32) -> (Vec<u8>, i32) {
     }
     let up = match r.mul_small(2).cmp(&s) {
         Ordering::Greater => true,
-        Ordering::Equal => digits.last().map_or(false, |d| d % 2 == 1),
+        Ordering::Equal => digits.last().is_some_and(|d| d % 2 == 1),
         Ordering::Less => false,
     };
     if up {
@@ -450,7 +450,7 @@ mod tests {
             f64::EPSILON,
             5e-324,
             1e-323,
-            2.2250738585072009e-308,
+            f64::from_bits(0x000f_ffff_ffff_ffff),
             1e308,
             1e-308,
         ] {
