@@ -232,11 +232,14 @@ fn exact_digits(x: f64, count: impl Fn(i32) -> i32) -> (Vec<u8>, i32) {
     (digits, k)
 }
 
-/// The shortest digits that read back as `x` (finite, > 0), the nearest to `x` among them,
+/// The shortest digits that read back as `x` (finite, >= 0), the nearest to `x` among them,
 /// and their exponent `k`: `x ~ 0.d1 d2 ... * 10^k` (Burger & Dybvig's free-format
 /// algorithm; its bounds are inclusive when the mantissa is even, as the reader rounds ties
-/// to even).
+/// to even). Zero is the one digit 0.
 fn shortest_digits(x: f64) -> (Vec<u8>, i32) {
+    if x == 0.0 {
+        return (vec![0], 1);
+    }
     let (mant, exp, closer_below) = decode(x);
     let even = mant % 2 == 0;
     // r / s = x; plus / s and minus / s are the half-gaps to the neighbours.
@@ -286,16 +289,22 @@ fn shortest_digits(x: f64) -> (Vec<u8>, i32) {
     }
 }
 
-/// Writes the sign of `x` (as `format!` does: `-` for negative values and -0, none for NaN)
-/// and returns the text for a value that has no digits (NaN, infinities).
-fn sign(x: f64, out: &mut String) -> Option<&'static str> {
+/// `x` as `format!` writes it: `-` before negative values and -0, `NaN` and `inf` as such,
+/// and `magnitude` for the digits of a finite `|x|`.
+fn signed(x: f64, magnitude: impl FnOnce(f64, &mut String)) -> String {
     if x.is_nan() {
-        return Some("NaN");
+        return "NaN".into();
     }
+    let mut out = String::new();
     if x.is_sign_negative() {
         out.push('-');
     }
-    x.is_infinite().then_some("inf")
+    if x.is_infinite() {
+        out.push_str("inf");
+    } else {
+        magnitude(x.abs(), &mut out);
+    }
+    out
 }
 
 fn digit(digits: &[u8], i: i32) -> char {
@@ -317,106 +326,81 @@ fn exponential(digits: &[u8], k: i32, out: &mut String) {
 
 /// `format!("{x:.prec$}")`.
 pub fn fixed(x: f64, prec: usize) -> String {
-    let mut out = String::new();
-    if let Some(t) = sign(x, &mut out) {
-        out.push_str(t);
-        return out;
-    }
-    let p = i32::try_from(prec).unwrap_or(i32::MAX);
-    let (digits, k) = if x == 0.0 {
-        (Vec::new(), 0)
-    } else {
-        exact_digits(x.abs(), |k| k.saturating_add(p))
-    };
-    if k <= 0 {
-        out.push('0');
-    }
-    for i in 0..k {
-        out.push(digit(&digits, i));
-    }
-    if prec > 0 {
-        out.push('.');
-        for i in 0..p {
-            out.push(digit(&digits, k + i));
+    signed(x, |x, out| {
+        let p = i32::try_from(prec).unwrap_or(i32::MAX);
+        let (digits, k) = if x == 0.0 {
+            (Vec::new(), 0)
+        } else {
+            exact_digits(x, |k| k.saturating_add(p))
+        };
+        if k <= 0 {
+            out.push('0');
         }
-    }
-    out
+        for i in 0..k {
+            out.push(digit(&digits, i));
+        }
+        if prec > 0 {
+            out.push('.');
+            for i in 0..p {
+                out.push(digit(&digits, k + i));
+            }
+        }
+    })
 }
 
 /// `format!("{x:.prec$e}")`.
 pub fn exp(x: f64, prec: usize) -> String {
-    let mut out = String::new();
-    if let Some(t) = sign(x, &mut out) {
-        out.push_str(t);
-        return out;
-    }
-    let n = i32::try_from(prec).unwrap_or(i32::MAX - 1) + 1;
-    let (digits, k) = if x == 0.0 {
-        (vec![0; n as usize], 1)
-    } else {
-        exact_digits(x.abs(), |_| n)
-    };
-    exponential(&digits, k, &mut out);
-    out
+    signed(x, |x, out| {
+        let n = i32::try_from(prec).unwrap_or(i32::MAX - 1) + 1;
+        let (digits, k) = if x == 0.0 {
+            (vec![0; n as usize], 1)
+        } else {
+            exact_digits(x, |_| n)
+        };
+        exponential(&digits, k, out);
+    })
 }
 
 /// `format!("{x}")`: the shortest digits that read back as `x`, never in exponent form.
 pub fn shortest(x: f64) -> String {
-    let mut out = String::new();
-    if let Some(t) = sign(x, &mut out) {
-        out.push_str(t);
-        return out;
-    }
-    if x == 0.0 {
-        out.push('0');
-        return out;
-    }
-    let (digits, k) = shortest_digits(x.abs());
-    let n = digits.len() as i32;
-    if k <= 0 {
-        out.push_str("0.");
-        for _ in k..0 {
-            out.push('0');
+    signed(x, |x, out| {
+        let (digits, k) = shortest_digits(x);
+        if k <= 0 {
+            out.push_str("0.");
+            for _ in k..0 {
+                out.push('0');
+            }
         }
-    }
-    for i in 0..n.max(k) {
-        if i == k && k > 0 {
-            out.push('.');
+        for i in 0..(digits.len() as i32).max(k) {
+            if i == k && k > 0 {
+                out.push('.');
+            }
+            out.push(digit(&digits, i));
         }
-        out.push(digit(&digits, i));
-    }
-    out
+    })
 }
 
 /// `format!("{x:e}")`: the shortest digits that read back as `x`, in exponent form.
 pub fn shortest_exp(x: f64) -> String {
-    let mut out = String::new();
-    if let Some(t) = sign(x, &mut out) {
-        out.push_str(t);
-        return out;
-    }
-    let (digits, k) = if x == 0.0 {
-        (vec![0], 1)
-    } else {
-        shortest_digits(x.abs())
-    };
-    exponential(&digits, k, &mut out);
-    out
+    signed(x, |x, out| {
+        let (digits, k) = shortest_digits(x);
+        exponential(&digits, k, out);
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// A deterministic stream of values (xorshift), no dependencies.
+    /// A deterministic stream of values (SplitMix64), no dependencies.
     struct Rng(u64);
 
     impl Rng {
         fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
+            self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let z = (self.0 ^ (self.0 >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            let z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
         }
     }
 
