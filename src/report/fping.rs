@@ -12,6 +12,7 @@ pub use super::fping_text::{
     icmp_error_text, loss_part, netdata_name, reachable_verdict, timestamp, tm, unresolved_line,
 };
 use crate::cli::{Config, FpingMode, Show};
+use crate::decimal;
 use crate::packet::ErrorKind;
 use crate::report::Mark;
 use crate::resolve::Target;
@@ -363,7 +364,7 @@ impl Board {
     /// `-N`: one interval in netdata's external-plugin protocol (charts the first time).
     pub fn netdata(&self) -> String {
         let first = !self.charts_sent.swap(true, Ordering::SeqCst);
-        let every = format!("{:.0}", self.report_secs);
+        let every = decimal::fixed(self.report_secs, 0);
         let mut s = String::new();
         for (i, cell) in self.hosts.iter().enumerate() {
             let Some(Some(host)) = self.names.get(i) else {
@@ -481,7 +482,7 @@ SET max = {}",
             let avg = sum.checked_div(n).unwrap_or(0);
             let _ = write!(
                 err,
-                "\n {:7} targets\n {:7} alive\n {:7} unreachable\n {:7} unknown addresses\n\n {:7} timeouts (waiting for response)\n {:7} ICMP Echos sent\n {:7} ICMP Echo Replies received\n {:7} other ICMP received\n\n {} ms (min round trip time)\n {} ms (avg round trip time)\n {} ms (max round trip time)\n {:12.3} sec (elapsed real time)\n\n",
+                "\n {:7} targets\n {:7} alive\n {:7} unreachable\n {:7} unknown addresses\n\n {:7} timeouts (waiting for response)\n {:7} ICMP Echos sent\n {:7} ICMP Echo Replies received\n {:7} other ICMP received\n\n {} ms (min round trip time)\n {} ms (avg round trip time)\n {} ms (max round trip time)\n {:>12} sec (elapsed real time)\n\n",
                 resolved.len(),
                 alive,
                 resolved.len() - alive.min(resolved.len()),
@@ -493,7 +494,7 @@ SET max = {}",
                 tm(min),
                 tm(avg),
                 tm(max),
-                totals.elapsed_ns as f64 / 1e9,
+                decimal::fixed(totals.elapsed_ns as f64 / 1e9, 3),
             );
         }
         (out, err)

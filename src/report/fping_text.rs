@@ -4,6 +4,7 @@
 //! ICMP error, netdata's chart names, the `-x` verdict and the line of a name that did not
 //! resolve. Pure: no counters (they are `fping.rs`'s `Board`), no I/O.
 
+use crate::decimal;
 use crate::packet::{ErrorKind, Proto};
 use std::fmt::Write as _;
 
@@ -11,16 +12,16 @@ use std::fmt::Write as _;
 pub fn tm(ns: u64) -> String {
     let t = ns as f64 / 1e6;
     if t < 1.0 {
-        format!("{t:.3}")
+        decimal::fixed(t, 3)
     } else if t < 10.0 {
-        format!("{t:.2}")
+        decimal::fixed(t, 2)
     } else if t < 100.0 {
-        format!("{t:.1}")
+        decimal::fixed(t, 1)
     } else if t < 1_000_000.0 {
-        format!("{t:.0}")
+        decimal::fixed(t, 0)
     } else {
         // C's %.3e: a signed exponent of at least two digits.
-        let s = format!("{t:.3e}");
+        let s = decimal::exp(t, 3);
         match s.split_once('e') {
             Some((m, e)) => {
                 let e: i32 = e.parse().unwrap_or(0);
@@ -33,7 +34,7 @@ pub fn tm(ns: u64) -> String {
 
 /// `-D`'s prefix: `[1796155650.13343] `.
 pub fn timestamp(real_ns: u64) -> String {
-    format!("[{:.5}] ", real_ns as f64 / 1e9)
+    format!("[{}] ", decimal::fixed(real_ns as f64 / 1e9, 5))
 }
 
 /// `xmt/rcv/%loss = 2/2/0%[, outage(ms) = N][, min/avg/max = a/b/c]` from counts.
