@@ -9,7 +9,7 @@
 
 use crate::bpf::IdentRange;
 use crate::cli::{Config, Family};
-use crate::error::Error;
+use crate::error::{short, Call, Error, Held};
 use crate::packet::Proto;
 use crate::resolve::{self, Target};
 use crate::socket::{self, fam_name};
@@ -18,7 +18,6 @@ use std::io;
 use std::net::IpAddr;
 
 // The socket types live in socket.rs; these paths stay for the engine and main.
-pub use crate::error::short;
 pub use crate::socket::{IcmpSocket, Kind, Sockets};
 
 pub const CAP_NET_RAW: u32 = 13;
@@ -363,9 +362,7 @@ pub struct Dropped {
 /// permitted, inheritable, ambient), sets no_new_privs, and checks that it all took. Must run on
 /// the main thread before any other thread exists.
 pub fn drop_all() -> Result<Dropped, Error> {
-    let fail = |what: &str, e: io::Error| {
-        Error::System(format!("could not drop privileges ({what}: {})", short(&e)))
-    };
+    let fail = |call: &'static str, e: io::Error| Error::system(Call::Drop(call), e);
     let ids = sys::ids().map_err(|e| fail("getresuid", e))?;
     let was_setid = ids.ruid != ids.euid
         || ids.ruid != ids.suid
@@ -375,9 +372,7 @@ pub fn drop_all() -> Result<Dropped, Error> {
         sys::become_user(ids.ruid, ids.rgid).map_err(|e| fail("setresuid", e))?;
         let now = sys::ids().map_err(|e| fail("getresuid", e))?;
         if [now.euid, now.suid] != [ids.ruid; 2] || [now.egid, now.sgid] != [ids.rgid; 2] {
-            return Err(Error::System(
-                "could not return to the real user and group ids".into(),
-            ));
+            return Err(Error::StillPrivileged(Held::Ids));
         }
     }
     sys::clear_ambient().map_err(|e| fail("PR_CAP_AMBIENT", e))?;
@@ -385,9 +380,7 @@ pub fn drop_all() -> Result<Dropped, Error> {
     sys::set_no_new_privs().map_err(|e| fail("PR_SET_NO_NEW_PRIVS", e))?;
     let after = sys::capget().map_err(|e| fail("capget", e))?;
     if after != sys::CapSets::default() || !sys::no_new_privs().unwrap_or(false) {
-        return Err(Error::System(
-            "capabilities are still held after the drop; refusing to run".into(),
-        ));
+        return Err(Error::StillPrivileged(Held::Capabilities));
     }
     Ok(Dropped { after, was_setid })
 }

@@ -8,7 +8,7 @@
 //! input and every DNS answer are read by a process that holds no capability.
 
 use crate::cli::{Cidr, Config, Family};
-use crate::error::Error;
+use crate::error::{Error, Usage};
 use std::io::{BufRead, BufReader, Read};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6, ToSocketAddrs};
 
@@ -45,18 +45,15 @@ pub fn targets(cfg: &Config) -> Result<Vec<Target>, Error> {
     }
     // fping with no target at all (an empty list on standard input) just exits 1.
     if out.is_empty() && cfg.fping.is_none() {
-        return Err(Error::Usage(
-            "no target given (the files named hold none)".into(),
-        ));
+        return Err(Usage::whole("no target given (the files named hold none)").into());
     }
     Ok(out)
 }
 
 fn check_count(n: usize) -> Result<(), Error> {
     if n > MAX_TARGETS {
-        return Err(Error::Usage(format!(
-            "too many targets: {n} (at most {MAX_TARGETS} per run)"
-        )));
+        let rule = format!("too many targets: {n} (at most {MAX_TARGETS} per run)");
+        return Err(Usage::whole(rule).into());
     }
     Ok(())
 }
@@ -64,7 +61,7 @@ fn check_count(n: usize) -> Result<(), Error> {
 /// Reads one name per line: `#` starts a comment, blank lines are skipped, CRLF and a UTF-8
 /// byte-order mark are tolerated, surrounding white space is trimmed.
 fn read_file(path: &str, names: &mut Vec<String>, first_word: bool) -> Result<(), Error> {
-    let err = |e: String| Error::Usage(format!("-f {path}: {e}"));
+    let err = |e: String| Error::from(Usage::rule(format!("-f {path}"), e));
     let reader: Box<dyn Read> = if path == "-" {
         Box::new(std::io::stdin())
     } else {
@@ -227,10 +224,8 @@ fn lookup_message(e: &std::io::Error) -> String {
 /// and broadcast addresses; IPv6 prefixes (/112../128) take every address.
 fn expand(c: &Cidr, family: Option<Family>, out: &mut Vec<Target>) -> Result<(), Error> {
     if !family_ok(&c.addr, family) {
-        return Err(Error::Usage(format!(
-            "-g {}/{}: address family not allowed by -4/-6",
-            c.addr, c.prefix
-        )));
+        let option = format!("-g {}/{}", c.addr, c.prefix);
+        return Err(Usage::rule(option, "address family not allowed by -4/-6").into());
     }
     let (base, bits): (u128, u32) = match c.addr {
         IpAddr::V4(a) => (u128::from(u32::from(a)), 32),
@@ -247,10 +242,9 @@ fn expand(c: &Cidr, family: Option<Family>, out: &mut Vec<Target>) -> Result<(),
     // Saturates rather than truncates where usize is 32 bits (or for any prefix too wide).
     let count = usize::try_from(last - first + 1).unwrap_or(usize::MAX);
     if out.len().saturating_add(count) > MAX_TARGETS {
-        return Err(Error::Usage(format!(
-            "-g {}/{}: {} addresses would make more than {MAX_TARGETS} targets",
-            c.addr, c.prefix, count
-        )));
+        let option = format!("-g {}/{}", c.addr, c.prefix);
+        let rule = format!("{count} addresses would make more than {MAX_TARGETS} targets");
+        return Err(Usage::rule(option, rule).into());
     }
     out.reserve(count);
     for v in first..=last {

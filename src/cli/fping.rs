@@ -152,19 +152,20 @@ fn scan(args: &[String]) -> Result<Scanned, CliError> {
                 None => (body, None),
             };
             let Some(spec) = OPTS.iter().find(|s| !s.long.is_empty() && s.long == name) else {
-                return Err(CliError(format!(
-                    "unknown option '--{}' (see fping -h)",
-                    shown(name)
-                )));
+                let help = "fping -h";
+                return Err(CliError::of(
+                    format!("--{}", shown(name)),
+                    Problem::Unknown { help },
+                ));
             };
             let value = match (spec.value, inline) {
                 (true, Some(v)) => v,
                 (true, None) => it
                     .next()
                     .cloned()
-                    .ok_or_else(|| CliError(format!("--{name}: missing value")))?,
+                    .ok_or_else(|| CliError::of(format!("--{name}"), Problem::MissingValue))?,
                 (false, Some(_)) => {
-                    return Err(CliError(format!("--{name}: does not take a value")))
+                    return Err(CliError::of(format!("--{name}"), Problem::TakesNoValue))
                 }
                 (false, None) => String::new(),
             };
@@ -172,17 +173,15 @@ fn scan(args: &[String]) -> Result<Scanned, CliError> {
         } else if arg.len() > 1 && arg.starts_with('-') {
             for (j, c) in arg.char_indices().skip(1) {
                 let Some(spec) = OPTS.iter().find(|s| s.short == c) else {
-                    return Err(CliError(format!(
-                        "unknown option '-{}' (see fping -h)",
-                        shown(&c.to_string())
-                    )));
+                    let (o, help) = (format!("-{}", shown(&c.to_string())), "fping -h");
+                    return Err(CliError::of(o, Problem::Unknown { help }));
                 };
                 if spec.value {
                     let rest = &arg[j + c.len_utf8()..];
                     let value = if rest.is_empty() {
                         it.next()
                             .cloned()
-                            .ok_or_else(|| CliError(format!("-{c}: missing value")))?
+                            .ok_or_else(|| CliError::of(format!("-{c}"), Problem::MissingValue))?
                     } else {
                         rest.to_string()
                     };
@@ -268,15 +267,17 @@ fn generate(free: &[String]) -> Result<Vec<String>, CliError> {
         [a, b] => {
             let (f, l) = (u64::from(ipv4(a)?), u64::from(ipv4(b)?));
             if l > f + MAX_GENERATE {
-                return Err(CliError(format!(
-                    "-g: {a} {b} makes more than {MAX_GENERATE} addresses"
-                )));
+                return Err(CliError::rule(
+                    "-g",
+                    format!("{a} {b} makes more than {MAX_GENERATE} addresses"),
+                ));
             }
             (f, l)
         }
         _ => {
-            return Err(CliError(
-                "-g: give one CIDR block or a start and an end address".into(),
+            return Err(CliError::rule(
+                "-g",
+                "give one CIDR block or a start and an end address",
             ))
         }
     };
@@ -331,7 +332,7 @@ pub fn parse(prog: &str, v6: bool, args: &[String]) -> Result<Command, CliError>
             '4' | '6' => {
                 let want = if *opt == '4' { Family::V4 } else { Family::V6 };
                 if c.family.is_some_and(|have| have != want) {
-                    return Err(CliError("can't specify both -4 and -6".into()));
+                    return Err(CliError::whole("can't specify both -4 and -6"));
                 }
                 c.family = Some(want);
             }
@@ -372,8 +373,9 @@ pub fn parse(prog: &str, v6: bool, args: &[String]) -> Result<Command, CliError>
                 iface = Some(v.to_string());
             }
             'k' => {
-                return Err(CliError(
-                    "-k: fwmark is not supported by pingr (it would need CAP_NET_ADMIN)".into(),
+                return Err(CliError::rule(
+                    "-k",
+                    "fwmark is not supported by pingr (it would need CAP_NET_ADMIN)",
                 ))
             }
             'l' => {
@@ -418,14 +420,14 @@ pub fn parse(prog: &str, v6: bool, args: &[String]) -> Result<Command, CliError>
         }
     }
     if alive && unreach {
-        return Err(CliError("specify only one of a, u".into()));
+        return Err(CliError::whole("specify only one of a, u"));
     }
     if count.is_some() && looping {
-        return Err(CliError("specify only one of c, l".into()));
+        return Err(CliError::whole("specify only one of c, l"));
     }
     if src.is_some() && iface.is_some() {
-        return Err(CliError(
-            "-S and -I together are not supported by pingr: give one".into(),
+        return Err(CliError::whole(
+            "-S and -I together are not supported by pingr: give one",
         ));
     }
     c.interface = src.or(iface);
@@ -436,9 +438,10 @@ pub fn parse(prog: &str, v6: bool, args: &[String]) -> Result<Command, CliError>
     };
     if let Some(n) = size {
         if n > max_size {
-            return Err(CliError(format!(
-                "-b: data size {n} not valid, must be at most {max_size}"
-            )));
+            return Err(CliError::rule(
+                "-b",
+                format!("data size {n} not valid, must be at most {max_size}"),
+            ));
         }
         c.size = n as usize;
     }
@@ -472,14 +475,14 @@ pub fn parse(prog: &str, v6: bool, args: &[String]) -> Result<Command, CliError>
     // Targets: arguments, or -f, or -g's arguments; none of these means standard input.
     if gen {
         if file.is_some() || free.is_empty() {
-            return Err(CliError(
-                "-g needs a CIDR block or a start and end address, and no -f".into(),
+            return Err(CliError::whole(
+                "-g needs a CIDR block or a start and end address, and no -f",
             ));
         }
         c.targets = generate(&free)?;
     } else if let Some(path) = file {
         if !free.is_empty() {
-            return Err(CliError("give targets or -f, not both".into()));
+            return Err(CliError::whole("give targets or -f, not both"));
         }
         c.files.push(path);
     } else if free.is_empty() {
@@ -507,8 +510,9 @@ mod tests {
         let v: Vec<String> = a.iter().map(|s| s.to_string()).collect();
         match parse("fping", false, &v) {
             Err(e) => {
-                assert!(!e.0.contains('\n'));
-                e.0
+                let e = e.to_string();
+                assert!(!e.contains('\n'));
+                e
             }
             other => panic!("{a:?}: expected an error, got {other:?}"),
         }

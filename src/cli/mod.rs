@@ -4,11 +4,11 @@
 //! parsers they share in [`values`]. Everything here is pure: no I/O, no name resolution, no
 //! sockets; `main` prints the texts and errors, and exits.
 
+pub mod flood;
 pub mod fping;
 pub mod ping;
 pub mod values;
 
-use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -27,18 +27,9 @@ pub enum Command {
     Version,
 }
 
-/// A command-line mistake. `Display` prints the message only (one line);
-/// `main` prefixes it with `pingr: ` and exits with status 3.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CliError(pub String);
-
-impl fmt::Display for CliError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for CliError {}
+/// A command-line mistake, by its parts (the option, what it accepts): the one usage error
+/// type, [`crate::error::Usage`], under the name the grammars use.
+pub use crate::error::{Problem, Usage as CliError};
 
 /// Address family forced by `-4` or `-6`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

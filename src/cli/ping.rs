@@ -361,10 +361,8 @@ fn prescan(args: &[String]) -> Scan {
     };
     fn unknown(scan: &mut Scan, spelled: &str) {
         if scan.error.is_none() {
-            scan.error = Some(CliError(format!(
-                "unknown option '{}' (see pingr --help)",
-                shown(spelled)
-            )));
+            let help = "pingr --help";
+            scan.error = Some(CliError::of(shown(spelled), Problem::Unknown { help }));
         }
     }
     let mut rest = args.iter();
@@ -439,15 +437,19 @@ fn dashed(name: &str) -> String {
 }
 
 fn fail_to_error(f: Fail) -> CliError {
-    CliError(match f {
-        Fail::ArgumentMissing(n) => format!("{}: missing value", dashed(&n)),
-        Fail::UnrecognizedOption(n) => {
-            format!("unknown option '{}' (see pingr --help)", dashed(&n))
-        }
-        Fail::UnexpectedArgument(n) => format!("{}: does not take a value", dashed(&n)),
-        Fail::OptionDuplicated(n) => format!("{}: given more than once", dashed(&n)),
-        Fail::OptionMissing(n) => format!("{}: required", dashed(&n)),
-    })
+    let (n, problem) = match f {
+        Fail::ArgumentMissing(n) => (n, Problem::MissingValue),
+        Fail::UnrecognizedOption(n) => (
+            n,
+            Problem::Unknown {
+                help: "pingr --help",
+            },
+        ),
+        Fail::UnexpectedArgument(n) => (n, Problem::TakesNoValue),
+        Fail::OptionDuplicated(n) => (n, Problem::GivenTwice),
+        Fail::OptionMissing(n) => (n, Problem::Required),
+    };
+    CliError::of(dashed(&n), problem)
 }
 
 /// Validate every occurrence of a single-valued option (so a bad earlier
@@ -468,13 +470,13 @@ fn build(m: &getopts::Matches) -> Result<Config, CliError> {
     let mut c = defaults();
 
     c.family = match (m.opt_present("4"), m.opt_present("6")) {
-        (true, true) => return Err(CliError("-4 and -6 cannot be used together".into())),
+        (true, true) => return Err(CliError::whole("-4 and -6 cannot be used together")),
         (true, false) => Some(Family::V4),
         (false, true) => Some(Family::V6),
         (false, false) => None,
     };
     c.show = match (m.opt_present("a"), m.opt_present("u")) {
-        (true, true) => return Err(CliError("-a and -u cannot be used together".into())),
+        (true, true) => return Err(CliError::whole("-a and -u cannot be used together")),
         (true, false) => Show::Alive,
         (false, true) => Show::Unreachable,
         (false, false) => Show::All,
@@ -516,8 +518,9 @@ fn build(m: &getopts::Matches) -> Result<Config, CliError> {
         }
         if v == "-" {
             if stdin_seen {
-                return Err(CliError(
-                    "-f: standard input ('-') can be given only once".into(),
+                return Err(CliError::rule(
+                    "-f",
+                    "standard input ('-') can be given only once",
                 ));
             }
             stdin_seen = true;
@@ -571,7 +574,7 @@ fn build(m: &getopts::Matches) -> Result<Config, CliError> {
 
     c.targets = m.free.clone();
     if c.targets.is_empty() && c.files.is_empty() && c.cidrs.is_empty() {
-        return Err(CliError(format!("no target given ({SYNOPSIS})")));
+        return Err(CliError::whole(format!("no target given ({SYNOPSIS})")));
     }
     Ok(c)
 }
@@ -625,8 +628,9 @@ mod tests {
         v.push("host".into());
         match parse(&v) {
             Err(e) => {
-                assert!(!e.0.contains('\n'), "multi-line error: {e:?}");
-                e.to_string()
+                let e = e.to_string();
+                assert!(!e.contains('\n'), "multi-line error: {e:?}");
+                e
             }
             other => panic!("{a:?}: expected an error, got {other:?}"),
         }
@@ -896,19 +900,19 @@ mod tests {
     fn missing_values() {
         assert_eq!(
             parsed(&["host", "-c"]),
-            Err(CliError("-c: missing value".into()))
+            Err(CliError::of("-c", Problem::MissingValue))
         );
         assert_eq!(
             parsed(&["host", "--count"]),
-            Err(CliError("--count: missing value".into()))
+            Err(CliError::of("--count", Problem::MissingValue))
         );
         assert_eq!(
             parsed(&["host", "--gap"]),
-            Err(CliError("--gap: missing value".into()))
+            Err(CliError::of("--gap", Problem::MissingValue))
         );
         assert_eq!(
             parsed(&["host", "-qI"]),
-            Err(CliError("-I: missing value".into()))
+            Err(CliError::of("-I", Problem::MissingValue))
         );
     }
 
@@ -948,7 +952,7 @@ mod tests {
 
     #[test]
     fn targets_required() {
-        let msg = CliError("no target given (usage: pingr [OPTIONS] TARGET...)".into());
+        let msg = CliError::whole("no target given (usage: pingr [OPTIONS] TARGET...)");
         assert_eq!(parsed(&[]), Err(msg.clone()));
         assert_eq!(parsed(&["-c", "3", "-q"]), Err(msg.clone()));
         assert_eq!(parsed(&["--"]), Err(msg));
@@ -1286,7 +1290,7 @@ mod tests {
         assert!(matches!(parsed(&["--", "-h"]), Ok(Command::Run(_))));
         assert_eq!(
             parsed(&["--help=yes"]),
-            Err(CliError("--help: does not take a value".into()))
+            Err(CliError::of("--help", Problem::TakesNoValue))
         );
     }
 
@@ -1386,7 +1390,7 @@ mod tests {
                 }
                 a.push("host".into());
                 if let Err(e) = parse(&a) {
-                    assert!(!e.0.starts_with("unknown option"), "{a:?}: {e}");
+                    assert!(!matches!(e.problem, Problem::Unknown { .. }), "{a:?}: {e}");
                 }
             }
         }
@@ -1465,7 +1469,10 @@ mod tests {
                 })
                 .collect();
             match parse(&a) {
-                Err(e) => assert!(!e.0.contains('\n') && !e.0.is_empty(), "{a:?}: {e:?}"),
+                Err(e) => {
+                    let text = e.to_string();
+                    assert!(!text.contains('\n') && !text.is_empty(), "{a:?}: {e:?}")
+                }
                 Ok(Command::Run(c)) => {
                     assert!(!c.targets.is_empty() || !c.files.is_empty() || !c.cidrs.is_empty())
                 }

@@ -398,7 +398,7 @@ fn send_one(
             st.acc.send_errors += 1;
             *complete |= run.settle(host, &mut st, now);
         }
-        let why = crate::privilege::short(&e);
+        let why = crate::error::short(&e);
         if let Some(b) = &run.fping {
             lines.add_fping(b.send_error(host.target as usize, n, &why));
         } else {

@@ -1,11 +1,13 @@
 //! Plain-text output, as strings: the iputils-shaped header, reply and statistics lines, the
 //! aligned summary table, tab-separated and JSON Lines forms, and time prefixes. Pure: the
-//! caller owns the writer and the clock; nothing here touches a socket or stdout.
+//! caller owns the writer and the clock; nothing here touches a socket or stdout (except
+//! [`run`], which writes the run's final report and its stderr lines).
 
 pub mod fping;
 pub mod influx;
 pub mod interval;
 pub mod prometheus;
+pub mod run;
 
 use crate::stats::Summary;
 use std::borrow::Cow;
