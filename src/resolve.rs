@@ -211,9 +211,10 @@ fn is_link_local(v6: &Ipv6Addr) -> bool {
     (v6.segments()[0] & 0xffc0) == 0xfe80
 }
 
-/// std wraps getaddrinfo's text as "failed to lookup address information: TEXT".
+/// std wraps getaddrinfo's text as "failed to lookup address information: TEXT"; an
+/// `EAI_SYSTEM` failure is the errno's error, whose "(os error N)" tail goes too.
 fn lookup_message(e: &std::io::Error) -> String {
-    let s = e.to_string();
+    let s = crate::error::short(e);
     match s.rsplit_once(": ") {
         Some((_, tail)) if !tail.is_empty() => tail.to_string(),
         _ => s,
@@ -264,6 +265,15 @@ fn expand(c: &Cidr, family: Option<Family>, out: &mut Vec<Target>) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lookup_failures_read_as_one_short_text() {
+        let gai = "failed to lookup address information: Name or service not known";
+        let gai = std::io::Error::other(gai);
+        assert_eq!(lookup_message(&gai), "Name or service not known");
+        let sys = std::io::Error::from_raw_os_error(libc::ECONNREFUSED);
+        assert_eq!(lookup_message(&sys), "Connection refused");
+    }
 
     fn cidr(s: &str, p: u8) -> Cidr {
         Cidr {
