@@ -117,6 +117,12 @@ impl Usage {
         }
     }
 
+    /// An option the grammar does not know (as spelled, made safe to print), and where its
+    /// help is.
+    pub fn unknown(option: impl Into<String>, help: &'static str) -> Usage {
+        Usage::of(option, Problem::Unknown { help })
+    }
+
     /// A rule `option` broke.
     pub fn rule(option: impl Into<String>, rule: impl Into<String>) -> Usage {
         Usage::of(option, Problem::Rule(rule.into()))

@@ -152,11 +152,7 @@ fn scan(args: &[String]) -> Result<Scanned, CliError> {
                 None => (body, None),
             };
             let Some(spec) = OPTS.iter().find(|s| !s.long.is_empty() && s.long == name) else {
-                let help = "fping -h";
-                return Err(CliError::of(
-                    format!("--{}", shown(name)),
-                    Problem::Unknown { help },
-                ));
+                return Err(CliError::unknown(format!("--{}", shown(name)), "fping -h"));
             };
             let value = match (spec.value, inline) {
                 (true, Some(v)) => v,
@@ -173,8 +169,8 @@ fn scan(args: &[String]) -> Result<Scanned, CliError> {
         } else if arg.len() > 1 && arg.starts_with('-') {
             for (j, c) in arg.char_indices().skip(1) {
                 let Some(spec) = OPTS.iter().find(|s| s.short == c) else {
-                    let (o, help) = (format!("-{}", shown(&c.to_string())), "fping -h");
-                    return Err(CliError::of(o, Problem::Unknown { help }));
+                    let o = format!("-{}", shown(&c.to_string()));
+                    return Err(CliError::unknown(o, "fping -h"));
                 };
                 if spec.value {
                     let rest = &arg[j + c.len_utf8()..];

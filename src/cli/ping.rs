@@ -361,8 +361,7 @@ fn prescan(args: &[String]) -> Scan {
     };
     fn unknown(scan: &mut Scan, spelled: &str) {
         if scan.error.is_none() {
-            let help = "pingr --help";
-            scan.error = Some(CliError::of(shown(spelled), Problem::Unknown { help }));
+            scan.error = Some(CliError::unknown(shown(spelled), HELP));
         }
     }
     let mut rest = args.iter();
@@ -436,15 +435,13 @@ fn dashed(name: &str) -> String {
     }
 }
 
+/// Where an unknown option's message sends the user.
+const HELP: &str = "pingr --help";
+
 fn fail_to_error(f: Fail) -> CliError {
     let (n, problem) = match f {
         Fail::ArgumentMissing(n) => (n, Problem::MissingValue),
-        Fail::UnrecognizedOption(n) => (
-            n,
-            Problem::Unknown {
-                help: "pingr --help",
-            },
-        ),
+        Fail::UnrecognizedOption(n) => return CliError::unknown(dashed(&n), HELP),
         Fail::UnexpectedArgument(n) => (n, Problem::TakesNoValue),
         Fail::OptionDuplicated(n) => (n, Problem::GivenTwice),
         Fail::OptionMissing(n) => (n, Problem::Required),
@@ -518,10 +515,8 @@ fn build(m: &getopts::Matches) -> Result<Config, CliError> {
         }
         if v == "-" {
             if stdin_seen {
-                return Err(CliError::rule(
-                    "-f",
-                    "standard input ('-') can be given only once",
-                ));
+                let once = "standard input ('-') can be given only once";
+                return Err(CliError::rule("-f", once));
             }
             stdin_seen = true;
         }
