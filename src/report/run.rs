@@ -184,3 +184,65 @@ pub fn fping_finish(
     let _ = so.write_all(line.as_bytes()).and_then(|_| so.flush());
     Some(code)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tests::cfg;
+
+    fn target(name: &str, addr: Option<&str>) -> Target {
+        Target {
+            name: name.into(),
+            addr: match addr {
+                Some(a) => Ok(std::net::SocketAddr::new(a.parse().unwrap(), 0)),
+                None => Err("Name or service not known".into()),
+            },
+        }
+    }
+
+    fn rendered(args: &[&str], targets: &[Target], sums: &[Option<Summary>]) -> String {
+        let mut w = Vec::new();
+        render(&cfg(args), targets, sums, &mut w).unwrap();
+        String::from_utf8(w).unwrap()
+    }
+
+    #[test]
+    fn alive_and_unreachable_list_names_by_the_exit_rule() {
+        let targets = [
+            target("up", Some("127.0.0.1")),
+            target("down", Some("127.0.0.2")),
+            target("lossy", Some("::1")),
+            target("bad.invalid", None),
+        ];
+        let s = |sent, received| Summary {
+            sent,
+            received,
+            ..Summary::default()
+        };
+        let sums = [Some(s(2, 2)), Some(s(2, 0)), Some(s(2, 1)), None];
+        assert_eq!(rendered(&["-a", "h"], &targets, &sums), "up\nlossy\n");
+        assert_eq!(
+            rendered(&["-u", "h"], &targets, &sums),
+            "down\nbad.invalid\n"
+        );
+        let strict = ["-a", "--max-loss", "10", "h"];
+        assert_eq!(rendered(&strict, &targets, &sums), "up\n");
+        // Several targets: a block each for the resolved ones, then the table.
+        let text = rendered(&["h"], &targets, &sums);
+        assert_eq!(text.matches("ping statistics ---").count(), 3, "{text}");
+        assert!(text.contains("bad.invalid"), "{text}");
+    }
+
+    #[test]
+    fn the_resolved_note_counts_families() {
+        let targets = [
+            target("a", Some("127.0.0.1")),
+            target("b", Some("::1")),
+            target("c", None),
+        ];
+        assert_eq!(
+            resolved_note(&targets, 1),
+            "resolved 3 targets after the drop: 1 IPv4, 1 IPv6, 1 not resolved, 1 without a usable socket"
+        );
+    }
+}
