@@ -232,6 +232,19 @@ pub fn status<'a>(
     run_status(unresolved, silent)
 }
 
+/// The outcome of a run once its final report was written: exit 4 when `--output` could not
+/// be replaced (already said on stderr), a write error (a closed pipe is none: it ends the run
+/// quietly), else `status`.
+pub fn reported(written: io::Result<()>, output_failed: bool, status: u8) -> Result<u8, Error> {
+    if output_failed {
+        return Ok(EXIT_SYSTEM);
+    }
+    match written {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Error::system(Call::WriteStdout, e)),
+        _ => Ok(status),
+    }
+}
+
 /// 2 if any name did not resolve (it takes precedence), else 1 if any target never answered,
 /// else 0.
 pub fn run_status(unresolved: bool, silent: bool) -> u8 {
@@ -351,6 +364,18 @@ mod tests {
         assert_eq!(Error::NoSocket("a; fix: b".into()).to_string(), "a; fix: b");
         assert_eq!(Error::Internal("bug").to_string(), "bug");
         assert_eq!(short(&io::Error::other("plain")), "plain");
+    }
+
+    #[test]
+    fn after_the_report_output_and_write_failures_decide() {
+        let err = |n| Err(io::Error::from_raw_os_error(n));
+        assert_eq!(reported(Ok(()), false, 1).ok(), Some(1));
+        assert_eq!(reported(err(libc::EPIPE), false, 0).ok(), Some(0));
+        assert_eq!(reported(Ok(()), true, 0).ok(), Some(EXIT_SYSTEM));
+        assert_eq!(reported(err(libc::ENOSPC), true, 0).ok(), Some(EXIT_SYSTEM));
+        let e = reported(err(libc::ENOSPC), false, 0).unwrap_err();
+        assert_eq!(e.to_string(), "write error: No space left on device");
+        assert_eq!(e.exit_status(), EXIT_SYSTEM);
     }
 
     #[test]

@@ -83,15 +83,8 @@ fn run(cfg: Config) -> Result<u8, Error> {
     };
     // 7. The report, and the exit status.
     let written = out::finish(&cfg, &targets, &summaries, reporter.as_deref(), engine_ran);
-    if reporter.as_ref().is_some_and(|r| r.failed()) {
-        return Ok(error::EXIT_SYSTEM);
-    }
-    match written {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Error::system(error::Call::WriteStdout, e))
-        }
-        _ => Ok(status(&cfg, &targets, &summaries)),
-    }
+    let output_failed = reporter.is_some_and(|r| r.failed());
+    error::reported(written, output_failed, status(&cfg, &targets, &summaries))
 }
 
 /// The exit status of a run that reached its report ([`error::status`]).
