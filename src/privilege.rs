@@ -17,7 +17,7 @@ use crate::sys;
 use std::io;
 use std::net::IpAddr;
 
-// The socket types live in socket.rs; these paths stay for the engine and main.
+// The socket types live in socket.rs; these paths stay for the engine and steps.rs.
 pub use crate::socket::{IcmpSocket, Kind, Sockets};
 
 pub const CAP_NET_RAW: u32 = 13;
