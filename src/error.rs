@@ -1,7 +1,10 @@
-//! The one table of exit statuses, the errors that end a run early, and the exit decision of
-//! a run that reached its report. An error carries its parts (the option and what it accepts;
-//! the system call and the `io::Error`), and `Display` puts them into the one-line message.
-//! `main` is the only place that turns these into a process exit; nothing here prints.
+//! The one table of exit statuses, the errors that end a run early, and the exit decision.
+//!
+//! An error carries its parts (the option and what it accepts; the system call and the
+//! `io::Error`), and `Display` puts them into the one-line message; [`short`] is the one text of an
+//! `io::Error`. The exit decision of a run that reached its report ([`status`], [`reported`]) is a
+//! pure function of its outcome. `main` is the only place that turns these into a process exit;
+//! nothing here prints.
 
 use crate::stats::Summary;
 use std::fmt;

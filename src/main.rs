@@ -1,9 +1,10 @@
 //! pingr: ICMP echo for many hosts at once, with the least privilege that works.
+//!
 //! `main` is thin: choose the grammar by program name, parse the command line, check the flood
-//! rule, open sockets, drop privileges, read target files and resolve, run, report, and map
-//! the outcome to the exit status (the only place that exits). Nothing from the network or
-//! from a target file is read with privilege. The steps are in `steps.rs`, the texts in
-//! `report/`, the exit decision in `error.rs`.
+//! rule, open sockets, drop privileges, read target files and resolve, run, report, and map the
+//! outcome to the exit status (the only place that exits). Nothing from the network or from a
+//! target file is read with privilege. The steps are in `steps.rs`, the texts in `report/`, the
+//! exit decision in `error.rs`.
 
 mod asyncerr;
 mod bpf;

@@ -1,8 +1,10 @@
-//! The steps of a run that join the parts, moved out of `main` so that it reads as the run
-//! order: [`sockets_then_drop`] (the only privileged step: the identifiers, the sockets, the
-//! drop), [`serve`] (after resolution: which socket serves which target) and [`probe`] (the
-//! engine over the targets served). Policy stays in `privilege.rs`, the engine in `engine/`,
-//! the texts in `report/`; nothing here reads a file, a name or a packet.
+//! The steps of a run between the command line and the report: open and drop, serve, probe.
+//!
+//! They join the parts, out of `main` so that it reads as the run order: [`sockets_then_drop`] (the
+//! only privileged step: the identifiers, the sockets, the drop), [`serve`] (after resolution:
+//! which socket serves which target) and [`probe`] (the engine over the targets served). Policy
+//! stays in `privilege.rs`, the engine in `engine/`, the texts in `report/`; nothing here reads a
+//! file, a name or a packet.
 
 use crate::bpf::IdentRange;
 use crate::cli::Config;

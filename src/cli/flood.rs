@@ -1,6 +1,8 @@
-//! The flood rule: like iputils ping (2 ms) and fping (1 ms), a user who is not root cannot
-//! flood -- the capability that lets pingr open a raw socket is not a licence to saturate a
-//! network. Pure: the caller passes the real user id and prints what comes back.
+//! The flood rule: below 2 ms between a host's probes or 1 ms between any two, root only.
+//!
+//! Like iputils ping (2 ms) and fping (1 ms), a user who is not root cannot flood: the capability
+//! that lets pingr open a raw socket is not a licence to saturate a network. Pure: the caller
+//! passes the real user id and prints what comes back.
 
 use super::Config;
 use crate::error::Usage;

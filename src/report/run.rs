@@ -1,8 +1,9 @@
-//! What a run prints around the engine, moved out of `main`: the `-v` lines, the lines of
-//! names that did not resolve, and the final report (names only with `-a`/`-u`, TSV, JSON,
-//! or the per-host blocks and the table; through `--output`/the monitoring reporter when one
-//! runs; fping's summaries and verdict for the fping personality). It decides no exit status
-//! (`error::status` does) and opens nothing.
+//! What a run prints around the engine: `-v` lines, unresolved names, the final report.
+//!
+//! Out of `main`: the `-v` lines, the lines of names that did not resolve, and the final report
+//! (names only with `-a`/`-u`, TSV, JSON, or the per-host blocks and the table; through
+//! `--output`/the monitoring reporter when one runs; fping's summaries and verdict for the fping
+//! personality). It decides no exit status (`error::status` does) and opens nothing.
 
 use super::{fping, json_summary, printable, stats_block, write_table, write_tsv, Row};
 use crate::cli::{Config, Format, Show};
