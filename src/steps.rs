@@ -187,6 +187,29 @@ mod tests {
     }
 
     #[test]
+    fn targets_no_socket_serves_are_left_out_like_unresolved_names() {
+        let t = |name: &str| Target {
+            name: name.into(),
+            addr: Ok(std::net::SocketAddr::new(name.parse().unwrap(), 0)),
+        };
+        let targets = Arc::new(vec![t("127.0.0.1"), t("::1"), t("10.0.0.1")]);
+        let all = engine_targets(&targets, &Plan::default());
+        assert!(
+            Arc::ptr_eq(&all, &targets),
+            "nothing unserved: the same list"
+        );
+        let plan = Plan {
+            unserved: vec![1],
+            ..Plan::default()
+        };
+        let some = engine_targets(&targets, &plan);
+        let addrs: Vec<bool> = some.iter().map(|t| t.addr.is_ok()).collect();
+        assert_eq!(addrs, [true, false, true]);
+        assert_eq!(some[1].addr, Err("no usable socket".to_string()));
+        assert_eq!(some[1].name, "::1");
+    }
+
+    #[test]
     fn random_patterns_are_sixteen_bytes() {
         assert_eq!(random_pattern().len(), 16);
     }
