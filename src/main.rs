@@ -10,6 +10,7 @@ mod asyncerr;
 mod bpf;
 mod checksum;
 mod cli;
+mod decimal;
 mod engine;
 mod error;
 mod monitor;
