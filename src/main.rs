@@ -246,7 +246,7 @@ fn serve(
     for t in plan.unserved.iter().filter_map(|&i| targets.get(i)) {
         if let Some(why) = t
             .ip()
-            .and_then(|ip| opened.refused.get(privilege::proto_of(ip)))
+            .and_then(|ip| opened.refused.get(packet::Family::of(ip)))
         {
             eprintln!("pingr: {}: {why}", report::printable(&t.name));
         }

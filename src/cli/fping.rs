@@ -7,6 +7,7 @@
 
 use super::values::{bad, fixed, shown, small, tos, uint, NANOS_PER_MS, NANOS_PER_SEC};
 use super::*;
+use crate::packet::Family;
 use std::net::Ipv4Addr;
 
 /// The fping release whose behaviour pingr reproduces (what `-v` reports first).

@@ -12,6 +12,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::packet::Family;
 pub use ping::{parse, usage, version};
 
 /// What the command line asks for.
@@ -39,13 +40,6 @@ impl fmt::Display for CliError {
 }
 
 impl std::error::Error for CliError {}
-
-/// Address family forced by `-4` or `-6`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    V4,
-    V6,
-}
 
 /// `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,7 +111,7 @@ pub struct Config {
     pub size: usize,
     /// `-t N`: 1..=255; `None` = system default.
     pub ttl: Option<u8>,
-    /// `-4` / `-6`.
+    /// `-4` / `-6`: the address family they force.
     pub family: Option<Family>,
     /// `-q`.
     pub quiet: bool,

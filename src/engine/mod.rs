@@ -138,7 +138,6 @@ pub fn run_with(
     // Raw sockets: thread t's hosts use identifier first + t, inside the range chosen before
     // the sockets opened (the kernel filters pass only those).
     let threads = thread_count(&cfg, nhosts).min(socks.idents.len()).max(1);
-    let base_ident = socks.idents.first();
     let ring = ring_len(&cfg);
     let mut hosts: Vec<Host> = Vec::with_capacity(nhosts);
     for (target, t) in targets.iter().enumerate() {
@@ -152,7 +151,7 @@ pub fn run_with(
         let Some(sock) = sock else { continue };
         let ident = match sock.kind {
             Kind::Datagram => sock.ident,
-            Kind::Raw => base_ident.wrapping_add((hosts.len() % threads) as u16),
+            Kind::Raw => socks.idents.nth(hosts.len() % threads),
         };
         hosts.push(Host {
             target: target as u32,

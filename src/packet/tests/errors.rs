@@ -5,8 +5,8 @@ use crate::packet::*;
 
 #[test]
 fn error_kind_mapping() {
-    let v4 = Proto::V4;
-    let v6 = Proto::V6;
+    let v4 = Family::V4;
+    let v6 = Family::V6;
     assert_eq!(
         error_kind(v4, 3, 4, &[]),
         Some(ErrorKind::PacketTooBig(v4, 0))
@@ -70,8 +70,8 @@ fn error_kind_mapping() {
 
 #[test]
 fn error_kind_display() {
-    let v4 = Proto::V4;
-    let v6 = Proto::V6;
+    let v4 = Family::V4;
+    let v6 = Family::V6;
     let cases = [
         (ErrorKind::Unreachable(v4, 0), "Destination Net Unreachable"),
         (
@@ -156,11 +156,11 @@ fn error_kind_display() {
     }
     // Every code of every kind prints something, with the number if unknown.
     for code in 0..=255u8 {
-        for proto in [v4, v6] {
+        for family in [v4, v6] {
             for kind in [
-                ErrorKind::Unreachable(proto, code),
-                ErrorKind::TimeExceeded(proto, code),
-                ErrorKind::ParameterProblem(proto, code),
+                ErrorKind::Unreachable(family, code),
+                ErrorKind::TimeExceeded(family, code),
+                ErrorKind::ParameterProblem(family, code),
             ] {
                 assert!(!kind.to_string().is_empty());
             }
