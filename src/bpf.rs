@@ -204,19 +204,52 @@ impl Asm {
 }
 
 /// `A in range ? accept : drop` (nothing to compare when the range is everything).
-fn range_check(a: &mut Asm, idents: IdentRange, accept: Label, drop: Label) {
+fn range_check(a: &mut Asm, idents: IdentRange, b: &Branches) {
     if idents.is_everything() {
-        a.jump(JEQ, 0, Some(accept), Some(accept));
+        a.jump(JEQ, 0, Some(b.accept), Some(b.accept));
         return;
     }
-    a.jump(JGE, u32::from(idents.first().0), None, Some(drop));
-    a.jump(JGT, u32::from(idents.last().0), Some(drop), Some(accept));
+    a.jump(JGE, u32::from(idents.first().0), None, Some(b.drop));
+    a.jump(
+        JGT,
+        u32::from(idents.last().0),
+        Some(b.drop),
+        Some(b.accept),
+    );
 }
 
-fn accept_and_drop(a: &mut Asm, accept: Label, drop: Label) {
-    a.here(accept);
+/// Where a program goes after its first test on the ICMP type.
+struct Branches {
+    /// An echo reply.
+    echo: Label,
+    /// An ICMP error that may quote our request.
+    error: Label,
+    accept: Label,
+    drop: Label,
+}
+
+/// The start every program shares, with the ICMP type in A: an echo reply (`reply`) goes on
+/// to `echo`, which follows at once, one of `errors` to `error`, anything else is dropped.
+fn by_type(a: &mut Asm, reply: u32, errors: &[u8]) -> Branches {
+    let b = Branches {
+        echo: a.label(),
+        error: a.label(),
+        accept: a.label(),
+        drop: a.label(),
+    };
+    a.jump(JEQ, reply, Some(b.echo), None);
+    for &t in errors {
+        a.jump(JEQ, u32::from(t), Some(b.error), None);
+    }
+    a.op(RET | K, 0);
+    a.here(b.echo);
+    b
+}
+
+fn accept_and_drop(a: &mut Asm, b: &Branches) {
+    a.here(b.accept);
     a.op(RET | K, ACCEPT);
-    a.here(drop);
+    a.here(b.drop);
     a.op(RET | K, 0);
 }
 
@@ -226,33 +259,26 @@ fn accept_and_drop(a: &mut Asm, accept: Label, drop: Label) {
 /// quoted header's own IHL walked too); drops everything else.
 pub fn ipv4_program(idents: IdentRange) -> Vec<Insn> {
     let mut a = Asm::new();
-    let (echo, error, accept, drop) = (a.label(), a.label(), a.label(), a.label());
     a.op(LDX | B | MSH, 0); // X = outer IPv4 header length
     a.op(LD | B | IND, 0); // A = ICMP type
-    a.jump(JEQ, ICMP_ECHO_REPLY, Some(echo), None);
-    for t in ICMP_ERROR_TYPES {
-        a.jump(JEQ, u32::from(t), Some(error), None);
-    }
-    a.op(RET | K, 0);
-
-    a.here(echo);
+    let b = by_type(&mut a, ICMP_ECHO_REPLY, &ICMP_ERROR_TYPES);
     a.op(LD | H | IND, 4); // the reply's identifier
-    range_check(&mut a, idents, accept, drop);
+    range_check(&mut a, idents, &b);
 
-    a.here(error);
+    a.here(b.error);
     a.op(LD | B | IND, 8 + 9); // the quoted IPv4 header's protocol
-    a.jump(JEQ, IPPROTO_ICMP, None, Some(drop));
+    a.jump(JEQ, IPPROTO_ICMP, None, Some(b.drop));
     a.op(LD | B | IND, 8); // the quoted version/IHL byte
     a.op(ALU | AND | K, 0x0f);
     a.op(ALU | LSH | K, 2);
     a.op(ALU | ADD | X, 0);
     a.op(MISC | TAX, 0); // X = outer header + quoted header lengths
     a.op(LD | B | IND, 8); // the quoted ICMP type
-    a.jump(JEQ, ICMP_ECHO_REQUEST, None, Some(drop));
+    a.jump(JEQ, ICMP_ECHO_REQUEST, None, Some(b.drop));
     a.op(LD | H | IND, 8 + 4); // the quoted request's identifier
-    range_check(&mut a, idents, accept, drop);
+    range_check(&mut a, idents, &b);
 
-    accept_and_drop(&mut a, accept, drop);
+    accept_and_drop(&mut a, &b);
     a.finish().unwrap_or_default()
 }
 
@@ -264,27 +290,20 @@ pub fn ipv4_program(idents: IdentRange) -> Vec<Insn> {
 /// fragmented). Drops everything else.
 pub fn icmp6_program(idents: IdentRange) -> Vec<Insn> {
     let mut a = Asm::new();
-    let (echo, error, accept, drop) = (a.label(), a.label(), a.label(), a.label());
     a.op(LD | B | ABS, 0); // A = ICMPv6 type
-    a.jump(JEQ, ICMP6_ECHO_REPLY, Some(echo), None);
-    for t in ICMP6_ERROR_TYPES {
-        a.jump(JEQ, u32::from(t), Some(error), None);
-    }
-    a.op(RET | K, 0);
+    let b = by_type(&mut a, ICMP6_ECHO_REPLY, &ICMP6_ERROR_TYPES);
+    a.op(LD | H | ABS, 4); // the reply's identifier
+    range_check(&mut a, idents, &b);
 
-    a.here(echo);
-    a.op(LD | H | ABS, 4);
-    range_check(&mut a, idents, accept, drop);
-
-    a.here(error);
+    a.here(b.error);
     a.op(LD | B | ABS, 8 + 6); // the quoted IPv6 header's next header
-    a.jump(JEQ, IPPROTO_ICMPV6, None, Some(accept));
+    a.jump(JEQ, IPPROTO_ICMPV6, None, Some(b.accept));
     a.op(LD | B | ABS, 8 + 40); // the quoted ICMPv6 type
-    a.jump(JEQ, ICMP6_ECHO_REQUEST, None, Some(drop));
+    a.jump(JEQ, ICMP6_ECHO_REQUEST, None, Some(b.drop));
     a.op(LD | H | ABS, 8 + 40 + 4); // the quoted request's identifier
-    range_check(&mut a, idents, accept, drop);
+    range_check(&mut a, idents, &b);
 
-    accept_and_drop(&mut a, accept, drop);
+    accept_and_drop(&mut a, &b);
     a.finish().unwrap_or_default()
 }
 
@@ -293,6 +312,7 @@ mod tests {
     use super::*;
     use crate::checksum::checksum;
     use crate::packet::{self, Family, Message, Seq};
+    use crate::testrng::Rng;
 
     /// A classic BPF interpreter for the instructions this module emits, with the kernel's
     /// semantics: a load past the end of the packet ends the program with 0 (drop); any other
@@ -633,19 +653,6 @@ mod tests {
     }
 
     // ---------------------------------------- the filter never hides a packet we need ---
-
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
 
     /// Mutations of valid fixtures (one to three random bytes changed, or cut short) and random
     /// packets: whenever the decoder yields an identifier in the range, the filter accepts.

@@ -19,6 +19,8 @@ mod socket;
 mod stats;
 #[allow(unsafe_code)]
 mod sys;
+#[cfg(test)]
+mod testrng;
 
 use cli::{Command, Config, Format, Personality, Show};
 use error::Error;

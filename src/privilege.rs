@@ -169,10 +169,7 @@ pub fn open(want: Families, cfg: &Config, idents: IdentRange) -> Opened {
         match open_family(family, cfg, idents) {
             Ok((s, notes)) => {
                 opened.notes.extend(notes);
-                match family {
-                    Family::V4 => opened.sockets.v4 = Some(s),
-                    Family::V6 => opened.sockets.v6 = Some(s),
-                }
+                *opened.sockets.slot(family) = Some(s);
             }
             Err(why) => {
                 opened.notes.push(format!(
@@ -239,12 +236,8 @@ pub fn assess(opened: &mut Opened, targets: &[Target]) -> (Plan, Vec<String>) {
     }
     let p = plan(targets, &opened.refused);
     let mut closed = Vec::new();
-    let slots = [
-        (p.keep.v4, Family::V4, &mut opened.sockets.v4),
-        (p.keep.v6, Family::V6, &mut opened.sockets.v6),
-    ];
-    for (keep, family, slot) in slots {
-        if !keep && slot.take().is_some() {
+    for (keep, family) in [(p.keep.v4, Family::V4), (p.keep.v6, Family::V6)] {
+        if !keep && opened.sockets.slot(family).take().is_some() {
             closed.push(format!(
                 "{}: socket closed (it serves no target)",
                 family.name()

@@ -44,6 +44,22 @@ pub struct Sockets {
 }
 
 impl Sockets {
+    /// The socket of `family`, if one is open.
+    pub fn get(&self, family: Family) -> Option<&IcmpSocket> {
+        match family {
+            Family::V4 => self.v4.as_ref(),
+            Family::V6 => self.v6.as_ref(),
+        }
+    }
+
+    /// Where the socket of `family` is kept.
+    pub fn slot(&mut self, family: Family) -> &mut Option<IcmpSocket> {
+        match family {
+            Family::V4 => &mut self.v4,
+            Family::V6 => &mut self.v6,
+        }
+    }
+
     /// The kernel drop counters of the open sockets, by family name (for `-v` after the run).
     pub fn drop_counters(&self) -> Vec<(&'static str, Arc<AtomicU32>)> {
         let mut v = Vec::new();

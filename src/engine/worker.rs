@@ -501,15 +501,19 @@ mod tests {
         trace
     }
 
+    /// When a trace took `step`.
+    fn times(trace: &[(u64, Step)], step: Step) -> Vec<u64> {
+        trace
+            .iter()
+            .filter(|(_, s)| *s == step)
+            .map(|x| x.0)
+            .collect()
+    }
+
     #[test]
     fn answered_host_sends_count_then_is_done() {
         let t = simulate(PLAN, 100, Some(10), 10_000);
-        let sends: Vec<u64> = t
-            .iter()
-            .filter(|(_, s)| *s == Step::Send)
-            .map(|x| x.0)
-            .collect();
-        assert_eq!(sends, [0, 100, 200]);
+        assert_eq!(times(&t, Step::Send), [0, 100, 200]);
         // Done as soon as the last reply is in, not after -W.
         assert_eq!(t.last(), Some(&(210, Step::Done)));
     }
@@ -517,12 +521,7 @@ mod tests {
     #[test]
     fn silent_host_expires_each_probe_then_is_done() {
         let t = simulate(PLAN, 100, None, 10_000);
-        let expires: Vec<u64> = t
-            .iter()
-            .filter(|(_, s)| *s == Step::Expire)
-            .map(|x| x.0)
-            .collect();
-        assert_eq!(expires, [1_000, 1_100, 1_200]);
+        assert_eq!(times(&t, Step::Expire), [1_000, 1_100, 1_200]);
         assert_eq!(t.last(), Some(&(1_200, Step::Done)));
     }
 
@@ -534,8 +533,7 @@ mod tests {
         };
         let t = simulate(plan, 100, None, 1_050);
         assert!(!t.iter().any(|(_, s)| *s == Step::Done));
-        let sends = t.iter().filter(|(_, s)| *s == Step::Send).count();
-        assert_eq!(sends, 11);
+        assert_eq!(times(&t, Step::Send).len(), 11);
         // Between sends it waits exactly for the earliest event.
         let mut ring = Ring::new(8);
         ring.record_send(0);

@@ -1,5 +1,5 @@
-//! Packet builders and the decoding harness shared by the codec's tests: a deterministic
-//! RNG, echo replies and ICMP errors of both families (any IHL, any extension-header
+//! Packet builders and the decoding harness shared by the codec's tests: the deterministic
+//! RNG (`crate::testrng`, passed on), echo replies and ICMP errors of both families (any IHL, any extension-header
 //! chain), the valid fixtures with what each decodes to, and [`decode`], which checks any
 //! accepted buffer field by field against its bytes. Tests only.
 
@@ -12,35 +12,7 @@ use crate::packet::icmpv6::{
 use crate::packet::ipv4::ICMP_ECHO_REPLY;
 use crate::packet::wire::{IPPROTO_ICMP, IPPROTO_ICMPV6};
 use crate::packet::*;
-
-/// xorshift64*, deterministic.
-pub(super) struct Rng(pub(super) u64);
-
-impl Rng {
-    pub(super) fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    pub(super) fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    pub(super) fn byte(&mut self) -> u8 {
-        (self.next() >> 56) as u8
-    }
-    /// Appends `len` random bytes.
-    pub(super) fn fill(&mut self, out: &mut Vec<u8>, len: usize) {
-        let end = out.len() + len;
-        while out.len() < end {
-            let word = self.next().to_le_bytes();
-            let take = (end - out.len()).min(8);
-            out.extend_from_slice(&word[..take]);
-        }
-    }
-}
+pub(super) use crate::testrng::Rng;
 
 pub(super) const OURS4: [u8; 4] = [192, 0, 2, 10];
 pub(super) const TARGET4: [u8; 4] = [198, 51, 100, 7];
