@@ -36,7 +36,7 @@ fn main() -> ExitCode {
     // The personality switch: one binary, the grammar and output family by program name.
     let code = match cli::personality(&argv0) {
         Personality::Pingr => pingr_main(&args),
-        Personality::Fping { v6 } => fping_main(&argv0, v6, &args),
+        Personality::Fping { family } => fping_main(&argv0, family, &args),
     };
     ExitCode::from(code)
 }
@@ -378,8 +378,8 @@ fn render(
 
 /// pingr called as `fping`/`fping6`: fping's grammar, then the same run, then fping's report
 /// and exit status. Messages start with the program name as invoked, as fping's do.
-fn fping_main(prog: &str, v6: bool, args: &[String]) -> u8 {
-    match cli::fping::parse(prog, v6, args) {
+fn fping_main(prog: &str, family: Option<packet::Family>, args: &[String]) -> u8 {
+    match cli::fping::parse(prog, family, args) {
         Err(e) => {
             eprintln!("{prog}: {e}");
             error::EXIT_USAGE

@@ -665,7 +665,7 @@ mod tests {
     fn board(args: &[&str], names: &[&str]) -> Board {
         let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         v.extend(names.iter().map(|s| s.to_string()));
-        let Ok(Command::Run(cfg)) = cli::fping::parse("fping", false, &v) else {
+        let Ok(Command::Run(cfg)) = cli::fping::parse("fping", None, &v) else {
             panic!("bad args")
         };
         let targets: Vec<Target> = names
