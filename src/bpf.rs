@@ -534,6 +534,16 @@ mod tests {
     }
 
     #[test]
+    fn error_types_are_the_ones_the_decoder_reads() {
+        for t in 0..=255u8 {
+            let v4 = packet::error_kind(Family::V4, t, 0, &[]).is_some();
+            let v6 = packet::error_kind(Family::V6, t, 0, &[]).is_some();
+            assert_eq!(v4, ICMP_ERROR_TYPES.contains(&t), "ICMP type {t}");
+            assert_eq!(v6, ICMP6_ERROR_TYPES.contains(&t), "ICMPv6 type {t}");
+        }
+    }
+
+    #[test]
     fn programs_are_well_formed_and_small() {
         for r in [
             IdentRange::choose(0, 1),
