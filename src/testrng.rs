@@ -1,7 +1,10 @@
-//! A deterministic pseudo-random generator (xorshift64*) for the unit tests that want many
-//! varied inputs: checksums of random buffers, the packet decoders' fuzzing, the kernel
-//! filter's agreement with the decoder. Tests only (`#[cfg(test)]` in main.rs): nothing in
-//! the program may use it, and it must not be used where unpredictability matters.
+//! A deterministic pseudo-random generator for the unit tests (tests only).
+//!
+//! xorshift64*, for the unit tests that want many varied inputs: checksums of random
+//! buffers, the packet decoders' fuzzing, the kernel filter's agreement with the decoder.
+//! Tests only (`#[cfg(test)]` here and in main.rs): nothing in the program may use it, and
+//! it must not be used where unpredictability matters.
+#![cfg(test)]
 
 /// xorshift64*; the seed must not be 0.
 pub struct Rng(pub u64);

@@ -1,8 +1,6 @@
 //! The probe ring of one host: probe numbers (1, 2, ...) and their 16-bit wire sequence
 //! numbers, the count of probes awaiting a reply, expiry in send order, and the rule that keeps
 //! an old packet from being credited to a newer probe once the sequence space has wrapped.
-//! Sequence numbers are [`Seq`], never a bare integer, so one cannot be mistaken for a
-//! probe number or a slot.
 //! Pure: no clocks (every time is passed in, nanoseconds on the run's monotonic clock; the
 //! decisions about time are `rtt.rs`'s), no I/O, no locks, no allocation after `new`. The ring is sized by `ring_len` so every probe that can still be answered
 //! (younger than `-W`) has its own place; an older one is overwritten and counted as lost.
@@ -77,7 +75,8 @@ pub enum Credit {
     Late(u64),
 }
 
-/// The probes of one host.
+/// The probes of one host. Sequence numbers come and go as [`Seq`], never a bare integer, so
+/// one cannot be mistaken for a probe number or a slot.
 #[derive(Debug)]
 pub struct Ring {
     slots: Box<[Probe]>,

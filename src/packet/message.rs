@@ -1,7 +1,8 @@
-//! What the decoders return: the decoded [`Message`] (an echo reply, or an ICMP error and
-//! what it quotes of our request) and [`ParseError`], with the small builders both
-//! decoders (`ipv4`, `icmpv6`) share. Pure; it must not read any header but the echo
-//! header it is given.
+//! What the packet decoders return: the decoded message, or why there is none.
+//!
+//! The decoded [`Message`] (an echo reply, or an ICMP error and what it quotes of our
+//! request) and [`ParseError`], with the small builders both decoders (`ipv4`, `icmpv6`)
+//! share. Pure; it must not read any header but the echo header it is given.
 
 use std::net::IpAddr;
 

@@ -1,7 +1,8 @@
-//! ICMP echo wire formats for IPv4 and IPv6, as one codec in a few files. This file is only
-//! the facade: the re-exports that keep every caller's path `crate::packet::X`; nothing is
-//! defined here, and no child imports it (each imports the siblings it builds on, so the
-//! files form one layered graph). Its children, bottom up: `wire` (the address [`Family`],
+//! ICMP echo wire formats for IPv4 and IPv6, as one codec in a few files.
+//!
+//! This file is only the facade: the re-exports that keep every caller's path
+//! `crate::packet::X`; nothing is defined here, and no child imports it (each imports the
+//! siblings it builds on, so the files form one layered graph). Its children, bottom up: `wire` (the address [`Family`],
 //! the [`Ident`] and [`Seq`] newtypes, protocol numbers, the bounds-checked byte readers),
 //! `errors` (ICMP error kinds and their texts), `message` (the decoded [`Message`] and
 //! [`ParseError`]), `echo` (the echo request we send: header and payload), `ipv4` (raw IPv4

@@ -1,9 +1,11 @@
-//! The vocabulary of the wire, at the bottom of the codec: the address [`Family`] (the one
-//! type for IPv4 or IPv6 anywhere in pingr: `-4`/`-6`, sockets, packets), the ICMP echo
-//! [`Ident`]ifier and [`Seq`]uence number (distinct types, so one cannot be passed for the
-//! other or for an index), the protocol and echo-request numbers, and the bounds-checked
-//! big-endian byte readers every offset goes through. A leaf: it imports nothing of the
-//! crate, and must not parse whole packets (the other files of `packet` do).
+//! The vocabulary of the wire: address family, ICMP identifier and sequence number, byte readers.
+//!
+//! At the bottom of the codec: the address [`Family`] (the one type for IPv4 or IPv6
+//! anywhere in pingr: `-4`/`-6`, sockets, packets), the ICMP echo [`Ident`]ifier and
+//! [`Seq`]uence number (distinct types, so one cannot be passed for the other or for an
+//! index), the protocol and echo-request numbers, and the bounds-checked big-endian byte
+//! readers every offset goes through. A leaf: it imports nothing of the crate, and must not
+//! parse whole packets (the other files of `packet` do).
 
 use std::fmt;
 use std::net::IpAddr;
