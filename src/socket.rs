@@ -62,14 +62,10 @@ impl Sockets {
 
     /// The kernel drop counters of the open sockets, by family name (for `-v` after the run).
     pub fn drop_counters(&self) -> Vec<(&'static str, Arc<AtomicU32>)> {
-        let mut v = Vec::new();
-        if let Some(s) = &self.v4 {
-            v.push(("IPv4", Arc::clone(&s.drops)));
-        }
-        if let Some(s) = &self.v6 {
-            v.push(("IPv6", Arc::clone(&s.drops)));
-        }
-        v
+        [Family::V4, Family::V6]
+            .into_iter()
+            .filter_map(|f| Some((f.name(), Arc::clone(&self.get(f)?.drops))))
+            .collect()
     }
 }
 
