@@ -76,6 +76,43 @@ rec_std() { # rec_std SCENARIO TOOL: the figures `timed` just set
 	rec "$1" "$2" rc "$RC"
 }
 
+# measure SCENARIO TOOL COUNT STREAM CMD...: `timed` CMD (output in the caller's $o.out and
+# $o.err), its figures recorded, and its replies as COUNT counts them in $o.STREAM.
+measure() {
+	local s=$1 t=$2 count=$3 stream=$4
+	shift 4
+	timed "$o" "$@"
+	rec_std "$s" "$t"
+	rec "$s" "$t" replies "$("$count" "$o.$stream")"
+}
+
+# measure_rtts SCENARIO TOOL EXTRACT CMD...: `timed` CMD and its figures recorded, with the
+# median and mean of the RTTs EXTRACT finds in $o.out and how many there were (its replies).
+measure_rtts() {
+	local s=$1 t=$2 extract=$3 med mean n
+	shift 3
+	timed "$o" "$@"
+	rec_std "$s" "$t"
+	read -r med mean n < <("$extract" "$o.out" | stats)
+	rec "$s" "$t" rtt_med "$med"
+	rec "$s" "$t" rtt_mean "$mean"
+	rec "$s" "$t" replies "$n"
+}
+
+# rec_p95 EXTRACT FILE SCENARIO:TOOL...: median and p95 of the RTTs EXTRACT finds in FILE,
+# recorded for each SCENARIO:TOOL.
+rec_p95() {
+	local extract=$1 file=$2 med p95 n st
+	shift 2
+	read -r med p95 n < <("$extract" "$file" | stats_p95)
+	for st in "$@"; do
+		rec "${st%%:*}" "${st#*:}" rtt_med "$med"
+		rec "${st%%:*}" "${st#*:}" rtt_p95 "$p95"
+	done
+}
+
+lines() { wc -l <"$1"; }
+
 # Echo replies counted from fping -q / -c summaries on stderr ("xmt/rcv/%loss = 1/1/0%").
 fping_replies() {
 	awk -F'= ' '/xmt\/rcv\/%loss/ { split($2, a, "/"); s += a[2] } END { print s + 0 }' "$1"
@@ -115,11 +152,88 @@ pingr_min_sent() {
 rtts_ping() { sed -n 's/.* time=\([0-9.]*\) ms.*/\1/p' "$1"; }
 rtts_fping() { sed -n 's/^[^ ]* : \[[0-9]*\], [0-9]* bytes, \([0-9.]*\) ms .*/\1/p' "$1"; }
 
+# one_shots TOOL CMD...: REPS runs of `CMD -c1 127.0.0.1` one after another (S6): the mean
+# wall time of one and how many failed.
+one_shots() {
+	local tool=$1 fails=0 i t0 t1
+	shift
+	t0=$EPOCHREALTIME
+	for ((i = 0; i < REPS; i++)); do "$@" -c1 127.0.0.1 >/dev/null 2>&1 || fails=$((fails + 1)); done
+	t1=$EPOCHREALTIME
+	rec S6 "$tool" wall1 "$(awk -v t="$(elapsed_ms "$t0" "$t1")" -v n="$REPS" 'BEGIN { printf "%.3f", t / n }')"
+	rec S6 "$tool" fails "$fails"
+}
+
+# rounds CMD...: CMD once per round (ROUNDS of them), each round logged.
+rounds() {
+	local r
+	for ((r = 1; r <= ROUNDS; r++)); do
+		"$@"
+		log "  round $r/$ROUNDS done"
+	done
+}
+
+# One round of each scenario (inner's locals: $o the run's output prefix, $P pingr, the
+# target files $F4K...). sweep SCENARIO GAP: the 4,096 targets once by fping (-i GAP ms)
+# and once by pingr (--gap GAP ms).
+sweep() {
+	measure "$1" fping fping_replies err fping -q -c1 -i "$2" -f "$F4K"
+	measure "$1" pingr pingr_replies out "$P" -q -c1 --gap "$2" -f "$F4K"
+}
+
+s3_round() {
+	measure S3 fping lines out fping -a -c1 -i 0 -f "$F64K"
+	if ((RC != 0)) && [[ ! -s $work/s3-fping-error ]]; then
+		{ echo "exit status $RC:"; grep -v ' : xmt/rcv' "$o.err" | head -n 3; } >"$work/s3-fping-error"
+	fi
+	measure S3 pingr lines out "$P" -a -c1 --gap 0 -f "$F64K"
+	if ((RC != 0)) && [[ ! -s $work/s3-pingr-error ]]; then
+		{ echo "exit status $RC:"; head -n 3 "$o.err"; } >"$work/s3-pingr-error"
+	fi
+}
+
+s4_round() { # measure_rtts S4 TOOL EXTRACT CMD...: `timed` CMD, its figures and RTTs
+	measure_rtts S4 ping rtts_ping ping -c 200 -i 0.002 127.0.0.1
+	# -i 0: without it fping keeps its default 10 ms gap between any two
+	# probes, so -p 2 alone really probes every 10 ms (2 s instead of 0.4 s).
+	measure_rtts S4 fping rtts_fping fping -c 200 -p 2 -i 0 127.0.0.1
+	measure_rtts S4 pingr rtts_ping "$P" -c 200 -i 0.002 127.0.0.1
+}
+
+s5_round() {
+	timed "$o" fping -q -c 10 -p 100 -i 0 -f "$F1K"
+	rec_std S5 fping
+	rec_std S5b fping
+	rec S5 fping replies "$(fping_replies "$o.err")"
+	measure S5 pingr pingr_replies out "$P" -q -c 10 -i 0.1 --gap 0 --max-threads 1000 -f "$F1K"
+	# S5b: the same targets with pingr's default thread cap.
+	measure S5b pingr pingr_replies out "$P" -q -c 10 -i 0.1 --gap 0 -f "$F1K"
+	# Per-reply RTTs: the same runs printing a line per reply (not timed).
+	fping -c 10 -p 100 -i 0 -f "$F1K" >"$o.out" 2>/dev/null
+	rec_p95 rtts_fping "$o.out" S5:fping S5b:fping
+	"$P" -c 10 -i 0.1 --gap 0 --max-threads 1000 -f "$F1K" >"$o.out" 2>/dev/null
+	rec_p95 rtts_ping "$o.out" S5:pingr
+	"$P" -c 10 -i 0.1 --gap 0 -f "$F1K" >"$o.out" 2>/dev/null
+	rec_p95 rtts_ping "$o.out" S5b:pingr
+}
+
+s7_round() {
+	measure S7 fping fping_replies err timeout --preserve-status -s INT 10 fping -q -l -p 1000 -i 0.1 -f "$F2K"
+	rec S7 fping min_sent "$(fping_min_sent "$o.err")"
+	measure S7 pingr pingr_replies out timeout --preserve-status -s INT 10 "$P" -q -i 1 --gap 0.1 -f "$F2K"
+	rec S7 pingr min_sent "$(pingr_min_sent "$o.out")"
+}
+
+s6_round() {
+	one_shots ping ping
+	one_shots pingr "$P"
+}
+
 inner() {
-	local work=$1 r i t0 t1 fails med mean n
+	local work=$1
 	DATA=$work/data.tsv
 	local P=$work/pingr F4K=$work/targets-4096 F64K=$work/targets-65536 F1K=$work/targets-1000
-	local F2K=$work/targets-2000 p95
+	local F2K=$work/targets-2000
 	local o=$work/run
 
 	# Refuse to send anything unless this is a private namespace holding only lo.
@@ -129,119 +243,25 @@ inner() {
 		die "refusing to run: the namespace holds interfaces other than lo"
 
 	log "S1 rate-bound sweep: 4,096 targets, 1 ms gap ($ROUNDS rounds, ~9 s each)"
-	for ((r = 1; r <= ROUNDS; r++)); do
-		timed "$o" fping -q -c1 -i 1 -f "$F4K"
-		rec_std S1 fping
-		rec S1 fping replies "$(fping_replies "$o.err")"
-		timed "$o" "$P" -q -c1 --gap 1 -f "$F4K"
-		rec_std S1 pingr
-		rec S1 pingr replies "$(pingr_replies "$o.out")"
-		log "  round $r/$ROUNDS done"
-	done
+	rounds sweep S1 1
 
 	log "S2 unthrottled sweep: 4,096 targets, no gap"
-	for ((r = 1; r <= ROUNDS; r++)); do
-		timed "$o" fping -q -c1 -i 0 -f "$F4K"
-		rec_std S2 fping
-		rec S2 fping replies "$(fping_replies "$o.err")"
-		timed "$o" "$P" -q -c1 --gap 0 -f "$F4K"
-		rec_std S2 pingr
-		rec S2 pingr replies "$(pingr_replies "$o.out")"
-		log "  round $r/$ROUNDS done"
-	done
+	rounds sweep S2 0
 
 	log "S3 big sweep: 65,536 targets (127.0.0.0/16), no gap"
-	for ((r = 1; r <= ROUNDS; r++)); do
-		timed "$o" fping -a -c1 -i 0 -f "$F64K"
-		rec_std S3 fping
-		rec S3 fping replies "$(wc -l <"$o.out")"
-		if ((RC != 0)) && [[ ! -s $work/s3-fping-error ]]; then
-			{ echo "exit status $RC:"; grep -v ' : xmt/rcv' "$o.err" | head -n 3; } >"$work/s3-fping-error"
-		fi
-		timed "$o" "$P" -a -c1 --gap 0 -f "$F64K"
-		rec_std S3 pingr
-		rec S3 pingr replies "$(wc -l <"$o.out")"
-		if ((RC != 0)) && [[ ! -s $work/s3-pingr-error ]]; then
-			{ echo "exit status $RC:"; head -n 3 "$o.err"; } >"$work/s3-pingr-error"
-		fi
-		log "  round $r/$ROUNDS done"
-	done
+	rounds s3_round
 
 	log "S4 single-host accuracy: 200 probes at 2 ms to 127.0.0.1"
-	for ((r = 1; r <= ROUNDS; r++)); do
-		timed "$o" ping -c 200 -i 0.002 127.0.0.1
-		rec_std S4 ping
-		read -r med mean n < <(rtts_ping "$o.out" | stats)
-		rec S4 ping rtt_med "$med"; rec S4 ping rtt_mean "$mean"; rec S4 ping replies "$n"
-		# -i 0: without it fping keeps its default 10 ms gap between any two
-		# probes, so -p 2 alone really probes every 10 ms (2 s instead of 0.4 s).
-		timed "$o" fping -c 200 -p 2 -i 0 127.0.0.1
-		rec_std S4 fping
-		read -r med mean n < <(rtts_fping "$o.out" | stats)
-		rec S4 fping rtt_med "$med"; rec S4 fping rtt_mean "$mean"; rec S4 fping replies "$n"
-		timed "$o" "$P" -c 200 -i 0.002 127.0.0.1
-		rec_std S4 pingr
-		read -r med mean n < <(rtts_ping "$o.out" | stats)
-		rec S4 pingr rtt_med "$med"; rec S4 pingr rtt_mean "$mean"; rec S4 pingr replies "$n"
-		log "  round $r/$ROUNDS done"
-	done
+	rounds s4_round
 
 	log "S5 steady monitoring: 1,000 targets x 10 probes at 100 ms"
-	for ((r = 1; r <= ROUNDS; r++)); do
-		timed "$o" fping -q -c 10 -p 100 -i 0 -f "$F1K"
-		rec_std S5 fping
-		rec_std S5b fping
-		rec S5 fping replies "$(fping_replies "$o.err")"
-		timed "$o" "$P" -q -c 10 -i 0.1 --gap 0 --max-threads 1000 -f "$F1K"
-		rec_std S5 pingr
-		rec S5 pingr replies "$(pingr_replies "$o.out")"
-		# S5b: the same targets with pingr's default thread cap.
-		timed "$o" "$P" -q -c 10 -i 0.1 --gap 0 -f "$F1K"
-		rec_std S5b pingr
-		rec S5b pingr replies "$(pingr_replies "$o.out")"
-		# Per-reply RTTs: the same runs printing a line per reply (not timed).
-		fping -c 10 -p 100 -i 0 -f "$F1K" >"$o.out" 2>/dev/null
-		read -r med p95 n < <(rtts_fping "$o.out" | stats_p95)
-		rec S5 fping rtt_med "$med"; rec S5 fping rtt_p95 "$p95"
-		rec S5b fping rtt_med "$med"; rec S5b fping rtt_p95 "$p95"
-		"$P" -c 10 -i 0.1 --gap 0 --max-threads 1000 -f "$F1K" >"$o.out" 2>/dev/null
-		read -r med p95 n < <(rtts_ping "$o.out" | stats_p95)
-		rec S5 pingr rtt_med "$med"; rec S5 pingr rtt_p95 "$p95"
-		"$P" -c 10 -i 0.1 --gap 0 -f "$F1K" >"$o.out" 2>/dev/null
-		read -r med p95 n < <(rtts_ping "$o.out" | stats_p95)
-		rec S5b pingr rtt_med "$med"; rec S5b pingr rtt_p95 "$p95"
-		log "  round $r/$ROUNDS done"
-	done
+	rounds s5_round
 
 	log "S7 continuous monitoring: 2,000 targets, -i 1, SIGINT after 10 s ($ROUNDS rounds, ~20 s each)"
-	for ((r = 1; r <= ROUNDS; r++)); do
-		timed "$o" timeout --preserve-status -s INT 10 fping -q -l -p 1000 -i 0.1 -f "$F2K"
-		rec_std S7 fping
-		rec S7 fping min_sent "$(fping_min_sent "$o.err")"
-		rec S7 fping replies "$(fping_replies "$o.err")"
-		timed "$o" timeout --preserve-status -s INT 10 "$P" -q -i 1 --gap 0.1 -f "$F2K"
-		rec_std S7 pingr
-		rec S7 pingr min_sent "$(pingr_min_sent "$o.out")"
-		rec S7 pingr replies "$(pingr_replies "$o.out")"
-		log "  round $r/$ROUNDS done"
-	done
+	rounds s7_round
 
 	log "S6 one-shot: $REPS x 'TOOL -c1 127.0.0.1' per round"
-	for ((r = 1; r <= ROUNDS; r++)); do
-		fails=0
-		t0=$EPOCHREALTIME
-		for ((i = 0; i < REPS; i++)); do ping -c1 127.0.0.1 >/dev/null 2>&1 || fails=$((fails + 1)); done
-		t1=$EPOCHREALTIME
-		rec S6 ping wall1 "$(awk -v t="$(elapsed_ms "$t0" "$t1")" -v n="$REPS" 'BEGIN { printf "%.3f", t / n }')"
-		rec S6 ping fails "$fails"
-		fails=0
-		t0=$EPOCHREALTIME
-		for ((i = 0; i < REPS; i++)); do "$P" -c1 127.0.0.1 >/dev/null 2>&1 || fails=$((fails + 1)); done
-		t1=$EPOCHREALTIME
-		rec S6 pingr wall1 "$(awk -v t="$(elapsed_ms "$t0" "$t1")" -v n="$REPS" 'BEGIN { printf "%.3f", t / n }')"
-		rec S6 pingr fails "$fails"
-		log "  round $r/$ROUNDS done"
-	done
+	rounds s6_round
 
 	s8_inner "$o" "$P"
 }
@@ -320,13 +340,10 @@ status_row() {
 	[[ -n $all || $s == S3 ]] && row "$s" "exit status (rounds)" "${cell[fping]}" "${cell[ping]}" "${cell[pingr]}" "-"
 }
 
-# Rows (tab-separated) -> a Markdown table with aligned columns.
-render_table() {
-	{
-		printf 'Scenario\tFigure (median of %s rounds)\tfping\tping\tpingr\tpingr / best anchor\t\n' "$ROUNDS"
-		printf -- '-\t-\t-\t-\t-\t-\t\n'
-		printf '%s\n' "${ROWS[@]}"
-	} | awk -F'\t' '
+# Rows on stdin (cells each ending in a tab; the second row is the rule) -> a Markdown
+# table with aligned columns.
+align_table() {
+	awk -F'\t' '
 		{ for (i = 1; i < NF; i++) { c[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } n = NR; nf = NF - 1 }
 		END {
 			for (r = 1; r <= n; r++) {
@@ -339,6 +356,15 @@ render_table() {
 				print line
 			}
 		}'
+}
+
+# The result rows -> the Markdown results table.
+render_table() {
+	{
+		printf 'Scenario\tFigure (median of %s rounds)\tfping\tping\tpingr\tpingr / best anchor\t\n' "$ROUNDS"
+		printf -- '-\t-\t-\t-\t-\t-\t\n'
+		printf '%s\n' "${ROWS[@]}"
+	} | align_table
 }
 
 size_kib() { # stripped size of a binary, in KiB
@@ -394,19 +420,7 @@ fping|$(command -v fping)|apt-get install fping
 ping (iputils)|$(command -v ping)|apt-get install iputils-ping
 BusyBox (whole multi-call binary)|$bb|apt-get install busybox-static
 EOT
-	} | awk -F'\t' '
-		{ for (i = 1; i < NF; i++) { c[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) } n = NR; nf = NF - 1 }
-		END {
-			for (r = 1; r <= n; r++) {
-				line = "|"
-				for (i = 1; i <= nf; i++) {
-					v = c[r, i]
-					if (r == 2) { v = ""; for (k = 0; k < w[i]; k++) v = v "-" }
-					line = line " " sprintf("%-" w[i] "s", v) " |"
-				}
-				print line
-			}
-		}'
+	} | align_table
 }
 
 # ------------------------------------------------------------------ main ---
@@ -603,34 +617,30 @@ outer() {
 # "N packets transmitted, M received" (ping, and pingr with one target): M.
 s8_received() { sed -n 's/.* transmitted, \([0-9]*\) received.*/\1/p' "$1" | head -n 1; }
 
-s8_inner() {
-	local o=$1 P=$2 r cond flood
-	log "S8 beside a flood: 'TOOL -q -c 20 -i 0.1 127.0.0.2' alone and beside 'ping -f -q 127.0.0.1'"
-	for ((r = 1; r <= ROUNDS; r++)); do
-		for cond in S8 S8f; do
-			flood=
-			if [[ $cond == S8f ]]; then
-				ping -f -q 127.0.0.1 >"$o.flood" 2>&1 &
-				flood=$!
-				sleep 0.3
-			fi
-			timed "$o" ping -q -c 20 -i 0.1 127.0.0.2
-			rec_std $cond ping
-			rec $cond ping replies "$(s8_received "$o.out")"
-			timed "$o" fping -q -c 20 -p 100 127.0.0.2
-			rec_std $cond fping
-			rec $cond fping replies "$(fping_replies "$o.err")"
-			timed "$o" "$P" -q -c 20 -i 0.1 127.0.0.2
-			rec_std $cond pingr
-			rec $cond pingr replies "$(s8_received "$o.out")"
-			if [[ -n $flood ]]; then
-				kill -INT "$flood"
-				wait "$flood" 2>/dev/null
-				rec S8f flood replies "$(s8_received "$o.flood")"
-			fi
-		done
-		log "  round $r/$ROUNDS done"
+s8_round() {
+	local cond flood
+	for cond in S8 S8f; do
+		flood=
+		if [[ $cond == S8f ]]; then
+			ping -f -q 127.0.0.1 >"$o.flood" 2>&1 &
+			flood=$!
+			sleep 0.3
+		fi
+		measure $cond ping s8_received out ping -q -c 20 -i 0.1 127.0.0.2
+		measure $cond fping fping_replies err fping -q -c 20 -p 100 127.0.0.2
+		measure $cond pingr s8_received out "$P" -q -c 20 -i 0.1 127.0.0.2
+		if [[ -n $flood ]]; then
+			kill -INT "$flood"
+			wait "$flood" 2>/dev/null
+			rec S8f flood replies "$(s8_received "$o.flood")"
+		fi
 	done
+}
+
+s8_inner() {
+	local o=$1 P=$2
+	log "S8 beside a flood: 'TOOL -q -c 20 -i 0.1 127.0.0.2' alone and beside 'ping -f -q 127.0.0.1'"
+	rounds s8_round
 }
 
 s8_report() {

@@ -14,24 +14,26 @@ fn run_in(ns: &Netns, args: &[&str]) -> Output {
     run_with_timeout(&mut ns.wrap(&pingr_cmd(args)), 30)
 }
 
+/// `pingr ARGS` as root in `ns`, which must exit 0; the run and its stdout.
+fn answered(ns: &Netns, args: &[&str]) -> (Output, String) {
+    let o = run_in(ns, args);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
+    (o, out)
+}
+
 /// The summary-table row of a target, split on white space.
 fn row<'a>(stdout: &'a str, target: &str) -> Vec<&'a str> {
-    stdout
-        .lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>())
-        .find(|c| c.first() == Some(&target) && c.len() == 14)
+    common::summary_row(stdout, target)
         .unwrap_or_else(|| panic!("no table row for {target} in:\n{stdout}"))
 }
 
 #[test]
 fn single_ipv4_target_has_ping_shape() {
-    if !require_root("single_ipv4_target_has_ping_shape") {
+    let Some(ns) = common::root_netns("single_ipv4_target_has_ping_shape") else {
         return;
-    }
-    let ns = Netns::new();
-    let o = run_in(&ns, &["-c", "3", "-i", "0.2", "127.0.0.1"]);
-    let out = text(&o.stdout);
-    assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
+    };
+    let (o, out) = answered(&ns, &["-c", "3", "-i", "0.2", "127.0.0.1"]);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], "PING 127.0.0.1 (127.0.0.1) 56(84) bytes of data.");
     for (i, l) in lines[1..4].iter().enumerate() {
@@ -63,13 +65,10 @@ fn single_ipv4_target_has_ping_shape() {
 
 #[test]
 fn single_ipv6_target_and_quiet() {
-    if !require_root("single_ipv6_target_and_quiet") {
+    let Some(ns) = common::root_netns("single_ipv6_target_and_quiet") else {
         return;
-    }
-    let ns = Netns::new();
-    let o = run_in(&ns, &["-c", "2", "-i", "0.2", "::1"]);
-    let out = text(&o.stdout);
-    assert_eq!(o.status.code(), Some(0), "{out}");
+    };
+    let (_, out) = answered(&ns, &["-c", "2", "-i", "0.2", "::1"]);
     assert!(
         out.starts_with("PING ::1 (::1) 56 data bytes\n64 bytes from ::1: icmp_seq=1 "),
         "{out}"
@@ -78,7 +77,7 @@ fn single_ipv6_target_and_quiet() {
         out.contains("2 packets transmitted, 2 received, 0% packet loss"),
         "{out}"
     );
-    let q = run_in(&ns, &["-q", "-c", "2", "-i", "0.2", "-s", "100", "::1"]);
+    let q = run_in(&ns, &common::words("-q -c 2 -i 0.2 -s 100 ::1"));
     let qout = text(&q.stdout);
     assert_eq!(q.status.code(), Some(0));
     assert!(!qout.contains("bytes from"), "-q printed replies:\n{qout}");
@@ -92,28 +91,15 @@ fn single_ipv6_target_and_quiet() {
 /// name beside them: exit 2 (it takes precedence), and the others still reported.
 #[test]
 fn several_hosts_silent_and_unresolvable() {
-    if !require_root("several_hosts_silent_and_unresolvable") {
+    let Some(a) = common::root_netns("several_hosts_silent_and_unresolvable") else {
         return;
-    }
-    let a = Netns::new();
+    };
     let b = Netns::new_silent();
     let v = Veth::dual(&a, &b);
     let silent = v.b_v4().to_string();
     let silent6 = v.b_v6().to_string();
-    let args = [
-        "-c",
-        "3",
-        "-i",
-        "0.2",
-        "-W",
-        "0.5",
-        "127.0.0.1",
-        &silent,
-        "::1",
-        &silent6,
-        "127.0.0.2",
-    ];
-    let o = run_in(&a, &args);
+    let targets = ["127.0.0.1", &silent, "::1", &silent6, "127.0.0.2"];
+    let o = run_in(&a, &[common::QUICK, &targets].concat());
     let out = text(&o.stdout);
     no_panic(&o);
     assert_eq!(o.status.code(), Some(1), "{out}{}", text(&o.stderr));
@@ -153,17 +139,7 @@ fn several_hosts_silent_and_unresolvable() {
     // The namespace has no route out, so the lookup fails without sending a packet anywhere.
     let o = run_in(
         &a,
-        &[
-            "-c",
-            "2",
-            "-i",
-            "0.2",
-            "-W",
-            "0.5",
-            "127.0.0.1",
-            "nope.invalid",
-            &silent,
-        ],
+        &common::words_then("-c 2 -i 0.2 -W 0.5 127.0.0.1 nope.invalid", &[&silent]),
     );
     let out = text(&o.stdout);
     let err = text(&o.stderr);
@@ -181,11 +157,10 @@ fn several_hosts_silent_and_unresolvable() {
 /// datagram sockets, IPv4 and IPv6.
 #[test]
 fn raw_as_root_datagram_as_user() {
-    if !require_root("raw_as_root_datagram_as_user") {
+    let Some(ns) = common::root_netns("raw_as_root_datagram_as_user") else {
         return;
-    }
-    let ns = Netns::new();
-    let o = run_in(&ns, &["-v", "-c", "2", "-i", "0.2", "127.0.0.1", "::1"]);
+    };
+    let o = run_in(&ns, &common::words("-v -c 2 -i 0.2 127.0.0.1 ::1"));
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(err.contains("pingr: IPv4: raw ICMP socket"), "{err}");
@@ -268,18 +243,10 @@ fn icmp_errors_name_the_router() {
         };
         let who = if user.is_some() { "datagram" } else { "raw" };
         // The far host answers through the router; unreachable prefixes get errors.
-        let o = run(&[
-            "-c",
-            "2",
-            "-i",
-            "0.2",
-            "-W",
-            "0.5",
-            &far4,
-            "10.209.0.1",
-            &far6,
-            "fd00:209::1",
-        ]);
+        let o = run(&common::words_then(
+            "-c 2 -i 0.2 -W 0.5",
+            &[&far4, "10.209.0.1", &far6, "fd00:209::1"],
+        ));
         let out = text(&o.stdout);
         no_panic(&o);
         assert_eq!(o.status.code(), Some(1), "{who}: {out}{}", text(&o.stderr));
@@ -326,10 +293,9 @@ fn icmp_errors_name_the_router() {
 /// computed from it (the silent host never answered: 1).
 #[test]
 fn sigint_prints_the_summary_so_far() {
-    if !require_root("sigint_prints_the_summary_so_far") {
+    let Some(a) = common::root_netns("sigint_prints_the_summary_so_far") else {
         return;
-    }
-    let a = Netns::new();
+    };
     let b = Netns::new_silent();
     let v = Veth::new(&a, "10.202.0.1/24", &b, "10.202.0.2/24");
     let mut cmd = a.wrap(&pingr_cmd(&["-i", "0.2", "127.0.0.1", v.b_v4()]));
@@ -361,10 +327,9 @@ fn sigint_prints_the_summary_so_far() {
 /// A closed stdout pipe ends pingr quietly: no error text, no panic.
 #[test]
 fn closed_pipe_ends_quietly() {
-    if !require_root("closed_pipe_ends_quietly") {
+    let Some(ns) = common::root_netns("closed_pipe_ends_quietly") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let line = format!(
         "'{}' -i 0.1 127.0.0.1 | head -1; echo \"status=${{PIPESTATUS[0]}}\"",
         pingr().display()
@@ -386,10 +351,9 @@ fn closed_pipe_ends_quietly() {
 /// -w ends an endless run at the deadline; exit 0 when the host answered.
 #[test]
 fn deadline_ends_an_endless_run() {
-    if !require_root("deadline_ends_an_endless_run") {
+    let Some(ns) = common::root_netns("deadline_ends_an_endless_run") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let t0 = Instant::now();
     let o = run_in(&ns, &["-w", "1", "-i", "0.25", "127.0.0.1"]);
     let took = t0.elapsed();
@@ -409,10 +373,9 @@ fn deadline_ends_an_endless_run() {
 /// No usable socket: exit 4 and one line naming the fix; nothing on stdout.
 #[test]
 fn no_privilege_is_exit_4_with_the_fix() {
-    if !require_root("no_privilege_is_exit_4_with_the_fix") {
+    let Some(ns) = common::root_netns("no_privilege_is_exit_4_with_the_fix") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let mut cmd = Command::new(pingr_for_user());
     cmd.args(["-c", "1", "127.0.0.1"]);
     let o = run_with_timeout(&mut ns.exec_as(&User::unprivileged(), &cmd), 10);
@@ -435,10 +398,9 @@ fn no_privilege_is_exit_4_with_the_fix() {
 /// below 1 ms is a command-line error, before anything is sent; root may.
 #[test]
 fn users_cannot_flood() {
-    if !require_root("users_cannot_flood") {
+    let Some(ns) = common::root_netns("users_cannot_flood") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     ns.allow_ping_group(common::TEST_GID, common::TEST_GID);
     let user = |args: &[&str]| {
         let mut cmd = Command::new(pingr_for_user());
@@ -461,6 +423,6 @@ fn users_cannot_flood() {
     }
     let o = user(&["-c", "3", "-i", "0.002", "--gap", "1", "127.0.0.1"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    let o = run_in(&ns, &["-c", "3", "-i", "0", "--gap", "0", "127.0.0.1"]);
+    let o = run_in(&ns, &common::words("-c 3 -i 0 --gap 0 127.0.0.1"));
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
 }

@@ -41,20 +41,38 @@ where
     common::run_with_timeout(&mut ns.exec(common::pingr(), args), RUN_SECS)
 }
 
-/// Panic output a Rust binary could print (unwinding panic, backtrace hint).
-fn has_panic_text(s: &str) -> bool {
-    ["panicked", "RUST_BACKTRACE", "stack backtrace"]
-        .iter()
-        .any(|m| s.contains(m))
+/// [`common::root_netns`] where name lookups cannot leave the namespace ([`lookups_stay_inside`]).
+fn resolving_ns(test: &str) -> Option<Netns> {
+    common::root_netns(test).filter(|ns| lookups_stay_inside(test, ns))
 }
 
-fn assert_no_panic(out: &Output, what: &str) {
-    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
-    assert!(
-        !has_panic_text(&all) && out.status.code() != Some(101),
-        "{what}: pingr panicked\n{}",
-        describe(out)
+/// Print `what -> exit N: STDERR` (visible with `--nocapture`) and check that pingr did
+/// not panic.
+fn shown(what: &str, out: &Output) {
+    eprintln!(
+        "{what} -> exit {:?}: {}",
+        out.status.code(),
+        text(&out.stderr).trim_end()
     );
+    common::no_panic(out);
+}
+
+/// The exit status must be `code` (else a failure naming `what`, with the output).
+fn assert_exit(out: &Output, code: i32, what: &str) {
+    assert_eq!(out.status.code(), Some(code), "{what}\n{}", describe(out));
+}
+
+/// Exit 2 and exactly one stderr line, `PREFIX` and then some reason, which is returned:
+/// one target failed alone.
+fn one_target_failed(out: &Output, prefix: &str) -> String {
+    assert_exit(out, 2, "");
+    let line = single_line(&out.stderr)
+        .unwrap_or_else(|| panic!("one per-target line expected\n{}", describe(out)));
+    assert!(
+        line.starts_with(prefix) && line.len() > prefix.len(),
+        "`{prefix}REASON` expected, got {line:?}"
+    );
+    line
 }
 
 /// The text of stderr if it is exactly one line ending in a newline.
@@ -131,6 +149,16 @@ fn transmitted_received(stdout: &str) -> Option<(u64, u64)> {
     let sent = f.next()?.split_whitespace().next()?.parse().ok()?;
     let recv = f.next()?.split_whitespace().next()?.parse().ok()?;
     Some((sent, recv))
+}
+
+/// The statistics block says `SENT packets transmitted, RECV received`.
+fn assert_transmitted(out: &Output, sent_recv: (u64, u64), what: &str) {
+    assert_eq!(
+        transmitted_received(&text(&out.stdout)),
+        Some(sent_recv),
+        "{what}\n{}",
+        describe(out)
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -331,7 +359,7 @@ fn check_refused(out: &Output, want: &Want) -> Vec<String> {
         bad.push("stdout is not empty".into());
     }
     let stderr = text(&out.stderr);
-    if has_panic_text(&stderr) {
+    if common::has_panic_text(&stderr) {
         bad.push("panic text on stderr".into());
     }
     let Some(line) = single_line(&out.stderr) else {
@@ -362,10 +390,10 @@ fn check_refused(out: &Output, want: &Want) -> Vec<String> {
 
 #[test]
 fn bad_command_lines_exit_3_with_one_line_and_send_nothing() {
-    if !common::require_root("bad_command_lines_exit_3_with_one_line_and_send_nothing") {
+    let Some(ns) = common::root_netns("bad_command_lines_exit_3_with_one_line_and_send_nothing")
+    else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let mut failures = Vec::new();
     for case in bad_cases() {
         let before = send_counters(&ns);
@@ -401,12 +429,7 @@ fn bad_command_lines_exit_3_with_one_line_and_send_nothing() {
     let before = send_counters(&ns);
     let out = pingr_in(&ns, ["-c", "1", "-q", "127.0.0.1", "::1"]);
     let after = send_counters(&ns);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "control run\n{}",
-        describe(&out)
-    );
+    assert_exit(&out, 0, "control run");
     for k in ["Icmp.OutEchos", "Icmp6OutEchos"] {
         assert!(
             counter(&after, k) > counter(&before, k),
@@ -425,40 +448,24 @@ fn bad_command_lines_exit_3_with_one_line_and_send_nothing() {
 
 #[test]
 fn zero_interval_and_large_v6_size_are_accepted() {
-    if !common::require_root("zero_interval_and_large_v6_size_are_accepted") {
+    let Some(ns) = common::root_netns("zero_interval_and_large_v6_size_are_accepted") else {
         return;
-    }
-    let ns = Netns::new();
+    };
 
     let out = pingr_in(&ns, ["-i", "0", "-c", "2", "127.0.0.1"]);
-    assert_eq!(out.status.code(), Some(0), "-i 0 -c 2\n{}", describe(&out));
-    assert_eq!(
-        transmitted_received(&text(&out.stdout)),
-        Some((2, 2)),
-        "-i 0 -c 2\n{}",
-        describe(&out)
-    );
+    assert_exit(&out, 0, "-i 0 -c 2");
+    assert_transmitted(&out, (2, 2), "-i 0 -c 2");
     assert!(out.stderr.is_empty(), "-i 0 -c 2\n{}", describe(&out));
 
     let out = pingr_in(&ns, ["-s", "65508", "-6", "-c", "1", "-W", "2", "::1"]);
     let stdout = text(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "-s 65508 -6\n{}",
-        describe(&out)
-    );
+    assert_exit(&out, 0, "-s 65508 -6");
     assert!(
         stdout.contains("65508 data bytes"),
         "-s 65508 -6: header should give the size\n{}",
         describe(&out)
     );
-    assert_eq!(
-        transmitted_received(&stdout),
-        Some((1, 1)),
-        "{}",
-        describe(&out)
-    );
+    assert_transmitted(&out, (1, 1), "");
 }
 
 // ---------------------------------------------------------------------------
@@ -467,10 +474,9 @@ fn zero_interval_and_large_v6_size_are_accepted() {
 
 #[test]
 fn help_and_version_print_on_stdout_and_exit_0() {
-    if !common::require_root("help_and_version_print_on_stdout_and_exit_0") {
+    let Some(ns) = common::root_netns("help_and_version_print_on_stdout_and_exit_0") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let before = send_counters(&ns);
 
     let helps: [&[&str]; 5] = [
@@ -480,8 +486,8 @@ fn help_and_version_print_on_stdout_and_exit_0() {
         &["--format", "xml", "--help", "127.0.0.1"],
         &["-Z", "-i", "nan", "-h"],
     ];
-    let mut first_help: Option<Vec<u8>> = None;
-    for args in helps {
+    // pingr ARGS: exit 0, nothing on stderr; its output and stdout.
+    let run_ok = |args: &[&str]| {
         let out = pingr_in(&ns, args);
         let stdout = text(&out.stdout);
         eprintln!(
@@ -489,12 +495,13 @@ fn help_and_version_print_on_stdout_and_exit_0() {
             out.status.code(),
             stdout.lines().next()
         );
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "pingr {args:?}\n{}",
-            describe(&out)
-        );
+        assert_exit(&out, 0, &format!("pingr {args:?}"));
+        assert!(out.stderr.is_empty(), "pingr {args:?}\n{}", describe(&out));
+        (out, stdout)
+    };
+    let mut first_help: Option<Vec<u8>> = None;
+    for args in helps {
+        let (out, stdout) = run_ok(args);
         assert!(
             stdout.starts_with("usage: pingr"),
             "pingr {args:?}: no usage\n{}",
@@ -512,7 +519,6 @@ fn help_and_version_print_on_stdout_and_exit_0() {
                 "pingr {args:?}: usage lacks {opt}\n{stdout}"
             );
         }
-        assert!(out.stderr.is_empty(), "pingr {args:?}\n{}", describe(&out));
         match &first_help {
             None => first_help = Some(out.stdout.clone()),
             Some(h) => assert_eq!(h, &out.stdout, "pingr {args:?}: a different help text"),
@@ -521,26 +527,13 @@ fn help_and_version_print_on_stdout_and_exit_0() {
 
     let version = format!("pingr {}", env!("CARGO_PKG_VERSION"));
     for args in [["-V"], ["--version"]] {
-        let out = pingr_in(&ns, args);
-        let stdout = text(&out.stdout);
-        eprintln!(
-            "pingr {args:?} -> exit {:?}, stdout starts {:?}",
-            out.status.code(),
-            stdout.lines().next()
-        );
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "pingr {args:?}\n{}",
-            describe(&out)
-        );
+        let (out, stdout) = run_ok(&args);
         assert_eq!(
             stdout.lines().next(),
             Some(version.as_str()),
             "pingr {args:?}\n{}",
             describe(&out)
         );
-        assert!(out.stderr.is_empty(), "pingr {args:?}\n{}", describe(&out));
     }
     assert_eq!(
         version, "pingr 0.1.0",
@@ -558,12 +551,7 @@ fn help_and_version_print_on_stdout_and_exit_0() {
 /// Assert a refused `-f` run: exit 3, empty stdout, one stderr line starting with
 /// `prefix` and containing `words`.
 fn assert_file_refused(out: &Output, what: &str, prefix: &str, words: &[&str]) {
-    eprintln!(
-        "{what} -> exit {:?}: {}",
-        out.status.code(),
-        text(&out.stderr).trim_end()
-    );
-    assert_no_panic(out, what);
+    shown(what, out);
     assert_eq!(out.status.code(), Some(3), "{what}\n{}", describe(out));
     assert!(out.stdout.is_empty(), "{what}: stdout\n{}", describe(out));
     let line = single_line(&out.stderr)
@@ -579,10 +567,11 @@ fn assert_file_refused(out: &Output, what: &str, prefix: &str, words: &[&str]) {
 
 #[test]
 fn unreadable_empty_and_overlong_target_files_exit_3_and_send_nothing() {
-    if !common::require_root("unreadable_empty_and_overlong_target_files_exit_3_and_send_nothing") {
+    let Some(ns) =
+        common::root_netns("unreadable_empty_and_overlong_target_files_exit_3_and_send_nothing")
+    else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let before = send_counters(&ns);
 
     // Missing file.
@@ -654,10 +643,9 @@ fn unreadable_empty_and_overlong_target_files_exit_3_and_send_nothing() {
 
 #[test]
 fn crlf_bom_comments_and_blank_lines_are_accepted() {
-    if !common::require_root("crlf_bom_comments_and_blank_lines_are_accepted") {
+    let Some(ns) = common::root_netns("crlf_bom_comments_and_blank_lines_are_accepted") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let file = scratch_file(
         "crlf-bom",
         b"\xEF\xBB\xBF127.0.0.1\r\n# a comment\r\n\r\n   \r\n  127.0.0.2  # trailing\r\n\t::1\r\n#::2\r\n",
@@ -669,8 +657,8 @@ fn crlf_bom_comments_and_blank_lines_are_accepted() {
         out.status.code(),
         text(&out.stderr)
     );
-    assert_no_panic(&out, "-f CRLF+BOM");
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    common::no_panic(&out);
+    assert_exit(&out, 0, "");
     assert!(out.stderr.is_empty(), "{}", describe(&out));
     let rows = table_rows(&stdout);
     let names: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
@@ -688,10 +676,9 @@ fn crlf_bom_comments_and_blank_lines_are_accepted() {
 
 #[test]
 fn nul_byte_in_a_file_name_fails_that_target_only() {
-    if !common::require_root("nul_byte_in_a_file_name_fails_that_target_only") {
+    let Some(ns) = common::root_netns("nul_byte_in_a_file_name_fails_that_target_only") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let file = scratch_file("nul", b"127.0.0.1\nab\0cd\n::1\n");
     let out = pingr_in(&ns, ["-c", "1", "-W", "2", "-f", path_str(&file)]);
     eprintln!(
@@ -699,12 +686,10 @@ fn nul_byte_in_a_file_name_fails_that_target_only() {
         out.status.code(),
         text(&out.stderr)
     );
-    assert_no_panic(&out, "-f NUL");
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    let line = single_line(&out.stderr)
-        .unwrap_or_else(|| panic!("one per-target line expected\n{}", describe(&out)));
+    common::no_panic(&out);
+    let line = one_target_failed(&out, "pingr: ab");
     assert!(
-        line.starts_with("pingr: ab") && line.contains("cd: ") && !line.ends_with(": "),
+        line.contains("cd: ") && !line.ends_with(": "),
         "`pingr: NAME: reason` for the NUL name expected, got {line:?}"
     );
     assert_row_recv(&out, "127.0.0.1", "1");
@@ -767,7 +752,7 @@ fn check_binary_file(ns: &Netns, label: &str, bytes: &[u8]) {
         stderr.matches('\n').count(),
         stderr.lines().next()
     );
-    assert_no_panic(&out, label);
+    common::no_panic(&out);
     if let Some(n) = too_long {
         assert_file_refused(
             &out,
@@ -808,13 +793,9 @@ fn check_binary_file(ns: &Netns, label: &str, bytes: &[u8]) {
 #[test]
 fn binary_target_files_give_documented_errors_without_panic() {
     let test = "binary_target_files_give_documented_errors_without_panic";
-    if !common::require_root(test) {
+    let Some(ns) = resolving_ns(test) else {
         return;
-    }
-    let ns = Netns::new();
-    if !lookups_stay_inside(test, &ns) {
-        return;
-    }
+    };
     // 4 KiB of random bytes: with this seed line 4 runs past 1024 bytes (exit 3).
     check_binary_file(&ns, "binary", &pseudo_random_bytes(0x005e_ed0f_b1a5, 4096));
     // Random bytes cut into lines of at most 100 bytes: per-target errors (exit 2).
@@ -828,10 +809,9 @@ fn binary_target_files_give_documented_errors_without_panic() {
 
 #[test]
 fn target_file_from_stdin() {
-    if !common::require_root("target_file_from_stdin") {
+    let Some(ns) = common::root_netns("target_file_from_stdin") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let mut cmd = ns.exec(common::pingr(), ["-c", "1", "-W", "2", "-f", "-"]);
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -846,7 +826,7 @@ fn target_file_from_stdin() {
     }
     let out = common::wait_with_timeout(child, RUN_SECS, "pingr -f -");
     eprintln!("-f - -> exit {:?}", out.status.code());
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_exit(&out, 0, "");
     let rows = table_rows(&text(&out.stdout));
     let names: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
     assert_eq!(names, ["127.0.0.1", "::1"], "{}", describe(&out));
@@ -863,10 +843,9 @@ fn target_file_from_stdin() {
 
 #[test]
 fn invalid_utf8_name_fails_alone() {
-    if !common::require_root("invalid_utf8_name_fails_alone") {
+    let Some(ns) = common::root_netns("invalid_utf8_name_fails_alone") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let name = OsString::from_vec(b"bad\xffname".to_vec());
     let args: Vec<OsString> = ["-c", "1", "-W", "2"]
         .iter()
@@ -874,70 +853,35 @@ fn invalid_utf8_name_fails_alone() {
         .chain([name, OsString::from("127.0.0.1")])
         .collect();
     let out = pingr_in(&ns, &args);
-    eprintln!(
-        "bad\\xffname -> exit {:?}: {}",
-        out.status.code(),
-        text(&out.stderr).trim_end()
-    );
-    assert_no_panic(&out, "invalid UTF-8");
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    let line = single_line(&out.stderr)
-        .unwrap_or_else(|| panic!("one per-target line expected\n{}", describe(&out)));
-    assert!(
-        line.starts_with("pingr: bad\u{FFFD}name: ")
-            && line.len() > "pingr: bad\u{FFFD}name: ".len(),
-        "per-target line with U+FFFD expected, got {line:?}"
-    );
+    shown("bad\\xffname", &out);
+    one_target_failed(&out, "pingr: bad\u{FFFD}name: ");
     assert_row_recv(&out, "127.0.0.1", "1");
 }
 
 #[test]
 fn name_of_300_bytes_fails_alone() {
     let test = "name_of_300_bytes_fails_alone";
-    if !common::require_root(test) {
+    let Some(ns) = resolving_ns(test) else {
         return;
-    }
-    let ns = Netns::new();
-    if !lookups_stay_inside(test, &ns) {
-        return;
-    }
+    };
     let name = "a".repeat(300);
     let out = pingr_in(&ns, ["-c", "1", "-W", "2", &name, "127.0.0.1"]);
-    eprintln!(
-        "300-byte name -> exit {:?}: {}",
-        out.status.code(),
-        text(&out.stderr).trim_end()
-    );
-    assert_no_panic(&out, "300-byte name");
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    let line = single_line(&out.stderr)
-        .unwrap_or_else(|| panic!("one per-target line expected\n{}", describe(&out)));
-    let prefix = format!("pingr: {name}: ");
-    assert!(
-        line.starts_with(&prefix) && line.len() > prefix.len(),
-        "per-target line expected, got {line:?}"
-    );
+    shown("300-byte name", &out);
+    one_target_failed(&out, &format!("pingr: {name}: "));
     assert_row_recv(&out, "127.0.0.1", "1");
 }
 
 #[test]
 fn link_local_without_scope_fails_with_scope_message() {
-    if !common::require_root("link_local_without_scope_fails_with_scope_message") {
+    let Some(ns) = common::root_netns("link_local_without_scope_fails_with_scope_message") else {
         return;
-    }
-    let ns = Netns::new();
+    };
 
     let out = pingr_in(&ns, ["-c", "1", "-W", "2", "fe80::1", "::1"]);
-    eprintln!(
-        "fe80::1 -> exit {:?}: {}",
-        out.status.code(),
-        text(&out.stderr).trim_end()
-    );
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    let line = single_line(&out.stderr)
-        .unwrap_or_else(|| panic!("one per-target line expected\n{}", describe(&out)));
+    shown("fe80::1", &out);
+    let line = one_target_failed(&out, "pingr: fe80::1: ");
     assert!(
-        line.starts_with("pingr: fe80::1: ") && line.contains("scope"),
+        line.contains("scope"),
         "expected a scope error for fe80::1, got {line:?}"
     );
     assert_row_recv(&out, "::1", "1");
@@ -945,12 +889,7 @@ fn link_local_without_scope_fails_with_scope_message() {
     // With a scope it is accepted: it may not answer (lo has no fe80::1), but it
     // is resolved, so no scope error and no exit 2 or 3.
     let out = pingr_in(&ns, ["-c", "1", "-W", "0.3", "fe80::1%lo", "::1"]);
-    eprintln!(
-        "fe80::1%lo -> exit {:?}: {}",
-        out.status.code(),
-        text(&out.stderr).trim_end()
-    );
-    assert_no_panic(&out, "fe80::1%lo");
+    shown("fe80::1%lo", &out);
     let stderr = text(&out.stderr);
     assert!(
         !stderr.contains("scope"),
@@ -976,12 +915,11 @@ fn link_local_without_scope_fails_with_scope_message() {
 
 #[test]
 fn broadcast_send_error_is_reported_and_the_run_goes_on() {
-    if !common::require_root("broadcast_send_error_is_reported_and_the_run_goes_on") {
-        return;
-    }
     // A default route (to a second namespace of this test) gives 255.255.255.255 a
     // broadcast route, so sendto() is refused (no SO_BROADCAST) rather than unroutable.
-    let a = Netns::new();
+    let Some(a) = common::root_netns("broadcast_send_error_is_reported_and_the_run_goes_on") else {
+        return;
+    };
     let b = Netns::new();
     let v = Veth::new(&a, "10.231.0.1/24", &b, "10.231.0.2/24");
     a.run(&format!("ip route add default via {}", v.b_v4()));
@@ -993,7 +931,7 @@ fn broadcast_send_error_is_reported_and_the_run_goes_on() {
         out.status.code(),
         stderr.trim_end()
     );
-    assert_no_panic(&out, "broadcast");
+    common::no_panic(&out);
     let prefix = "pingr: 255.255.255.255 (255.255.255.255): icmp_seq=1: sendto: ";
     let line = stderr
         .lines()
@@ -1006,21 +944,20 @@ fn broadcast_send_error_is_reported_and_the_run_goes_on() {
     assert_row_recv(&out, "127.0.0.1", "1");
     assert_row_recv(&out, "255.255.255.255", "0");
     // The broadcast never answered and no name failed: exit 1.
-    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert_exit(&out, 1, "");
 }
 
 #[test]
 fn same_host_twice_is_probed_as_two_entries() {
-    if !common::require_root("same_host_twice_is_probed_as_two_entries") {
+    let Some(ns) = common::root_netns("same_host_twice_is_probed_as_two_entries") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let out = pingr_in(
         &ns,
         ["-c", "2", "-i", "0.2", "-W", "2", "127.0.0.1", "127.0.0.1"],
     );
     eprintln!("127.0.0.1 127.0.0.1 -> exit {:?}", out.status.code());
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_exit(&out, 0, "");
     let stdout = text(&out.stdout);
     let rows = table_rows(&stdout);
     assert_eq!(rows.len(), 2, "two rows\n{}", describe(&out));
@@ -1050,21 +987,15 @@ fn same_host_twice_is_probed_as_two_entries() {
 
 #[test]
 fn exit_0_when_every_target_answers() {
-    if !common::require_root("exit_0_when_every_target_answers") {
+    let Some(ns) = common::root_netns("exit_0_when_every_target_answers") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let before = send_counters(&ns);
     let out = pingr_in(&ns, ["-c", "1", "-W", "2", "127.0.0.1"]);
     let after = send_counters(&ns);
     eprintln!("127.0.0.1 -> exit {:?}", out.status.code());
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
-    assert_eq!(
-        transmitted_received(&text(&out.stdout)),
-        Some((1, 1)),
-        "{}",
-        describe(&out)
-    );
+    assert_exit(&out, 0, "");
+    assert_transmitted(&out, (1, 1), "");
     assert!(out.stderr.is_empty(), "{}", describe(&out));
     assert_eq!(
         counter(&after, "Icmp.OutEchos") - counter(&before, "Icmp.OutEchos"),
@@ -1080,45 +1011,20 @@ fn exit_1_when_a_target_never_answers() {
     }
     let ns = Netns::new_silent();
     let out = pingr_in(&ns, ["-c", "1", "-W", "0.3", "127.0.0.1"]);
-    eprintln!(
-        "silent 127.0.0.1 -> exit {:?}: {}",
-        out.status.code(),
-        text(&out.stderr).trim_end()
-    );
-    assert_no_panic(&out, "silent host");
-    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    assert_eq!(
-        transmitted_received(&text(&out.stdout)),
-        Some((1, 0)),
-        "{}",
-        describe(&out)
-    );
+    shown("silent 127.0.0.1", &out);
+    assert_exit(&out, 1, "");
+    assert_transmitted(&out, (1, 0), "");
 }
 
 #[test]
 fn exit_2_when_a_name_does_not_resolve() {
     let test = "exit_2_when_a_name_does_not_resolve";
-    if !common::require_root(test) {
+    let Some(ns) = resolving_ns(test) else {
         return;
-    }
-    let ns = Netns::new();
-    if !lookups_stay_inside(test, &ns) {
-        return;
-    }
+    };
     let out = pingr_in(&ns, ["-c", "1", "-W", "2", "nope.invalid", "127.0.0.1"]);
-    eprintln!(
-        "nope.invalid 127.0.0.1 -> exit {:?}: {}",
-        out.status.code(),
-        text(&out.stderr).trim_end()
-    );
-    assert_no_panic(&out, "nope.invalid");
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    let line = single_line(&out.stderr)
-        .unwrap_or_else(|| panic!("one per-target line expected\n{}", describe(&out)));
-    assert!(
-        line.starts_with("pingr: nope.invalid: ") && line.len() > "pingr: nope.invalid: ".len(),
-        "expected `pingr: nope.invalid: REASON`, got {line:?}"
-    );
+    shown("nope.invalid 127.0.0.1", &out);
+    one_target_failed(&out, "pingr: nope.invalid: ");
     let stdout = text(&out.stdout);
     let rows = table_rows(&stdout);
     let names: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
@@ -1138,10 +1044,9 @@ fn exit_2_when_a_name_does_not_resolve() {
 #[test]
 fn exit_4_without_any_usable_socket() {
     let test = "exit_4_without_any_usable_socket";
-    if !common::require_root(test) || !common::require_tool(test, "setpriv") {
+    let Some(ns) = common::root_netns_with(test, "setpriv") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     // No group may open ICMP datagram sockets; the user has no capability at all.
     ns.allow_ping_group(1, 0);
     let user = User::unprivileged();
@@ -1157,8 +1062,8 @@ fn exit_4_without_any_usable_socket() {
         started.elapsed(),
         text(&out.stderr).trim_end()
     );
-    assert_no_panic(&out, "unprivileged");
-    assert_eq!(out.status.code(), Some(4), "{}", describe(&out));
+    common::no_panic(&out);
+    assert_exit(&out, 4, "");
     assert!(out.stdout.is_empty(), "{}", describe(&out));
     let line =
         single_line(&out.stderr).unwrap_or_else(|| panic!("one line expected\n{}", describe(&out)));

@@ -9,16 +9,14 @@
 //! that exist in namespaces made here (or to loopback inside them).
 
 use crate::common;
-use common::{require_root, require_tool, run_with_timeout, scratch_dir, Netns, Responder, Veth};
+use common::{
+    require_root, require_tool, run_with_timeout, scratch_dir, text, Netns, Responder, Veth,
+};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 const RUN_SECS: u64 = 30;
 const FPING: &str = "/usr/bin/fping";
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 /// The test network: `ns` (where both pingers run) joined by a veth to `peer`, whose kernel
 /// answers `up`, whose nftables drop what is sent to `dropped` and reject what is sent to
@@ -220,6 +218,11 @@ fn ready(test: &str) -> bool {
     require_root(test) && require_tool(test, "nft") && require_tool(test, "fping")
 }
 
+/// [`ready`], then the test's [`lab`]; None after a SKIP.
+fn ready_lab(test: &str) -> Option<Lab> {
+    ready(test).then(lab)
+}
+
 #[test]
 fn mask_keeps_counts_and_addresses() {
     assert_eq!(
@@ -234,10 +237,9 @@ fn mask_keeps_counts_and_addresses() {
 /// and the probing options that change nothing printed.
 #[test]
 fn default_mode_side_by_side() {
-    if !ready("default_mode_side_by_side") {
+    let Some(lab) = ready_lab("default_mode_side_by_side") else {
         return;
-    }
-    let lab = lab();
+    };
     let fast = "-t 100 -r 1";
     for args in [
         "$UP",
@@ -270,10 +272,9 @@ fn default_mode_side_by_side() {
 /// -c / -C / -o / -D / -q / -u, per-reply and timeout lines, the blank line, the summary.
 #[test]
 fn count_modes_side_by_side() {
-    if !ready("count_modes_side_by_side") {
+    let Some(lab) = ready_lab("count_modes_side_by_side") else {
         return;
-    }
-    let lab = lab();
+    };
     let p = "-p 250 -t 80";
     for args in [
         format!("-c 3 {p} $UP $DROP $BAD"),
@@ -298,10 +299,9 @@ fn count_modes_side_by_side() {
 /// The command lines the consumers of fping.md run, as they run them.
 #[test]
 fn consumer_command_lines_side_by_side() {
-    if !ready("consumer_command_lines_side_by_side") {
+    let Some(lab) = ready_lab("consumer_command_lines_side_by_side") else {
         return;
-    }
-    let lab = lab();
+    };
     let list = scratch_dir().join(format!("fping-bulk-{}", common_id()));
     std::fs::write(&list, format!("{}\n{}\n", lab.up, lab.dropped)).unwrap();
     for args in [
@@ -323,10 +323,9 @@ fn consumer_command_lines_side_by_side() {
 /// the first word of a line used); `-g START END` and a CIDR block.
 #[test]
 fn targets_side_by_side() {
-    if !ready("targets_side_by_side") {
+    let Some(lab) = ready_lab("targets_side_by_side") else {
         return;
-    }
-    let lab = lab();
+    };
     let list = scratch_dir().join(format!("fping-list-{}", common_id()));
     std::fs::write(
         &list,
@@ -354,10 +353,9 @@ fn targets_side_by_side() {
 /// that merge them (Smokeping's start-up check, vaping) read fping's order.
 #[test]
 fn merged_streams_side_by_side() {
-    if !ready("merged_streams_side_by_side") {
+    let Some(lab) = ready_lab("merged_streams_side_by_side") else {
         return;
-    }
-    let lab = lab();
+    };
     for args in [
         "-C 1 localhost 2>&1",
         "-c 2 -p 200 -t 80 $UP $DROP $BAD 2>&1",
@@ -373,10 +371,9 @@ fn merged_streams_side_by_side() {
 /// its counts masked too, and the line shapes must be the same set.
 #[test]
 fn loop_and_reports_side_by_side() {
-    if !ready("loop_and_reports_side_by_side") {
+    let Some(lab) = ready_lab("loop_and_reports_side_by_side") else {
         return;
-    }
-    let lab = lab();
+    };
     // (the set of stdout shapes, the set of stderr shapes, the last stderr lines in order)
     let shapes = |o: &Output, tail: usize| -> (Vec<String>, Vec<String>, Vec<String>) {
         let strip = |s: &str| -> Vec<String> {
@@ -450,10 +447,9 @@ fn loop_and_reports_side_by_side() {
 /// Duplicates: silently dropped with per-reply lines, reported on stderr with -q, as fping.
 #[test]
 fn duplicates_side_by_side() {
-    if !ready("duplicates_side_by_side") {
+    let Some(lab) = ready_lab("duplicates_side_by_side") else {
         return;
-    }
-    let lab = lab();
+    };
     let silent = Netns::new_silent();
     let n = 10 + (std::process::id() as usize + common_id()) % 200;
     let v = Veth::new(
@@ -478,10 +474,9 @@ fn duplicates_side_by_side() {
 /// `-v`, `-h`, fping6, bad command lines, and what is deliberately different.
 #[test]
 fn version_help_errors() {
-    if !ready("version_help_errors") {
+    let Some(lab) = ready_lab("version_help_errors") else {
         return;
-    }
-    let lab = lab();
+    };
     let p = lab.run(&lab.pingr_fping(), "-v");
     let f = lab.run(Path::new(FPING), "-v");
     let pv = text(&p.stdout);
@@ -538,10 +533,9 @@ fn version_help_errors() {
 /// two lines and exit 1, from both (pingr names its own limits).
 #[test]
 fn too_risky_for_mere_mortals() {
-    if !ready("too_risky_for_mere_mortals") {
+    let Some(lab) = ready_lab("too_risky_for_mere_mortals") else {
         return;
-    }
-    let lab = lab();
+    };
     lab.ns.allow_ping_group(0, 2_147_483_647);
     let user = common::User::unprivileged();
     // Debian's fping 5.1 is built without FPING_SAFE_LIMITS (as a user it runs `-p 1`), so
@@ -574,13 +568,6 @@ fn too_risky_for_mere_mortals() {
 }
 
 // ---- real consumers ---------------------------------------------------------------------
-
-fn skip_unless(test: &str, ok: bool, why: &str) -> bool {
-    if !ok {
-        eprintln!("SKIP {test}: {why}");
-    }
-    ok
-}
 
 /// Smokeping's FPing probe, one `smokeping --debug` round with `binary =` the symlink: no
 /// warning in its log, and the RRD updates carry loss 0 for the answering target and full
@@ -740,10 +727,7 @@ fn vaping_fping_plugin() {
     }
     let Some(py) = vaping_python() else {
         let why = "vaping is not installed in target/vaping-venv (bash .ci/run installs it)";
-        if std::env::var("PINGR_REQUIRE_ROOT").is_ok_and(|v| v == "1") {
-            panic!("{test}: {why}");
-        }
-        skip_unless(test, false, why);
+        common::skip(test, why);
         return;
     };
     let lab = lab();
@@ -927,10 +911,9 @@ fn beyond_fpings_sequence_table() {
 /// fping 5.2, whose loop ends at that reply), let alone retried.
 #[test]
 fn fast_reachable_stops_at_n() {
-    if !ready("fast_reachable_stops_at_n") {
+    let Some(lab) = ready_lab("fast_reachable_stops_at_n") else {
         return;
-    }
-    let lab = lab();
+    };
     let o = lab.run(&lab.pingr_fping(), "-X 1 -s -i 1000 -t 5000 -r 3 $UP $DROP");
     let (out, err) = (text(&o.stdout), text(&o.stderr));
     assert_eq!(o.status.code(), Some(0), "{}", show("pingr", &o));

@@ -158,30 +158,59 @@ fn assert_build_tree_has_no_capability(test: &str) {
     );
 }
 
-#[test]
-fn install_applies_cap_net_raw_ep_to_the_installed_binary_only() {
-    let test = "install_applies_cap_net_raw_ep_to_the_installed_binary_only";
+/// [`needs`], then `make install EXTRA` into a DESTDIR of its own ([`assert_installed`]);
+/// None after a SKIP.
+fn installed(test: &str, tag: &str, extra: &[&str]) -> Option<(DestDir, Made)> {
     if !needs(test) {
-        return;
+        return None;
     }
-    let dest = DestDir::new("ep");
-    let m = make("install", &dest, &[]);
-    m.assert_ok("make install");
+    let dest = DestDir::new(tag);
+    let m = make("install", &dest, extra);
+    m.assert_ok(&format!("make install {}", extra.join(" ")));
     assert_installed(test, &dest, &m);
-    let cmd = format!("setcap cap_net_raw+ep {}", dest.bin().display());
+    Some((dest, m))
+}
+
+/// Run `cmd` (a pingr run as a user, inside a namespace) and require exit 0; returns its
+/// stdout, its stderr and both with the status, for messages.
+fn run_ok(what: &str, cmd: &mut Command) -> (String, String, String) {
+    let out = common::run_with_timeout(cmd, 20);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    let text = format!("status: {}\n{stdout}{stderr}", out.status);
+    assert_eq!(out.status.code(), Some(0), "{what}:\n{text}");
+    (stdout, stderr, text)
+}
+
+/// `m` ran `setcap CAPS BIN` (a line of its own), `getcap BIN` names BIN and shows CAPS,
+/// and the build tree's binary still holds no capability.
+fn assert_setcap_ran(test: &str, dest: &DestDir, m: &Made, caps: &str) {
+    let cmd = format!("setcap {caps} {}", dest.bin().display());
     assert!(
         m.stdout.lines().any(|l| l.trim() == cmd),
         "{test}: want the line `{cmd}`:\n{}",
         m.text()
     );
-    let caps = getcap(&dest.bin());
-    eprintln!("{test}: getcap: {caps}");
+    let got = getcap(&dest.bin());
+    eprintln!("{test}: getcap: {got}");
+    let want = caps.replace('+', "=");
     assert!(
-        caps.ends_with("cap_net_raw=ep") && caps.starts_with(&dest.bin().display().to_string()),
-        "{test}: getcap: {caps:?}\n{}",
+        got.ends_with(&want) && got.starts_with(&dest.bin().display().to_string()),
+        "{test}: getcap: {got:?}, want {want}\n{}",
         m.text()
     );
     assert_build_tree_has_no_capability(test);
+}
+
+#[test]
+fn install_applies_cap_net_raw_ep_to_the_installed_binary_only() {
+    let test = "install_applies_cap_net_raw_ep_to_the_installed_binary_only";
+    let Some((dest, m)) = installed(test, "ep", &[]) else {
+        return;
+    };
+    assert_setcap_ran(test, &dest, &m, "cap_net_raw+ep");
     assert!(
         !m.stderr.contains("warning"),
         "{test}: unexpected warning:\n{}",
@@ -192,39 +221,18 @@ fn install_applies_cap_net_raw_ep_to_the_installed_binary_only() {
 #[test]
 fn install_with_filecaps_p_applies_cap_net_raw_p() {
     let test = "install_with_filecaps_p_applies_cap_net_raw_p";
-    if !needs(test) {
+    let Some((dest, m)) = installed(test, "p", &["FILECAPS=cap_net_raw+p"]) else {
         return;
-    }
-    let dest = DestDir::new("p");
-    let m = make("install", &dest, &["FILECAPS=cap_net_raw+p"]);
-    m.assert_ok("make install FILECAPS=cap_net_raw+p");
-    assert_installed(test, &dest, &m);
-    let cmd = format!("setcap cap_net_raw+p {}", dest.bin().display());
-    assert!(
-        m.stdout.lines().any(|l| l.trim() == cmd),
-        "{test}: want the line `{cmd}`:\n{}",
-        m.text()
-    );
-    let caps = getcap(&dest.bin());
-    eprintln!("{test}: getcap: {caps}");
-    assert!(
-        caps.ends_with("cap_net_raw=p"),
-        "{test}: getcap: {caps:?}\n{}",
-        m.text()
-    );
-    assert_build_tree_has_no_capability(test);
+    };
+    assert_setcap_ran(test, &dest, &m, "cap_net_raw+p");
 }
 
 #[test]
 fn install_with_empty_setcap_skips_the_capability_then_make_setcap_applies_it() {
     let test = "install_with_empty_setcap_skips_the_capability_then_make_setcap_applies_it";
-    if !needs(test) {
+    let Some((dest, m)) = installed(test, "nosetcap", &["SETCAP="]) else {
         return;
-    }
-    let dest = DestDir::new("nosetcap");
-    let m = make("install", &dest, &["SETCAP="]);
-    m.assert_ok("make install SETCAP=");
-    assert_installed(test, &dest, &m);
+    };
     assert_eq!(getcap(&dest.bin()), "", "{test}: SETCAP= still applied one");
     let said = m
         .stdout
@@ -244,20 +252,7 @@ fn install_with_empty_setcap_skips_the_capability_then_make_setcap_applies_it() 
     // `make setcap` alone applies it afterwards.
     let m = make("setcap", &dest, &[]);
     m.assert_ok("make setcap");
-    let cmd = format!("setcap cap_net_raw+ep {}", dest.bin().display());
-    assert!(
-        m.stdout.lines().any(|l| l.trim() == cmd),
-        "{test}: want the line `{cmd}`:\n{}",
-        m.text()
-    );
-    let caps = getcap(&dest.bin());
-    eprintln!("{test}: after make setcap, getcap: {caps}");
-    assert!(
-        caps.ends_with("cap_net_raw=ep"),
-        "{test}: getcap: {caps:?}\n{}",
-        m.text()
-    );
-    assert_build_tree_has_no_capability(test);
+    assert_setcap_ran(test, &dest, &m, "cap_net_raw+ep");
 }
 
 #[test]
@@ -324,13 +319,7 @@ fn installed_binary_pings_as_non_root_with_raw_socket() {
     cmd.args(["-c", "exec \"$0\" \"$@\""])
         .arg(dest.bin())
         .args(["-v", "-c", "1", "127.0.0.1"]);
-    let out = common::run_with_timeout(&mut ns.wrap(&user.wrap(&cmd)), 20);
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    let text = format!("status: {}\n{stdout}{stderr}", out.status);
-    assert_eq!(out.status.code(), Some(0), "{test}:\n{text}");
+    let (stdout, stderr, text) = run_ok(test, &mut ns.wrap(&user.wrap(&cmd)));
     assert!(
         stdout.contains("bytes from 127.0.0.1: icmp_seq="),
         "{test}:\n{text}"
@@ -404,13 +393,8 @@ fn install_sysctl_drop_in_opens_datagram_sockets_for_every_user() {
     for addr in ["127.0.0.1", "::1"] {
         let mut cmd = Command::new(common::pingr_for_user());
         cmd.args(["-v", "-c", "2", "-i", "0.2", addr]);
-        let out = common::run_with_timeout(&mut ns.exec_as(&user, &cmd), 20);
-        let (stdout, stderr) = (
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr),
-        );
-        let text = format!("status: {}\n{stdout}{stderr}", out.status);
-        assert_eq!(out.status.code(), Some(0), "{test} {addr}:\n{text}");
+        let (stdout, stderr, text) =
+            run_ok(&format!("{test} {addr}"), &mut ns.exec_as(&user, &cmd));
         assert!(
             stdout.contains("2 packets transmitted, 2 received, 0% packet loss"),
             "{test} {addr}:\n{text}"

@@ -155,21 +155,12 @@ fn promtool_accepts_the_prometheus_output() {
     let list = dir.join("targets");
     std::fs::write(&list, "127.0.0.1\n::1\nodd\\\"name.invalid\n").unwrap();
     let mut cmd = Command::new(pingr());
-    cmd.args([
-        "-q",
-        "-c",
-        "3",
-        "-i",
-        "0.2",
-        "-W",
-        "0.5",
-        "--format=prometheus",
-        "-f",
-    ])
-    .arg(&list)
-    .arg(v.b_v4());
+    cmd.args(common::QUICK)
+        .args(["-q", "--format=prometheus", "-f"])
+        .arg(&list)
+        .arg(v.b_v4());
     let out = run_with_timeout(&mut ns.wrap(&cmd), RUN_SECS);
-    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    common::assert_exit(&out, 2);
     let body = text(&out.stdout);
 
     let lint = |input: &str| -> Output {
@@ -430,7 +421,7 @@ fn node_exporter_serves_the_metrics_while_pingr_rewrites_them() {
     }
     signal(pid, "-INT");
     let out = common::wait_with_timeout(child, RUN_SECS, "pingr");
-    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    common::assert_exit(&out, 1);
     assert!(out.stdout.is_empty(), "{}", describe(&out));
     assert_eq!(
         scrapes.len(),
@@ -748,17 +739,16 @@ fn the_unit_and_its_no_capability_variant_work_as_documented() {
 #[test]
 fn a_failing_output_is_one_line_each_time_and_exit_4() {
     let t = "a_failing_output_is_one_line_each_time_and_exit_4";
-    if !require_root(t) {
+    let Some(ns) = common::root_netns(t) else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let missing = fresh_dir("missing").join("no/such/dir/out.tsv");
     let mut cmd = Command::new(pingr());
     cmd.args(["-c", "4", "-i", "0.25", "--every", "0.3", "--output"])
         .arg(&missing)
         .arg("127.0.0.1");
     let o = run_with_timeout(&mut ns.wrap(&cmd), RUN_SECS);
-    assert_eq!(o.status.code(), Some(4), "{}", describe(&o));
+    common::assert_exit(&o, 4);
     let err = text(&o.stderr);
     let lines: Vec<&str> = err.lines().collect();
     // Interim reports (about three) and the final summary: one line each; the run went on
@@ -794,7 +784,7 @@ fn a_failing_output_is_one_line_each_time_and_exit_4() {
     .arg(&file)
     .arg("127.0.0.1");
     let o = run_with_timeout(&mut ns.wrap(&cmd), RUN_SECS);
-    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    common::assert_exit(&o, 0);
     let got = std::fs::read_to_string(&file).unwrap();
     assert!(got.starts_with("target\taddress\tsent\trecv\t"), "{got}");
     assert!(got.contains("\n127.0.0.1\t127.0.0.1\t4\t4\t0.0\t"), "{got}");
@@ -803,19 +793,19 @@ fn a_failing_output_is_one_line_each_time_and_exit_4() {
 #[test]
 fn influx_lines_one_per_target_with_a_nanosecond_stamp() {
     let t = "influx_lines_one_per_target_with_a_nanosecond_stamp";
-    if !require_root(t) {
+    let Some(ns) = common::root_netns(t) else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let before = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    let mut cmd = Command::new(pingr());
-    cmd.args(["-c", "6", "-i", "0.2", "--every", "0.5", "--format=influx"])
-        .args(["127.0.0.1", "::1"]);
-    let o = run_with_timeout(&mut ns.wrap(&cmd), RUN_SECS);
-    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    let o = common::pingr_in(
+        &ns,
+        &common::words("-c 6 -i 0.2 --every 0.5 --format=influx 127.0.0.1 ::1"),
+        RUN_SECS,
+    );
+    common::assert_exit(&o, 0);
     let out = text(&o.stdout);
     let mut sent: HashMap<&str, u64> = HashMap::new();
     let mut stamps = Vec::new();
@@ -902,7 +892,7 @@ fn influxdb_stores_the_lines_as_written() {
     ])
     .arg(&list);
     let o = run_with_timeout(&mut ns.wrap(&cmd), RUN_SECS);
-    assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
+    common::assert_exit(&o, 2);
     let lines = text(&o.stdout);
     let (code, body) = http(port, "POST", "/write?db=pingr", lines.as_bytes()).unwrap();
     assert_eq!(code, 204, "influxd refused the lines: {body}\n{lines}");
@@ -968,25 +958,15 @@ fn tally_tsv(out: &str) -> (Tally, Tally, usize) {
 #[test]
 fn count_runs_with_more_hosts_than_threads_report_every_probe_once() {
     let t = "count_runs_with_more_hosts_than_threads_report_every_probe_once";
-    if !require_root(t) {
+    let Some(ns) = common::root_netns(t) else {
         return;
-    }
-    let ns = Netns::new();
-    let mut cmd = Command::new(pingr());
-    cmd.args([
-        "-q",
-        "-c",
-        "4",
-        "-i",
-        "0.2",
-        "--every",
-        "0.3",
-        "--max-threads",
-        "2",
-    ])
-    .args(["--format=tsv", "-g", "127.0.0.0/29"]);
-    let o = run_with_timeout(&mut ns.wrap(&cmd), RUN_SECS);
-    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    };
+    let o = common::pingr_in(
+        &ns,
+        &common::words("-q -c 4 -i 0.2 --every 0.3 --max-threads 2 --format=tsv -g 127.0.0.0/29"),
+        RUN_SECS,
+    );
+    common::assert_exit(&o, 0);
     let (sums, finals, reports) = tally_tsv(&text(&o.stdout));
     assert_eq!(finals.len(), 6, "{}", describe(&o));
     // At least one interim report and the last, partial one (how many more depends on how
@@ -1005,24 +985,15 @@ fn count_runs_with_more_hosts_than_threads_report_every_probe_once() {
 #[test]
 fn every_total_reports_the_run_since_its_start() {
     let t = "every_total_reports_the_run_since_its_start";
-    if !require_root(t) {
+    let Some(ns) = common::root_netns(t) else {
         return;
-    }
-    let ns = Netns::new();
-    let mut cmd = Command::new(pingr());
-    cmd.args([
-        "-q",
-        "-c",
-        "5",
-        "-i",
-        "0.25",
-        "--every",
-        "0.3,total",
-        "--format=tsv",
-    ])
-    .arg("127.0.0.1");
-    let o = run_with_timeout(&mut ns.wrap(&cmd), RUN_SECS);
-    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    };
+    let o = common::pingr_in(
+        &ns,
+        &common::words("-q -c 5 -i 0.25 --every 0.3,total --format=tsv 127.0.0.1"),
+        RUN_SECS,
+    );
+    common::assert_exit(&o, 0);
     let out = text(&o.stdout);
     let rows: Vec<Vec<&str>> = out
         .lines()
@@ -1046,21 +1017,12 @@ fn every_total_reports_the_run_since_its_start() {
 #[test]
 fn sigquit_keeps_its_status_line_beside_interim_reports() {
     let t = "sigquit_keeps_its_status_line_beside_interim_reports";
-    if !require_root(t) {
+    let Some(ns) = common::root_netns(t) else {
         return;
-    }
-    let ns = Netns::new();
-    let mut cmd = Command::new(pingr());
-    cmd.args([
-        "-q",
-        "-i",
-        "0.2",
-        "--every",
-        "0.5",
-        "--format=tsv",
-        "127.0.0.1",
-        "::1",
-    ]);
+    };
+    let cmd = common::pingr_cmd(&common::words(
+        "-q -i 0.2 --every 0.5 --format=tsv 127.0.0.1 ::1",
+    ));
     let mut cmd = ns.wrap(&cmd);
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -1072,7 +1034,7 @@ fn sigquit_keeps_its_status_line_beside_interim_reports() {
     std::thread::sleep(Duration::from_millis(600));
     signal(pid, "-INT");
     let o = common::wait_with_timeout(child, RUN_SECS, "pingr");
-    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    common::assert_exit(&o, 0);
     let err = text(&o.stderr);
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 2, "{}", describe(&o));

@@ -277,12 +277,17 @@ fn assert_dropped(case: &str, r: &Run, bin: &Path, uid: u32, gid: u32) {
 
 /// Exit 0, a reply line from each target, and the drop line of `-v`.
 fn assert_pinged(case: &str, r: &Run) {
-    assert_eq!(
-        r.status.code(),
-        Some(0),
-        "{case}: not every target answered:\n{}",
+    assert_exit(case, r, 0, "not every target answered");
+    assert_replied(case, r);
+    assert!(
+        r.stderr.contains(DROPPED),
+        "{case}: no `{DROPPED}` line:\n{}",
         r.text()
     );
+}
+
+/// A reply line from each of 127.0.0.1 and ::1.
+fn assert_replied(case: &str, r: &Run) {
     for target in ["127.0.0.1", "::1"] {
         assert!(
             r.stdout
@@ -291,11 +296,11 @@ fn assert_pinged(case: &str, r: &Run) {
             r.text()
         );
     }
-    assert!(
-        r.stderr.contains(DROPPED),
-        "{case}: no `{DROPPED}` line:\n{}",
-        r.text()
-    );
+}
+
+/// Exit status `code`, or a failure saying `why` with the run's output.
+fn assert_exit(case: &str, r: &Run, code: i32, why: &str) {
+    assert_eq!(r.status.code(), Some(code), "{case}: {why}:\n{}", r.text());
 }
 
 /// `-v` says which kind of socket each family got.
@@ -331,15 +336,35 @@ fn caps_at_start(case: &str, r: &Run) -> (u64, u64, u64, u64) {
     (get("eff"), get("prm"), get("inh"), get("amb"))
 }
 
+/// The capability sets `-v` reports at start (eff, prm, inh, amb), each compared with
+/// `want` where it says `Some`.
+fn assert_at_start(case: &str, r: &Run, want: [Option<u64>; 4]) {
+    let (eff, prm, inh, amb) = caps_at_start(case, r);
+    let sets = [("eff", eff), ("prm", prm), ("inh", inh), ("amb", amb)];
+    for ((name, got), want) in sets.into_iter().zip(want) {
+        if let Some(want) = want {
+            assert_eq!(got, want, "{case}: at start, {name}:\n{}", r.text());
+        }
+    }
+}
+
+/// A run as uid/gid 4242 that worked: [`assert_pinged`], the socket kind, the sets at
+/// start ([`assert_at_start`]) and every capability dropped ([`assert_dropped`]).
+fn assert_works(case: &str, r: &Run, bin: &Path, raw: bool, at_start: [Option<u64>; 4]) {
+    assert_pinged(case, r);
+    assert_socket_kind(case, r, raw);
+    assert_at_start(case, r, at_start);
+    assert_dropped(case, r, bin, TEST_UID, TEST_GID);
+}
+
+const R: Option<u64> = Some(CAP_NET_RAW);
+const NONE: Option<u64> = Some(0);
+const ANY: Option<u64> = None;
+
 /// Exit 4, nothing on stdout, and exactly one stderr line, starting with
-/// `pingr: cannot open an {fam} ICMP socket:`; returns that line.
-fn assert_refused(case: &str, r: &Run, fam: &str) -> String {
-    assert_eq!(
-        r.status.code(),
-        Some(4),
-        "{case}: want exit 4:\n{}",
-        r.text()
-    );
+/// `pingr: cannot open an {fam} ICMP socket:` and holding each of `parts`; returns that line.
+fn assert_refused(case: &str, r: &Run, fam: &str, parts: &[&str]) -> String {
+    assert_exit(case, r, 4, "want exit 4");
     assert_eq!(
         r.stdout,
         "",
@@ -359,13 +384,14 @@ fn assert_refused(case: &str, r: &Run, fam: &str) -> String {
         "{case}: want a line starting `{want}`:\n{}",
         r.text()
     );
-    lines[0].to_string()
-}
-
-fn assert_contains(case: &str, line: &str, parts: &[&str]) {
     for p in parts {
-        assert!(line.contains(p), "{case}: `{p}` missing from:\n{line}");
+        assert!(
+            lines[0].contains(p),
+            "{case}: `{p}` missing from:\n{}",
+            lines[0]
+        );
     }
+    lines[0].to_string()
 }
 
 /// A copy of pingr with file capabilities `caps`, removed when the guard drops.
@@ -382,14 +408,30 @@ fn file_caps_copy(test: &str, caps: &str) -> Option<(Cleanup, PathBuf)> {
     }
 }
 
+/// [`needs`], the copy of pingr that `copy` makes ([`file_caps_copy`], [`setuid_copy`])
+/// and a namespace to run it in; None after a SKIP.
+fn prepared<G>(
+    test: &str,
+    copy: impl FnOnce() -> Option<(G, PathBuf)>,
+) -> Option<(G, PathBuf, Netns)> {
+    if !needs(test) {
+        return None;
+    }
+    let (guard, bin) = copy()?;
+    Some((guard, bin, Netns::new()))
+}
+
+/// For a case run by root: a namespace and pingr; None after a SKIP.
+fn as_root(case: &str) -> Option<(Netns, PathBuf)> {
+    common::require_root(case).then(|| (Netns::new(), common::pingr_for_user()))
+}
+
 #[test]
 fn root_gets_raw_sockets_and_drops_every_capability() {
     let case = "root";
-    if !common::require_root(case) {
+    let Some((ns, bin)) = as_root(case) else {
         return;
-    }
-    let ns = Netns::new();
-    let bin = common::pingr_for_user();
+    };
     let r = run(&ns, ns.wrap(&pingr_cmd(&bin, &RUN_ARGS)), &bin, true);
     assert_pinged(case, &r);
     assert_socket_kind(case, &r, true);
@@ -403,54 +445,60 @@ fn root_gets_raw_sockets_and_drops_every_capability() {
     assert_dropped(case, &r, &bin, 0, 0);
 }
 
-#[test]
-fn file_capability_ep_gives_raw_sockets_then_drops() {
-    let case = "file cap cap_net_raw+ep";
-    if !needs(case) {
-        return;
-    }
-    let Some((_guard, bin)) = file_caps_copy(case, "cap_net_raw+ep") else {
+/// pingr (with file capabilities `file_caps`, or a plain copy) run by `user` in a namespace
+/// of its own (`ping_group`: whose ping_group_range admits gid 4242): [`assert_works`].
+fn works_case(
+    case: &str,
+    file_caps: Option<&str>,
+    user: User,
+    ping_group: bool,
+    raw: bool,
+    at_start: [Option<u64>; 4],
+) {
+    let copy = || match file_caps {
+        Some(caps) => file_caps_copy(case, caps).map(|(g, bin)| (Some(g), bin)),
+        None => Some((None, common::pingr_for_user())),
+    };
+    let Some((_guard, bin, ns)) = prepared(case, copy) else {
         return;
     };
-    let ns = Netns::new();
-    // uid 4242, nothing effective; net_raw kept in the bounding (and inheritable) set.
-    let user = User::unprivileged().with_caps(&["net_raw"], false);
+    if ping_group {
+        ns.allow_ping_group(TEST_GID, TEST_GID);
+    }
     let r = run_as(&ns, &user, &bin, &RUN_ARGS, true);
-    assert_pinged(case, &r);
-    assert_socket_kind(case, &r, true);
-    let (eff, prm, _, amb) = caps_at_start(case, &r);
-    assert_eq!(
-        (eff, prm, amb),
-        (CAP_NET_RAW, CAP_NET_RAW, 0),
-        "{case}: at start:\n{}",
-        r.text()
-    );
-    assert_dropped(case, &r, &bin, TEST_UID, TEST_GID);
+    assert_works(case, &r, &bin, raw, at_start);
+}
+
+/// Nothing effective for uid 4242; net_raw kept in the bounding (and inheritable) set.
+fn bounding_net_raw() -> User {
+    User::unprivileged().with_caps(&["net_raw"], false)
 }
 
 #[test]
-fn file_capability_p_gives_raw_sockets_then_drops() {
-    let case = "file cap cap_net_raw+p";
-    if !needs(case) {
-        return;
-    }
-    let Some((_guard, bin)) = file_caps_copy(case, "cap_net_raw+p") else {
-        return;
-    };
-    let ns = Netns::new();
-    let user = User::unprivileged().with_caps(&["net_raw"], false);
-    let r = run_as(&ns, &user, &bin, &RUN_ARGS, true);
-    assert_pinged(case, &r);
-    // Permitted but not effective at start: pingr raises it around socket() itself.
-    assert_socket_kind(case, &r, true);
-    let (eff, prm, _, amb) = caps_at_start(case, &r);
-    assert_eq!(
-        (eff, prm, amb),
-        (0, CAP_NET_RAW, 0),
-        "{case}: at start:\n{}",
-        r.text()
+fn file_capability_ep_gives_raw_sockets_then_drops() {
+    let (case, user) = ("file cap cap_net_raw+ep", bounding_net_raw());
+    works_case(
+        case,
+        Some("cap_net_raw+ep"),
+        user,
+        false,
+        true,
+        [R, R, ANY, NONE],
     );
-    assert_dropped(case, &r, &bin, TEST_UID, TEST_GID);
+}
+
+/// Permitted but not effective at start: pingr raises it around socket() itself.
+#[test]
+fn file_capability_p_gives_raw_sockets_then_drops() {
+    let (case, user) = ("file cap cap_net_raw+p", bounding_net_raw());
+    works_case(
+        case,
+        Some("cap_net_raw+p"),
+        user,
+        false,
+        true,
+        [NONE, R, ANY, NONE],
+    );
 }
 
 /// What `docker run --cap-drop=all --cap-add=net_raw` gives a non-root user: a plain
@@ -458,45 +506,15 @@ fn file_capability_p_gives_raw_sockets_then_drops() {
 #[test]
 fn ambient_net_raw_only_like_a_container() {
     let case = "ambient net_raw, bounding set {net_raw}";
-    if !needs(case) {
-        return;
-    }
-    let ns = Netns::new();
-    let bin = common::pingr_for_user();
     let user = User::unprivileged().with_caps(&["net_raw"], true);
-    let r = run_as(&ns, &user, &bin, &RUN_ARGS, true);
-    assert_pinged(case, &r);
-    assert_socket_kind(case, &r, true);
-    let (eff, prm, inh, amb) = caps_at_start(case, &r);
-    assert_eq!(
-        (eff, prm, inh, amb),
-        (CAP_NET_RAW, CAP_NET_RAW, CAP_NET_RAW, CAP_NET_RAW),
-        "{case}: at start:\n{}",
-        r.text()
-    );
-    assert_dropped(case, &r, &bin, TEST_UID, TEST_GID);
+    works_case(case, None, user, false, true, [R, R, R, R]);
 }
 
 #[test]
 fn no_capability_group_in_ping_group_range_uses_datagram_sockets() {
     let case = "no capability, ping_group_range admits 4242";
-    if !needs(case) {
-        return;
-    }
-    let ns = Netns::new();
-    ns.allow_ping_group(TEST_GID, TEST_GID);
-    let bin = common::pingr_for_user();
     let user = User::unprivileged();
-    let r = run_as(&ns, &user, &bin, &RUN_ARGS, true);
-    assert_pinged(case, &r);
-    assert_socket_kind(case, &r, false);
-    assert_eq!(
-        caps_at_start(case, &r),
-        (0, 0, 0, 0),
-        "{case}: at start:\n{}",
-        r.text()
-    );
-    assert_dropped(case, &r, &bin, TEST_UID, TEST_GID);
+    works_case(case, None, user, true, false, [NONE, NONE, NONE, NONE]);
 }
 
 #[test]
@@ -513,11 +531,10 @@ fn no_capability_group_outside_range_exits_4_with_one_line() {
 
     // The namespace default, `1 0`: no group at all.
     let r = go(&["-c", "1", "127.0.0.1", "::1"]);
-    let line = assert_refused(case, &r, "IPv4");
-    eprintln!("STATUS {case}: exit {:?}, stderr: {line}", r.status.code());
-    assert_contains(
+    let line = assert_refused(
         case,
-        &line,
+        &r,
+        "IPv4",
         &[
             "no CAP_NET_RAW",
             "group 4242",
@@ -528,19 +545,24 @@ fn no_capability_group_outside_range_exits_4_with_one_line() {
             "--cap-add=net_raw",
         ],
     );
+    eprintln!("STATUS {case}: exit {:?}, stderr: {line}", r.status.code());
 
     // A range that admits others but not 4242, and an IPv6-only run.
     ns.allow_ping_group(0, TEST_GID - 1);
     let r = go(&["-c", "1", "127.0.0.1"]);
-    let line = assert_refused(case, &r, "IPv4");
-    assert_contains(
+    assert_refused(
         case,
-        &line,
+        &r,
+        "IPv4",
         &["group 4242", "ping_group_range (0 4241)", &setcap_fix],
     );
     let r = go(&["-c", "1", "::1"]);
-    let line = assert_refused(case, &r, "IPv6");
-    assert_contains(case, &line, &["group 4242", "ping_group_range", "setcap"]);
+    assert_refused(
+        case,
+        &r,
+        "IPv6",
+        &["group 4242", "ping_group_range", "setcap"],
+    );
 }
 
 /// cap_net_raw+p where the bounding set lacks CAP_NET_RAW: pingr still starts; with
@@ -549,34 +571,18 @@ fn no_capability_group_outside_range_exits_4_with_one_line() {
 #[test]
 fn p_binary_without_net_raw_in_bounding_set_falls_back_to_datagram() {
     let case = "+p, bounding set without net_raw";
-    if !needs(case) {
-        return;
-    }
-    let Some((_guard, bin)) = file_caps_copy(case, "cap_net_raw+p") else {
+    let Some((_guard, bin, ns)) = prepared(case, || file_caps_copy(case, "cap_net_raw+p")) else {
         return;
     };
-    let ns = Netns::new();
     let user = User::unprivileged(); // bounding set empty
     let r = run_as(&ns, &user, &bin, &["-c", "1", "127.0.0.1"], false);
-    let line = assert_refused(case, &r, "IPv4");
+    let parts = ["bounding set", "group 4242", "ping_group_range"];
+    let line = assert_refused(case, &r, "IPv4", &parts);
     eprintln!("STATUS {case} (range closed): exit 4, stderr: {line}");
-    assert_contains(
-        case,
-        &line,
-        &["bounding set", "group 4242", "ping_group_range"],
-    );
 
     ns.allow_ping_group(TEST_GID, TEST_GID);
     let r = run_as(&ns, &user, &bin, &RUN_ARGS, true);
-    assert_pinged(case, &r);
-    assert_socket_kind(case, &r, false);
-    assert_eq!(
-        caps_at_start(case, &r),
-        (0, 0, 0, 0),
-        "{case}: at start:\n{}",
-        r.text()
-    );
-    assert_dropped(case, &r, &bin, TEST_UID, TEST_GID);
+    assert_works(case, &r, &bin, false, [NONE, NONE, NONE, NONE]);
 }
 
 /// The documented trade-off of cap_net_raw+ep: where the bounding set lacks
@@ -585,13 +591,9 @@ fn p_binary_without_net_raw_in_bounding_set_falls_back_to_datagram() {
 #[test]
 fn ep_binary_without_net_raw_in_bounding_set_is_not_executed() {
     let case = "+ep, bounding set without net_raw";
-    if !needs(case) {
-        return;
-    }
-    let Some((_guard, bin)) = file_caps_copy(case, "cap_net_raw+ep") else {
+    let Some((_guard, bin, ns)) = prepared(case, || file_caps_copy(case, "cap_net_raw+ep")) else {
         return;
     };
-    let ns = Netns::new();
     ns.allow_ping_group(TEST_GID, TEST_GID);
     let user = User::unprivileged();
     // Executed by setpriv itself (which reports the failure), and by the user's shell.
@@ -692,24 +694,14 @@ fn assert_setuid_run(case: &str, r: &Run, bin: &Path) {
 #[test]
 fn setuid_root_copy_bounding_net_raw_runs_as_real_user() {
     let case = "setuid root, bounding set {net_raw}";
-    if !needs(case) {
-        return;
-    }
-    let Some((_guard, bin)) = setuid_copy("setuid-bnd-net-raw") else {
+    let Some((_guard, bin, ns)) = prepared(case, || setuid_copy("setuid-bnd-net-raw")) else {
         return;
     };
-    let ns = Netns::new();
     // Nothing permitted, effective or ambient; net_raw only in the bounding set (and
     // the inheritable set, as the verified recipe does).
-    let user = User::unprivileged().with_caps(&["net_raw"], false);
+    let user = bounding_net_raw();
     let r = run_as(&ns, &user, &bin, &RUN_ARGS, true);
-    let (eff, prm, _, _) = caps_at_start(case, &r);
-    assert_eq!(
-        (eff, prm),
-        (CAP_NET_RAW, CAP_NET_RAW),
-        "{case}: at start:\n{}",
-        r.text()
-    );
+    assert_at_start(case, &r, [R, R, ANY, ANY]);
     assert_setuid_run(case, &r, &bin);
 }
 
@@ -719,13 +711,9 @@ fn setuid_root_copy_bounding_net_raw_runs_as_real_user() {
 #[test]
 fn setuid_root_copy_full_bounding_set_runs_as_real_user() {
     let case = "setuid root, default bounding set";
-    if !needs(case) {
-        return;
-    }
-    let Some((_guard, bin)) = setuid_copy("setuid-bnd-full") else {
+    let Some((_guard, bin, ns)) = prepared(case, || setuid_copy("setuid-bnd-full")) else {
         return;
     };
-    let ns = Netns::new();
     // The verified no-capability recipe, minus `--bounding-set=-all`.
     let args: Vec<String> = User::unprivileged()
         .setpriv_args()
@@ -739,13 +727,8 @@ fn setuid_root_copy_full_bounding_set_runs_as_real_user() {
     let r = run(&ns, ns.wrap(&setpriv), &bin, true);
     let own_bnd =
         common::parse_status_caps(&std::fs::read_to_string("/proc/self/status").unwrap()).bnd;
-    let (eff, prm, _, _) = caps_at_start(case, &r);
-    assert_eq!(
-        (eff, prm),
-        (own_bnd, own_bnd),
-        "{case}: a setuid-root exec should start with the whole bounding set:\n{}",
-        r.text()
-    );
+    // A setuid-root exec starts with the whole bounding set.
+    assert_at_start(case, &r, [Some(own_bnd), Some(own_bnd), ANY, ANY]);
     assert_setuid_run(case, &r, &bin);
 }
 
@@ -763,7 +746,7 @@ enum Grant {
 
 /// The binary for `grant` (its guard removes a copy made for the test) and the user.
 fn granted(case: &str, grant: Grant) -> Option<(Option<Cleanup>, PathBuf, User)> {
-    let raw_bounding = User::unprivileged().with_caps(&["net_raw"], false);
+    let raw_bounding = bounding_net_raw();
     match grant {
         Grant::FileEp | Grant::FileP => {
             let caps = match grant {
@@ -931,26 +914,14 @@ fn stalled_dns_lookup(case: &str, grant: Grant) {
         r.text()
     );
     // Then the run completes: the names fail after the resolver's timeout, the rest answer.
-    assert_eq!(
-        r.status.code(),
-        Some(2),
-        "{case}: want exit 2:\n{}",
-        r.text()
-    );
+    assert_exit(case, &r, 2, "want exit 2");
     for name in STALLED_NAMES {
         let failed = format!("pingr: {name}: ");
         let line = r.stderr.lines().find(|l| l.starts_with(&failed));
         eprintln!("STATUS {case}: {}", line.unwrap_or("(no failure line)"));
         assert!(line.is_some(), "{case}: no `{failed}` line:\n{}", r.text());
     }
-    for target in ["127.0.0.1", "::1"] {
-        assert!(
-            r.stdout
-                .contains(&format!("bytes from {target}: icmp_seq=")),
-            "{case}: no reply line from {target}:\n{}",
-            r.text()
-        );
-    }
+    assert_replied(case, &r);
     assert_order(case, &r);
 }
 
@@ -975,24 +946,11 @@ fn assert_order(case: &str, r: &Run) {
     );
 }
 
-#[test]
-fn dns_lookup_stalls_without_privilege_file_cap_ep() {
-    stalled_dns_lookup("dns stall, file cap +ep", Grant::FileEp);
-}
-
-#[test]
-fn dns_lookup_stalls_without_privilege_file_cap_p() {
-    stalled_dns_lookup("dns stall, file cap +p", Grant::FileP);
-}
-
-#[test]
-fn dns_lookup_stalls_without_privilege_ambient() {
-    stalled_dns_lookup("dns stall, ambient net_raw", Grant::Ambient);
-}
-
-#[test]
-fn dns_lookup_stalls_without_privilege_setuid_root() {
-    stalled_dns_lookup("dns stall, setuid root", Grant::SetuidRoot);
+common::table_tests! {
+    dns_lookup_stalls_without_privilege_file_cap_ep: stalled_dns_lookup(Grant::FileEp);
+    dns_lookup_stalls_without_privilege_file_cap_p: stalled_dns_lookup(Grant::FileP);
+    dns_lookup_stalls_without_privilege_ambient: stalled_dns_lookup(Grant::Ambient);
+    dns_lookup_stalls_without_privilege_setuid_root: stalled_dns_lookup(Grant::SetuidRoot);
 }
 
 fn stalled_fifo(case: &str, grant: Grant) {
@@ -1058,24 +1016,11 @@ fn stalled_fifo(case: &str, grant: Grant) {
     assert_order(case, &r);
 }
 
-#[test]
-fn fifo_stalls_without_privilege_file_cap_ep() {
-    stalled_fifo("fifo stall, file cap +ep", Grant::FileEp);
-}
-
-#[test]
-fn fifo_stalls_without_privilege_file_cap_p() {
-    stalled_fifo("fifo stall, file cap +p", Grant::FileP);
-}
-
-#[test]
-fn fifo_stalls_without_privilege_ambient() {
-    stalled_fifo("fifo stall, ambient net_raw", Grant::Ambient);
-}
-
-#[test]
-fn fifo_stalls_without_privilege_setuid_root() {
-    stalled_fifo("fifo stall, setuid root", Grant::SetuidRoot);
+common::table_tests! {
+    fifo_stalls_without_privilege_file_cap_ep: stalled_fifo(Grant::FileEp);
+    fifo_stalls_without_privilege_file_cap_p: stalled_fifo(Grant::FileP);
+    fifo_stalls_without_privilege_ambient: stalled_fifo(Grant::Ambient);
+    fifo_stalls_without_privilege_setuid_root: stalled_fifo(Grant::SetuidRoot);
 }
 
 /// A setuid-root copy leaves root's identity before it reads a target file: a file only
@@ -1083,10 +1028,7 @@ fn fifo_stalls_without_privilege_setuid_root() {
 #[test]
 fn setuid_root_copy_reads_target_files_as_the_real_user() {
     let case = "setuid root, -f a file only root can read";
-    if !needs(case) {
-        return;
-    }
-    let Some((_guard, bin)) = setuid_copy("setuid-root-only-file") else {
+    let Some((_guard, bin, ns)) = prepared(case, || setuid_copy("setuid-root-only-file")) else {
         return;
     };
     use std::os::unix::fs::PermissionsExt;
@@ -1094,8 +1036,7 @@ fn setuid_root_copy_reads_target_files_as_the_real_user() {
     std::fs::write(&file, "127.0.0.1\n").expect("write targets");
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod 600");
     let _file_guard = Cleanup(file.clone());
-    let ns = Netns::new();
-    let user = User::unprivileged().with_caps(&["net_raw"], false);
+    let user = bounding_net_raw();
     let path = file.to_str().expect("utf-8 path");
     let r = run_as(&ns, &user, &bin, &["-c", "1", "-f", path], false);
     let want = format!("pingr: -f {path}: Permission denied");
@@ -1104,12 +1045,7 @@ fn setuid_root_copy_reads_target_files_as_the_real_user() {
         r.status.code(),
         r.stderr.trim().replace('\n', " | ")
     );
-    assert_eq!(
-        r.status.code(),
-        Some(3),
-        "{case}: want exit 3:\n{}",
-        r.text()
-    );
+    assert_exit(case, &r, 3, "want exit 3");
     assert!(
         r.stderr.lines().any(|l| l == want),
         "{case}: want `{want}`:\n{}",
@@ -1143,12 +1079,7 @@ fn ipv6_disabled_ipv4_answers_and_ipv6_target_gets_one_line() {
         "STATUS {case}: exit {:?}, IPv6 lines: {v6_lines:?}",
         r.status.code()
     );
-    assert_eq!(
-        r.status.code(),
-        Some(1),
-        "{case}: want exit 1 (::1 never answered):\n{}",
-        r.text()
-    );
+    assert_exit(case, &r, 1, "want exit 1 (::1 never answered)");
     assert!(
         r.stdout.contains("bytes from 127.0.0.1: icmp_seq=2"),
         "{case}: 127.0.0.1 should answer:\n{}",
@@ -1173,12 +1104,7 @@ fn ipv6_disabled_ipv4_answers_and_ipv6_target_gets_one_line() {
         r.status.code(),
         r.stderr.trim()
     );
-    assert_eq!(
-        r.status.code(),
-        Some(4),
-        "{case}: want exit 4:\n{}",
-        r.text()
-    );
+    assert_exit(case, &r, 4, "want exit 4");
     let lines: Vec<&str> = r.stderr.lines().collect();
     assert_eq!(lines.len(), 1, "{case}: want one line:\n{}", r.text());
     assert!(
@@ -1204,11 +1130,9 @@ fn raw_sockets(pid: u32) -> (usize, usize) {
 #[test]
 fn socket_no_target_uses_is_closed_after_resolution() {
     let case = "unused family closed";
-    if !common::require_root(case) {
+    let Some((ns, bin)) = as_root(case) else {
         return;
-    }
-    let ns = Netns::new();
-    let bin = common::pingr_for_user();
+    };
     let file = common::scratch_dir().join("v4-only-targets");
     std::fs::write(&file, "127.0.0.1\n").expect("write targets");
     let _guard = Cleanup(file.clone());

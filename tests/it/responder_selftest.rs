@@ -24,12 +24,16 @@ fn needs_ping(test: &str) -> bool {
     common::require_root(test) && common::require_tool(test, "ping")
 }
 
+/// [`needs_ping`], then a silent namespace ([`Netns::new_silent`]); None after a SKIP.
+fn silent_ns(test: &str) -> Option<Netns> {
+    needs_ping(test).then(Netns::new_silent)
+}
+
 #[test]
 fn silent_namespace_does_not_answer() {
-    if !needs_ping("silent_namespace_does_not_answer") {
+    let Some(ns) = silent_ns("silent_namespace_does_not_answer") else {
         return;
-    }
-    let ns = Netns::new_silent();
+    };
     for target in ["127.0.0.1", "::1"] {
         let out = ping(&ns, &["-c", "1", "-W", "1", target]);
         assert!(
@@ -42,10 +46,9 @@ fn silent_namespace_does_not_answer() {
 
 #[test]
 fn responder_answers_ping_v4_and_v6() {
-    if !needs_ping("responder_answers_ping_v4_and_v6") {
+    let Some(ns) = silent_ns("responder_answers_ping_v4_and_v6") else {
         return;
-    }
-    let ns = Netns::new_silent();
+    };
     let r = Responder::start(&ns, &["--mode", "normal"]);
     for target in ["127.0.0.1", "::1"] {
         let out = ping(&ns, &["-c", "2", "-i", "0.2", "-W", "1", target]);
@@ -62,10 +65,9 @@ fn responder_answers_ping_v4_and_v6() {
 
 #[test]
 fn responder_dup_mode_shows_dup() {
-    if !needs_ping("responder_dup_mode_shows_dup") {
+    let Some(ns) = silent_ns("responder_dup_mode_shows_dup") else {
         return;
-    }
-    let ns = Netns::new_silent();
+    };
     let r = Responder::start(&ns, &["--mode", "dup"]);
     for target in ["127.0.0.1", "::1"] {
         let out = ping(&ns, &["-c", "2", "-i", "0.2", "-W", "1", target]);
@@ -80,10 +82,9 @@ fn responder_dup_mode_shows_dup() {
 
 #[test]
 fn responder_unreach_and_timex_are_errors() {
-    if !needs_ping("responder_unreach_and_timex_are_errors") {
+    let Some(ns) = silent_ns("responder_unreach_and_timex_are_errors") else {
         return;
-    }
-    let ns = Netns::new_silent();
+    };
     for (mode, v4, v6) in [
         (
             "unreach",
@@ -113,10 +114,9 @@ fn responder_unreach_and_timex_are_errors() {
 
 #[test]
 fn responder_delay_and_wrongseq() {
-    if !needs_ping("responder_delay_and_wrongseq") {
+    let Some(ns) = silent_ns("responder_delay_and_wrongseq") else {
         return;
-    }
-    let ns = Netns::new_silent();
+    };
     let r = Responder::start(&ns, &["--mode", "delay", "--delay-ms", "300"]);
     let out = ping(&ns, &["-c", "1", "-W", "2", "127.0.0.1"]);
     let t = text(&out);

@@ -7,14 +7,13 @@
 use crate::common;
 use crate::common::text;
 
-use common::{pingr, require_root, Netns};
+use common::{pingr, Netns};
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-/// A file of `n` distinct loopback addresses (127.1.x.y), one a line.
-fn targets_file(n: usize) -> (PathBuf, Vec<String>) {
+/// A file of `n` distinct loopback addresses (127.1.x.y), one a line: its path, and them.
+fn targets_file(n: usize) -> (String, Vec<String>) {
     let names: Vec<String> = (0..n)
         .map(|i| format!("127.1.{}.{}", i / 250, i % 250 + 1))
         .collect();
@@ -23,7 +22,7 @@ fn targets_file(n: usize) -> (PathBuf, Vec<String>) {
     for t in &names {
         writeln!(f, "{t}").unwrap();
     }
-    (path, names)
+    (path.to_str().expect("a UTF-8 path").to_string(), names)
 }
 
 /// (SENT, RECV) of every table row, by target name.
@@ -70,25 +69,13 @@ fn describe(o: &Output) -> String {
 /// least twice (a thread serves 250 hosts at once, none waits for another to finish).
 #[test]
 fn continuous_run_probes_every_target() {
-    if !require_root("continuous_run_probes_every_target") {
+    let Some(ns) = common::root_netns("continuous_run_probes_every_target") else {
         return;
-    }
-    let ns = Netns::new();
-    let (file, names) = targets_file(2000);
-    let f = file.to_str().unwrap();
+    };
+    let (f, names) = targets_file(2000);
     let o = interrupted(
         &ns,
-        &[
-            "-q",
-            "-i",
-            "1",
-            "--gap",
-            "0.1",
-            "--max-threads",
-            "8",
-            "-f",
-            f,
-        ],
+        &common::words_then("-q -i 1 --gap 0.1 --max-threads 8 -f", &[&f]),
         Duration::from_secs(3),
     );
     let rows = table(&text(&o.stdout));
@@ -107,27 +94,15 @@ fn continuous_run_probes_every_target() {
 /// 1,000 targets x 3 probes, 8 threads, -w 5: every target gets 3 of 3.
 #[test]
 fn count_run_completes_every_target() {
-    if !require_root("count_run_completes_every_target") {
+    let Some(ns) = common::root_netns("count_run_completes_every_target") else {
         return;
-    }
-    let ns = Netns::new();
-    let (file, names) = targets_file(1000);
-    let f = file.to_str().unwrap();
-    let mut cmd = Command::new(pingr());
-    cmd.args([
-        "-q",
-        "-c",
-        "3",
-        "-i",
-        "0.2",
-        "--max-threads",
-        "8",
-        "-w",
-        "5",
-        "-f",
-        f,
-    ]);
-    let o = common::run_with_timeout(&mut ns.wrap(&cmd), 30);
+    };
+    let (f, names) = targets_file(1000);
+    let o = common::pingr_in(
+        &ns,
+        &common::words_then("-q -c 3 -i 0.2 --max-threads 8 -w 5 -f", &[&f]),
+        30,
+    );
     let rows = table(&text(&o.stdout));
     assert_eq!(rows.len(), 1000, "{}", describe(&o));
     for t in &names {
@@ -141,26 +116,14 @@ fn count_run_completes_every_target() {
 /// take the round in progress.
 #[test]
 fn a_busy_gap_is_announced_and_fair() {
-    if !require_root("a_busy_gap_is_announced_and_fair") {
+    let Some(ns) = common::root_netns("a_busy_gap_is_announced_and_fair") else {
         return;
-    }
-    let ns = Netns::new();
-    let (file, names) = targets_file(100);
-    let f = file.to_str().unwrap();
+    };
+    let (f, names) = targets_file(100);
     // 100 x 10 ms: a round takes 1 s, though -i asks for 0.2 s.
     let o = interrupted(
         &ns,
-        &[
-            "-q",
-            "-i",
-            "0.2",
-            "--gap",
-            "10",
-            "--max-threads",
-            "3",
-            "-f",
-            f,
-        ],
+        &common::words_then("-q -i 0.2 --gap 10 --max-threads 3 -f", &[&f]),
         Duration::from_millis(3500),
     );
     let err = text(&o.stderr);
@@ -183,10 +146,9 @@ fn a_busy_gap_is_announced_and_fair() {
 /// 3 s), with 1 or 2 probes sent and the full summary of all four hosts.
 #[test]
 fn sigint_does_not_wait_for_the_gap() {
-    if !require_root("sigint_does_not_wait_for_the_gap") {
+    let Some(ns) = common::root_netns("sigint_does_not_wait_for_the_gap") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let hosts = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"];
     let mut args = vec!["-c", "5", "--gap", "3000"];
     args.extend(hosts);
@@ -210,24 +172,12 @@ fn sigint_does_not_wait_for_the_gap() {
 /// -w 2 with --gap 3000: the deadline ends the run before the second probe is due.
 #[test]
 fn deadline_does_not_wait_for_the_gap() {
-    if !require_root("deadline_does_not_wait_for_the_gap") {
+    let Some(ns) = common::root_netns("deadline_does_not_wait_for_the_gap") else {
         return;
-    }
-    let ns = Netns::new();
-    let mut cmd = Command::new(pingr());
-    cmd.args([
-        "-q",
-        "-c",
-        "1",
-        "-w",
-        "2",
-        "--gap",
-        "3000",
-        "127.0.0.1",
-        "127.0.0.2",
-        "127.0.0.3",
-        "127.0.0.4",
-    ]);
+    };
+    let cmd = common::pingr_cmd(&common::words(
+        "-q -c 1 -w 2 --gap 3000 127.0.0.1 127.0.0.2 127.0.0.3 127.0.0.4",
+    ));
     // The hang guard is generous; the counts below are the test.
     let o = common::run_with_timeout(&mut ns.wrap(&cmd), 8);
     let rows = table(&text(&o.stdout));

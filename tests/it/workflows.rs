@@ -10,7 +10,7 @@
 use crate::common;
 use crate::common::{describe, no_panic, pingr_cmd, text};
 
-use common::{pingr, require_root, require_tool, run_with_timeout, scratch_dir, Netns, Veth};
+use common::{pingr, require_root, run_with_timeout, scratch_dir, Netns, Veth};
 use std::collections::BTreeSet;
 use std::process::{Command, Output};
 
@@ -21,26 +21,43 @@ fn run_in(ns: &Netns, args: &[&str]) -> Output {
     run_with_timeout(&mut ns.wrap(&pingr_cmd(args)), RUN_SECS)
 }
 
+/// [`run_in`], with a context for messages: the command line and the whole output.
+fn run_ctx(ns: &Netns, args: &[&str]) -> (Output, String) {
+    let o = run_in(ns, args);
+    let ctx = format!("pingr {}\n{}", args.join(" "), describe(&o));
+    (o, ctx)
+}
+
+/// [`run_ctx`] of a run that must not panic and must exit with `code`.
+fn run_exit(ns: &Netns, args: &[&str], code: i32) -> (Output, String) {
+    let (o, ctx) = run_ctx(ns, args);
+    no_panic(&o);
+    assert_eq!(o.status.code(), Some(code), "{ctx}");
+    (o, ctx)
+}
+
 /// An answering namespace (`ns`: loopback is up, so every 127.0.0.x answers) joined by a
 /// veth to a silent namespace holding two addresses that never answer.
+/// Made by [`lab`] for a test that needs root.
 struct Lab {
     ns: Netns,
     silent: Vec<String>,
     _quiet: Netns,
 }
 
-fn lab() -> Lab {
-    let ns = Netns::new();
+/// The [`Lab`] of `test`; None after a SKIP (not root).
+fn lab(test: &str) -> Option<Lab> {
+    let ns = common::root_netns(test)?;
     let quiet = Netns::new_silent();
     let mut v = Veth::new(&ns, "10.206.0.1/24", &quiet, "10.206.0.2/24");
     v.add_addrs(&ns, "10.206.0.11/24", &quiet, "10.206.0.3/24");
     let silent = v.b_addrs.clone();
     assert_eq!(silent.len(), 2);
-    Lab {
+    Some(Lab {
         ns,
         silent,
         _quiet: quiet,
-    }
+    })
 }
 
 /// A namespace with no route at all (loopback down, without addresses): a name looked up
@@ -225,49 +242,42 @@ fn check_answered(args: &[&str], o: &Output) {
 
 #[test]
 fn drop_in_for_ping_accepts_its_options() {
-    if !require_root("drop_in_for_ping_accepts_its_options") {
+    let Some(ns) = common::root_netns("drop_in_for_ping_accepts_its_options") else {
         return;
-    }
-    let ns = Netns::new();
-    let one = ["-c", "1"];
-    let per_family: &[&[&str]] = &[
-        &["-c", "2", "-i", "0.2"],
-        &["-c", "1", "-W", "0.5"],
-        &["-w", "1", "-i", "0.2"],
-        &["-c", "1", "-s", "100"],
-        &["-c", "1", "-t", "7"],
-        &["-c", "1", "-q"],
-        &["-c", "1", "-n"],
-        &["-c", "2", "-i", "0.2", "-D"],
-        &["-c", "2", "-i", "0.2", "--timestamp=iso"],
-        &["-c", "1", "-O"],
-        &["-c", "1", "-I", "lo"],
-        &["-c", "1", "-Q", "0x10"],
-        &["-c", "1", "-M", "do"],
-        &["-c", "1", "-M", "dont"],
-        &["-c", "1", "-M", "want"],
-        &["-c", "1", "-p", "ff00"],
-        &["-c", "1", "-U"],
+    };
+    let per_family = [
+        "-c 2 -i 0.2",
+        "-c 1 -W 0.5",
+        "-w 1 -i 0.2",
+        "-c 1 -s 100",
+        "-c 1 -t 7",
+        "-c 1 -q",
+        "-c 1 -n",
+        "-c 2 -i 0.2 -D",
+        "-c 2 -i 0.2 --timestamp=iso",
+        "-c 1 -O",
+        "-c 1 -I lo",
+        "-c 1 -Q 0x10",
+        "-c 1 -M do",
+        "-c 1 -M dont",
+        "-c 1 -M want",
+        "-c 1 -p ff00",
+        "-c 1 -U",
     ];
     let mut runs: Vec<Vec<&str>> = Vec::new();
     for target in ["127.0.0.1", "::1"] {
         for opts in per_family {
-            let mut a = opts.to_vec();
-            a.push(target);
-            runs.push(a);
+            runs.push(common::words_then(opts, &[target]));
         }
     }
-    runs.push([&one[..], &["-4", "127.0.0.1"]].concat());
-    runs.push([&one[..], &["-6", "::1"]].concat());
+    runs.push(common::words("-c 1 -4 127.0.0.1"));
+    runs.push(common::words("-c 1 -6 ::1"));
     // All of them at once, as a ping command line copied from a script would have them.
     for (fam, target) in [("-4", "127.0.0.1"), ("-6", "::1")] {
-        runs.push(vec![
-            "-c", "2", "-i", "0.2", "-W", "0.5", "-w", "5", "-s", "100", "-t", "7", "-n", "-D",
-            "-O", "-I", "lo", "-Q", "0x10", "-M", "do", "-p", "ff00", "-U", fam, target,
-        ]);
-        runs.push(vec![
-            "-c", "1", "-q", "-n", "-O", "-M", "want", "-p", "ff00", "-U", fam, target,
-        ]);
+        let all = "-c 2 -i 0.2 -W 0.5 -w 5 -s 100 -t 7 -n -D -O -I lo -Q 0x10 -M do -p ff00 -U";
+        runs.push(common::words_then(all, &[fam, target]));
+        let quiet = "-c 1 -q -n -O -M want -p ff00 -U";
+        runs.push(common::words_then(quiet, &[fam, target]));
     }
     for args in &runs {
         let o = run_in(&ns, args);
@@ -278,17 +288,16 @@ fn drop_in_for_ping_accepts_its_options() {
 /// -O on a silent host prints iputils' `no answer yet for icmp_seq=N`, once per probe.
 #[test]
 fn outstanding_reports_unanswered_probes() {
-    if !require_root("outstanding_reports_unanswered_probes") {
+    let Some(lab) = lab("outstanding_reports_unanswered_probes") else {
         return;
-    }
-    let lab = lab();
+    };
     let silent = lab.silent[0].as_str();
     let o = run_in(
         &lab.ns,
         &["-c", "2", "-i", "0.3", "-W", "0.2", "-O", silent],
     );
     no_panic(&o);
-    assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
+    common::assert_exit(&o, 1);
     let out = text(&o.stdout);
     let lines = lines_of(&out);
     for seq in 1..=2 {
@@ -307,7 +316,7 @@ fn outstanding_reports_unanswered_probes() {
     );
     // Without -O the same run says nothing of the sort.
     let o = run_in(&lab.ns, &["-c", "2", "-i", "0.3", "-W", "0.2", silent]);
-    assert_eq!(o.status.code(), Some(1), "{}", describe(&o));
+    common::assert_exit(&o, 1);
     assert!(
         !text(&o.stdout).contains("no answer yet"),
         "{}",
@@ -324,10 +333,9 @@ fn names(list: &[&str]) -> String {
 
 #[test]
 fn fping_alive_unreachable_and_min_alive() {
-    if !require_root("fping_alive_unreachable_and_min_alive") {
+    let Some(lab) = lab("fping_alive_unreachable_and_min_alive") else {
         return;
-    }
-    let lab = lab();
+    };
     let (s1, s2) = (lab.silent[0].as_str(), lab.silent[1].as_str());
     let targets = ["127.0.0.1", s1, "127.0.0.3", s2, "127.0.0.2"];
     let alive = ["127.0.0.1", "127.0.0.3", "127.0.0.2"];
@@ -410,10 +418,9 @@ fn fping_alive_unreachable_and_min_alive() {
 #[test]
 fn fping_max_loss_counts_lossy_targets_as_down() {
     let name = "fping_max_loss_counts_lossy_targets_as_down";
-    if !require_root(name) || !require_tool(name, "nft") {
+    let Some(ns) = common::root_netns_with(name, "nft") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     // Every other echo request to 127.0.0.9 is dropped: 4 probes, 2 lost, whatever the phase.
     ns.run(
         "nft add table ip t; nft add chain ip t o '{ type filter hook output priority 0; }'; \
@@ -429,10 +436,8 @@ fn fping_max_loss_counts_lossy_targets_as_down() {
     // The setup really loses half: the table says so.
     let (o, cmd) = run(&["-q"]);
     let out = text(&o.stdout);
-    let row = |t: &str| -> Vec<String> {
-        out.lines()
-            .map(|l| l.split_whitespace().map(String::from).collect::<Vec<_>>())
-            .find(|c| c.len() == 14 && c[0] == t)
+    let row = |t: &str| {
+        common::summary_row(&out, t)
             .unwrap_or_else(|| panic!("no row for {t}: {cmd}\n{}", describe(&o)))
     };
     assert_eq!(row("127.0.0.9")[2..5], ["4", "2", "50.0"], "{cmd}");
@@ -581,10 +586,9 @@ fn table_checker_self_test() {
 
 #[test]
 fn summary_table_is_aligned_and_in_input_order() {
-    if !require_root("summary_table_is_aligned_and_in_input_order") {
+    let Some(lab) = lab("summary_table_is_aligned_and_in_input_order") else {
         return;
-    }
-    let lab = lab();
+    };
     let silent = lab.silent[0].as_str();
     let targets = ["127.0.0.1", silent, "::1", "localhost", "127.0.0.2"];
     for quiet in [false, true] {
@@ -593,10 +597,7 @@ fn summary_table_is_aligned_and_in_input_order() {
             args.push("-q");
         }
         args.extend(targets);
-        let o = run_in(&lab.ns, &args);
-        let ctx = format!("pingr {}\n{}", args.join(" "), describe(&o));
-        no_panic(&o);
-        assert_eq!(o.status.code(), Some(1), "{ctx}");
+        let (o, ctx) = run_exit(&lab.ns, &args, 1);
         let out = text(&o.stdout);
         assert_eq!(out.contains(" bytes from "), !quiet, "{ctx}");
         let rows = parse_table(&out, &targets, &ctx);
@@ -640,18 +641,14 @@ fn parse_tsv(out: &str, targets: &[&str], ctx: &str) -> Vec<Vec<String>> {
 
 #[test]
 fn tsv_matches_the_table_and_parses() {
-    if !require_root("tsv_matches_the_table_and_parses") {
+    let Some(lab) = lab("tsv_matches_the_table_and_parses") else {
         return;
-    }
-    let lab = lab();
+    };
     let silent = lab.silent[0].as_str();
     let targets = ["127.0.0.1", silent, "::1", "localhost"];
     let mut args = vec!["-c", "2", "-i", "0.2", "-W", "0.3", "--format=tsv"];
     args.extend(targets);
-    let o = run_in(&lab.ns, &args);
-    let ctx = format!("pingr {}\n{}", args.join(" "), describe(&o));
-    no_panic(&o);
-    assert_eq!(o.status.code(), Some(1), "{ctx}");
+    let (o, ctx) = run_exit(&lab.ns, &args, 1);
     let tsv = parse_tsv(&text(&o.stdout), &targets, &ctx);
     for (cells, target) in tsv.iter().zip(targets) {
         check_cells(cells, 2, target != silent, &ctx);
@@ -781,58 +778,58 @@ impl JsonParser<'_> {
         }
     }
 
-    fn object(&mut self, depth: usize) -> Result<Json, String> {
-        self.eat(b'{')?;
-        let mut members: Vec<(String, Json)> = Vec::new();
+    /// `OPEN CLOSE`, or `OPEN item (, item)* CLOSE` with each item read by `item`.
+    fn list(
+        &mut self,
+        open: u8,
+        close: u8,
+        mut item: impl FnMut(&mut Self) -> Result<(), String>,
+    ) -> Result<(), String> {
+        self.eat(open)?;
         self.ws();
-        if self.peek() == Some(b'}') {
+        if self.peek() == Some(close) {
             self.i += 1;
-            return Ok(Json::Obj(members));
+            return Ok(());
         }
         loop {
             self.ws();
-            let k = self.string()?;
-            if members.iter().any(|(m, _)| *m == k) {
-                return self.err(&format!("duplicate member {k:?}"));
-            }
-            self.ws();
-            self.eat(b':')?;
-            self.ws();
-            let v = self.value(depth + 1)?;
-            members.push((k, v));
+            item(self)?;
             self.ws();
             match self.peek() {
                 Some(b',') => self.i += 1,
-                Some(b'}') => {
+                Some(c) if c == close => {
                     self.i += 1;
-                    return Ok(Json::Obj(members));
+                    return Ok(());
                 }
-                _ => return self.err("expected ',' or '}'"),
+                _ => return self.err(&format!("expected ',' or '{}'", close as char)),
             }
         }
     }
 
-    fn array(&mut self, depth: usize) -> Result<Json, String> {
-        self.eat(b'[')?;
-        let mut items = Vec::new();
-        self.ws();
-        if self.peek() == Some(b']') {
-            self.i += 1;
-            return Ok(Json::Arr(items));
-        }
-        loop {
-            self.ws();
-            items.push(self.value(depth + 1)?);
-            self.ws();
-            match self.peek() {
-                Some(b',') => self.i += 1,
-                Some(b']') => {
-                    self.i += 1;
-                    return Ok(Json::Arr(items));
-                }
-                _ => return self.err("expected ',' or ']'"),
+    fn object(&mut self, depth: usize) -> Result<Json, String> {
+        let mut members: Vec<(String, Json)> = Vec::new();
+        self.list(b'{', b'}', |p| {
+            let k = p.string()?;
+            if members.iter().any(|(m, _)| *m == k) {
+                return p.err(&format!("duplicate member {k:?}"));
             }
-        }
+            p.ws();
+            p.eat(b':')?;
+            p.ws();
+            let v = p.value(depth + 1)?;
+            members.push((k, v));
+            Ok(())
+        })?;
+        Ok(Json::Obj(members))
+    }
+
+    fn array(&mut self, depth: usize) -> Result<Json, String> {
+        let mut items = Vec::new();
+        self.list(b'[', b']', |p| {
+            items.push(p.value(depth + 1)?);
+            Ok(())
+        })?;
+        Ok(Json::Arr(items))
     }
 
     fn hex4(&mut self) -> Result<u32, String> {
@@ -981,32 +978,20 @@ fn json_parser_self_test() {
 const REPLY_KEYS: [&str; 7] = [
     "type", "target", "from", "bytes", "icmp_seq", "ttl", "time_ms",
 ];
-const SUMMARY_KEYS: [&str; 16] = [
-    "type",
-    "target",
-    "address",
-    "resolved",
-    "sent",
-    "received",
-    "loss_percent",
-    "min_ms",
-    "avg_ms",
-    "max_ms",
-    "mdev_ms",
-    "median_ms",
-    "p95_ms",
-    "duplicates",
-    "late",
-    "errors",
-];
-const MS_KEYS: [&str; 6] = [
-    "min_ms",
-    "avg_ms",
-    "max_ms",
-    "mdev_ms",
-    "median_ms",
-    "p95_ms",
-];
+/// The members of a summary line: the counts, then [`common::JSON_MS_KEYS`], then the rest.
+fn summary_keys() -> BTreeSet<&'static str> {
+    let counts = [
+        "type",
+        "target",
+        "address",
+        "resolved",
+        "sent",
+        "received",
+        "loss_percent",
+    ];
+    let rest = ["duplicates", "late", "errors"];
+    keyset(&[&counts[..], &common::JSON_MS_KEYS, &rest].concat())
+}
 
 /// Every line of `out`, parsed (panics naming the first that is not one JSON object).
 fn json_lines(out: &str, ctx: &str) -> Vec<Json> {
@@ -1026,18 +1011,14 @@ fn keyset<'a>(keys: &[&'a str]) -> BTreeSet<&'a str> {
 
 #[test]
 fn json_lines_parse_back() {
-    if !require_root("json_lines_parse_back") {
+    let Some(lab) = lab("json_lines_parse_back") else {
         return;
-    }
-    let lab = lab();
+    };
     let silent = lab.silent[0].as_str();
     let targets = ["127.0.0.1", silent, "::1"];
     let mut args = vec!["-c", "2", "-i", "0.2", "-W", "0.3", "--format=json"];
     args.extend(targets);
-    let o = run_in(&lab.ns, &args);
-    let ctx = format!("pingr {}\n{}", args.join(" "), describe(&o));
-    no_panic(&o);
-    assert_eq!(o.status.code(), Some(1), "{ctx}");
+    let (o, ctx) = run_exit(&lab.ns, &args, 1);
     let objs = json_lines(&text(&o.stdout), &ctx);
     let first_summary = objs
         .iter()
@@ -1078,7 +1059,7 @@ fn json_lines_parse_back() {
     assert_eq!(summaries.len(), targets.len(), "{ctx}");
     for (s, target) in summaries.iter().zip(targets) {
         assert_eq!(s.str_of("type"), Some("summary"), "{s:?}: {ctx}");
-        assert_eq!(s.keys(), keyset(&SUMMARY_KEYS), "{s:?}: {ctx}");
+        assert_eq!(s.keys(), summary_keys(), "{s:?}: {ctx}");
         assert_eq!(s.str_of("target"), Some(target), "input order: {ctx}");
         assert_eq!(s.str_of("address"), Some(target), "{s:?}");
         assert_eq!(s.get("resolved"), Some(&Json::Bool(true)), "{s:?}");
@@ -1094,7 +1075,7 @@ fn json_lines_parse_back() {
         );
         let loss = s.num("loss_percent").expect("loss_percent is a number");
         assert_eq!(loss, if answered { 0.0 } else { 100.0 }, "{s:?}");
-        for k in MS_KEYS {
+        for k in common::JSON_MS_KEYS {
             if answered {
                 let t = s.num_text(k).unwrap_or_else(|| panic!("{k}: {s:?}"));
                 assert!(is_fixed(t, 3), "{k} {t:?} without three decimals");
@@ -1107,8 +1088,7 @@ fn json_lines_parse_back() {
     // -q: no events, only the summaries.
     let mut args = vec!["-q", "-c", "1", "-W", "0.3", "--format=json"];
     args.extend(targets);
-    let o = run_in(&lab.ns, &args);
-    let ctx = format!("pingr {}\n{}", args.join(" "), describe(&o));
+    let (o, ctx) = run_ctx(&lab.ns, &args);
     let objs = json_lines(&text(&o.stdout), &ctx);
     let types: Vec<&str> = objs.iter().filter_map(|v| v.str_of("type")).collect();
     assert_eq!(types, ["summary"; 3], "{ctx}");
@@ -1135,10 +1115,7 @@ fn json_escapes_target_names() {
     let file_arg = file.to_str().expect("a UTF-8 path");
 
     let args = ["-c", "1", "--format=json", "-f", file_arg];
-    let o = run_in(&ns, &args);
-    let ctx = format!("pingr {}\n{}", args.join(" "), describe(&o));
-    no_panic(&o);
-    assert_eq!(o.status.code(), Some(2), "{ctx}");
+    let (o, ctx) = run_exit(&ns, &args, 2);
     let out = text(&o.stdout);
     assert!(
         !out.bytes().any(|b| b < 0x20 && b != b'\n'),
@@ -1162,9 +1139,7 @@ fn json_escapes_target_names() {
     // page says tabs become spaces; escaping them is as good for a reader): 14 fields,
     // no raw control characters, one row per name in input order.
     let args = ["-c", "1", "--format=tsv", "-f", file_arg];
-    let o = run_in(&ns, &args);
-    let ctx = format!("pingr {}\n{}", args.join(" "), describe(&o));
-    assert_eq!(o.status.code(), Some(2), "{ctx}");
+    let (o, ctx) = run_exit(&ns, &args, 2);
     let out = text(&o.stdout);
     let lines = lines_of(&out);
     assert_eq!(lines.first().copied(), Some(TSV_HEADER), "{ctx}");
@@ -1183,9 +1158,7 @@ fn json_escapes_target_names() {
     // -u lists names that could not be resolved too (documented), -a none of them.
     for (flag, want) in [("-u", wanted.len()), ("-a", 0)] {
         let args = [flag, "-c", "1", "-f", file_arg];
-        let o = run_in(&ns, &args);
-        let ctx = format!("pingr {}\n{}", args.join(" "), describe(&o));
-        assert_eq!(o.status.code(), Some(2), "{ctx}");
+        let (o, ctx) = run_exit(&ns, &args, 2);
         let out = text(&o.stdout);
         assert_eq!(out.lines().count(), want, "{ctx}");
         for (line, name) in out.lines().zip(wanted) {
@@ -1206,10 +1179,9 @@ fn shell_quote(s: &str) -> String {
 #[test]
 fn progress_line_only_on_a_terminal() {
     let name = "progress_line_only_on_a_terminal";
-    if !require_root(name) || !require_tool(name, "script") {
+    let Some(ns) = common::root_netns_with(name, "script") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let bin = shell_quote(pingr().to_str().expect("a UTF-8 path"));
     // 14 targets, 4 probes 1 s apart: about 3 s, so the line (shown after 2 s) appears.
     let run = "-a -c 4 -i 1 -g 127.0.0.0/28";
@@ -1359,12 +1331,11 @@ fn doc_parsers_self_test() {
 
 #[test]
 fn help_and_man_page_list_the_same_options() {
-    if !require_root("help_and_man_page_list_the_same_options") {
+    let Some(ns) = common::root_netns("help_and_man_page_list_the_same_options") else {
         return;
-    }
-    let ns = Netns::new();
+    };
     let o = run_in(&ns, &["--help"]);
-    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    common::assert_exit(&o, 0);
     let help = help_options(&text(&o.stdout));
     assert!(
         help.len() >= 20 && help.contains("-c") && help.contains("--count"),

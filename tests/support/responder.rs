@@ -618,6 +618,20 @@ fn recv_v4(fd: i32, buf: &mut [u8]) -> Option<Result<Request, String>> {
     }))
 }
 
+/// A msghdr naming `sa`, with the one data buffer `iov` and the control buffer `cbuf`
+/// (which must all outlive every use of the header).
+fn msghdr_v6(sa: &mut libc::sockaddr_in6, iov: &mut libc::iovec, cbuf: &mut [u64]) -> libc::msghdr {
+    // SAFETY: msghdr is plain old data; all-zero is a valid value that we fill in below.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_name = (sa as *mut libc::sockaddr_in6).cast();
+    msg.msg_namelen = std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t;
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = cbuf.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(cbuf) as _;
+    msg
+}
+
 /// Receive one ICMPv6 message, with its destination and hop limit from ancillary data.
 fn recv_v6(fd: i32, buf: &mut [u8]) -> Option<Result<Request, String>> {
     let mut from = sockaddr_v6(Ipv6Addr::UNSPECIFIED, 0);
@@ -626,14 +640,7 @@ fn recv_v6(fd: i32, buf: &mut [u8]) -> Option<Result<Request, String>> {
         iov_len: buf.len(),
     };
     let mut cbuf = [0u64; 32];
-    // SAFETY: msghdr is plain old data; all-zero is a valid value that we fill in below.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_name = (&mut from as *mut libc::sockaddr_in6).cast();
-    msg.msg_namelen = std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t;
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf.as_mut_ptr().cast();
-    msg.msg_controllen = std::mem::size_of_val(&cbuf) as _;
+    let mut msg = msghdr_v6(&mut from, &mut iov, &mut cbuf);
     // SAFETY: every pointer in `msg` points to a live buffer of the stated length.
     let n = unsafe { libc::recvmsg(fd, &mut msg, libc::MSG_DONTWAIT) };
     if n < 0 {
@@ -733,13 +740,7 @@ impl Responder {
             iov_len: icmp.len(),
         };
         let mut cbuf = [0u64; 8];
-        // SAFETY: msghdr is plain old data; all-zero is valid and filled in below.
-        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-        msg.msg_name = (&mut sa as *mut libc::sockaddr_in6).cast();
-        msg.msg_namelen = std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t;
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = cbuf.as_mut_ptr().cast();
+        let mut msg = msghdr_v6(&mut sa, &mut iov, &mut cbuf);
         let pi = libc::in6_pktinfo {
             ipi6_addr: libc::in6_addr {
                 s6_addr: s.octets(),

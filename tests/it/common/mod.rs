@@ -2,7 +2,7 @@
 //! Shared helpers for pingr's integration tests (`tests/it/main.rs` declares `mod common;`,
 //! every area module does `use crate::common;`): the binaries under test, skips, tools,
 //! runs with a timeout, outputs; namespaces in `netns.rs`, users in `user.rs`, the
-//! responder in `responder.rs`.
+//! responder in `responder.rs`, pingr run as root in a namespace in `run.rs`.
 //!
 //! Everything here sends packets only to loopback or to addresses inside network
 //! namespaces that the test itself created ([`Netns`], [`Veth`]). Tests that need
@@ -19,10 +19,12 @@ use std::time::{Duration, Instant};
 
 mod netns;
 mod responder;
+mod run;
 mod user;
 
 pub use netns::{Netns, Veth};
 pub use responder::Responder;
+pub use run::*;
 pub use user::*;
 
 /// Bit of CAP_NET_ADMIN in the /proc/PID/status capability masks.
@@ -39,6 +41,22 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 fn next_id() -> usize {
     COUNTER.fetch_add(1, Ordering::Relaxed)
 }
+
+/// One `#[test]` per entry `NAME: CHECK(ARGS..);`, each calling `CHECK("NAME", ARGS..)`: for
+/// tests that differ only by data. Each entry is still a test of its own (its own name, its
+/// own failure, its own SKIP line). Attributes and doc comments before an entry go on its test.
+macro_rules! table_tests {
+    ($($(#[$attr:meta])* $name:ident: $check:ident($($arg:expr),* $(,)?);)*) => {
+        $(
+            $(#[$attr])*
+            #[test]
+            fn $name() {
+                $check(stringify!($name), $($arg),*);
+            }
+        )*
+    };
+}
+pub(crate) use table_tests;
 
 /// The pingr binary under test.
 pub fn pingr() -> PathBuf {
@@ -183,6 +201,24 @@ pub fn require_tool(test: &str, tool: &str) -> bool {
         )
 }
 
+/// The round-trip members of a `--format=json` summary line (`null` when nothing came back).
+pub const JSON_MS_KEYS: [&str; 6] = [
+    "min_ms",
+    "avg_ms",
+    "max_ms",
+    "mdev_ms",
+    "median_ms",
+    "p95_ms",
+];
+
+/// The summary-table row of `target` (its 14 fields, split on white space), if there is one.
+pub fn summary_row<'a>(stdout: &'a str, target: &str) -> Option<Vec<&'a str>> {
+    stdout
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|c| c.first() == Some(&target) && c.len() == 14)
+}
+
 /// Bytes as text (lossy), for outputs.
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -205,9 +241,21 @@ pub fn describe(out: &Output) -> String {
     )
 }
 
-/// Fails if the run printed a Rust panic.
+/// Panic output a Rust binary could print (unwinding panic, backtrace hint).
+pub fn has_panic_text(s: &str) -> bool {
+    ["panicked", "RUST_BACKTRACE", "stack backtrace"]
+        .iter()
+        .any(|m| s.contains(m))
+}
+
+/// Fails if the run printed a Rust panic (on stdout or stderr) or exited as one does (101).
 pub fn no_panic(o: &Output) {
-    assert!(!text(&o.stderr).contains("panicked"), "{}", describe(o));
+    let all = format!("{}{}", text(&o.stdout), text(&o.stderr));
+    assert!(
+        !has_panic_text(&all) && o.status.code() != Some(101),
+        "pingr panicked\n{}",
+        describe(o)
+    );
 }
 
 /// Runs that take both CPUs (floods whose rate a test counts) hold this: one at a time across
