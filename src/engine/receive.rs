@@ -181,14 +181,27 @@ fn credit_error(run: &Run, e: &ErrorReport, lines: &mut Lines) -> bool {
     complete
 }
 
-/// Parses one datagram read from `sock` and credits it. Returns true when it completed the run.
-fn dispatch(
-    run: &Run,
-    sock: &IcmpSocket,
-    data: &[u8],
-    meta: &sys::RecvMeta,
-    lines: &mut Lines,
-) -> bool {
+/// One datagram read from a socket or its error queue, with what the kernel said of it.
+#[derive(Clone, Copy)]
+struct Read<'a> {
+    sock: &'a IcmpSocket,
+    data: &'a [u8],
+    meta: &'a sys::RecvMeta,
+}
+
+/// The identifier a packet read from `sock` is looked up with: on a datagram socket the
+/// kernel rewrote it to the socket's own, so that one; on a raw socket the packet's.
+fn ident_on(sock: &IcmpSocket, ident: Ident) -> Ident {
+    match sock.kind {
+        Kind::Datagram => sock.ident,
+        Kind::Raw => ident,
+    }
+}
+
+/// Parses one datagram read from a socket and credits it. Returns true when it completed the
+/// run.
+fn dispatch(run: &Run, read: Read, lines: &mut Lines) -> bool {
+    let Read { sock, data, meta } = read;
     let src = meta.src.map(|a| a.ip());
     let (msg, from, ttl) = match (sock.family, sock.kind) {
         (Family::V4, Kind::Raw) => match packet::parse_ipv4(data) {
@@ -205,14 +218,6 @@ fn dispatch(
         },
     };
     let Some(from) = from else { return false };
-    // Datagram sockets: the kernel rewrote the identifier to the socket's own.
-    let ours = |ident: Ident| {
-        if sock.kind == Kind::Datagram {
-            sock.ident
-        } else {
-            ident
-        }
-    };
     match msg {
         Message::EchoReply {
             ident,
@@ -221,7 +226,7 @@ fn dispatch(
         } => credit_reply(
             run,
             from,
-            ours(ident),
+            ident_on(sock, ident),
             seq,
             payload,
             ttl,
@@ -237,7 +242,7 @@ fn dispatch(
         } => {
             let e = ErrorReport {
                 dst,
-                ident: ours(ident),
+                ident: ident_on(sock, ident),
                 seq,
                 quoted,
                 what: &kind,
@@ -291,11 +296,7 @@ fn credit_tx_stamp(run: &Run, sock: &IcmpSocket, data: &[u8], tx_ns: u64) {
     let Some((dst, ident, seq)) = looped_request(sock.family, data, icmp_len) else {
         return;
     };
-    let ident = if sock.kind == Kind::Datagram {
-        sock.ident
-    } else {
-        ident
-    };
+    let ident = ident_on(sock, ident);
     let start = data.len() - icmp_len + packet::ICMP_HEADER_LEN;
     let payload = data.get(start..).unwrap_or(&[]);
     let Some(host) = host_of(run, dst, ident) else {
@@ -309,13 +310,8 @@ fn credit_tx_stamp(run: &Run, sock: &IcmpSocket, data: &[u8], tx_ns: u64) {
 
 /// A socket's error queue: a transmit timestamp, or (datagram sockets) our own request
 /// coming back with an ICMP error (type, code, reporting router) in a control message.
-fn dispatch_errqueue(
-    run: &Run,
-    sock: &IcmpSocket,
-    data: &[u8],
-    meta: &sys::RecvMeta,
-    lines: &mut Lines,
-) -> bool {
+fn dispatch_errqueue(run: &Run, read: Read, lines: &mut Lines) -> bool {
+    let Read { sock, data, meta } = read;
     if let (None, Some(tx)) = (meta.ext_err, meta.stamping_ns) {
         credit_tx_stamp(run, sock, data, tx);
         return false;
@@ -366,10 +362,15 @@ pub fn drain(
                     sock.drops.fetch_max(d, Ordering::Relaxed);
                 }
                 let data = buf.get(..meta.len).unwrap_or(&[]);
+                let read = Read {
+                    sock,
+                    data,
+                    meta: &meta,
+                };
                 complete |= if errqueue {
-                    dispatch_errqueue(run, sock, data, &meta, lines)
+                    dispatch_errqueue(run, read, lines)
                 } else {
-                    dispatch(run, sock, data, &meta, lines)
+                    dispatch(run, read, lines)
                 };
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
