@@ -28,9 +28,12 @@ RELR     ?= auto
 CC       ?= cc
 # `make static`: a fully static, non-PIE musl binary for this machine's architecture.
 STATIC_TARGET ?= $(subst armv7l-unknown-linux-musl,armv7-unknown-linux-musleabihf,$(shell uname -m)-unknown-linux-musl)
-# `make tiny`: nightly, standard library rebuilt with immediate abort on panic, opt-level z.
+# `make tiny`: nightly, standard library rebuilt with immediate abort on panic, opt-level z,
+# and no unwind tables (nothing unwinds or walks the stack when a panic aborts at once:
+# .eh_frame was 44 KiB of a 274 KiB binary). The stable builds cannot drop them: the
+# prebuilt standard library asks for them and LTO keeps them for every function.
 NIGHTLY  ?= nightly
-TINY_RUSTFLAGS ?= -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none
+TINY_RUSTFLAGS ?= -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Cforce-unwind-tables=no
 HOST_TRIPLE = $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 # tests/cross.sh runs the unit tests of a TARGET through the same recipe:
 # `make build TARGET=... PROFILE=cross CARGO_VERB=test CARGO_ARGS=--bins`.

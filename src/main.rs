@@ -7,6 +7,7 @@ mod asyncerr;
 mod bpf;
 mod checksum;
 mod cli;
+mod decimal;
 mod engine;
 mod error;
 mod monitor;

@@ -422,8 +422,9 @@ impl Run {
             let alive = self.alive.load(Ordering::Relaxed);
             let left = self.estimate_total().saturating_sub(elapsed).as_secs_f64();
             let line = format!(
-                "\r\x1b[Kpingr: {done}/{total} targets done, {alive} answered, {:.0}s elapsed, ~{left:.0}s left",
-                elapsed.as_secs_f64()
+                "\r\x1b[Kpingr: {done}/{total} targets done, {alive} answered, {}s elapsed, ~{}s left",
+                crate::decimal::fixed(elapsed.as_secs_f64(), 0),
+                crate::decimal::fixed(left, 0)
             );
             self.out.with_lock(|| {
                 if !self.stopped() {

@@ -7,6 +7,7 @@
 //! lines apart), never writing itself.
 
 use crate::cli::{Config, FpingMode, Show};
+use crate::decimal;
 use crate::packet::{ErrorKind, Family};
 use crate::report::Mark;
 use crate::resolve::Target;
@@ -19,16 +20,16 @@ use std::sync::Mutex;
 pub fn tm(ns: u64) -> String {
     let t = ns as f64 / 1e6;
     if t < 1.0 {
-        format!("{t:.3}")
+        decimal::fixed(t, 3)
     } else if t < 10.0 {
-        format!("{t:.2}")
+        decimal::fixed(t, 2)
     } else if t < 100.0 {
-        format!("{t:.1}")
+        decimal::fixed(t, 1)
     } else if t < 1_000_000.0 {
-        format!("{t:.0}")
+        decimal::fixed(t, 0)
     } else {
         // C's %.3e: a signed exponent of at least two digits.
-        let s = format!("{t:.3e}");
+        let s = decimal::exp(t, 3);
         match s.split_once('e') {
             Some((m, e)) => {
                 let e: i32 = e.parse().unwrap_or(0);
@@ -41,7 +42,7 @@ pub fn tm(ns: u64) -> String {
 
 /// `-D`'s prefix: `[1796155650.13343] `.
 pub fn timestamp(real_ns: u64) -> String {
-    format!("[{:.5}] ", real_ns as f64 / 1e9)
+    format!("[{}] ", decimal::fixed(real_ns as f64 / 1e9, 5))
 }
 
 /// A stream and a line (with its newline).
@@ -465,7 +466,7 @@ impl Board {
     /// `-N`: one interval in netdata's external-plugin protocol (charts the first time).
     pub fn netdata(&self) -> String {
         let first = !self.charts_sent.swap(true, Ordering::SeqCst);
-        let every = format!("{:.0}", self.report_secs);
+        let every = decimal::fixed(self.report_secs, 0);
         let mut s = String::new();
         for (i, cell) in self.hosts.iter().enumerate() {
             let Some(Some(host)) = self.names.get(i) else {
@@ -583,7 +584,7 @@ SET max = {}",
             let avg = sum.checked_div(n).unwrap_or(0);
             let _ = write!(
                 err,
-                "\n {:7} targets\n {:7} alive\n {:7} unreachable\n {:7} unknown addresses\n\n {:7} timeouts (waiting for response)\n {:7} ICMP Echos sent\n {:7} ICMP Echo Replies received\n {:7} other ICMP received\n\n {} ms (min round trip time)\n {} ms (avg round trip time)\n {} ms (max round trip time)\n {:12.3} sec (elapsed real time)\n\n",
+                "\n {:7} targets\n {:7} alive\n {:7} unreachable\n {:7} unknown addresses\n\n {:7} timeouts (waiting for response)\n {:7} ICMP Echos sent\n {:7} ICMP Echo Replies received\n {:7} other ICMP received\n\n {} ms (min round trip time)\n {} ms (avg round trip time)\n {} ms (max round trip time)\n {:>12} sec (elapsed real time)\n\n",
                 resolved.len(),
                 alive,
                 resolved.len() - alive.min(resolved.len()),
@@ -595,7 +596,7 @@ SET max = {}",
                 tm(min),
                 tm(avg),
                 tm(max),
-                totals.elapsed_ns as f64 / 1e9,
+                decimal::fixed(totals.elapsed_ns as f64 / 1e9, 3),
             );
         }
         (out, err)

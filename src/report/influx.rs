@@ -44,7 +44,11 @@ fn line(e: &Entry, ts: u64) -> String {
                 s.sent, s.received
             );
             if s.sent > 0 {
-                let _ = write!(l, ",percent_packet_loss={:.3}", s.loss_percent());
+                let _ = write!(
+                    l,
+                    ",percent_packet_loss={}",
+                    crate::decimal::fixed(s.loss_percent(), 3)
+                );
             }
             if s.received > 0 {
                 let _ = write!(

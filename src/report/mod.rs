@@ -7,6 +7,7 @@ pub mod influx;
 pub mod interval;
 pub mod prometheus;
 
+use crate::decimal;
 use crate::stats::Summary;
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -60,10 +61,10 @@ pub fn g(x: f64) -> String {
     }
     let e = x.log10().floor() as i32;
     if !(-4..6).contains(&e) {
-        return format!("{x:e}");
+        return decimal::shortest_exp(x);
     }
     let decimals = (5 - e).max(0) as usize;
-    let s = format!("{x:.decimals$}");
+    let s = decimal::fixed(x, decimals);
     if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
@@ -212,7 +213,7 @@ pub(crate) fn cells(r: &Row) -> [String; 14] {
         Some(s) => {
             let rtt = |v: u64| if s.received > 0 { ms3(v) } else { dash() };
             let loss = if s.sent > 0 {
-                format!("{:.1}", s.loss_percent())
+                decimal::fixed(s.loss_percent(), 1)
             } else {
                 dash()
             };
@@ -246,7 +247,9 @@ pub fn write_table(rows: &[Row], w: &mut impl Write) -> io::Result<()> {
             *wd = (*wd).max(c.chars().count());
         }
     }
-    let header: [String; 14] = COLUMNS.map(|c| c.to_uppercase());
+    // The column names are ASCII: str::to_uppercase would bring ~16 KiB of Unicode case
+    // tables into the binary (issue 13).
+    let header: [String; 14] = COLUMNS.map(|c| c.to_ascii_uppercase());
     let mut line = String::new();
     for r in std::iter::once(header).chain(rows.iter().map(cells)) {
         line.clear();
@@ -331,7 +334,7 @@ pub(crate) fn json_fields(r: &Row) -> String {
                 s.sent,
                 s.received,
                 if s.sent > 0 {
-                    format!("{:.3}", s.loss_percent())
+                    decimal::fixed(s.loss_percent(), 3)
                 } else {
                     "null".into()
                 },

@@ -120,7 +120,7 @@ pub fn write(r: &Report, w: &mut impl Write) -> io::Result<()> {
     let loss: Value = |e| {
         (e.span.sent > 0).then(|| {
             let ratio = e.span.loss_percent() / 100.0;
-            format!("{ratio}")
+            crate::decimal::shortest(ratio)
         })
     };
     family(
