@@ -24,6 +24,8 @@ mod stats;
 mod steps;
 #[allow(unsafe_code)]
 mod sys;
+#[cfg(test)]
+mod testrng;
 
 use cli::{Command, Config, Personality};
 use error::Error;
@@ -38,7 +40,7 @@ fn main() -> ExitCode {
     // The personality switch: one binary, the grammar and output family by program name.
     let code = match cli::personality(&argv0) {
         Personality::Pingr => pingr_main(&args),
-        Personality::Fping { v6 } => fping_main(&argv0, v6, &args),
+        Personality::Fping { family } => fping_main(&argv0, family, &args),
     };
     ExitCode::from(code)
 }
@@ -102,8 +104,8 @@ fn status(cfg: &Config, targets: &[resolve::Target], sums: &[Option<stats::Summa
 
 /// pingr called as `fping`/`fping6`: fping's grammar, then the same run, then fping's report
 /// and exit status. Messages start with the program name as invoked, as fping's do.
-fn fping_main(prog: &str, v6: bool, args: &[String]) -> u8 {
-    match cli::fping::parse(prog, v6, args) {
+fn fping_main(prog: &str, family: Option<packet::Family>, args: &[String]) -> u8 {
+    match cli::fping::parse(prog, family, args) {
         Err(e) => fail(prog, e.into()),
         Ok(Command::Help) => out::print_quietly(&cli::fping::usage(prog)),
         Ok(Command::Version) => out::print_quietly(&cli::fping::version(prog)),

@@ -7,8 +7,9 @@
 //! Everything here runs after the privilege drop (main's run order): a target file, standard
 //! input and every DNS answer are read by a process that holds no capability.
 
-use crate::cli::{Cidr, Config, Family};
+use crate::cli::{Cidr, Config};
 use crate::error::{Error, Usage};
+use crate::packet::Family;
 use std::io::{BufRead, BufReader, Read};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6, ToSocketAddrs};
 
@@ -130,11 +131,7 @@ fn read_file(path: &str, names: &mut Vec<String>, first_word: bool) -> Result<()
 }
 
 fn family_ok(ip: &IpAddr, family: Option<Family>) -> bool {
-    match family {
-        None => true,
-        Some(Family::V4) => ip.is_ipv4(),
-        Some(Family::V6) => ip.is_ipv6(),
-    }
+    family.map_or(true, |f| Family::of(*ip) == f)
 }
 
 /// Resolves one name. Literal IPv4/IPv6 (with `%scope`) first, then the system resolver.

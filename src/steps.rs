@@ -11,6 +11,7 @@ use crate::cli::Config;
 use crate::engine;
 use crate::error::{Call, Error};
 use crate::monitor;
+use crate::packet::Family;
 use crate::privilege::{self, Opened, Plan, Sockets};
 use crate::report::printable;
 use crate::report::run::{resolved_note, verbose};
@@ -97,10 +98,7 @@ pub fn serve(cfg: &Config, opened: &mut Opened, targets: &[Target]) -> Result<Pl
         return Err(Error::NoSocket(why.clone()));
     }
     for t in plan.unserved.iter().filter_map(|&i| targets.get(i)) {
-        if let Some(why) = t
-            .ip()
-            .and_then(|ip| opened.refused.get(privilege::proto_of(ip)))
-        {
+        if let Some(why) = t.ip().and_then(|ip| opened.refused.get(Family::of(ip))) {
             eprintln!("pingr: {}: {why}", printable(&t.name));
         }
     }

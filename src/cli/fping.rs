@@ -7,6 +7,7 @@
 
 use super::values::{bad, fixed, shown, small, tos, uint, NANOS_PER_MS, NANOS_PER_SEC};
 use super::*;
+use crate::packet::Family;
 use std::net::Ipv4Addr;
 
 /// The fping release whose behaviour pingr reproduces (what `-v` reports first).
@@ -284,8 +285,8 @@ fn generate(free: &[String]) -> Result<Vec<String>, CliError> {
 }
 
 /// Parses the arguments that follow `argv[0]` in fping's grammar. `prog` is `argv[0]`;
-/// `v6` (called as `fping6`) implies `-6`.
-pub fn parse(prog: &str, v6: bool, args: &[String]) -> Result<Command, CliError> {
+/// `family` is the one the program name implies (`fping6`: IPv6, as `-6`).
+pub fn parse(prog: &str, family: Option<Family>, args: &[String]) -> Result<Command, CliError> {
     let (opts, free) = scan(args)?;
     if opts.iter().any(|(c, _)| *c == 'h') {
         return Ok(Command::Help);
@@ -296,7 +297,7 @@ pub fn parse(prog: &str, v6: bool, args: &[String]) -> Result<Command, CliError>
     let mut c = defaults();
     c.format = Format::Fping;
     c.gap = Duration::from_millis(10);
-    c.family = v6.then_some(Family::V6);
+    c.family = family;
     let mut f = Fping {
         prog: prog.to_string(),
         mode: FpingMode::Default,
@@ -496,7 +497,7 @@ mod tests {
 
     fn run(a: &[&str]) -> Config {
         let v: Vec<String> = a.iter().map(|s| s.to_string()).collect();
-        match parse("fping", false, &v) {
+        match parse("fping", None, &v) {
             Ok(Command::Run(c)) => c,
             other => panic!("{a:?}: {other:?}"),
         }
@@ -504,7 +505,7 @@ mod tests {
 
     fn err(a: &[&str]) -> String {
         let v: Vec<String> = a.iter().map(|s| s.to_string()).collect();
-        match parse("fping", false, &v) {
+        match parse("fping", None, &v) {
             Err(e) => {
                 let e = e.to_string();
                 assert!(!e.contains('\n'));
@@ -522,13 +523,23 @@ mod tests {
     fn personality_by_program_name() {
         assert_eq!(personality("pingr"), Personality::Pingr);
         assert_eq!(personality("/usr/local/bin/pingr"), Personality::Pingr);
-        assert_eq!(personality("fping"), Personality::Fping { v6: false });
+        assert_eq!(personality("fping"), Personality::Fping { family: None });
         assert_eq!(
             personality("/usr/local/libexec/pingr/fping"),
-            Personality::Fping { v6: false }
+            Personality::Fping { family: None }
         );
-        assert_eq!(personality("fping6"), Personality::Fping { v6: true });
-        assert_eq!(personality("/x/my-fping6"), Personality::Fping { v6: true });
+        assert_eq!(
+            personality("fping6"),
+            Personality::Fping {
+                family: Some(Family::V6)
+            }
+        );
+        assert_eq!(
+            personality("/x/my-fping6"),
+            Personality::Fping {
+                family: Some(Family::V6)
+            }
+        );
         assert_eq!(personality("fpingx"), Personality::Pingr);
         assert_eq!(personality("/fping/pingr"), Personality::Pingr);
     }
@@ -631,12 +642,12 @@ mod tests {
     #[test]
     fn fping6_implies_v6() {
         let v = vec!["h".to_string()];
-        match parse("fping6", true, &v) {
+        match parse("fping6", Some(Family::V6), &v) {
             Ok(Command::Run(c)) => assert_eq!(c.family, Some(Family::V6)),
             other => panic!("{other:?}"),
         }
         let v = vec!["-4".to_string(), "h".to_string()];
-        assert!(parse("fping6", true, &v).is_err());
+        assert!(parse("fping6", Some(Family::V6), &v).is_err());
     }
 
     #[test]
@@ -661,9 +672,9 @@ mod tests {
     #[test]
     fn help_and_version() {
         let v = vec!["-v".to_string()];
-        assert_eq!(parse("fping", false, &v), Ok(Command::Version));
+        assert_eq!(parse("fping", None, &v), Ok(Command::Version));
         let v = vec!["-c".to_string(), "3".to_string(), "-h".to_string()];
-        assert_eq!(parse("fping", false, &v), Ok(Command::Help));
+        assert_eq!(parse("fping", None, &v), Ok(Command::Help));
         assert!(version("/usr/bin/fping").starts_with("/usr/bin/fping: Version 5.1 (pingr "));
         let u = usage("fping");
         for needle in ["   -S, --src", "   -I, --iface", "   -O, --tos"] {

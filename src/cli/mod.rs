@@ -12,6 +12,7 @@ pub mod values;
 use std::net::IpAddr;
 use std::time::Duration;
 
+use crate::packet::Family;
 pub use ping::{parse, usage, version};
 
 /// What the command line asks for.
@@ -30,13 +31,6 @@ pub enum Command {
 /// A command-line mistake, by its parts (the option, what it accepts): the one usage error
 /// type, [`crate::error::Usage`], under the name the grammars use.
 pub use crate::error::{Problem, Usage as CliError};
-
-/// Address family forced by `-4` or `-6`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    V4,
-    V6,
-}
 
 /// `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +102,7 @@ pub struct Config {
     pub size: usize,
     /// `-t N`: 1..=255; `None` = system default.
     pub ttl: Option<u8>,
-    /// `-4` / `-6`.
+    /// `-4` / `-6`: the address family they force.
     pub family: Option<Family>,
     /// `-q`.
     pub quiet: bool,
@@ -198,9 +192,10 @@ pub fn defaults() -> Config {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Personality {
     Pingr,
-    /// Called as `fping` (basename), or by any name containing `fping6` (which implies `-6`).
+    /// Called as `fping` (basename), or by any name containing `fping6`, whose `family`
+    /// is IPv6 (as if `-6` were given).
     Fping {
-        v6: bool,
+        family: Option<Family>,
     },
 }
 
@@ -208,9 +203,11 @@ pub enum Personality {
 pub fn personality(argv0: &str) -> Personality {
     let base = argv0.rsplit('/').next().unwrap_or(argv0);
     if base.contains("fping6") {
-        Personality::Fping { v6: true }
+        Personality::Fping {
+            family: Some(Family::V6),
+        }
     } else if base == "fping" {
-        Personality::Fping { v6: false }
+        Personality::Fping { family: None }
     } else {
         Personality::Pingr
     }

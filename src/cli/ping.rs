@@ -6,6 +6,7 @@
 
 use super::values::*;
 use super::*;
+use crate::packet::Family;
 use getopts::{Fail, Options};
 
 const SYNOPSIS: &str = "usage: pingr [OPTIONS] TARGET...";

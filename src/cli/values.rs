@@ -2,7 +2,8 @@
 //! percentages, TOS bytes, payload patterns and CIDR blocks. Each returns a one-line
 //! [`CliError`] naming the option, what it accepts and what was given.
 
-use super::{Cidr, CliError, Every, Family, Problem, MAX_SIZE_V4, MAX_SIZE_V6};
+use super::{Cidr, CliError, Every, Problem, MAX_SIZE_V4, MAX_SIZE_V6};
+use crate::packet::Family;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 

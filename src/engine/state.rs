@@ -9,6 +9,7 @@ use super::output::{lock, Lines, Output};
 use super::probes::Ring;
 use crate::cli::Config;
 use crate::packet::echo::Echo;
+use crate::packet::{Family, Ident};
 use crate::privilege::{IcmpSocket, Sockets};
 use crate::report;
 use crate::resolve::Target;
@@ -76,7 +77,7 @@ pub struct Host {
     /// Index into the run's targets (whose address it pings).
     pub target: u32,
     /// The ICMP identifier its requests carry (and its replies must).
-    pub ident: u16,
+    pub ident: Ident,
     pub(super) done: AtomicBool,
     pub st: Mutex<HostState>,
 }
@@ -212,10 +213,7 @@ impl Run {
     }
 
     pub fn sock(&self, ip: IpAddr) -> Option<&IcmpSocket> {
-        match ip {
-            IpAddr::V4(_) => self.socks.v4.as_ref(),
-            IpAddr::V6(_) => self.socks.v6.as_ref(),
-        }
+        self.socks.get(Family::of(ip))
     }
 
     pub fn target_name(&self, host: &Host) -> &str {

@@ -8,7 +8,7 @@
 
 use crate::cli::{Config, FpingMode, Show};
 use crate::decimal;
-use crate::packet::{ErrorKind, Proto};
+use crate::packet::{ErrorKind, Family};
 use crate::report::Mark;
 use crate::resolve::Target;
 use std::fmt::Write as _;
@@ -188,11 +188,11 @@ pub fn icmp_error_text(kind: &ErrorKind) -> String {
         "ICMP Unreachable (Precedence cutoff in effect)",
     ];
     match kind {
-        ErrorKind::Unreachable(Proto::V4, code) => UNREACH
+        ErrorKind::Unreachable(Family::V4, code) => UNREACH
             .get(usize::from(*code))
             .map_or("ICMP Unreachable (Invalid Code)", |s| s)
             .to_string(),
-        ErrorKind::Unreachable(Proto::V6, code) => match code {
+        ErrorKind::Unreachable(Family::V6, code) => match code {
             0 => "ICMP Network Unreachable",
             1 => "ICMP Unreachable (Communication Administratively Prohibited)",
             3 => "ICMP Host Unreachable",
@@ -666,7 +666,7 @@ mod tests {
     fn board(args: &[&str], names: &[&str]) -> Board {
         let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         v.extend(names.iter().map(|s| s.to_string()));
-        let Ok(Command::Run(cfg)) = cli::fping::parse("fping", false, &v) else {
+        let Ok(Command::Run(cfg)) = cli::fping::parse("fping", None, &v) else {
             panic!("bad args")
         };
         let targets: Vec<Target> = names
@@ -828,7 +828,7 @@ mod tests {
         assert_eq!(
             b.icmp_error(
                 0,
-                &ErrorKind::Unreachable(Proto::V4, 1),
+                &ErrorKind::Unreachable(Family::V4, 1),
                 Some(IpAddr::from([10, 0, 0, 254]))
             ),
             Some(Out::Stderr(
