@@ -20,6 +20,8 @@
 
 use std::fmt;
 
+use crate::packet::Ident;
+
 /// One classic BPF instruction (`struct sock_filter`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Insn {
@@ -70,7 +72,7 @@ pub const ICMP6_ERROR_TYPES: [u8; 4] = [1, 2, 3, 4];
 /// wrapping past 65535, so the filter needs one comparison whatever the number of threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IdentRange {
-    first: u16,
+    first: Ident,
     /// 1..=65536.
     len: u32,
 }
@@ -79,7 +81,7 @@ impl Default for IdentRange {
     /// Every identifier (a filter built from it checks none).
     fn default() -> Self {
         IdentRange {
-            first: 0,
+            first: Ident(0),
             len: 1 << 16,
         }
     }
@@ -93,13 +95,18 @@ impl IdentRange {
         let len = u32::try_from(count).unwrap_or(u32::MAX).clamp(1, 1 << 16);
         let starts = u64::from((1u32 << 16) - len + 1);
         IdentRange {
-            first: (seed % starts) as u16,
+            first: Ident((seed % starts) as u16),
             len,
         }
     }
 
-    pub fn first(&self) -> u16 {
+    pub fn first(&self) -> Ident {
         self.first
+    }
+
+    /// The identifier `k` places after the first (`k` below [`len`](Self::len): thread k's).
+    pub fn nth(&self, k: usize) -> Ident {
+        Ident(self.first.0.wrapping_add(k as u16))
     }
 
     /// How many identifiers (1..=65536).
@@ -107,9 +114,9 @@ impl IdentRange {
         self.len as usize
     }
 
-    pub fn last(&self) -> u16 {
+    pub fn last(&self) -> Ident {
         // first + len - 1 <= 65535 by construction.
-        (u32::from(self.first) + self.len - 1) as u16
+        Ident((u32::from(self.first.0) + self.len - 1) as u16)
     }
 
     fn is_everything(&self) -> bool {
@@ -199,19 +206,52 @@ impl Asm {
 }
 
 /// `A in range ? accept : drop` (nothing to compare when the range is everything).
-fn range_check(a: &mut Asm, idents: IdentRange, accept: Label, drop: Label) {
+fn range_check(a: &mut Asm, idents: IdentRange, b: &Branches) {
     if idents.is_everything() {
-        a.jump(JEQ, 0, Some(accept), Some(accept));
+        a.jump(JEQ, 0, Some(b.accept), Some(b.accept));
         return;
     }
-    a.jump(JGE, u32::from(idents.first()), None, Some(drop));
-    a.jump(JGT, u32::from(idents.last()), Some(drop), Some(accept));
+    a.jump(JGE, u32::from(idents.first().0), None, Some(b.drop));
+    a.jump(
+        JGT,
+        u32::from(idents.last().0),
+        Some(b.drop),
+        Some(b.accept),
+    );
 }
 
-fn accept_and_drop(a: &mut Asm, accept: Label, drop: Label) {
-    a.here(accept);
+/// Where a program goes after its first test on the ICMP type.
+struct Branches {
+    /// An echo reply.
+    echo: Label,
+    /// An ICMP error that may quote our request.
+    error: Label,
+    accept: Label,
+    drop: Label,
+}
+
+/// The start every program shares, with the ICMP type in A: an echo reply (`reply`) goes on
+/// to `echo`, which follows at once, one of `errors` to `error`, anything else is dropped.
+fn by_type(a: &mut Asm, reply: u32, errors: &[u8]) -> Branches {
+    let b = Branches {
+        echo: a.label(),
+        error: a.label(),
+        accept: a.label(),
+        drop: a.label(),
+    };
+    a.jump(JEQ, reply, Some(b.echo), None);
+    for &t in errors {
+        a.jump(JEQ, u32::from(t), Some(b.error), None);
+    }
+    a.op(RET | K, 0);
+    a.here(b.echo);
+    b
+}
+
+fn accept_and_drop(a: &mut Asm, b: &Branches) {
+    a.here(b.accept);
     a.op(RET | K, ACCEPT);
-    a.here(drop);
+    a.here(b.drop);
     a.op(RET | K, 0);
 }
 
@@ -221,33 +261,26 @@ fn accept_and_drop(a: &mut Asm, accept: Label, drop: Label) {
 /// quoted header's own IHL walked too); drops everything else.
 pub fn ipv4_program(idents: IdentRange) -> Vec<Insn> {
     let mut a = Asm::new();
-    let (echo, error, accept, drop) = (a.label(), a.label(), a.label(), a.label());
     a.op(LDX | B | MSH, 0); // X = outer IPv4 header length
     a.op(LD | B | IND, 0); // A = ICMP type
-    a.jump(JEQ, ICMP_ECHO_REPLY, Some(echo), None);
-    for t in ICMP_ERROR_TYPES {
-        a.jump(JEQ, u32::from(t), Some(error), None);
-    }
-    a.op(RET | K, 0);
-
-    a.here(echo);
+    let b = by_type(&mut a, ICMP_ECHO_REPLY, &ICMP_ERROR_TYPES);
     a.op(LD | H | IND, 4); // the reply's identifier
-    range_check(&mut a, idents, accept, drop);
+    range_check(&mut a, idents, &b);
 
-    a.here(error);
+    a.here(b.error);
     a.op(LD | B | IND, 8 + 9); // the quoted IPv4 header's protocol
-    a.jump(JEQ, IPPROTO_ICMP, None, Some(drop));
+    a.jump(JEQ, IPPROTO_ICMP, None, Some(b.drop));
     a.op(LD | B | IND, 8); // the quoted version/IHL byte
     a.op(ALU | AND | K, 0x0f);
     a.op(ALU | LSH | K, 2);
     a.op(ALU | ADD | X, 0);
     a.op(MISC | TAX, 0); // X = outer header + quoted header lengths
     a.op(LD | B | IND, 8); // the quoted ICMP type
-    a.jump(JEQ, ICMP_ECHO_REQUEST, None, Some(drop));
+    a.jump(JEQ, ICMP_ECHO_REQUEST, None, Some(b.drop));
     a.op(LD | H | IND, 8 + 4); // the quoted request's identifier
-    range_check(&mut a, idents, accept, drop);
+    range_check(&mut a, idents, &b);
 
-    accept_and_drop(&mut a, accept, drop);
+    accept_and_drop(&mut a, &b);
     a.finish().unwrap_or_default()
 }
 
@@ -259,27 +292,20 @@ pub fn ipv4_program(idents: IdentRange) -> Vec<Insn> {
 /// fragmented). Drops everything else.
 pub fn icmp6_program(idents: IdentRange) -> Vec<Insn> {
     let mut a = Asm::new();
-    let (echo, error, accept, drop) = (a.label(), a.label(), a.label(), a.label());
     a.op(LD | B | ABS, 0); // A = ICMPv6 type
-    a.jump(JEQ, ICMP6_ECHO_REPLY, Some(echo), None);
-    for t in ICMP6_ERROR_TYPES {
-        a.jump(JEQ, u32::from(t), Some(error), None);
-    }
-    a.op(RET | K, 0);
+    let b = by_type(&mut a, ICMP6_ECHO_REPLY, &ICMP6_ERROR_TYPES);
+    a.op(LD | H | ABS, 4); // the reply's identifier
+    range_check(&mut a, idents, &b);
 
-    a.here(echo);
-    a.op(LD | H | ABS, 4);
-    range_check(&mut a, idents, accept, drop);
-
-    a.here(error);
+    a.here(b.error);
     a.op(LD | B | ABS, 8 + 6); // the quoted IPv6 header's next header
-    a.jump(JEQ, IPPROTO_ICMPV6, None, Some(accept));
+    a.jump(JEQ, IPPROTO_ICMPV6, None, Some(b.accept));
     a.op(LD | B | ABS, 8 + 40); // the quoted ICMPv6 type
-    a.jump(JEQ, ICMP6_ECHO_REQUEST, None, Some(drop));
+    a.jump(JEQ, ICMP6_ECHO_REQUEST, None, Some(b.drop));
     a.op(LD | H | ABS, 8 + 40 + 4); // the quoted request's identifier
-    range_check(&mut a, idents, accept, drop);
+    range_check(&mut a, idents, &b);
 
-    accept_and_drop(&mut a, accept, drop);
+    accept_and_drop(&mut a, &b);
     a.finish().unwrap_or_default()
 }
 
@@ -287,7 +313,8 @@ pub fn icmp6_program(idents: IdentRange) -> Vec<Insn> {
 mod tests {
     use super::*;
     use crate::checksum::checksum;
-    use crate::packet::{self, Message, Proto};
+    use crate::packet::{self, Family, Message, Seq};
+    use crate::testrng::Rng;
 
     /// A classic BPF interpreter for the instructions this module emits, with the kernel's
     /// semantics: a load past the end of the packet ends the program with 0 (drop); any other
@@ -413,7 +440,8 @@ mod tests {
 
     fn request4(ident: u16, seq: u16, payload: usize) -> Vec<u8> {
         let mut r = Vec::new();
-        packet::encode_echo_request(Proto::V4, ident, seq, &vec![0xab; payload], &mut r);
+        let (ident, seq) = (Ident(ident), Seq(seq));
+        packet::encode_echo_request(Family::V4, ident, seq, &vec![0xab; payload], &mut r);
         r
     }
 
@@ -441,7 +469,7 @@ mod tests {
 
     fn reply6(ident: u16, seq: u16) -> Vec<u8> {
         let mut r = Vec::new();
-        packet::encode_echo_request(Proto::V6, ident, seq, &[0xcd; 56], &mut r);
+        packet::encode_echo_request(Family::V6, Ident(ident), Seq(seq), &[0xcd; 56], &mut r);
         r[0] = 129;
         r
     }
@@ -449,7 +477,7 @@ mod tests {
     /// An ICMPv6 error quoting our request; `ext` puts a Destination Options header between.
     fn error6(kind: u8, ident: u16, ext: bool) -> Vec<u8> {
         let mut req = Vec::new();
-        packet::encode_echo_request(Proto::V6, ident, 3, &[0xcd; 16], &mut req);
+        packet::encode_echo_request(Family::V6, Ident(ident), Seq(3), &[0xcd; 16], &mut req);
         let mut body = Vec::new();
         if ext {
             body.extend_from_slice(&[58, 0, 1, 4, 0, 0, 0, 0]);
@@ -471,13 +499,13 @@ mod tests {
     /// message the engine would look up (an echo reply or a quoting error).
     fn decoded4(pkt: &[u8]) -> Option<u16> {
         match packet::parse_ipv4(pkt).ok()?.msg {
-            Message::EchoReply { ident, .. } | Message::Error { ident, .. } => Some(ident),
+            Message::EchoReply { ident, .. } | Message::Error { ident, .. } => Some(ident.0),
         }
     }
 
     fn decoded6(pkt: &[u8]) -> Option<u16> {
         match packet::parse_icmp6(pkt).ok()? {
-            Message::EchoReply { ident, .. } | Message::Error { ident, .. } => Some(ident),
+            Message::EchoReply { ident, .. } | Message::Error { ident, .. } => Some(ident.0),
         }
     }
 
@@ -489,21 +517,32 @@ mod tests {
             for seed in [0u64, 1, 65_535, 65_536, u64::MAX, 0x1234_5678_9abc_def0] {
                 let r = IdentRange::choose(seed, count);
                 assert_eq!(r.len(), count);
-                let last = u32::from(r.first()) + count as u32 - 1;
+                let last = u32::from(r.first().0) + count as u32 - 1;
                 assert!(last <= 0xffff, "{r:?}");
-                assert_eq!(u32::from(r.last()), last);
+                assert_eq!(u32::from(r.last().0), last);
             }
         }
         // The worst case of the old choice (base + slot, wrapping): a range at the very top.
         let top = IdentRange::choose(65_535, 1);
-        assert_eq!((top.first(), top.last()), (65_535, 65_535));
-        assert_eq!(IdentRange::choose(65_534, 2).first(), 65_534);
-        assert_eq!(IdentRange::choose(65_535, 2).first(), 0);
+        assert_eq!((top.first(), top.last()), (Ident(65_535), Ident(65_535)));
+        assert_eq!(IdentRange::choose(65_534, 2).first(), Ident(65_534));
+        assert_eq!(IdentRange::choose(65_535, 2).first(), Ident(0));
+        assert_eq!(IdentRange::choose(65_534, 2).nth(1), Ident(65_535));
         // Clamped: no empty range, nothing beyond the 16-bit space.
         assert_eq!(IdentRange::choose(7, 0).len(), 1);
         assert_eq!(IdentRange::choose(7, 1 << 20), IdentRange::default());
         assert_eq!(IdentRange::choose(7, 3).to_string(), "identifiers 7-9");
         assert_eq!(IdentRange::choose(7, 1).to_string(), "identifier 7");
+    }
+
+    #[test]
+    fn error_types_are_the_ones_the_decoder_reads() {
+        for t in 0..=255u8 {
+            let v4 = packet::error_kind(Family::V4, t, 0, &[]).is_some();
+            let v6 = packet::error_kind(Family::V6, t, 0, &[]).is_some();
+            assert_eq!(v4, ICMP_ERROR_TYPES.contains(&t), "ICMP type {t}");
+            assert_eq!(v6, ICMP6_ERROR_TYPES.contains(&t), "ICMPv6 type {t}");
+        }
     }
 
     #[test]
@@ -627,19 +666,6 @@ mod tests {
 
     // ---------------------------------------- the filter never hides a packet we need ---
 
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
-
     /// Mutations of valid fixtures (one to three random bytes changed, or cut short) and random
     /// packets: whenever the decoder yields an identifier in the range, the filter accepts.
     #[test]
@@ -697,7 +723,7 @@ mod tests {
             } else {
                 (&p4, decoded4(&pkt))
             };
-            if ident.is_some_and(|i| i >= r.first() && i <= r.last()) {
+            if ident.is_some_and(|i| (r.first().0..=r.last().0).contains(&i)) {
                 credited += 1;
                 assert!(accepts(prog, &pkt), "dropped a packet we need: {pkt:02x?}");
             } else if !accepts(prog, &pkt) {

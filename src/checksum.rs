@@ -56,6 +56,7 @@ fn fold(sum: u64) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::checksum;
+    use crate::testrng::Rng;
 
     /// Byte-pair reference straight from the RFC's description.
     fn naive(data: &[u8]) -> u16 {
@@ -75,19 +76,6 @@ mod tests {
             sum = (sum & 0xffff) + (sum >> 16);
         }
         !(sum as u16)
-    }
-
-    /// xorshift64*, deterministic.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            let mut x = self.0;
-            x ^= x >> 12;
-            x ^= x << 25;
-            x ^= x >> 27;
-            self.0 = x;
-            x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
     }
 
     /// Stores `sum` at `at` and checks that the whole buffer then verifies.
@@ -161,7 +149,7 @@ mod tests {
     fn verify_is_zero_round_trips() {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         for len in 2..=300usize {
-            let data: Vec<u8> = (0..len).map(|_| (rng.next() >> 56) as u8).collect();
+            let data: Vec<u8> = (0..len).map(|_| rng.byte()).collect();
             // Any even field offset works (the field must be word aligned).
             verifies_with_field(data.clone(), 0);
             verifies_with_field(data.clone(), (len - 2) & !1);

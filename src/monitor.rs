@@ -9,6 +9,7 @@
 
 use crate::cli::{Config, Every, Format, Show};
 use crate::engine::{self, Snapshot};
+use crate::error::{Call, Error};
 use crate::report::interval::{self, Entry, Report};
 use crate::report::{influx, prometheus};
 use crate::resolve::Target;
@@ -154,11 +155,8 @@ impl Reporter {
             Some(path) => {
                 if let Err(e) = replace_file(path, &bytes) {
                     self.state().failed = true;
-                    eprintln!(
-                        "pingr: --output {}: {}",
-                        crate::report::printable(&path.to_string_lossy()),
-                        crate::privilege::short(&e)
-                    );
+                    let file = crate::report::printable(&path.to_string_lossy()).into_owned();
+                    eprintln!("pingr: {}", Error::system(Call::Output(file), e));
                 }
             }
         }

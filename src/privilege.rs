@@ -10,17 +10,16 @@
 //! `socket.rs`.
 
 use crate::bpf::IdentRange;
-use crate::cli::{Config, Family};
-use crate::error::Error;
-use crate::packet::Proto;
+use crate::cli::Config;
+use crate::error::{short, Call, Error, Held};
+use crate::packet::Family;
 use crate::resolve::{self, Target};
-use crate::socket::{self, fam_name};
+use crate::socket;
 use crate::sys;
 use std::io;
 use std::net::IpAddr;
 
-// The socket types live in socket.rs; these paths stay for the engine and main.
-pub use crate::error::short;
+// The socket types live in socket.rs; these paths stay for the engine and steps.rs.
 pub use crate::socket::{IcmpSocket, Kind, Sockets};
 
 pub const CAP_NET_RAW: u32 = 13;
@@ -101,25 +100,17 @@ pub struct Refused {
 }
 
 impl Refused {
-    pub fn get(&self, proto: Proto) -> Option<&String> {
-        match proto {
-            Proto::V4 => self.v4.as_ref(),
-            Proto::V6 => self.v6.as_ref(),
+    pub fn get(&self, family: Family) -> Option<&String> {
+        match family {
+            Family::V4 => self.v4.as_ref(),
+            Family::V6 => self.v6.as_ref(),
         }
     }
-    fn set(&mut self, proto: Proto, why: String) {
-        match proto {
-            Proto::V4 => self.v4 = Some(why),
-            Proto::V6 => self.v6 = Some(why),
+    fn set(&mut self, family: Family, why: String) {
+        match family {
+            Family::V4 => self.v4 = Some(why),
+            Family::V6 => self.v6 = Some(why),
         }
-    }
-}
-
-pub fn proto_of(ip: IpAddr) -> Proto {
-    if ip.is_ipv4() {
-        Proto::V4
-    } else {
-        Proto::V6
     }
 }
 
@@ -128,17 +119,17 @@ pub fn proto_of(ip: IpAddr) -> Proto {
 /// that needs a privilege belongs here, because `drop_all` follows. On failure, the one-line
 /// diagnosis with the fix.
 fn open_family(
-    proto: Proto,
+    family: Family,
     cfg: &Config,
     idents: IdentRange,
 ) -> Result<(IcmpSocket, [String; 2]), String> {
-    let fam = fam_name(proto);
-    let (fd, kind, note) = match socket::open(proto, Kind::Raw) {
+    let fam = family.name();
+    let (fd, kind, note) = match socket::open(family, Kind::Raw) {
         Ok(fd) => {
             let note = format!("{fam}: raw ICMP socket (CAP_NET_RAW is available)");
             (fd, Kind::Raw, note)
         }
-        Err(raw_err) => match socket::open(proto, Kind::Datagram) {
+        Err(raw_err) => match socket::open(family, Kind::Datagram) {
             Ok(fd) => {
                 let note = format!(
                     "{fam}: ICMP datagram socket (raw socket refused: {}; net.ipv4.ping_group_range admits this user)",
@@ -149,7 +140,7 @@ fn open_family(
             Err(dgram_err) => return Err(explain(fam, &raw_err, &dgram_err)),
         },
     };
-    let set = socket::configure(fd, proto, kind, cfg, idents)
+    let set = socket::configure(fd, family, kind, cfg, idents)
         .map_err(|e| format!("{fam} socket setup failed: {}", short(&e)))?;
     let note = match set.timestamps {
         Some(why) => format!("{note}; {why}"),
@@ -172,24 +163,21 @@ pub fn open(want: Families, cfg: &Config, idents: IdentRange) -> Opened {
         notes: Vec::new(),
     };
     raise_net_raw();
-    for (need, proto) in [(want.v4, Proto::V4), (want.v6, Proto::V6)] {
+    for (need, family) in [(want.v4, Family::V4), (want.v6, Family::V6)] {
         if !need {
             continue;
         }
-        match open_family(proto, cfg, idents) {
+        match open_family(family, cfg, idents) {
             Ok((s, notes)) => {
                 opened.notes.extend(notes);
-                match proto {
-                    Proto::V4 => opened.sockets.v4 = Some(s),
-                    Proto::V6 => opened.sockets.v6 = Some(s),
-                }
+                *opened.sockets.slot(family) = Some(s);
             }
             Err(why) => {
                 opened.notes.push(format!(
                     "{}: no socket (an error only for a target that needs it): {why}",
-                    fam_name(proto)
+                    family.name()
                 ));
-                opened.refused.set(proto, why);
+                opened.refused.set(family, why);
             }
         }
     }
@@ -205,7 +193,7 @@ pub struct Plan {
     pub keep: Families,
     /// Resolved targets exist but none can be served: the family whose diagnosis ends the
     /// run (exit 4).
-    pub fatal: Option<Proto>,
+    pub fatal: Option<Family>,
 }
 
 /// The pure decision: which resolved targets each family serves, given why a family cannot be
@@ -218,7 +206,7 @@ pub fn plan(targets: &[Target], refused: &Refused) -> Plan {
         .enumerate()
         .filter_map(|(i, t)| Some((i, t.ip()?)))
     {
-        if refused.get(proto_of(ip)).is_some() {
+        if refused.get(Family::of(ip)).is_some() {
             p.unserved.push(i);
             lacking.add(ip);
         } else {
@@ -228,8 +216,8 @@ pub fn plan(targets: &[Target], refused: &Refused) -> Plan {
     if p.keep == Families::default() {
         // The IPv4 diagnosis first, as when a run needs both.
         p.fatal = match (lacking.v4, lacking.v6) {
-            (true, _) => Some(Proto::V4),
-            (false, true) => Some(Proto::V6),
+            (true, _) => Some(Family::V4),
+            (false, true) => Some(Family::V6),
             (false, false) => None,
         };
     }
@@ -249,15 +237,11 @@ pub fn assess(opened: &mut Opened, targets: &[Target]) -> (Plan, Vec<String>) {
     }
     let p = plan(targets, &opened.refused);
     let mut closed = Vec::new();
-    let slots = [
-        (p.keep.v4, Proto::V4, &mut opened.sockets.v4),
-        (p.keep.v6, Proto::V6, &mut opened.sockets.v6),
-    ];
-    for (keep, proto, slot) in slots {
-        if !keep && slot.take().is_some() {
+    for (keep, family) in [(p.keep.v4, Family::V4), (p.keep.v6, Family::V6)] {
+        if !keep && opened.sockets.slot(family).take().is_some() {
             closed.push(format!(
                 "{}: socket closed (it serves no target)",
-                fam_name(proto)
+                family.name()
             ));
         }
     }
@@ -365,9 +349,7 @@ pub struct Dropped {
 /// permitted, inheritable, ambient), sets no_new_privs, and checks that it all took. Must run on
 /// the main thread before any other thread exists.
 pub fn drop_all() -> Result<Dropped, Error> {
-    let fail = |what: &str, e: io::Error| {
-        Error::System(format!("could not drop privileges ({what}: {})", short(&e)))
-    };
+    let fail = |call: &'static str, e: io::Error| Error::system(Call::Drop(call), e);
     let ids = sys::ids().map_err(|e| fail("getresuid", e))?;
     let was_setid = ids.ruid != ids.euid
         || ids.ruid != ids.suid
@@ -377,9 +359,7 @@ pub fn drop_all() -> Result<Dropped, Error> {
         sys::become_user(ids.ruid, ids.rgid).map_err(|e| fail("setresuid", e))?;
         let now = sys::ids().map_err(|e| fail("getresuid", e))?;
         if [now.euid, now.suid] != [ids.ruid; 2] || [now.egid, now.sgid] != [ids.rgid; 2] {
-            return Err(Error::System(
-                "could not return to the real user and group ids".into(),
-            ));
+            return Err(Error::StillPrivileged(Held::Ids));
         }
     }
     sys::clear_ambient().map_err(|e| fail("PR_CAP_AMBIENT", e))?;
@@ -387,9 +367,7 @@ pub fn drop_all() -> Result<Dropped, Error> {
     sys::set_no_new_privs().map_err(|e| fail("PR_SET_NO_NEW_PRIVS", e))?;
     let after = sys::capget().map_err(|e| fail("capget", e))?;
     if after != sys::CapSets::default() || !sys::no_new_privs().unwrap_or(false) {
-        return Err(Error::System(
-            "capabilities are still held after the drop; refusing to run".into(),
-        ));
+        return Err(Error::StillPrivileged(Held::Capabilities));
     }
     Ok(Dropped { after, was_setid })
 }
@@ -498,7 +476,7 @@ mod tests {
         let p = plan(&targets[1..3], &refused);
         assert_eq!(p.unserved, [0]);
         assert_eq!(p.keep, Families::default());
-        assert_eq!(p.fatal, Some(Proto::V6));
+        assert_eq!(p.fatal, Some(Family::V6));
 
         // Only names that did not resolve: no socket was needed, so no exit 4 (exit 2).
         let p = plan(&targets[2..3], &refused);
@@ -536,8 +514,8 @@ mod tests {
         let targets = [t("::1", Some("::1")), t("127.0.0.1", Some("127.0.0.1"))];
         let p = plan(&targets, &refused);
         assert_eq!(p.unserved, [0, 1]);
-        assert_eq!(p.fatal, Some(Proto::V4));
-        assert_eq!(refused.get(Proto::V4).map(String::as_str), Some("v4 why"));
+        assert_eq!(p.fatal, Some(Family::V4));
+        assert_eq!(refused.get(Family::V4).map(String::as_str), Some("v4 why"));
     }
 
     #[test]

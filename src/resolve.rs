@@ -8,8 +8,9 @@
 //! Everything here runs after the privilege drop (main's run order): a target file, standard input
 //! and every DNS answer are read by a process that holds no capability.
 
-use crate::cli::{Cidr, Config, Family};
-use crate::error::Error;
+use crate::cli::{Cidr, Config};
+use crate::error::{Error, Usage};
+use crate::packet::Family;
 use std::io::{BufRead, BufReader, Read};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6, ToSocketAddrs};
 
@@ -46,18 +47,15 @@ pub fn targets(cfg: &Config) -> Result<Vec<Target>, Error> {
     }
     // fping with no target at all (an empty list on standard input) just exits 1.
     if out.is_empty() && cfg.fping.is_none() {
-        return Err(Error::Usage(
-            "no target given (the files named hold none)".into(),
-        ));
+        return Err(Usage::whole("no target given (the files named hold none)").into());
     }
     Ok(out)
 }
 
 fn check_count(n: usize) -> Result<(), Error> {
     if n > MAX_TARGETS {
-        return Err(Error::Usage(format!(
-            "too many targets: {n} (at most {MAX_TARGETS} per run)"
-        )));
+        let rule = format!("too many targets: {n} (at most {MAX_TARGETS} per run)");
+        return Err(Usage::whole(rule).into());
     }
     Ok(())
 }
@@ -82,7 +80,7 @@ impl Read for Source {
 /// Reads one name per line: `#` starts a comment, blank lines are skipped, CRLF and a UTF-8
 /// byte-order mark are tolerated, surrounding white space is trimmed.
 fn read_file(path: &str, names: &mut Vec<String>, first_word: bool) -> Result<(), Error> {
-    let err = |e: String| Error::Usage(format!("-f {path}: {e}"));
+    let err = |e: String| Error::from(Usage::rule(format!("-f {path}"), e));
     let reader = if path == "-" {
         Source::Stdin(std::io::stdin())
     } else {
@@ -134,11 +132,7 @@ fn read_file(path: &str, names: &mut Vec<String>, first_word: bool) -> Result<()
 }
 
 fn family_ok(ip: &IpAddr, family: Option<Family>) -> bool {
-    match family {
-        None => true,
-        Some(Family::V4) => ip.is_ipv4(),
-        Some(Family::V6) => ip.is_ipv6(),
-    }
+    family.map_or(true, |f| Family::of(*ip) == f)
 }
 
 /// Resolves one name. Literal IPv4/IPv6 (with `%scope`) first, then the system resolver.
@@ -232,9 +226,10 @@ fn is_link_local(v6: &Ipv6Addr) -> bool {
     (v6.segments()[0] & 0xffc0) == 0xfe80
 }
 
-/// std wraps getaddrinfo's text as "failed to lookup address information: TEXT".
+/// std wraps getaddrinfo's text as "failed to lookup address information: TEXT"; an
+/// `EAI_SYSTEM` failure is the errno's error, whose "(os error N)" tail goes too.
 fn lookup_message(e: &std::io::Error) -> String {
-    let s = e.to_string();
+    let s = crate::error::short(e);
     match s.rsplit_once(": ") {
         Some((_, tail)) if !tail.is_empty() => tail.to_string(),
         _ => s,
@@ -245,10 +240,8 @@ fn lookup_message(e: &std::io::Error) -> String {
 /// and broadcast addresses; IPv6 prefixes (/112../128) take every address.
 fn expand(c: &Cidr, family: Option<Family>, out: &mut Vec<Target>) -> Result<(), Error> {
     if !family_ok(&c.addr, family) {
-        return Err(Error::Usage(format!(
-            "-g {}/{}: address family not allowed by -4/-6",
-            c.addr, c.prefix
-        )));
+        let option = format!("-g {}/{}", c.addr, c.prefix);
+        return Err(Usage::rule(option, "address family not allowed by -4/-6").into());
     }
     let (base, bits): (u128, u32) = match c.addr {
         IpAddr::V4(a) => (u128::from(u32::from(a)), 32),
@@ -265,10 +258,9 @@ fn expand(c: &Cidr, family: Option<Family>, out: &mut Vec<Target>) -> Result<(),
     // Saturates rather than truncates where usize is 32 bits (or for any prefix too wide).
     let count = usize::try_from(last - first + 1).unwrap_or(usize::MAX);
     if out.len().saturating_add(count) > MAX_TARGETS {
-        return Err(Error::Usage(format!(
-            "-g {}/{}: {} addresses would make more than {MAX_TARGETS} targets",
-            c.addr, c.prefix, count
-        )));
+        let option = format!("-g {}/{}", c.addr, c.prefix);
+        let rule = format!("{count} addresses would make more than {MAX_TARGETS} targets");
+        return Err(Usage::rule(option, rule).into());
     }
     out.reserve(count);
     for v in first..=last {
@@ -288,6 +280,15 @@ fn expand(c: &Cidr, family: Option<Family>, out: &mut Vec<Target>) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lookup_failures_read_as_one_short_text() {
+        let gai = "failed to lookup address information: Name or service not known";
+        let gai = std::io::Error::other(gai);
+        assert_eq!(lookup_message(&gai), "Name or service not known");
+        let sys = std::io::Error::from_raw_os_error(libc::ECONNREFUSED);
+        assert_eq!(lookup_message(&sys), "Connection refused");
+    }
 
     fn cidr(s: &str, p: u8) -> Cidr {
         Cidr {

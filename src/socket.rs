@@ -9,7 +9,7 @@
 use crate::bpf::{self, IdentRange};
 use crate::cli::{Config, Pmtu};
 use crate::error::short;
-use crate::packet::Proto;
+use crate::packet::{Family, Ident};
 use crate::sys;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -28,9 +28,9 @@ pub enum Kind {
 pub struct IcmpSocket {
     pub fd: OwnedFd,
     pub kind: Kind,
-    pub proto: Proto,
+    pub family: Family,
     /// Datagram sockets: the identifier the kernel puts on our requests (the bound "port").
-    pub ident: u16,
+    pub ident: Ident,
     /// The kernel's drop count of this socket (`SO_RXQ_OVFL`), the highest seen on a read.
     pub drops: Arc<AtomicU32>,
 }
@@ -45,24 +45,36 @@ pub struct Sockets {
 }
 
 impl Sockets {
+    /// The socket of `family`, if one is open.
+    pub fn get(&self, family: Family) -> Option<&IcmpSocket> {
+        match family {
+            Family::V4 => self.v4.as_ref(),
+            Family::V6 => self.v6.as_ref(),
+        }
+    }
+
+    /// Where the socket of `family` is kept.
+    pub fn slot(&mut self, family: Family) -> &mut Option<IcmpSocket> {
+        match family {
+            Family::V4 => &mut self.v4,
+            Family::V6 => &mut self.v6,
+        }
+    }
+
     /// The kernel drop counters of the open sockets, by family name (for `-v` after the run).
     pub fn drop_counters(&self) -> Vec<(&'static str, Arc<AtomicU32>)> {
-        let mut v = Vec::new();
-        if let Some(s) = &self.v4 {
-            v.push(("IPv4", Arc::clone(&s.drops)));
-        }
-        if let Some(s) = &self.v6 {
-            v.push(("IPv6", Arc::clone(&s.drops)));
-        }
-        v
+        [Family::V4, Family::V6]
+            .into_iter()
+            .filter_map(|f| Some((f.name(), Arc::clone(&self.get(f)?.drops))))
+            .collect()
     }
 }
 
-/// A new ICMP socket of `kind` for `proto`'s family (the caller chose the kind).
-pub fn open(proto: Proto, kind: Kind) -> io::Result<OwnedFd> {
-    let (domain, ipproto) = match proto {
-        Proto::V4 => (libc::AF_INET, libc::IPPROTO_ICMP),
-        Proto::V6 => (libc::AF_INET6, libc::IPPROTO_ICMPV6),
+/// A new ICMP socket of `kind` for `family` (the caller chose the kind).
+pub fn open(family: Family, kind: Kind) -> io::Result<OwnedFd> {
+    let (domain, ipproto) = match family {
+        Family::V4 => (libc::AF_INET, libc::IPPROTO_ICMP),
+        Family::V6 => (libc::AF_INET6, libc::IPPROTO_ICMPV6),
     };
     let ty = match kind {
         Kind::Raw => libc::SOCK_RAW,
@@ -84,17 +96,17 @@ pub struct Configured {
 /// configured. Everything here that needs a privilege must happen before the drop.
 pub fn configure(
     fd: OwnedFd,
-    proto: Proto,
+    family: Family,
     kind: Kind,
     cfg: &Config,
     idents: IdentRange,
 ) -> io::Result<Configured> {
-    let (ident, filter) = set_options(fd.as_fd(), proto, kind, cfg, idents)?;
+    let (ident, filter) = set_options(fd.as_fd(), family, kind, cfg, idents)?;
     let timestamps = timestamps(fd.as_fd());
     let socket = IcmpSocket {
         fd,
         kind,
-        proto,
+        family,
         ident,
         drops: Arc::default(),
     };
@@ -111,15 +123,15 @@ pub fn configure(
 /// user-space checks stay whatever happens here: where a filter cannot be had (an old kernel,
 /// a seccomp policy) pingr says so and reads, and checks, every ICMP packet of the host.
 /// Datagram sockets need none: the kernel delivers them only their own identifier's packets.
-fn kernel_filter(fd: BorrowedFd<'_>, proto: Proto, idents: IdentRange) -> String {
-    let fam = fam_name(proto);
-    let (types, prog) = match proto {
-        Proto::V4 => {
+fn kernel_filter(fd: BorrowedFd<'_>, family: Family, idents: IdentRange) -> String {
+    let fam = family.name();
+    let (types, prog) = match family {
+        Family::V4 => {
             let mut t = vec![0];
             t.extend(bpf::ICMP_ERROR_TYPES);
             (sys::set_icmp_filter(fd, &t), bpf::ipv4_program(idents))
         }
-        Proto::V6 => {
+        Family::V6 => {
             let mut t = vec![129];
             t.extend(bpf::ICMP6_ERROR_TYPES);
             (sys::set_icmp6_filter(fd, &t), bpf::icmp6_program(idents))
@@ -218,13 +230,13 @@ fn set_ip_options(fd: BorrowedFd<'_>, cfg: &Config, o: &IpOptions) -> io::Result
 /// about its kernel filter.
 fn set_options(
     fd: BorrowedFd<'_>,
-    proto: Proto,
+    family: Family,
     kind: Kind,
     cfg: &Config,
     idents: IdentRange,
-) -> io::Result<(u16, String)> {
+) -> io::Result<(Ident, String)> {
     // First, so that no foreign packet is queued for long on a raw socket.
-    let filter = (kind == Kind::Raw).then(|| kernel_filter(fd, proto, idents));
+    let filter = (kind == Kind::Raw).then(|| kernel_filter(fd, family, idents));
     let _ = sys::enable_drop_count(fd);
     let _ = sys::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, 4 << 20);
     let _ = sys::setsockopt_int(fd, libc::SOL_SOCKET, libc::SO_SNDBUF, 1 << 20);
@@ -237,15 +249,15 @@ fn set_options(
             }
         }
     }
-    match proto {
-        Proto::V4 => {
+    match family {
+        Family::V4 => {
             if kind == Kind::Datagram {
                 sys::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_RECVERR, 1)?;
                 sys::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_RECVTTL, 1)?;
             }
             set_ip_options(fd, cfg, &IPV4_OPTIONS)?;
         }
-        Proto::V6 => {
+        Family::V6 => {
             if kind == Kind::Datagram {
                 sys::setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVERR, 1)?;
             }
@@ -253,34 +265,26 @@ fn set_options(
             set_ip_options(fd, cfg, &IPV6_OPTIONS)?;
         }
     }
-    let src_matches = source.map_or(true, |s| s.is_ipv4() == (proto == Proto::V4));
+    let src_matches = source.map_or(true, |s| Family::of(s) == family);
     if kind == Kind::Datagram || source.is_some() && src_matches {
-        let ip = match (source.filter(|_| src_matches), proto) {
+        let ip = match (source.filter(|_| src_matches), family) {
             (Some(ip), _) => ip,
-            (None, Proto::V4) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-            (None, Proto::V6) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            (None, Family::V4) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            (None, Family::V6) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
         };
         sys::bind(fd, &SocketAddr::new(ip, 0)).map_err(|e| annotate(e, &format!("bind {ip}")))?;
     }
     if kind == Kind::Datagram {
-        let ident = sys::local_addr(fd)?.port();
+        let ident = Ident(sys::local_addr(fd)?.port());
         let note = format!(
             "{}: identifier {ident} (the kernel's): no kernel filter needed, the kernel gives a datagram ICMP socket only its own identifier's replies and errors",
-            fam_name(proto)
+            family.name()
         );
         return Ok((ident, note));
     }
-    Ok((0, filter.unwrap_or_default()))
+    Ok((Ident(0), filter.unwrap_or_default()))
 }
 
 fn annotate(e: io::Error, what: &str) -> io::Error {
     io::Error::new(e.kind(), format!("{what}: {}", short(&e)))
-}
-
-/// The family's name in notes and diagnoses.
-pub fn fam_name(proto: Proto) -> &'static str {
-    match proto {
-        Proto::V4 => "IPv4",
-        Proto::V6 => "IPv6",
-    }
 }

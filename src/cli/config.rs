@@ -2,7 +2,7 @@
 //!
 //! Callers name these types `crate::cli::X` (`mod.rs` re-exports them); nothing here parses.
 
-use std::fmt;
+use crate::packet::Family;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -19,25 +19,9 @@ pub enum Command {
     Version,
 }
 
-/// A command-line mistake. `Display` prints the message only (one line);
-/// `main` prefixes it with `pingr: ` and exits with status 3.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CliError(pub String);
-
-impl fmt::Display for CliError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for CliError {}
-
-/// Address family forced by `-4` or `-6`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    V4,
-    V6,
-}
+/// A command-line mistake, by its parts (the option, what it accepts): the one usage error
+/// type, [`crate::error::Usage`], under the name the grammars use.
+pub use crate::error::{Problem, Usage as CliError};
 
 /// `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,7 +93,7 @@ pub struct Config {
     pub size: usize,
     /// `-t N`: 1..=255; `None` = system default.
     pub ttl: Option<u8>,
-    /// `-4` / `-6`.
+    /// `-4` / `-6`: the address family they force.
     pub family: Option<Family>,
     /// `-q`.
     pub quiet: bool,

@@ -8,6 +8,7 @@
 
 use super::config::*;
 use super::values::{bad, fixed, shown, small, tos, uint, NANOS_PER_MS, NANOS_PER_SEC};
+use crate::packet::Family;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
@@ -154,19 +155,16 @@ fn scan(args: &[String]) -> Result<Scanned, CliError> {
                 None => (body, None),
             };
             let Some(spec) = OPTS.iter().find(|s| !s.long.is_empty() && s.long == name) else {
-                return Err(CliError(format!(
-                    "unknown option '--{}' (see fping -h)",
-                    shown(name)
-                )));
+                return Err(CliError::unknown(format!("--{}", shown(name)), "fping -h"));
             };
             let value = match (spec.value, inline) {
                 (true, Some(v)) => v,
                 (true, None) => it
                     .next()
                     .cloned()
-                    .ok_or_else(|| CliError(format!("--{name}: missing value")))?,
+                    .ok_or_else(|| CliError::of(format!("--{name}"), Problem::MissingValue))?,
                 (false, Some(_)) => {
-                    return Err(CliError(format!("--{name}: does not take a value")))
+                    return Err(CliError::of(format!("--{name}"), Problem::TakesNoValue))
                 }
                 (false, None) => String::new(),
             };
@@ -174,17 +172,15 @@ fn scan(args: &[String]) -> Result<Scanned, CliError> {
         } else if arg.len() > 1 && arg.starts_with('-') {
             for (j, c) in arg.char_indices().skip(1) {
                 let Some(spec) = OPTS.iter().find(|s| s.short == c) else {
-                    return Err(CliError(format!(
-                        "unknown option '-{}' (see fping -h)",
-                        shown(&c.to_string())
-                    )));
+                    let o = format!("-{}", shown(&c.to_string()));
+                    return Err(CliError::unknown(o, "fping -h"));
                 };
                 if spec.value {
                     let rest = &arg[j + c.len_utf8()..];
                     let value = if rest.is_empty() {
                         it.next()
                             .cloned()
-                            .ok_or_else(|| CliError(format!("-{c}: missing value")))?
+                            .ok_or_else(|| CliError::of(format!("-{c}"), Problem::MissingValue))?
                     } else {
                         rest.to_string()
                     };
@@ -270,15 +266,17 @@ fn generate(free: &[String]) -> Result<Vec<String>, CliError> {
         [a, b] => {
             let (f, l) = (u64::from(ipv4(a)?), u64::from(ipv4(b)?));
             if l > f + MAX_GENERATE {
-                return Err(CliError(format!(
-                    "-g: {a} {b} makes more than {MAX_GENERATE} addresses"
-                )));
+                return Err(CliError::rule(
+                    "-g",
+                    format!("{a} {b} makes more than {MAX_GENERATE} addresses"),
+                ));
             }
             (f, l)
         }
         _ => {
-            return Err(CliError(
-                "-g: give one CIDR block or a start and an end address".into(),
+            return Err(CliError::rule(
+                "-g",
+                "give one CIDR block or a start and an end address",
             ))
         }
     };
@@ -289,8 +287,8 @@ fn generate(free: &[String]) -> Result<Vec<String>, CliError> {
 }
 
 /// Parses the arguments that follow `argv[0]` in fping's grammar. `prog` is `argv[0]`;
-/// `v6` (called as `fping6`) implies `-6`.
-pub fn parse(prog: &str, v6: bool, args: &[String]) -> Result<Command, CliError> {
+/// `family` is the one the program name implies (`fping6`: IPv6, as `-6`).
+pub fn parse(prog: &str, family: Option<Family>, args: &[String]) -> Result<Command, CliError> {
     let (opts, free) = scan(args)?;
     if opts.iter().any(|(c, _)| *c == 'h') {
         return Ok(Command::Help);
@@ -301,7 +299,7 @@ pub fn parse(prog: &str, v6: bool, args: &[String]) -> Result<Command, CliError>
     let mut c = defaults();
     c.format = Format::Fping;
     c.gap = Duration::from_millis(10);
-    c.family = v6.then_some(Family::V6);
+    c.family = family;
     let mut f = Fping {
         prog: prog.to_string(),
         mode: FpingMode::Default,
@@ -333,7 +331,7 @@ pub fn parse(prog: &str, v6: bool, args: &[String]) -> Result<Command, CliError>
             '4' | '6' => {
                 let want = if *opt == '4' { Family::V4 } else { Family::V6 };
                 if c.family.is_some_and(|have| have != want) {
-                    return Err(CliError("can't specify both -4 and -6".into()));
+                    return Err(CliError::whole("can't specify both -4 and -6"));
                 }
                 c.family = Some(want);
             }
@@ -374,8 +372,9 @@ pub fn parse(prog: &str, v6: bool, args: &[String]) -> Result<Command, CliError>
                 iface = Some(v.to_string());
             }
             'k' => {
-                return Err(CliError(
-                    "-k: fwmark is not supported by pingr (it would need CAP_NET_ADMIN)".into(),
+                return Err(CliError::rule(
+                    "-k",
+                    "fwmark is not supported by pingr (it would need CAP_NET_ADMIN)",
                 ))
             }
             'l' => {
@@ -420,14 +419,14 @@ pub fn parse(prog: &str, v6: bool, args: &[String]) -> Result<Command, CliError>
         }
     }
     if alive && unreach {
-        return Err(CliError("specify only one of a, u".into()));
+        return Err(CliError::whole("specify only one of a, u"));
     }
     if count.is_some() && looping {
-        return Err(CliError("specify only one of c, l".into()));
+        return Err(CliError::whole("specify only one of c, l"));
     }
     if src.is_some() && iface.is_some() {
-        return Err(CliError(
-            "-S and -I together are not supported by pingr: give one".into(),
+        return Err(CliError::whole(
+            "-S and -I together are not supported by pingr: give one",
         ));
     }
     c.interface = src.or(iface);
@@ -438,9 +437,10 @@ pub fn parse(prog: &str, v6: bool, args: &[String]) -> Result<Command, CliError>
     };
     if let Some(n) = size {
         if n > max_size {
-            return Err(CliError(format!(
-                "-b: data size {n} not valid, must be at most {max_size}"
-            )));
+            return Err(CliError::rule(
+                "-b",
+                format!("data size {n} not valid, must be at most {max_size}"),
+            ));
         }
         c.size = n as usize;
     }
@@ -474,14 +474,14 @@ pub fn parse(prog: &str, v6: bool, args: &[String]) -> Result<Command, CliError>
     // Targets: arguments, or -f, or -g's arguments; none of these means standard input.
     if gen {
         if file.is_some() || free.is_empty() {
-            return Err(CliError(
-                "-g needs a CIDR block or a start and end address, and no -f".into(),
+            return Err(CliError::whole(
+                "-g needs a CIDR block or a start and end address, and no -f",
             ));
         }
         c.targets = generate(&free)?;
     } else if let Some(path) = file {
         if !free.is_empty() {
-            return Err(CliError("give targets or -f, not both".into()));
+            return Err(CliError::whole("give targets or -f, not both"));
         }
         c.files.push(path);
     } else if free.is_empty() {
@@ -500,7 +500,7 @@ mod tests {
 
     fn run(a: &[&str]) -> Config {
         let v: Vec<String> = a.iter().map(|s| s.to_string()).collect();
-        match parse("fping", false, &v) {
+        match parse("fping", None, &v) {
             Ok(Command::Run(c)) => c,
             other => panic!("{a:?}: {other:?}"),
         }
@@ -508,10 +508,11 @@ mod tests {
 
     fn err(a: &[&str]) -> String {
         let v: Vec<String> = a.iter().map(|s| s.to_string()).collect();
-        match parse("fping", false, &v) {
+        match parse("fping", None, &v) {
             Err(e) => {
-                assert!(!e.0.contains('\n'));
-                e.0
+                let e = e.to_string();
+                assert!(!e.contains('\n'));
+                e
             }
             other => panic!("{a:?}: expected an error, got {other:?}"),
         }
@@ -525,13 +526,23 @@ mod tests {
     fn personality_by_program_name() {
         assert_eq!(personality("pingr"), Personality::Pingr);
         assert_eq!(personality("/usr/local/bin/pingr"), Personality::Pingr);
-        assert_eq!(personality("fping"), Personality::Fping { v6: false });
+        assert_eq!(personality("fping"), Personality::Fping { family: None });
         assert_eq!(
             personality("/usr/local/libexec/pingr/fping"),
-            Personality::Fping { v6: false }
+            Personality::Fping { family: None }
         );
-        assert_eq!(personality("fping6"), Personality::Fping { v6: true });
-        assert_eq!(personality("/x/my-fping6"), Personality::Fping { v6: true });
+        assert_eq!(
+            personality("fping6"),
+            Personality::Fping {
+                family: Some(Family::V6)
+            }
+        );
+        assert_eq!(
+            personality("/x/my-fping6"),
+            Personality::Fping {
+                family: Some(Family::V6)
+            }
+        );
         assert_eq!(personality("fpingx"), Personality::Pingr);
         assert_eq!(personality("/fping/pingr"), Personality::Pingr);
     }
@@ -634,12 +645,12 @@ mod tests {
     #[test]
     fn fping6_implies_v6() {
         let v = vec!["h".to_string()];
-        match parse("fping6", true, &v) {
+        match parse("fping6", Some(Family::V6), &v) {
             Ok(Command::Run(c)) => assert_eq!(c.family, Some(Family::V6)),
             other => panic!("{other:?}"),
         }
         let v = vec!["-4".to_string(), "h".to_string()];
-        assert!(parse("fping6", true, &v).is_err());
+        assert!(parse("fping6", Some(Family::V6), &v).is_err());
     }
 
     #[test]
@@ -664,9 +675,9 @@ mod tests {
     #[test]
     fn help_and_version() {
         let v = vec!["-v".to_string()];
-        assert_eq!(parse("fping", false, &v), Ok(Command::Version));
+        assert_eq!(parse("fping", None, &v), Ok(Command::Version));
         let v = vec!["-c".to_string(), "3".to_string(), "-h".to_string()];
-        assert_eq!(parse("fping", false, &v), Ok(Command::Help));
+        assert_eq!(parse("fping", None, &v), Ok(Command::Help));
         assert!(version("/usr/bin/fping").starts_with("/usr/bin/fping: Version 5.1 (pingr "));
         let u = usage("fping");
         for needle in ["   -S, --src", "   -I, --iface", "   -O, --tos"] {

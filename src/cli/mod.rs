@@ -7,10 +7,13 @@
 //! sockets; `main` prints the texts and errors, and exits.
 
 mod config;
+pub mod flood;
 pub mod fping;
 mod options;
 pub mod ping;
 pub mod values;
+
+use crate::packet::Family;
 
 pub use config::*;
 pub use options::{usage, version};
@@ -22,9 +25,10 @@ pub use ping::parse;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Personality {
     Pingr,
-    /// Called as `fping` (basename), or by any name containing `fping6` (which implies `-6`).
+    /// Called as `fping` (basename), or by any name containing `fping6`, whose `family`
+    /// is IPv6 (as if `-6` were given).
     Fping {
-        v6: bool,
+        family: Option<Family>,
     },
 }
 
@@ -32,9 +36,11 @@ pub enum Personality {
 pub fn personality(argv0: &str) -> Personality {
     let base = argv0.rsplit('/').next().unwrap_or(argv0);
     if base.contains("fping6") {
-        Personality::Fping { v6: true }
+        Personality::Fping {
+            family: Some(Family::V6),
+        }
     } else if base == "fping" {
-        Personality::Fping { v6: false }
+        Personality::Fping { family: None }
     } else {
         Personality::Pingr
     }

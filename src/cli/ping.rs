@@ -8,6 +8,7 @@
 use super::config::*;
 use super::options::{Spec, SPECS, SYNOPSIS};
 use super::values::*;
+use crate::packet::Family;
 use getopts::{Fail, Options};
 
 /// Parse the arguments that follow `argv[0]`.
@@ -70,10 +71,7 @@ fn prescan(args: &[String]) -> Scan {
     };
     fn unknown(scan: &mut Scan, spelled: &str) {
         if scan.error.is_none() {
-            scan.error = Some(CliError(format!(
-                "unknown option '{}' (see pingr --help)",
-                shown(spelled)
-            )));
+            scan.error = Some(CliError::unknown(shown(spelled), HELP));
         }
     }
     let mut rest = args.iter();
@@ -147,16 +145,18 @@ fn dashed(name: &str) -> String {
     }
 }
 
+/// Where an unknown option's message sends the user.
+const HELP: &str = "pingr --help";
+
 fn fail_to_error(f: Fail) -> CliError {
-    CliError(match f {
-        Fail::ArgumentMissing(n) => format!("{}: missing value", dashed(&n)),
-        Fail::UnrecognizedOption(n) => {
-            format!("unknown option '{}' (see pingr --help)", dashed(&n))
-        }
-        Fail::UnexpectedArgument(n) => format!("{}: does not take a value", dashed(&n)),
-        Fail::OptionDuplicated(n) => format!("{}: given more than once", dashed(&n)),
-        Fail::OptionMissing(n) => format!("{}: required", dashed(&n)),
-    })
+    let (n, problem) = match f {
+        Fail::ArgumentMissing(n) => (n, Problem::MissingValue),
+        Fail::UnrecognizedOption(n) => return CliError::unknown(dashed(&n), HELP),
+        Fail::UnexpectedArgument(n) => (n, Problem::TakesNoValue),
+        Fail::OptionDuplicated(n) => (n, Problem::GivenTwice),
+        Fail::OptionMissing(n) => (n, Problem::Required),
+    };
+    CliError::of(dashed(&n), problem)
 }
 
 /// Validate every occurrence of a single-valued option (so a bad earlier
@@ -177,13 +177,13 @@ fn build(m: &getopts::Matches) -> Result<Config, CliError> {
     let mut c = defaults();
 
     c.family = match (m.opt_present("4"), m.opt_present("6")) {
-        (true, true) => return Err(CliError("-4 and -6 cannot be used together".into())),
+        (true, true) => return Err(CliError::whole("-4 and -6 cannot be used together")),
         (true, false) => Some(Family::V4),
         (false, true) => Some(Family::V6),
         (false, false) => None,
     };
     c.show = match (m.opt_present("a"), m.opt_present("u")) {
-        (true, true) => return Err(CliError("-a and -u cannot be used together".into())),
+        (true, true) => return Err(CliError::whole("-a and -u cannot be used together")),
         (true, false) => Show::Alive,
         (false, true) => Show::Unreachable,
         (false, false) => Show::All,
@@ -225,9 +225,8 @@ fn build(m: &getopts::Matches) -> Result<Config, CliError> {
         }
         if v == "-" {
             if stdin_seen {
-                return Err(CliError(
-                    "-f: standard input ('-') can be given only once".into(),
-                ));
+                let once = "standard input ('-') can be given only once";
+                return Err(CliError::rule("-f", once));
             }
             stdin_seen = true;
         }
@@ -280,7 +279,7 @@ fn build(m: &getopts::Matches) -> Result<Config, CliError> {
 
     c.targets = m.free.clone();
     if c.targets.is_empty() && c.files.is_empty() && c.cidrs.is_empty() {
-        return Err(CliError(format!("no target given ({SYNOPSIS})")));
+        return Err(CliError::whole(format!("no target given ({SYNOPSIS})")));
     }
     Ok(c)
 }
@@ -343,8 +342,9 @@ mod tests {
         v.push("host".into());
         match parse(&v) {
             Err(e) => {
-                assert!(!e.0.contains('\n'), "multi-line error: {e:?}");
-                e.to_string()
+                let e = e.to_string();
+                assert!(!e.contains('\n'), "multi-line error: {e:?}");
+                e
             }
             other => panic!("{a:?}: expected an error, got {other:?}"),
         }
@@ -614,19 +614,19 @@ mod tests {
     fn missing_values() {
         assert_eq!(
             parsed(&["host", "-c"]),
-            Err(CliError("-c: missing value".into()))
+            Err(CliError::of("-c", Problem::MissingValue))
         );
         assert_eq!(
             parsed(&["host", "--count"]),
-            Err(CliError("--count: missing value".into()))
+            Err(CliError::of("--count", Problem::MissingValue))
         );
         assert_eq!(
             parsed(&["host", "--gap"]),
-            Err(CliError("--gap: missing value".into()))
+            Err(CliError::of("--gap", Problem::MissingValue))
         );
         assert_eq!(
             parsed(&["host", "-qI"]),
-            Err(CliError("-I: missing value".into()))
+            Err(CliError::of("-I", Problem::MissingValue))
         );
     }
 
@@ -666,7 +666,7 @@ mod tests {
 
     #[test]
     fn targets_required() {
-        let msg = CliError("no target given (usage: pingr [OPTIONS] TARGET...)".into());
+        let msg = CliError::whole("no target given (usage: pingr [OPTIONS] TARGET...)");
         assert_eq!(parsed(&[]), Err(msg.clone()));
         assert_eq!(parsed(&["-c", "3", "-q"]), Err(msg.clone()));
         assert_eq!(parsed(&["--"]), Err(msg));
@@ -977,7 +977,7 @@ mod tests {
         assert!(matches!(parsed(&["--", "-h"]), Ok(Command::Run(_))));
         assert_eq!(
             parsed(&["--help=yes"]),
-            Err(CliError("--help: does not take a value".into()))
+            Err(CliError::of("--help", Problem::TakesNoValue))
         );
     }
 
@@ -1077,7 +1077,7 @@ mod tests {
                 }
                 a.push("host".into());
                 if let Err(e) = parse(&a) {
-                    assert!(!e.0.starts_with("unknown option"), "{a:?}: {e}");
+                    assert!(!matches!(e.problem, Problem::Unknown { .. }), "{a:?}: {e}");
                 }
             }
         }
@@ -1156,7 +1156,10 @@ mod tests {
                 })
                 .collect();
             match parse(&a) {
-                Err(e) => assert!(!e.0.contains('\n') && !e.0.is_empty(), "{a:?}: {e:?}"),
+                Err(e) => {
+                    let text = e.to_string();
+                    assert!(!text.contains('\n') && !text.is_empty(), "{a:?}: {e:?}")
+                }
                 Ok(Command::Run(c)) => {
                     assert!(!c.targets.is_empty() || !c.files.is_empty() || !c.cidrs.is_empty())
                 }

@@ -3,7 +3,8 @@
 //! Whole numbers, fixed-point durations, percentages, TOS bytes, payload patterns and CIDR blocks:
 //! each returns a one-line [`CliError`] naming the option, what it accepts and what was given.
 
-use super::config::{Cidr, CliError, Every, Family, MAX_SIZE_V4, MAX_SIZE_V6};
+use super::config::{Cidr, CliError, Every, Problem, MAX_SIZE_V4, MAX_SIZE_V6};
+use crate::packet::Family;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
@@ -26,7 +27,8 @@ pub fn shown(s: &str) -> String {
 }
 
 pub fn bad(opt: &str, expected: &str, got: &str) -> CliError {
-    CliError(format!("{opt}: expected {expected}, got '{}'", shown(got)))
+    let (accepted, got) = (expected.to_string(), shown(got));
+    CliError::of(opt, Problem::Expected { accepted, got })
 }
 
 /// A plain decimal whole number: ASCII digits only (no sign, spaces or
@@ -197,14 +199,14 @@ pub fn cidr(v: &str, family: Option<Family>) -> Result<Cidr, CliError> {
         }
     };
     match (family, addr) {
-        (Some(Family::V4), IpAddr::V6(_)) => Err(CliError(format!(
-            "-g: '{}' is IPv6 but -4 was given",
-            shown(v)
-        ))),
-        (Some(Family::V6), IpAddr::V4(_)) => Err(CliError(format!(
-            "-g: '{}' is IPv4 but -6 was given",
-            shown(v)
-        ))),
+        (Some(Family::V4), IpAddr::V6(_)) => Err(CliError::rule(
+            "-g",
+            format!("'{}' is IPv6 but -4 was given", shown(v)),
+        )),
+        (Some(Family::V6), IpAddr::V4(_)) => Err(CliError::rule(
+            "-g",
+            format!("'{}' is IPv4 but -6 was given", shown(v)),
+        )),
         _ => Ok(Cidr { addr, prefix }),
     }
 }

@@ -8,11 +8,13 @@
 
 use std::net::IpAddr;
 
+use crate::packet::Ident;
+
 const NONE: u32 = u32::MAX;
 
 pub struct Demux {
     /// (address, identifier, host), sorted.
-    keys: Vec<(IpAddr, u16, u32)>,
+    keys: Vec<(IpAddr, Ident, u32)>,
     /// The next host with the same key, or NONE.
     after: Vec<u32>,
     /// The previous host with the same key, or NONE.
@@ -21,9 +23,9 @@ pub struct Demux {
 
 impl Demux {
     /// `keys[h]` is host h's (address, identifier).
-    pub fn new(keys: impl ExactSizeIterator<Item = (IpAddr, u16)>) -> Demux {
+    pub fn new(keys: impl ExactSizeIterator<Item = (IpAddr, Ident)>) -> Demux {
         let n = keys.len();
-        let mut sorted: Vec<(IpAddr, u16, u32)> = keys
+        let mut sorted: Vec<(IpAddr, Ident, u32)> = keys
             .enumerate()
             .map(|(h, (a, i))| (a, i, h as u32))
             .collect();
@@ -51,7 +53,7 @@ impl Demux {
     /// The host a packet from/about `addr` with identifier `ident` belongs to: the first of
     /// its key's chain for which `done` is false, else the last of the chain (late copies and
     /// duplicates are still counted against the entry that sent them).
-    pub fn host(&self, addr: IpAddr, ident: u16, done: impl Fn(usize) -> bool) -> Option<usize> {
+    pub fn host(&self, addr: IpAddr, ident: Ident, done: impl Fn(usize) -> bool) -> Option<usize> {
         let i = self.keys.partition_point(|k| (k.0, k.1) < (addr, ident));
         let &(a, id, first) = self.keys.get(i)?;
         if (a, id) != (addr, ident) {
@@ -86,29 +88,41 @@ mod tests {
 
     #[test]
     fn finds_hosts_and_nothing_else() {
-        let keys = [(ip("127.0.0.2"), 7), (ip("127.0.0.1"), 7), (ip("::1"), 9)];
+        let keys = [
+            (ip("127.0.0.2"), Ident(7)),
+            (ip("127.0.0.1"), Ident(7)),
+            (ip("::1"), Ident(9)),
+        ];
         let d = Demux::new(keys.into_iter());
         let never = |_| false;
-        assert_eq!(d.host(ip("127.0.0.1"), 7, never), Some(1));
-        assert_eq!(d.host(ip("127.0.0.2"), 7, never), Some(0));
-        assert_eq!(d.host(ip("::1"), 9, never), Some(2));
-        assert_eq!(d.host(ip("127.0.0.1"), 8, never), None);
-        assert_eq!(d.host(ip("127.0.0.3"), 7, never), None);
-        assert_eq!(d.host(ip("::2"), 9, never), None);
+        assert_eq!(d.host(ip("127.0.0.1"), Ident(7), never), Some(1));
+        assert_eq!(d.host(ip("127.0.0.2"), Ident(7), never), Some(0));
+        assert_eq!(d.host(ip("::1"), Ident(9), never), Some(2));
+        assert_eq!(d.host(ip("127.0.0.1"), Ident(8), never), None);
+        assert_eq!(d.host(ip("127.0.0.3"), Ident(7), never), None);
+        assert_eq!(d.host(ip("::2"), Ident(9), never), None);
         assert_eq!((d.before(0), d.before(1), d.before(2)), (None, None, None));
     }
 
     #[test]
     fn the_same_key_twice_is_served_in_input_order() {
         let a = ip("10.0.0.1");
-        let d = Demux::new([(a, 1), (ip("10.0.0.2"), 1), (a, 1), (a, 1)].into_iter());
+        let d = Demux::new(
+            [
+                (a, Ident(1)),
+                (ip("10.0.0.2"), Ident(1)),
+                (a, Ident(1)),
+                (a, Ident(1)),
+            ]
+            .into_iter(),
+        );
         assert_eq!(
             (d.before(2), d.before(3), d.before(0)),
             (Some(0), Some(2), None)
         );
-        assert_eq!(d.host(a, 1, |_| false), Some(0));
-        assert_eq!(d.host(a, 1, |h| h == 0), Some(2));
-        assert_eq!(d.host(a, 1, |h| h != 3), Some(3));
-        assert_eq!(d.host(a, 1, |_| true), Some(3));
+        assert_eq!(d.host(a, Ident(1), |_| false), Some(0));
+        assert_eq!(d.host(a, Ident(1), |h| h == 0), Some(2));
+        assert_eq!(d.host(a, Ident(1), |h| h != 3), Some(3));
+        assert_eq!(d.host(a, Ident(1), |_| true), Some(3));
     }
 }

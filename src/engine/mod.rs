@@ -43,6 +43,7 @@ pub mod worker;
 
 use crate::cli::{Config, Format, Show};
 use crate::packet::echo::Echo;
+use crate::packet::Family;
 use crate::privilege::{Kind, Sockets};
 use crate::report;
 use crate::resolve::Target;
@@ -129,30 +130,23 @@ pub fn run_with(
     sys::block_signals(&[sys::SIGINT, sys::SIGTERM, sys::SIGQUIT])?;
     let seed = splitmix(real_ns() ^ (u64::from(sys::pid()) << 32));
     let nonce = seed.to_be_bytes();
-    let usable = |t: &Target| match t.addr.as_ref().map(|a| a.ip()) {
-        Ok(IpAddr::V4(_)) => socks.v4.is_some(),
-        Ok(IpAddr::V6(_)) => socks.v6.is_some(),
-        Err(_) => false,
-    };
+    let usable = |t: &Target| t.ip().is_some_and(|ip| socks.get(Family::of(ip)).is_some());
     let nhosts = targets.iter().filter(|t| usable(t)).count();
     // Raw sockets: thread t's hosts use identifier first + t, inside the range chosen before
     // the sockets opened (the kernel filters pass only those).
     let threads = thread_count(&cfg, nhosts).min(socks.idents.len()).max(1);
-    let base_ident = socks.idents.first();
     let ring = ring_len(&cfg);
     let mut hosts: Vec<Host> = Vec::with_capacity(nhosts);
     for (target, t) in targets.iter().enumerate() {
         let Ok(addr) = t.addr.as_ref().map(|a| a.ip()) else {
             continue;
         };
-        let sock = match addr {
-            IpAddr::V4(_) => socks.v4.as_ref(),
-            IpAddr::V6(_) => socks.v6.as_ref(),
+        let Some(sock) = socks.get(Family::of(addr)) else {
+            continue;
         };
-        let Some(sock) = sock else { continue };
         let ident = match sock.kind {
             Kind::Datagram => sock.ident,
-            Kind::Raw => base_ident.wrapping_add((hosts.len() % threads) as u16),
+            Kind::Raw => socks.idents.nth(hosts.len() % threads),
         };
         hosts.push(Host {
             target: target as u32,

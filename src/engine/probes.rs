@@ -8,6 +8,8 @@
 //! can still be answered (younger than `-W`) has its own place; an older one is overwritten and
 //! counted as lost.
 
+use crate::packet::Seq;
+
 /// What became of one probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum State {
@@ -58,6 +60,11 @@ impl Probe {
     fn left(&self) -> u64 {
         self.sent_mono.saturating_add(decode_delta(self.tx_delta))
     }
+
+    /// Whether this place holds a sent probe whose sequence number is `seq`.
+    fn holds(&self, seq: Seq) -> bool {
+        self.n != 0 && Seq::of_probe(u64::from(self.n)) == seq && self.state != State::Empty
+    }
 }
 
 /// How a packet speaking of a probe was credited.
@@ -71,7 +78,8 @@ pub enum Credit {
     Late(u64),
 }
 
-/// The probes of one host.
+/// The probes of one host. Sequence numbers come and go as [`Seq`], never a bare integer, so
+/// one cannot be mistaken for a probe number or a slot.
 #[derive(Debug)]
 pub struct Ring {
     slots: Box<[Probe]>,
@@ -120,9 +128,10 @@ impl Ring {
         }
     }
 
-    /// Records the next probe as sent at `mono` and returns its wire sequence number. Call it before the packet leaves: a loopback reply can beat `sendto`'s return.
-    /// If its place still held an unanswered probe, that one is given up as lost.
-    pub fn record_send(&mut self, mono: u64) -> u16 {
+    /// Records the next probe as sent at `mono` and returns its wire sequence number. Call it
+    /// before the packet leaves: a loopback reply can beat `sendto`'s return. If its place
+    /// still held an unanswered probe, that one is given up as lost.
+    pub fn record_send(&mut self, mono: u64) -> Seq {
         let n = self.next_n;
         let at = self.place(n);
         let old = std::mem::replace(
@@ -144,11 +153,11 @@ impl Ring {
             self.oldest = self.next_n - len;
             self.advance();
         }
-        n as u16
+        Seq::of_probe(n)
     }
 
     /// The probe just recorded could not be sent: it awaits nothing.
-    pub fn send_failed(&mut self, seq: u16) {
+    pub fn send_failed(&mut self, seq: Seq) {
         if let Some(p) = self.find(seq, None) {
             if p.state == State::Pending {
                 p.state = State::Failed;
@@ -162,7 +171,7 @@ impl Ring {
     /// clock): kept only if it is not before the clock read next to `sendto` (the packet
     /// cannot leave before it was handed over), at most about 33 ms after it, and the probe
     /// still awaits its reply.
-    pub fn set_sent(&mut self, seq: u16, tx_mono: u64) {
+    pub fn set_sent(&mut self, seq: Seq, tx_mono: u64) {
         if let Some(p) = self.find(seq, None) {
             let delta = tx_mono.checked_sub(p.sent_mono).and_then(encode_delta);
             if let (State::Pending, Some(d)) = (p.state, delta) {
@@ -174,10 +183,9 @@ impl Ring {
     /// The tracked probe a packet with `seq` speaks of: its place holds a probe with that
     /// sequence number, and a packet that arrived at `rx_mono` arrived after that probe left
     /// (an old packet whose number has come round again is not a reply to it).
-    fn find(&mut self, seq: u16, rx_mono: Option<u64>) -> Option<&mut Probe> {
-        let at = (u64::from(seq) % self.slots.len() as u64) as usize;
-        let p = self.slots.get_mut(at)?;
-        if p.n == 0 || p.n as u16 != seq || p.state == State::Empty {
+    fn find(&mut self, seq: Seq, rx_mono: Option<u64>) -> Option<&mut Probe> {
+        let p = self.slots.get_mut(seq.place(self.slots.len()))?;
+        if !p.holds(seq) {
             return None;
         }
         if rx_mono.is_some_and(|rx| !crate::rtt::after_send(rx, p.sent_mono)) {
@@ -188,7 +196,7 @@ impl Ring {
 
     /// Credits an echo reply with `seq` that arrived at `rx_mono`. None: no tracked probe
     /// has that number (foreign, stale or forged).
-    pub fn answer(&mut self, seq: u16, rx_mono: u64) -> Option<Credit> {
+    pub fn answer(&mut self, seq: Seq, rx_mono: u64) -> Option<Credit> {
         let p = self.find(seq, Some(rx_mono))?;
         let rtt = crate::rtt::rtt(rx_mono, p.left());
         match p.state {
@@ -206,7 +214,7 @@ impl Ring {
 
     /// An ICMP error quoting probe `seq`: it settles the probe (as iputils counts it). Returns
     /// whether the error speaks of a tracked probe.
-    pub fn fail(&mut self, seq: u16, rx_mono: u64) -> bool {
+    pub fn fail(&mut self, seq: Seq, rx_mono: u64) -> bool {
         let Some(p) = self.find(seq, Some(rx_mono)) else {
             return false;
         };
@@ -219,15 +227,14 @@ impl Ring {
     }
 
     /// The number (1, 2, ...) of the tracked probe with `seq` (fping prints it as `[n-1]`).
-    pub fn number(&self, seq: u16) -> Option<u64> {
-        let at = (u64::from(seq) % self.slots.len() as u64) as usize;
-        let p = self.slots.get(at)?;
-        (p.n != 0 && p.n as u16 == seq && p.state != State::Empty).then_some(u64::from(p.n))
+    pub fn number(&self, seq: Seq) -> Option<u64> {
+        let p = self.slots.get(seq.place(self.slots.len()))?;
+        p.holds(seq).then_some(u64::from(p.n))
     }
 
     /// Whether an ICMP error quoting `seq` speaks of a probe still awaiting its reply
     /// (fping reports it and lets the probe time out: nothing is settled).
-    pub fn awaits(&mut self, seq: u16, rx_mono: u64) -> bool {
+    pub fn awaits(&mut self, seq: Seq, rx_mono: u64) -> bool {
         self.find(seq, Some(rx_mono))
             .is_some_and(|p| p.state == State::Pending)
     }
@@ -243,7 +250,7 @@ impl Ring {
 
     /// Gives up the oldest unanswered probe if it has timed out at `now`, and returns its
     /// sequence number (call again until None). Probes expire in the order they were sent.
-    pub fn expire(&mut self, now: u64, timeout: u64) -> Option<u16> {
+    pub fn expire(&mut self, now: u64, timeout: u64) -> Option<Seq> {
         self.advance();
         if self.oldest >= self.next_n {
             return None;
@@ -254,7 +261,7 @@ impl Ring {
             return None;
         }
         p.state = State::Expired;
-        let seq = p.n as u16;
+        let seq = Seq::of_probe(u64::from(p.n));
         self.pending = self.pending.saturating_sub(1);
         self.advance();
         Some(seq)
@@ -279,51 +286,51 @@ mod tests {
     fn reply_then_duplicate_then_nothing_foreign() {
         let mut r = Ring::new(4);
         let s = r.record_send(100);
-        assert_eq!((s, r.sent(), r.pending()), (1, 1, 1));
-        assert_eq!(r.answer(1, 130), Some(Credit::First(30)));
+        assert_eq!((s, r.sent(), r.pending()), (Seq(1), 1, 1));
+        assert_eq!(r.answer(Seq(1), 130), Some(Credit::First(30)));
         assert_eq!(r.pending(), 0);
-        assert_eq!(r.answer(1, 150), Some(Credit::Dup(50)));
-        assert_eq!(r.answer(2, 150), None, "never sent");
-        assert_eq!(r.answer(0, 150), None);
-        assert_eq!(r.answer(5, 150), None, "same place, other number");
+        assert_eq!(r.answer(Seq(1), 150), Some(Credit::Dup(50)));
+        assert_eq!(r.answer(Seq(2), 150), None, "never sent");
+        assert_eq!(r.answer(Seq(0), 150), None);
+        assert_eq!(r.answer(Seq(5), 150), None, "same place, other number");
     }
 
     #[test]
     fn a_reply_from_before_the_send_is_not_one() {
         let mut r = Ring::new(4);
         r.record_send(100);
-        assert_eq!(r.answer(1, 99), None);
-        assert!(!r.fail(1, 99));
-        assert_eq!(r.answer(1, 100), Some(Credit::First(0)));
+        assert_eq!(r.answer(Seq(1), 99), None);
+        assert!(!r.fail(Seq(1), 99));
+        assert_eq!(r.answer(Seq(1), 100), Some(Credit::First(0)));
     }
 
     #[test]
     fn transmit_stamp_refines_the_send_time() {
         let mut r = Ring::new(4);
         r.record_send(1_000);
-        r.set_sent(1, 1_160);
-        assert_eq!(r.answer(1, 1_200), Some(Credit::First(40)));
-        r.set_sent(1, 1_190); // answered: too late to change anything
-        assert_eq!(r.answer(1, 1_200), Some(Credit::Dup(40)));
+        r.set_sent(Seq(1), 1_160);
+        assert_eq!(r.answer(Seq(1), 1_200), Some(Credit::First(40)));
+        r.set_sent(Seq(1), 1_190); // answered: too late to change anything
+        assert_eq!(r.answer(Seq(1), 1_200), Some(Credit::Dup(40)));
         r.record_send(2_000);
-        r.set_sent(2, 1_990); // before the user-space stamp: ignored
-        assert_eq!(r.answer(2, 2_020), Some(Credit::First(20)));
+        r.set_sent(Seq(2), 1_990); // before the user-space stamp: ignored
+        assert_eq!(r.answer(Seq(2), 2_020), Some(Credit::First(20)));
         r.record_send(3_000);
-        r.set_sent(3, 3_000 + 50_000_000); // implausibly late: ignored
-        assert_eq!(r.answer(3, 3_100), Some(Credit::First(100)));
+        r.set_sent(Seq(3), 3_000 + 50_000_000); // implausibly late: ignored
+        assert_eq!(r.answer(Seq(3), 3_100), Some(Credit::First(100)));
         // A thread preempted for 6.5 ms between its clock read and sendto: not counted.
-        assert_eq!(r.record_send(10_000_000), 4);
-        r.set_sent(4, 16_500_000);
+        assert_eq!(r.record_send(10_000_000), Seq(4));
+        r.set_sent(Seq(4), 16_500_000);
         // (to within the 1,024 ns step the delta is kept in at that size)
-        match r.answer(4, 16_510_000) {
+        match r.answer(Seq(4), 16_510_000) {
             Some(Credit::First(rtt)) => assert!((10_000..11_024).contains(&rtt), "{rtt}"),
             other => panic!("{other:?}"),
         }
         // A stamp a little after the reply's arrival (the clocks are read at different
         // times) neither loses the reply nor makes its time negative.
-        assert_eq!(r.record_send(20_000_000), 5);
-        r.set_sent(5, 20_000_032);
-        assert_eq!(r.answer(5, 20_000_016), Some(Credit::First(0)));
+        assert_eq!(r.record_send(20_000_000), Seq(5));
+        r.set_sent(Seq(5), 20_000_032);
+        assert_eq!(r.answer(Seq(5), 20_000_016), Some(Credit::First(0)));
     }
 
     #[test]
@@ -348,15 +355,15 @@ mod tests {
         assert_eq!(r.next_expiry(W), Some(W));
         assert_eq!(r.expire(W - 1, W), None);
         // The second is answered: only 1 and 3 expire, oldest first.
-        assert_eq!(r.answer(2, 15), Some(Credit::First(5)));
-        assert_eq!(r.expire(W + 10, W), Some(1));
+        assert_eq!(r.answer(Seq(2), 15), Some(Credit::First(5)));
+        assert_eq!(r.expire(W + 10, W), Some(Seq(1)));
         assert_eq!(r.next_expiry(W), Some(20 + W));
         assert_eq!(r.expire(W + 10, W), None);
-        assert_eq!(r.expire(W + 20, W), Some(3));
+        assert_eq!(r.expire(W + 20, W), Some(Seq(3)));
         assert_eq!(r.expire(u64::MAX, W), None);
         assert_eq!((r.pending(), r.next_expiry(W)), (0, None));
-        assert_eq!(r.answer(1, 2_000), Some(Credit::Late(2_000)));
-        assert_eq!(r.answer(3, 2_000), Some(Credit::Late(1_980)));
+        assert_eq!(r.answer(Seq(1), 2_000), Some(Credit::Late(2_000)));
+        assert_eq!(r.answer(Seq(3), 2_000), Some(Credit::Late(1_980)));
     }
 
     #[test]
@@ -364,12 +371,16 @@ mod tests {
         let mut r = Ring::new(4);
         r.record_send(0);
         r.record_send(1);
-        assert!(r.fail(1, 5));
-        assert!(!r.fail(3, 5));
-        r.send_failed(2);
+        assert!(r.fail(Seq(1), 5));
+        assert!(!r.fail(Seq(3), 5));
+        r.send_failed(Seq(2));
         assert_eq!(r.pending(), 0);
-        assert_eq!(r.answer(1, 5), None, "an errored probe is not answered");
-        assert_eq!(r.answer(2, 5), None);
+        assert_eq!(
+            r.answer(Seq(1), 5),
+            None,
+            "an errored probe is not answered"
+        );
+        assert_eq!(r.answer(Seq(2), 5), None);
         assert_eq!(r.expire(u64::MAX, W), None);
     }
 
@@ -380,19 +391,19 @@ mod tests {
         r.record_send(1);
         r.record_send(2); // overwrites probe 1
         assert_eq!(r.pending(), 2);
-        assert_eq!(r.answer(1, 5), None);
-        assert_eq!(r.expire(u64::MAX, W), Some(2));
-        assert_eq!(r.expire(u64::MAX, W), Some(3));
+        assert_eq!(r.answer(Seq(1), 5), None);
+        assert_eq!(r.expire(u64::MAX, W), Some(Seq(2)));
+        assert_eq!(r.expire(u64::MAX, W), Some(Seq(3)));
         assert_eq!(r.pending(), 0);
     }
 
     #[test]
     fn a_one_place_ring_serves_a_one_shot() {
         let mut r = Ring::new(1);
-        assert_eq!(r.record_send(0), 1);
+        assert_eq!(r.record_send(0), Seq(1));
         assert_eq!(r.next_expiry(W), Some(W));
-        assert_eq!(r.answer(1, 4), Some(Credit::First(4)));
-        assert_eq!(r.answer(1, 5), Some(Credit::Dup(5)));
+        assert_eq!(r.answer(Seq(1), 4), Some(Credit::First(4)));
+        assert_eq!(r.answer(Seq(1), 5), Some(Credit::Dup(5)));
         assert_eq!(
             (r.pending(), r.next_expiry(W), r.expire(u64::MAX, W)),
             (0, None, None)
@@ -405,22 +416,22 @@ mod tests {
         let mut t = 0;
         for n in 1..=65_535u64 {
             t += 10;
-            assert_eq!(r.record_send(t), n as u16);
-            assert_eq!(r.answer(n as u16, t + 1), Some(Credit::First(1)));
+            assert_eq!(r.record_send(t), Seq(n as u16));
+            assert_eq!(r.answer(Seq::of_probe(n), t + 1), Some(Credit::First(1)));
         }
         // Probe 65,536 goes out as 0, 65,537 as 1.
         t += 10;
-        assert_eq!(r.record_send(t), 0);
-        assert_eq!(r.answer(0, t + 2), Some(Credit::First(2)));
+        assert_eq!(r.record_send(t), Seq(0));
+        assert_eq!(r.answer(Seq(0), t + 2), Some(Credit::First(2)));
         t += 10;
         let sent = t;
-        assert_eq!(r.record_send(t), 1);
+        assert_eq!(r.record_send(t), Seq(1));
         // A packet for the first probe 1, which arrived long before probe 65,537 left: not a
         // reply to it.
-        assert_eq!(r.answer(1, 15), None);
+        assert_eq!(r.answer(Seq(1), 15), None);
         assert_eq!(r.pending(), 1);
-        assert!(!r.fail(1, 15), "an old error settles nothing either");
-        assert_eq!(r.answer(1, sent + 3), Some(Credit::First(3)));
+        assert!(!r.fail(Seq(1), 15), "an old error settles nothing either");
+        assert_eq!(r.answer(Seq(1), sent + 3), Some(Credit::First(3)));
         assert_eq!(r.sent(), 65_537);
         assert_eq!(r.pending(), 0);
     }

@@ -12,7 +12,7 @@
 use super::output::{lock, Lines};
 use super::probes::Credit;
 use super::state::{Host, Run};
-use crate::packet::{self, Message, Proto};
+use crate::packet::{self, Family, Ident, Message, Seq};
 use crate::privilege::{IcmpSocket, Kind};
 use crate::report::{self, Mark};
 use crate::sys;
@@ -24,7 +24,7 @@ use std::sync::atomic::Ordering;
 const BATCH: usize = 512;
 
 /// The host a packet from or about `addr` with `ident` belongs to.
-fn host_of(run: &Run, addr: IpAddr, ident: u16) -> Option<&Host> {
+fn host_of(run: &Run, addr: IpAddr, ident: Ident) -> Option<&Host> {
     let h = run.demux.host(addr, ident, |h| {
         run.hosts.get(h).map_or(true, Host::is_done)
     })?;
@@ -50,8 +50,8 @@ fn arrived(run: &Run, kernel_ns: Option<u64>) -> u64 {
 pub fn credit_reply(
     run: &Run,
     src: IpAddr,
-    ident: u16,
-    seq: u16,
+    ident: Ident,
+    seq: Seq,
     payload: &[u8],
     ttl: Option<u8>,
     kernel_ns: Option<u64>,
@@ -109,13 +109,13 @@ pub fn credit_reply(
     }
     if run.out.per_probe_text() {
         let prefix = run.out.prefix();
-        let line = report::reply_line(&prefix, bytes, src, seq, ttl, rtt, mark);
+        let line = report::reply_line(&prefix, bytes, src, seq.0, ttl, rtt, mark);
         lines.out.push_str(&line);
     } else if run.out.per_probe_json() {
         let name = run.target_name(host);
         lines
             .out
-            .push_str(&report::json_reply(name, src, bytes, seq, ttl, rtt, mark));
+            .push_str(&report::json_reply(name, src, bytes, seq.0, ttl, rtt, mark));
     }
     complete
 }
@@ -124,8 +124,8 @@ pub fn credit_reply(
 struct ErrorReport<'a> {
     /// Where the quoted request went, its identifier and sequence number.
     dst: IpAddr,
-    ident: u16,
-    seq: u16,
+    ident: Ident,
+    seq: Seq,
     /// What the error quotes of the request's payload (often nothing).
     quoted: &'a [u8],
     what: &'a dyn std::fmt::Display,
@@ -172,48 +172,53 @@ fn credit_error(run: &Run, e: &ErrorReport, lines: &mut Lines) -> bool {
         let prefix = run.out.prefix();
         lines
             .out
-            .push_str(&report::error_line(&prefix, router, seq, &what));
+            .push_str(&report::error_line(&prefix, router, seq.0, &what));
     } else if run.out.per_probe_json() {
         let name = run.target_name(host);
         lines
             .out
-            .push_str(&report::json_error(name, router, seq, &what));
+            .push_str(&report::json_error(name, router, seq.0, &what));
     }
     complete
 }
 
-/// Parses one datagram read from `sock` and credits it. Returns true when it completed the run.
-fn dispatch(
-    run: &Run,
-    sock: &IcmpSocket,
-    data: &[u8],
-    meta: &sys::RecvMeta,
-    lines: &mut Lines,
-) -> bool {
+/// One datagram read from a socket or its error queue, with what the kernel said of it.
+#[derive(Clone, Copy)]
+struct Read<'a> {
+    sock: &'a IcmpSocket,
+    data: &'a [u8],
+    meta: &'a sys::RecvMeta,
+}
+
+/// The identifier a packet read from `sock` is looked up with: on a datagram socket the
+/// kernel rewrote it to the socket's own, so that one; on a raw socket the packet's.
+fn ident_on(sock: &IcmpSocket, ident: Ident) -> Ident {
+    match sock.kind {
+        Kind::Datagram => sock.ident,
+        Kind::Raw => ident,
+    }
+}
+
+/// Parses one datagram read from a socket and credits it. Returns true when it completed the
+/// run.
+fn dispatch(run: &Run, read: Read, lines: &mut Lines) -> bool {
+    let Read { sock, data, meta } = read;
     let src = meta.src.map(|a| a.ip());
-    let (msg, from, ttl) = match (sock.proto, sock.kind) {
-        (Proto::V4, Kind::Raw) => match packet::parse_ipv4(data) {
+    let (msg, from, ttl) = match (sock.family, sock.kind) {
+        (Family::V4, Kind::Raw) => match packet::parse_ipv4(data) {
             Ok(p) => (p.msg, Some(IpAddr::V4(p.src)), Some(p.ttl)),
             Err(_) => return false,
         },
-        (Proto::V4, Kind::Datagram) => match packet::parse_icmp4(data) {
+        (Family::V4, Kind::Datagram) => match packet::parse_icmp4(data) {
             Ok(m) => (m, src, meta.ttl),
             Err(_) => return false,
         },
-        (Proto::V6, _) => match packet::parse_icmp6(data) {
+        (Family::V6, _) => match packet::parse_icmp6(data) {
             Ok(m) => (m, src, meta.ttl),
             Err(_) => return false,
         },
     };
     let Some(from) = from else { return false };
-    // Datagram sockets: the kernel rewrote the identifier to the socket's own.
-    let ours = |ident: u16| {
-        if sock.kind == Kind::Datagram {
-            sock.ident
-        } else {
-            ident
-        }
-    };
     match msg {
         Message::EchoReply {
             ident,
@@ -222,7 +227,7 @@ fn dispatch(
         } => credit_reply(
             run,
             from,
-            ours(ident),
+            ident_on(sock, ident),
             seq,
             payload,
             ttl,
@@ -238,7 +243,7 @@ fn dispatch(
         } => {
             let e = ErrorReport {
                 dst,
-                ident: ours(ident),
+                ident: ident_on(sock, ident),
                 seq,
                 quoted,
                 what: &kind,
@@ -256,20 +261,15 @@ fn dispatch(
 /// device saw (a link-layer header, the IP header, then ICMP), so it is read from its end,
 /// where the ICMP message of `icmp_len` bytes must be, and the IP header just before it must
 /// be ours (IPv4 without options, protocol ICMP; IPv6, next header ICMPv6).
-pub fn looped_request(proto: Proto, data: &[u8], icmp_len: usize) -> Option<(IpAddr, u16, u16)> {
+pub fn looped_request(
+    family: Family,
+    data: &[u8],
+    icmp_len: usize,
+) -> Option<(IpAddr, Ident, Seq)> {
     let start = data.len().checked_sub(icmp_len)?;
-    let icmp = data.get(start..)?;
-    let be16 = |b: &[u8], at: usize| Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]));
-    let request = match proto {
-        Proto::V4 => 8,
-        Proto::V6 => 128,
-    };
-    if icmp.first() != Some(&request) {
-        return None;
-    }
-    let (ident, seq) = (be16(icmp, 4)?, be16(icmp, 6)?);
-    let dst = match proto {
-        Proto::V4 => {
+    let (ident, seq) = packet::echo_request_id(family, data.get(start..)?)?;
+    let dst = match family {
+        Family::V4 => {
             let ip = data.get(start.checked_sub(20)?..start)?;
             if ip[0] != 0x45 || ip[9] != 1 {
                 return None;
@@ -277,7 +277,7 @@ pub fn looped_request(proto: Proto, data: &[u8], icmp_len: usize) -> Option<(IpA
             let a: [u8; 4] = ip.get(16..20)?.try_into().ok()?;
             IpAddr::from(a)
         }
-        Proto::V6 => {
+        Family::V6 => {
             let ip = data.get(start.checked_sub(40)?..start)?;
             if ip[0] >> 4 != 6 || ip[6] != 58 {
                 return None;
@@ -294,14 +294,10 @@ pub fn looped_request(proto: Proto, data: &[u8], icmp_len: usize) -> Option<(IpA
 /// clock read and the send does not count its wait as network time).
 fn credit_tx_stamp(run: &Run, sock: &IcmpSocket, data: &[u8], tx_ns: u64) {
     let icmp_len = run.cfg.size + packet::ICMP_HEADER_LEN;
-    let Some((dst, ident, seq)) = looped_request(sock.proto, data, icmp_len) else {
+    let Some((dst, ident, seq)) = looped_request(sock.family, data, icmp_len) else {
         return;
     };
-    let ident = if sock.kind == Kind::Datagram {
-        sock.ident
-    } else {
-        ident
-    };
+    let ident = ident_on(sock, ident);
     let start = data.len() - icmp_len + packet::ICMP_HEADER_LEN;
     let payload = data.get(start..).unwrap_or(&[]);
     let Some(host) = host_of(run, dst, ident) else {
@@ -315,13 +311,8 @@ fn credit_tx_stamp(run: &Run, sock: &IcmpSocket, data: &[u8], tx_ns: u64) {
 
 /// A socket's error queue: a transmit timestamp, or (datagram sockets) our own request
 /// coming back with an ICMP error (type, code, reporting router) in a control message.
-fn dispatch_errqueue(
-    run: &Run,
-    sock: &IcmpSocket,
-    data: &[u8],
-    meta: &sys::RecvMeta,
-    lines: &mut Lines,
-) -> bool {
+fn dispatch_errqueue(run: &Run, read: Read, lines: &mut Lines) -> bool {
+    let Read { sock, data, meta } = read;
     if let (None, Some(tx)) = (meta.ext_err, meta.stamping_ns) {
         credit_tx_stamp(run, sock, data, tx);
         return false;
@@ -329,14 +320,14 @@ fn dispatch_errqueue(
     let (Some(ee), Some(dst)) = (meta.ext_err, meta.src.map(|a| a.ip())) else {
         return false;
     };
-    let Some((_, seq)) = packet::echo_request_id(sock.proto, data) else {
+    let Some((_, seq)) = packet::echo_request_id(sock.family, data) else {
         return false;
     };
     // error_kind reads an MTU from the ICMP header's second word: ee_info carries it.
     let mut hdr = [ee.icmp_type, ee.code, 0, 0, 0, 0, 0, 0];
     hdr[4..8].copy_from_slice(&ee.info.to_be_bytes());
     let quoted = data.get(packet::ICMP_HEADER_LEN..).unwrap_or(&[]);
-    let kind = packet::error_kind(sock.proto, ee.icmp_type, ee.code, &hdr);
+    let kind = packet::error_kind(sock.family, ee.icmp_type, ee.code, &hdr);
     let other = format!("ICMP type {} code {}", ee.icmp_type, ee.code);
     let what: &dyn std::fmt::Display = match &kind {
         Some(k) => k,
@@ -372,10 +363,15 @@ pub fn drain(
                     sock.drops.fetch_max(d, Ordering::Relaxed);
                 }
                 let data = buf.get(..meta.len).unwrap_or(&[]);
+                let read = Read {
+                    sock,
+                    data,
+                    meta: &meta,
+                };
                 complete |= if errqueue {
-                    dispatch_errqueue(run, sock, data, &meta, lines)
+                    dispatch_errqueue(run, read, lines)
                 } else {
-                    dispatch(run, sock, data, &meta, lines)
+                    dispatch(run, read, lines)
                 };
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -408,41 +404,41 @@ mod tests {
     #[test]
     fn a_looped_request_is_read_from_its_end() {
         let mut icmp = Vec::new();
-        packet::encode_echo_request(Proto::V4, 0x1234, 7, &[9; 56], &mut icmp);
+        packet::encode_echo_request(Family::V4, Ident(0x1234), Seq(7), &[9; 56], &mut icmp);
         let f = v4_frame([127, 0, 0, 9], &icmp);
-        let want = Some(("127.0.0.9".parse().unwrap(), 0x1234, 7));
-        assert_eq!(looped_request(Proto::V4, &f, 64), want);
+        let want = Some(("127.0.0.9".parse().unwrap(), Ident(0x1234), Seq(7)));
+        assert_eq!(looped_request(Family::V4, &f, 64), want);
         // Without a link-layer header too.
-        assert_eq!(looped_request(Proto::V4, &f[14..], 64), want);
+        assert_eq!(looped_request(Family::V4, &f[14..], 64), want);
         // Another size, a reply, a non-ICMP header, or too short: nothing.
-        assert_eq!(looped_request(Proto::V4, &f, 60), None);
+        assert_eq!(looped_request(Family::V4, &f, 60), None);
         let mut reply = f.clone();
         reply[34] = 0;
-        assert_eq!(looped_request(Proto::V4, &reply, 64), None);
+        assert_eq!(looped_request(Family::V4, &reply, 64), None);
         let mut udp = f.clone();
         udp[14 + 9] = 17;
-        assert_eq!(looped_request(Proto::V4, &udp, 64), None);
+        assert_eq!(looped_request(Family::V4, &udp, 64), None);
         for n in 0..f.len() - 64 + 19 {
-            let _ = looped_request(Proto::V4, &f[f.len() - 64 - 19 + n.min(18)..], 64);
+            let _ = looped_request(Family::V4, &f[f.len() - 64 - 19 + n.min(18)..], 64);
         }
-        assert_eq!(looped_request(Proto::V4, &f[f.len() - 70..], 64), None);
-        assert_eq!(looped_request(Proto::V4, &[], 64), None);
+        assert_eq!(looped_request(Family::V4, &f[f.len() - 70..], 64), None);
+        assert_eq!(looped_request(Family::V4, &[], 64), None);
     }
 
     #[test]
     fn a_looped_ipv6_request() {
         let mut icmp = Vec::new();
-        packet::encode_echo_request(Proto::V6, 5, 65_535, &[1; 8], &mut icmp);
+        packet::encode_echo_request(Family::V6, Ident(5), Seq(65_535), &[1; 8], &mut icmp);
         let mut f = vec![0u8; 40];
         f[0] = 0x60;
         f[6] = 58;
         f[39] = 1; // ::1
         f.extend_from_slice(&icmp);
         assert_eq!(
-            looped_request(Proto::V6, &f, 16),
-            Some(("::1".parse().unwrap(), 5, 65_535))
+            looped_request(Family::V6, &f, 16),
+            Some(("::1".parse().unwrap(), Ident(5), Seq(65_535)))
         );
         f[6] = 17;
-        assert_eq!(looped_request(Proto::V6, &f, 16), None);
+        assert_eq!(looped_request(Family::V6, &f, 16), None);
     }
 }

@@ -10,6 +10,7 @@ use super::output::{lock, Lines, Output};
 use super::probes::Ring;
 use crate::cli::Config;
 use crate::packet::echo::Echo;
+use crate::packet::{Family, Ident};
 use crate::privilege::{IcmpSocket, Sockets};
 use crate::report;
 use crate::resolve::Target;
@@ -77,7 +78,7 @@ pub struct Host {
     /// Index into the run's targets (whose address it pings).
     pub target: u32,
     /// The ICMP identifier its requests carry (and its replies must).
-    pub ident: u16,
+    pub ident: Ident,
     pub(super) done: AtomicBool,
     pub st: Mutex<HostState>,
 }
@@ -213,10 +214,7 @@ impl Run {
     }
 
     pub fn sock(&self, ip: IpAddr) -> Option<&IcmpSocket> {
-        match ip {
-            IpAddr::V4(_) => self.socks.v4.as_ref(),
-            IpAddr::V6(_) => self.socks.v6.as_ref(),
-        }
+        self.socks.get(Family::of(ip))
     }
 
     pub fn target_name(&self, host: &Host) -> &str {

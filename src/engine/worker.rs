@@ -13,7 +13,7 @@ use super::probes::Ring;
 use super::receive;
 use super::state::{Host, Run, NEVER, READERS};
 use crate::packet::echo::{NONCE_LEN, TAG_LEN};
-use crate::packet::{self, Proto};
+use crate::packet::{self, Family, Ident, Seq};
 use crate::privilege::IcmpSocket;
 use crate::report;
 use crate::sys;
@@ -86,7 +86,7 @@ struct Packets {
     payload: Vec<u8>,
     packet: Vec<u8>,
     /// Whose request `packet` holds: (family, target, identifier).
-    built: Option<(Proto, usize, u16)>,
+    built: Option<(Family, usize, Ident)>,
 }
 
 impl Packets {
@@ -99,30 +99,30 @@ impl Packets {
     }
 
     /// The request to `target` with `ident` and `seq`.
-    fn build(&mut self, run: &Run, proto: Proto, target: usize, ident: u16, seq: u16) -> &[u8] {
-        self.build_with(&run.echo, proto, target, ident, seq)
+    fn build(&mut self, run: &Run, family: Family, target: usize, ident: Ident, seq: Seq) -> &[u8] {
+        self.build_with(&run.echo, family, target, ident, seq)
     }
 
     fn build_with(
         &mut self,
         echo: &crate::packet::echo::Echo,
-        proto: Proto,
+        family: Family,
         target: usize,
-        ident: u16,
-        seq: u16,
+        ident: Ident,
+        seq: Seq,
     ) -> &[u8] {
-        if self.built == Some((proto, target, ident)) {
+        if self.built == Some((family, target, ident)) {
             // The same target again (one host, or -i 0): only the sequence number changes.
-            packet::set_sequence(proto, seq, &mut self.packet);
+            packet::set_sequence(family, seq, &mut self.packet);
             return &self.packet;
         }
-        self.built = Some((proto, target, ident));
+        self.built = Some((family, target, ident));
         let tag = echo.tag(target);
         let at = NONCE_LEN..(NONCE_LEN + TAG_LEN).min(self.payload.len());
         if let (Some(dst), Some(src)) = (self.payload.get_mut(at.clone()), tag.get(..at.len())) {
             dst.copy_from_slice(src);
         }
-        packet::encode_echo_request(proto, ident, seq, &self.payload, &mut self.packet);
+        packet::encode_echo_request(family, ident, seq, &self.payload, &mut self.packet);
         &self.packet
     }
 }
@@ -207,7 +207,7 @@ impl Worker<'_> {
                             let at = super::output::real_ns();
                             self.lines.add_fping(b.timeout(host.target as usize, n, at));
                         } else if run.cfg.outstanding && run.out.per_probe_text() {
-                            let line = report::no_answer_line(&run.out.prefix(), seq);
+                            let line = report::no_answer_line(&run.out.prefix(), seq.0);
                             self.lines.out.push_str(&line);
                         }
                     }
@@ -378,7 +378,7 @@ fn send_one(
     complete: &mut bool,
 ) -> (u64, u64) {
     let ip = addr.ip();
-    let proto = if ip.is_ipv4() { Proto::V4 } else { Proto::V6 };
+    let family = Family::of(ip);
     let mono = run.now_ns();
     let seq = {
         let mut st = lock(&host.st);
@@ -390,7 +390,7 @@ fn send_one(
         (seq, st.ring.sent())
     };
     let (seq, n) = seq;
-    let pkt = packets.build(run, proto, host.target as usize, host.ident, seq);
+    let pkt = packets.build(run, family, host.target as usize, host.ident, seq);
     if let Err(e) = crate::asyncerr::send_to(&sock.fd, pkt, &addr) {
         let now = run.now_ns();
         {
@@ -399,7 +399,7 @@ fn send_one(
             st.acc.send_errors += 1;
             *complete |= run.settle(host, &mut st, now);
         }
-        let why = crate::privilege::short(&e);
+        let why = crate::error::short(&e);
         if let Some(b) = &run.fping {
             lines.add_fping(b.send_error(host.target as usize, n, &why));
         } else {
@@ -469,7 +469,7 @@ mod tests {
         let mut due = 0;
         let mut now = 0;
         let mut trace = Vec::new();
-        let mut answers: Vec<(u64, u16)> = Vec::new();
+        let mut answers: Vec<(u64, Seq)> = Vec::new();
         while now <= until {
             answers.retain(|&(t, seq)| {
                 if t <= now {
@@ -502,15 +502,19 @@ mod tests {
         trace
     }
 
+    /// When a trace took `step`.
+    fn times(trace: &[(u64, Step)], step: Step) -> Vec<u64> {
+        trace
+            .iter()
+            .filter(|(_, s)| *s == step)
+            .map(|x| x.0)
+            .collect()
+    }
+
     #[test]
     fn answered_host_sends_count_then_is_done() {
         let t = simulate(PLAN, 100, Some(10), 10_000);
-        let sends: Vec<u64> = t
-            .iter()
-            .filter(|(_, s)| *s == Step::Send)
-            .map(|x| x.0)
-            .collect();
-        assert_eq!(sends, [0, 100, 200]);
+        assert_eq!(times(&t, Step::Send), [0, 100, 200]);
         // Done as soon as the last reply is in, not after -W.
         assert_eq!(t.last(), Some(&(210, Step::Done)));
     }
@@ -518,12 +522,7 @@ mod tests {
     #[test]
     fn silent_host_expires_each_probe_then_is_done() {
         let t = simulate(PLAN, 100, None, 10_000);
-        let expires: Vec<u64> = t
-            .iter()
-            .filter(|(_, s)| *s == Step::Expire)
-            .map(|x| x.0)
-            .collect();
-        assert_eq!(expires, [1_000, 1_100, 1_200]);
+        assert_eq!(times(&t, Step::Expire), [1_000, 1_100, 1_200]);
         assert_eq!(t.last(), Some(&(1_200, Step::Done)));
     }
 
@@ -535,8 +534,7 @@ mod tests {
         };
         let t = simulate(plan, 100, None, 1_050);
         assert!(!t.iter().any(|(_, s)| *s == Step::Done));
-        let sends = t.iter().filter(|(_, s)| *s == Step::Send).count();
-        assert_eq!(sends, 11);
+        assert_eq!(times(&t, Step::Send).len(), 11);
         // Between sends it waits exactly for the earliest event.
         let mut ring = Ring::new(8);
         ring.record_send(0);
@@ -559,8 +557,12 @@ mod tests {
         };
         for (target, seq) in [(3, 1), (3, 2), (0, 9), (70_000, 65_535)] {
             let mut want = Vec::new();
-            packet::encode_echo_request(Proto::V4, 42, seq, &echo.payload(target), &mut want);
-            assert_eq!(p.build_with(&echo, Proto::V4, target, 42, seq), &want[..]);
+            let (ident, seq) = (Ident(42), Seq(seq));
+            packet::encode_echo_request(Family::V4, ident, seq, &echo.payload(target), &mut want);
+            assert_eq!(
+                p.build_with(&echo, Family::V4, target, ident, seq),
+                &want[..]
+            );
         }
     }
 

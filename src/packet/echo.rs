@@ -25,21 +25,27 @@
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 
-use super::{put_u16, read_u16, read_u8, Proto, ICMP_HEADER_LEN};
+use super::wire::{put_u16, read_u16, read_u8, Family, Ident, Seq, ICMP_HEADER_LEN};
 use crate::checksum::checksum;
 
 /// Clears `out` and writes an echo request (V4 type 8, V6 type 128, code 0,
 /// `ident` and `seq` big-endian) followed by `payload`. V4: the checksum is
 /// computed. V6: the checksum is left 0 (the kernel computes ICMPv6
 /// checksums, which cover a pseudo-header we do not know).
-pub fn encode_echo_request(proto: Proto, ident: u16, seq: u16, payload: &[u8], out: &mut Vec<u8>) {
+pub fn encode_echo_request(
+    family: Family,
+    ident: Ident,
+    seq: Seq,
+    payload: &[u8],
+    out: &mut Vec<u8>,
+) {
     out.clear();
     out.reserve(ICMP_HEADER_LEN.saturating_add(payload.len()));
-    out.extend_from_slice(&[proto.echo_request_type(), 0, 0, 0]);
-    out.extend_from_slice(&ident.to_be_bytes());
-    out.extend_from_slice(&seq.to_be_bytes());
+    out.extend_from_slice(&[family.echo_request_type(), 0, 0, 0]);
+    out.extend_from_slice(&ident.0.to_be_bytes());
+    out.extend_from_slice(&seq.0.to_be_bytes());
     out.extend_from_slice(payload);
-    if proto == Proto::V4 {
+    if family == Family::V4 {
         let sum = checksum(out);
         put_u16(out, 2, sum);
     }
@@ -49,16 +55,16 @@ pub fn encode_echo_request(proto: Proto, ident: u16, seq: u16, payload: &[u8], o
 /// V4: the checksum is updated incrementally (RFC 1624, eqn. 3), which gives
 /// exactly the value a full recomputation would. No-op if `packet` is
 /// shorter than [`ICMP_HEADER_LEN`].
-pub fn set_sequence(proto: Proto, seq: u16, packet: &mut [u8]) {
+pub fn set_sequence(family: Family, seq: Seq, packet: &mut [u8]) {
     if packet.len() < ICMP_HEADER_LEN {
         return;
     }
     let (Some(old_sum), Some(old_seq)) = (read_u16(packet, 2), read_u16(packet, 6)) else {
         return;
     };
-    put_u16(packet, 6, seq);
-    if proto == Proto::V4 {
-        put_u16(packet, 2, update_checksum(old_sum, old_seq, seq));
+    put_u16(packet, 6, seq.0);
+    if family == Family::V4 {
+        put_u16(packet, 2, update_checksum(old_sum, old_seq, seq.0));
     }
 }
 
@@ -75,13 +81,13 @@ fn update_checksum(old_sum: u16, old_word: u16, new_word: u16) -> u16 {
 /// Reads `(ident, seq)` from the 8-byte header of an echo request we sent
 /// (the datagram socket's error queue returns our own request). `None` if
 /// `buf` is shorter than 8 bytes or is not an echo request (type 8 or 128
-/// according to `proto`, code 0).
-pub fn echo_request_id(proto: Proto, buf: &[u8]) -> Option<(u16, u16)> {
+/// according to `family`, code 0).
+pub fn echo_request_id(family: Family, buf: &[u8]) -> Option<(Ident, Seq)> {
     let header = buf.get(..ICMP_HEADER_LEN)?;
-    if read_u8(header, 0)? != proto.echo_request_type() || read_u8(header, 1)? != 0 {
+    if read_u8(header, 0)? != family.echo_request_type() || read_u8(header, 1)? != 0 {
         return None;
     }
-    Some((read_u16(header, 4)?, read_u16(header, 6)?))
+    Some((Ident(read_u16(header, 4)?), Seq(read_u16(header, 6)?)))
 }
 
 /// Bytes of the run's nonce at the start of every payload.

@@ -7,10 +7,10 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use super::{
-    echo_reply, echo_request_id, error_kind, quoted_error, quoted_payload, read_array, read_u16,
-    read_u8, Message, ParseError, Proto, Quoted, ICMP_HEADER_LEN, IPPROTO_ICMPV6,
-};
+use super::echo::echo_request_id;
+use super::errors::error_kind;
+use super::message::{echo_reply, quoted_error, quoted_payload, Message, ParseError, Quoted};
+use super::wire::{read_array, read_u16, read_u8, Family, ICMP_HEADER_LEN, IPPROTO_ICMPV6};
 
 pub(super) const ICMP6_ECHO_REPLY: u8 = 129;
 const IPV6_HEADER_LEN: usize = 40;
@@ -36,7 +36,7 @@ pub fn parse_icmp6(buf: &[u8]) -> Result<Message<'_>, ParseError> {
     if icmp_type == ICMP6_ECHO_REPLY {
         return echo_reply(buf);
     }
-    match error_kind(Proto::V6, icmp_type, code, header) {
+    match error_kind(Family::V6, icmp_type, code, header) {
         Some(kind) => quoted_error(kind, buf.get(ICMP_HEADER_LEN..).and_then(parse_quote6)),
         None => Err(ParseError::Ignored),
     }
@@ -75,6 +75,6 @@ fn parse_quote6(quote: &[u8]) -> Option<Quoted<'_>> {
         next = read_u8(quote, offset)?;
         offset = offset.checked_add(len)?;
     }
-    let (ident, seq) = echo_request_id(Proto::V6, quote.get(offset..)?)?;
+    let (ident, seq) = echo_request_id(Family::V6, quote.get(offset..)?)?;
     Some((ident, seq, IpAddr::V6(dst), quoted_payload(quote, offset)))
 }

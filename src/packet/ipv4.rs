@@ -8,10 +8,10 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::{
-    echo_reply, echo_request_id, error_kind, quoted_error, quoted_payload, read_array, read_u16,
-    read_u8, Message, ParseError, Proto, Quoted, ICMP_HEADER_LEN, IPPROTO_ICMP,
-};
+use super::echo::echo_request_id;
+use super::errors::error_kind;
+use super::message::{echo_reply, quoted_error, quoted_payload, Message, ParseError, Quoted};
+use super::wire::{read_array, read_u16, read_u8, Family, ICMP_HEADER_LEN, IPPROTO_ICMP};
 use crate::checksum::checksum;
 
 pub(super) const ICMP_ECHO_REPLY: u8 = 0;
@@ -94,7 +94,7 @@ pub fn parse_icmp4(buf: &[u8]) -> Result<Message<'_>, ParseError> {
     if icmp_type == ICMP_ECHO_REPLY && code == 0 {
         return echo_reply(buf);
     }
-    match error_kind(Proto::V4, icmp_type, code, header) {
+    match error_kind(Family::V4, icmp_type, code, header) {
         Some(kind) => quoted_error(kind, buf.get(ICMP_HEADER_LEN..).and_then(parse_quote4)),
         None => Err(ParseError::Ignored),
     }
@@ -117,7 +117,7 @@ fn parse_quote4(quote: &[u8]) -> Option<Quoted<'_>> {
         return None;
     }
     let dst = Ipv4Addr::from(read_array::<4>(quote, 16)?);
-    let (ident, seq) = echo_request_id(Proto::V4, quote.get(header_len..)?)?;
+    let (ident, seq) = echo_request_id(Family::V4, quote.get(header_len..)?)?;
     let quoted = quoted_payload(quote, header_len);
     Some((ident, seq, IpAddr::V4(dst), quoted))
 }

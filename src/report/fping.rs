@@ -515,7 +515,7 @@ pub struct Totals {
 mod tests {
     use super::*;
     use crate::cli::{self, Command};
-    use crate::packet::Proto;
+    use crate::packet::Family;
     use std::net::{Ipv4Addr, SocketAddr};
 
     #[test]
@@ -539,7 +539,7 @@ mod tests {
     fn board(args: &[&str], names: &[&str]) -> Board {
         let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
         v.extend(names.iter().map(|s| s.to_string()));
-        let Ok(Command::Run(cfg)) = cli::fping::parse("fping", false, &v) else {
+        let Ok(Command::Run(cfg)) = cli::fping::parse("fping", None, &v) else {
             panic!("bad args")
         };
         let targets: Vec<Target> = names
@@ -701,7 +701,7 @@ mod tests {
         assert_eq!(
             b.icmp_error(
                 0,
-                &ErrorKind::Unreachable(Proto::V4, 1),
+                &ErrorKind::Unreachable(Family::V4, 1),
                 Some(IpAddr::from([10, 0, 0, 254]))
             ),
             Some(Out::Stderr(

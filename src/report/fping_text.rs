@@ -5,7 +5,7 @@
 //! resolve. Pure: no counters (they are `fping.rs`'s `Board`), no I/O.
 
 use crate::decimal;
-use crate::packet::{ErrorKind, Proto};
+use crate::packet::{ErrorKind, Family};
 use std::fmt::Write as _;
 
 /// fping's `sprint_tm`: milliseconds with three significant digits.
@@ -88,11 +88,11 @@ pub fn icmp_error_text(kind: &ErrorKind) -> String {
         "ICMP Unreachable (Precedence cutoff in effect)",
     ];
     match kind {
-        ErrorKind::Unreachable(Proto::V4, code) => UNREACH
+        ErrorKind::Unreachable(Family::V4, code) => UNREACH
             .get(usize::from(*code))
             .map_or("ICMP Unreachable (Invalid Code)", |s| s)
             .to_string(),
-        ErrorKind::Unreachable(Proto::V6, code) => match code {
+        ErrorKind::Unreachable(Family::V6, code) => match code {
             0 => "ICMP Network Unreachable",
             1 => "ICMP Unreachable (Communication Administratively Prohibited)",
             3 => "ICMP Host Unreachable",

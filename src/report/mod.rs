@@ -2,13 +2,15 @@
 //!
 //! The iputils-shaped header, reply and statistics lines, the aligned summary table, the
 //! tab-separated and JSON Lines forms, and the time prefixes. Pure: the caller owns the writer and
-//! the clock; nothing here touches a socket or stdout.
+//! the clock; nothing here touches a socket or stdout (except [`run`], which writes the run's
+//! final report and its stderr lines).
 
 pub mod fping;
 mod fping_text;
 pub mod influx;
 pub mod interval;
 pub mod prometheus;
+pub mod run;
 
 use crate::decimal;
 use crate::stats::Summary;

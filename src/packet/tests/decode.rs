@@ -23,8 +23,8 @@ fn round_trip_v4_raw_every_ihl() {
                     dst: Ipv4Addr::from(OURS4),
                     ttl: 57,
                     msg: Message::EchoReply {
-                        ident: 0x1234,
-                        seq: u16::from(ihl) * 100,
+                        ident: Ident(0x1234),
+                        seq: Seq(u16::from(ihl) * 100),
                         payload: &data,
                     },
                 }
@@ -37,27 +37,22 @@ fn round_trip_v4_raw_every_ihl() {
 #[test]
 fn round_trip_v4_dgram_and_v6() {
     let data = payload(56);
+    let reply = |ident, seq| Message::EchoReply {
+        ident: Ident(ident),
+        seq: Seq(seq),
+        payload: &data,
+    };
     for (ident, seq) in [(0, 0), (1, 65535), (0xffff, 0x8000)] {
         let buf = reply4(ident, seq, &data);
-        let expected = Message::EchoReply {
-            ident,
-            seq,
-            payload: &data,
-        };
-        assert_eq!(parse_icmp4(&buf), Ok(expected));
+        assert_eq!(parse_icmp4(&buf), Ok(reply(ident, seq)));
         let buf = reply6(ident, seq, &data);
-        let expected = Message::EchoReply {
-            ident,
-            seq,
-            payload: &data,
-        };
-        assert_eq!(parse_icmp6(&buf), Ok(expected));
+        assert_eq!(parse_icmp6(&buf), Ok(reply(ident, seq)));
     }
     // Empty payloads.
     let empty: &[u8] = &[];
     let expected = Message::EchoReply {
-        ident: 5,
-        seq: 6,
+        ident: Ident(5),
+        seq: Seq(6),
         payload: empty,
     };
     assert_eq!(parse_icmp4(&reply4(5, 6, &[])), Ok(expected));
@@ -143,8 +138,8 @@ fn ipv4_bytes_past_total_length_ignored() {
     assert_eq!(
         p.msg,
         Message::EchoReply {
-            ident: 9,
-            seq: 10,
+            ident: Ident(9),
+            seq: Seq(10),
             payload: &data,
         }
     );
@@ -154,7 +149,7 @@ fn ipv4_bytes_past_total_length_ignored() {
 fn ipv4_ignored_types() {
     // Our own request seen on a raw socket.
     let mut req = Vec::new();
-    encode_echo_request(Proto::V4, 1, 2, b"x", &mut req);
+    encode_echo_request(Family::V4, Ident(1), Seq(2), b"x", &mut req);
     assert_eq!(parse_icmp4(&req), Err(ParseError::Ignored));
     assert_eq!(
         parse_ipv4(&raw4(5, &req)).map(|_| ()),
@@ -179,21 +174,21 @@ fn ipv4_ignored_types() {
 fn ipv4_error_kinds_from_messages() {
     let dst = IpAddr::from(TARGET4);
     let cases = [
-        ((3u8, 1u8), [0u8; 4], ErrorKind::Unreachable(Proto::V4, 1)),
-        ((3, 13), [0; 4], ErrorKind::Unreachable(Proto::V4, 13)),
+        ((3u8, 1u8), [0u8; 4], ErrorKind::Unreachable(Family::V4, 1)),
+        ((3, 13), [0; 4], ErrorKind::Unreachable(Family::V4, 13)),
         (
             (3, 4),
             [0, 0, 0x05, 0x78],
-            ErrorKind::PacketTooBig(Proto::V4, 1400),
+            ErrorKind::PacketTooBig(Family::V4, 1400),
         ),
         ((4, 0), [0; 4], ErrorKind::SourceQuench),
         ((5, 1), [10, 0, 0, 1], ErrorKind::Redirect(1)),
-        ((11, 0), [0; 4], ErrorKind::TimeExceeded(Proto::V4, 0)),
-        ((11, 1), [0; 4], ErrorKind::TimeExceeded(Proto::V4, 1)),
+        ((11, 0), [0; 4], ErrorKind::TimeExceeded(Family::V4, 0)),
+        ((11, 1), [0; 4], ErrorKind::TimeExceeded(Family::V4, 1)),
         (
             (12, 0),
             [20, 0, 0, 0],
-            ErrorKind::ParameterProblem(Proto::V4, 0),
+            ErrorKind::ParameterProblem(Family::V4, 0),
         ),
     ];
     for (tc, rest, kind) in cases {
@@ -202,8 +197,8 @@ fn ipv4_error_kinds_from_messages() {
             let data = payload(8);
             let expected = Message::Error {
                 kind,
-                ident: 0x55aa,
-                seq: 77,
+                ident: Ident(0x55aa),
+                seq: Seq(77),
                 dst,
                 quoted: &data,
             };
@@ -226,7 +221,7 @@ fn edited_error4(f: &dyn Fn(&mut Vec<u8>)) -> Result<(), ParseError> {
     f(&mut icmp);
     fix_icmp_checksum(&mut icmp);
     let msg = parse_icmp4(&icmp)?;
-    check_icmp(Proto::V4, &icmp, &msg);
+    check_icmp(Family::V4, &icmp, &msg);
     Ok(())
 }
 
@@ -290,30 +285,30 @@ fn ipv6_errors_with_extension_headers() {
     ];
     for chain in chains {
         for (tc, rest, kind) in [
-            ((1u8, 4u8), [0u8; 4], ErrorKind::Unreachable(Proto::V6, 4)),
+            ((1u8, 4u8), [0u8; 4], ErrorKind::Unreachable(Family::V6, 4)),
             (
                 (2, 0),
                 [0, 0, 0x05, 0x00],
-                ErrorKind::PacketTooBig(Proto::V6, 1280),
+                ErrorKind::PacketTooBig(Family::V6, 1280),
             ),
             (
                 (2, 0),
                 [0, 1, 0, 0],
-                ErrorKind::PacketTooBig(Proto::V6, 65536),
+                ErrorKind::PacketTooBig(Family::V6, 65536),
             ),
-            ((3, 0), [0; 4], ErrorKind::TimeExceeded(Proto::V6, 0)),
+            ((3, 0), [0; 4], ErrorKind::TimeExceeded(Family::V6, 0)),
             (
                 (4, 1),
                 [0, 0, 0, 6],
-                ErrorKind::ParameterProblem(Proto::V6, 1),
+                ErrorKind::ParameterProblem(Family::V6, 1),
             ),
         ] {
             let buf = error6(tc, rest, chain, 0x9999, 5);
             let data = payload(16);
             let expected = Message::Error {
                 kind,
-                ident: 0x9999,
-                seq: 5,
+                ident: Ident(0x9999),
+                seq: Seq(5),
                 dst,
                 quoted: &data,
             };
@@ -378,7 +373,7 @@ fn ipv6_quote_checks() {
 #[test]
 fn ipv6_ignored_types() {
     let mut req = Vec::new();
-    encode_echo_request(Proto::V6, 1, 2, b"x", &mut req);
+    encode_echo_request(Family::V6, Ident(1), Seq(2), b"x", &mut req);
     assert_eq!(parse_icmp6(&req), Err(ParseError::Ignored));
     for t in [0u8, 5, 100, 127, 128, 130, 133, 134, 135, 136, 143, 255] {
         let mut m = error6((1, 0), [0; 4], &[], 1, 2);

@@ -13,7 +13,7 @@ use crate::packet::*;
 #[test]
 fn encode_v4_layout() {
     let mut out = vec![0xee; 100];
-    encode_echo_request(Proto::V4, 0x1234, 0xabcd, b"hi", &mut out);
+    encode_echo_request(Family::V4, Ident(0x1234), Seq(0xabcd), b"hi", &mut out);
     assert_eq!(out.len(), 10);
     assert_eq!(out[..2], [8, 0]);
     assert_eq!(out[4..], [0x12, 0x34, 0xab, 0xcd, b'h', b'i']);
@@ -21,18 +21,24 @@ fn encode_v4_layout() {
     let mut zeroed = out.clone();
     zeroed[2..4].fill(0);
     assert_eq!(out[2..4], checksum(&zeroed).to_be_bytes());
-    assert_eq!(echo_request_id(Proto::V4, &out), Some((0x1234, 0xabcd)));
+    assert_eq!(
+        echo_request_id(Family::V4, &out),
+        Some((Ident(0x1234), Seq(0xabcd)))
+    );
 }
 
 #[test]
 fn encode_v6_layout() {
     let mut out = vec![0xee; 3];
-    encode_echo_request(Proto::V6, 0xfffe, 1, &payload(56), &mut out);
+    encode_echo_request(Family::V6, Ident(0xfffe), Seq(1), &payload(56), &mut out);
     assert_eq!(out.len(), 64);
     assert_eq!(out[..8], [128, 0, 0, 0, 0xff, 0xfe, 0, 1]);
     assert_eq!(out[8..], payload(56));
-    assert_eq!(echo_request_id(Proto::V6, &out), Some((0xfffe, 1)));
-    encode_echo_request(Proto::V6, 0, 0, &[], &mut out);
+    assert_eq!(
+        echo_request_id(Family::V6, &out),
+        Some((Ident(0xfffe), Seq(1)))
+    );
+    encode_echo_request(Family::V6, Ident(0), Seq(0), &[], &mut out);
     assert_eq!(out, [128, 0, 0, 0, 0, 0, 0, 0]);
 }
 
@@ -42,11 +48,11 @@ fn set_sequence_keeps_v4_checksum_valid() {
         let data = payload(len);
         let mut packet = Vec::new();
         let mut fresh = Vec::new();
-        encode_echo_request(Proto::V4, 0xabcd, 12345, &data, &mut packet);
+        encode_echo_request(Family::V4, Ident(0xabcd), Seq(12345), &data, &mut packet);
         // Every sequence number, each step from the previous one.
         for seq in (0..=u16::MAX).chain([0, 65535, 1, 0]) {
-            set_sequence(Proto::V4, seq, &mut packet);
-            encode_echo_request(Proto::V4, 0xabcd, seq, &data, &mut fresh);
+            set_sequence(Family::V4, Seq(seq), &mut packet);
+            encode_echo_request(Family::V4, Ident(0xabcd), Seq(seq), &data, &mut fresh);
             assert_eq!(packet, fresh, "len {len} seq {seq}");
             assert_eq!(checksum(&packet), 0);
         }
@@ -58,10 +64,16 @@ fn set_sequence_keeps_v4_checksum_valid() {
     for _ in 0..20_000 {
         let ident = rng.next() as u16;
         let data = payload(rng.below(64));
-        encode_echo_request(Proto::V4, ident, rng.next() as u16, &data, &mut packet);
+        encode_echo_request(
+            Family::V4,
+            Ident(ident),
+            Seq(rng.next() as u16),
+            &data,
+            &mut packet,
+        );
         let seq = rng.next() as u16;
-        set_sequence(Proto::V4, seq, &mut packet);
-        encode_echo_request(Proto::V4, ident, seq, &data, &mut fresh);
+        set_sequence(Family::V4, Seq(seq), &mut packet);
+        encode_echo_request(Family::V4, Ident(ident), Seq(seq), &data, &mut fresh);
         assert_eq!(packet, fresh);
     }
 }
@@ -69,16 +81,16 @@ fn set_sequence_keeps_v4_checksum_valid() {
 #[test]
 fn set_sequence_v6_and_short() {
     let mut packet = Vec::new();
-    encode_echo_request(Proto::V6, 1, 2, b"abc", &mut packet);
-    set_sequence(Proto::V6, 0xfedc, &mut packet);
+    encode_echo_request(Family::V6, Ident(1), Seq(2), b"abc", &mut packet);
+    set_sequence(Family::V6, Seq(0xfedc), &mut packet);
     assert_eq!(packet, [128, 0, 0, 0, 0, 1, 0xfe, 0xdc, b'a', b'b', b'c']);
     let mut short = [8u8, 0, 1, 2, 3, 4, 5];
-    set_sequence(Proto::V4, 9, &mut short);
+    set_sequence(Family::V4, Seq(9), &mut short);
     assert_eq!(short, [8, 0, 1, 2, 3, 4, 5]);
-    set_sequence(Proto::V6, 9, &mut []);
+    set_sequence(Family::V6, Seq(9), &mut []);
     let mut exact = [8u8, 0, 0, 0, 0, 0, 0, 0];
     fix_icmp_checksum(&mut exact);
-    set_sequence(Proto::V4, 9, &mut exact);
+    set_sequence(Family::V4, Seq(9), &mut exact);
     assert_eq!(be16(&exact, 6), 9);
     assert_eq!(checksum(&exact), 0);
 }
@@ -86,21 +98,24 @@ fn set_sequence_v6_and_short() {
 #[test]
 fn echo_request_id_checks() {
     let mut req = Vec::new();
-    encode_echo_request(Proto::V4, 0x0102, 0x0304, b"xyz", &mut req);
-    assert_eq!(echo_request_id(Proto::V4, &req), Some((0x0102, 0x0304)));
+    encode_echo_request(Family::V4, Ident(0x0102), Seq(0x0304), b"xyz", &mut req);
     assert_eq!(
-        echo_request_id(Proto::V4, &req[..8]),
-        Some((0x0102, 0x0304))
+        echo_request_id(Family::V4, &req),
+        Some((Ident(0x0102), Seq(0x0304)))
     );
-    assert_eq!(echo_request_id(Proto::V4, &req[..7]), None);
-    assert_eq!(echo_request_id(Proto::V6, &req), None);
-    assert_eq!(echo_request_id(Proto::V4, &[]), None);
+    assert_eq!(
+        echo_request_id(Family::V4, &req[..8]),
+        Some((Ident(0x0102), Seq(0x0304)))
+    );
+    assert_eq!(echo_request_id(Family::V4, &req[..7]), None);
+    assert_eq!(echo_request_id(Family::V6, &req), None);
+    assert_eq!(echo_request_id(Family::V4, &[]), None);
     req[1] = 1;
-    assert_eq!(echo_request_id(Proto::V4, &req), None);
-    encode_echo_request(Proto::V6, 7, 8, &[], &mut req);
-    assert_eq!(echo_request_id(Proto::V6, &req), Some((7, 8)));
-    assert_eq!(echo_request_id(Proto::V4, &req), None);
-    assert_eq!(echo_request_id(Proto::V6, &reply6(7, 8, &[])), None);
+    assert_eq!(echo_request_id(Family::V4, &req), None);
+    encode_echo_request(Family::V6, Ident(7), Seq(8), &[], &mut req);
+    assert_eq!(echo_request_id(Family::V6, &req), Some((Ident(7), Seq(8))));
+    assert_eq!(echo_request_id(Family::V4, &req), None);
+    assert_eq!(echo_request_id(Family::V6, &reply6(7, 8, &[])), None);
 }
 
 const N: [u8; 8] = [1, 2, 3, 4, 5, 6, 7, 8];

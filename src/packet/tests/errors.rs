@@ -7,8 +7,8 @@ use crate::packet::*;
 
 #[test]
 fn error_kind_mapping() {
-    let v4 = Proto::V4;
-    let v6 = Proto::V6;
+    let v4 = Family::V4;
+    let v6 = Family::V6;
     assert_eq!(
         error_kind(v4, 3, 4, &[]),
         Some(ErrorKind::PacketTooBig(v4, 0))
@@ -72,97 +72,86 @@ fn error_kind_mapping() {
 
 #[test]
 fn error_kind_display() {
-    let v4 = Proto::V4;
-    let v6 = Proto::V6;
-    let cases = [
-        (ErrorKind::Unreachable(v4, 0), "Destination Net Unreachable"),
+    let v4 = Family::V4;
+    let v6 = Family::V6;
+    // Each kind's constructor, with (code or MTU, text) pairs.
+    type Make = fn(u32) -> ErrorKind;
+    let cases: [(Make, &[(u32, &str)]); 10] = [
         (
-            ErrorKind::Unreachable(v4, 1),
-            "Destination Host Unreachable",
+            |c| ErrorKind::Unreachable(Family::V4, c as u8),
+            &[
+                (0, "Destination Net Unreachable"),
+                (1, "Destination Host Unreachable"),
+                (2, "Destination Protocol Unreachable"),
+                (3, "Destination Port Unreachable"),
+                (5, "Source Route Failed"),
+                (13, "Communication prohibited by filter"),
+                (16, "Dest Unreachable, Bad Code: 16"),
+            ],
         ),
         (
-            ErrorKind::Unreachable(v4, 2),
-            "Destination Protocol Unreachable",
+            |m| ErrorKind::PacketTooBig(Family::V4, m),
+            &[(1400, "Frag needed and DF set (mtu = 1400)")],
         ),
         (
-            ErrorKind::Unreachable(v4, 3),
-            "Destination Port Unreachable",
-        ),
-        (ErrorKind::Unreachable(v4, 5), "Source Route Failed"),
-        (
-            ErrorKind::Unreachable(v4, 13),
-            "Communication prohibited by filter",
-        ),
-        (
-            ErrorKind::Unreachable(v4, 16),
-            "Dest Unreachable, Bad Code: 16",
+            |c| ErrorKind::TimeExceeded(Family::V4, c as u8),
+            &[
+                (0, "Time to live exceeded"),
+                (1, "Frag reassembly time exceeded"),
+                (9, "Time exceeded, Bad Code: 9"),
+            ],
         ),
         (
-            ErrorKind::PacketTooBig(v4, 1400),
-            "Frag needed and DF set (mtu = 1400)",
+            |c| ErrorKind::ParameterProblem(Family::V4, c as u8),
+            &[(0, "Parameter problem")],
         ),
-        (ErrorKind::TimeExceeded(v4, 0), "Time to live exceeded"),
+        (|_| ErrorKind::SourceQuench, &[(0, "Source Quench")]),
         (
-            ErrorKind::TimeExceeded(v4, 1),
-            "Frag reassembly time exceeded",
-        ),
-        (ErrorKind::TimeExceeded(v4, 9), "Time exceeded, Bad Code: 9"),
-        (ErrorKind::ParameterProblem(v4, 0), "Parameter problem"),
-        (ErrorKind::SourceQuench, "Source Quench"),
-        (ErrorKind::Redirect(1), "Redirect Host"),
-        (ErrorKind::Redirect(7), "Redirect, Bad Code: 7"),
-        (
-            ErrorKind::Unreachable(v6, 0),
-            "Destination unreachable: No route",
+            |c| ErrorKind::Redirect(c as u8),
+            &[(1, "Redirect Host"), (7, "Redirect, Bad Code: 7")],
         ),
         (
-            ErrorKind::Unreachable(v6, 1),
-            "Destination unreachable: Administratively prohibited",
+            |c| ErrorKind::Unreachable(Family::V6, c as u8),
+            &[
+                (0, "Destination unreachable: No route"),
+                (1, "Destination unreachable: Administratively prohibited"),
+                (2, "Destination unreachable: Beyond scope of source address"),
+                (3, "Destination unreachable: Address unreachable"),
+                (4, "Destination unreachable: Port unreachable"),
+                (99, "Destination unreachable: Unknown code 99"),
+            ],
         ),
         (
-            ErrorKind::Unreachable(v6, 2),
-            "Destination unreachable: Beyond scope of source address",
+            |m| ErrorKind::PacketTooBig(Family::V6, m),
+            &[(1280, "Packet too big: mtu=1280")],
         ),
         (
-            ErrorKind::Unreachable(v6, 3),
-            "Destination unreachable: Address unreachable",
+            |c| ErrorKind::TimeExceeded(Family::V6, c as u8),
+            &[
+                (0, "Time exceeded: Hop limit"),
+                (1, "Time exceeded: Defragmentation failure"),
+            ],
         ),
         (
-            ErrorKind::Unreachable(v6, 4),
-            "Destination unreachable: Port unreachable",
-        ),
-        (
-            ErrorKind::Unreachable(v6, 99),
-            "Destination unreachable: Unknown code 99",
-        ),
-        (
-            ErrorKind::PacketTooBig(v6, 1280),
-            "Packet too big: mtu=1280",
-        ),
-        (ErrorKind::TimeExceeded(v6, 0), "Time exceeded: Hop limit"),
-        (
-            ErrorKind::TimeExceeded(v6, 1),
-            "Time exceeded: Defragmentation failure",
-        ),
-        (
-            ErrorKind::ParameterProblem(v6, 1),
-            "Parameter problem: Unknown header",
-        ),
-        (
-            ErrorKind::ParameterProblem(v6, 200),
-            "Parameter problem: code 200",
+            |c| ErrorKind::ParameterProblem(Family::V6, c as u8),
+            &[
+                (1, "Parameter problem: Unknown header"),
+                (200, "Parameter problem: code 200"),
+            ],
         ),
     ];
-    for (kind, text) in cases {
-        assert_eq!(kind.to_string(), text);
+    for (make, texts) in cases {
+        for &(n, text) in texts {
+            assert_eq!(make(n).to_string(), text);
+        }
     }
     // Every code of every kind prints something, with the number if unknown.
     for code in 0..=255u8 {
-        for proto in [v4, v6] {
+        for family in [v4, v6] {
             for kind in [
-                ErrorKind::Unreachable(proto, code),
-                ErrorKind::TimeExceeded(proto, code),
-                ErrorKind::ParameterProblem(proto, code),
+                ErrorKind::Unreachable(family, code),
+                ErrorKind::TimeExceeded(family, code),
+                ErrorKind::ParameterProblem(family, code),
             ] {
                 assert!(!kind.to_string().is_empty());
             }

@@ -1,8 +1,8 @@
 //! Packet builders and the decoding harness shared by the codec's tests (tests only).
 //!
-//! A deterministic RNG, echo replies and ICMP errors of both families (any IHL, any
-//! extension-header chain), the valid fixtures with what each decodes to, and [`decode`], which
-//! checks any accepted buffer field by field against its bytes. Tests only.
+//! The deterministic RNG (`crate::testrng`, passed on), echo replies and ICMP errors of both
+//! families (any IHL, any extension-header chain), the valid fixtures with what each decodes to,
+//! and [`decode`], which checks any accepted buffer field by field against its bytes. Tests only.
 
 use std::net::IpAddr;
 
@@ -11,36 +11,9 @@ use crate::packet::icmpv6::{
     ICMP6_ECHO_REPLY, IPV6_DEST_OPTS, IPV6_FRAGMENT, IPV6_HOP_BY_HOP, IPV6_ROUTING,
 };
 use crate::packet::ipv4::ICMP_ECHO_REPLY;
+use crate::packet::wire::{IPPROTO_ICMP, IPPROTO_ICMPV6};
 use crate::packet::*;
-
-/// xorshift64*, deterministic.
-pub(super) struct Rng(pub(super) u64);
-
-impl Rng {
-    pub(super) fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    pub(super) fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    pub(super) fn byte(&mut self) -> u8 {
-        (self.next() >> 56) as u8
-    }
-    /// Appends `len` random bytes.
-    pub(super) fn fill(&mut self, out: &mut Vec<u8>, len: usize) {
-        let end = out.len() + len;
-        while out.len() < end {
-            let word = self.next().to_le_bytes();
-            let take = (end - out.len()).min(8);
-            out.extend_from_slice(&word[..take]);
-        }
-    }
-}
+pub(super) use crate::testrng::Rng;
 
 pub(super) const OURS4: [u8; 4] = [192, 0, 2, 10];
 pub(super) const TARGET4: [u8; 4] = [198, 51, 100, 7];
@@ -95,7 +68,7 @@ pub(super) fn fix_icmp_checksum(icmp: &mut [u8]) {
 /// Our request turned into the echo reply a peer would send.
 pub(super) fn reply4(ident: u16, seq: u16, data: &[u8]) -> Vec<u8> {
     let mut icmp = Vec::new();
-    encode_echo_request(Proto::V4, ident, seq, data, &mut icmp);
+    encode_echo_request(Family::V4, Ident(ident), Seq(seq), data, &mut icmp);
     icmp[0] = ICMP_ECHO_REPLY;
     fix_icmp_checksum(&mut icmp);
     icmp
@@ -118,7 +91,13 @@ pub(super) fn error4(
     quoted: usize,
 ) -> Vec<u8> {
     let mut req = Vec::new();
-    encode_echo_request(Proto::V4, ident, seq, &payload(quoted), &mut req);
+    encode_echo_request(
+        Family::V4,
+        Ident(ident),
+        Seq(seq),
+        &payload(quoted),
+        &mut req,
+    );
     let mut icmp = vec![kind.0, kind.1, 0, 0];
     icmp.extend_from_slice(&rest);
     icmp.extend(ipv4_header(
@@ -135,7 +114,7 @@ pub(super) fn error4(
 
 pub(super) fn reply6(ident: u16, seq: u16, data: &[u8]) -> Vec<u8> {
     let mut icmp = Vec::new();
-    encode_echo_request(Proto::V6, ident, seq, data, &mut icmp);
+    encode_echo_request(Family::V6, Ident(ident), Seq(seq), data, &mut icmp);
     icmp[0] = ICMP6_ECHO_REPLY;
     icmp
 }
@@ -166,7 +145,13 @@ pub(super) fn quote6(exts: &[(u8, u8)], ident: u16, seq: u16, quoted: usize) -> 
         body.extend(ext_header(kind, next, ext_len));
     }
     let mut req = Vec::new();
-    encode_echo_request(Proto::V6, ident, seq, &payload(quoted), &mut req);
+    encode_echo_request(
+        Family::V6,
+        Ident(ident),
+        Seq(seq),
+        &payload(quoted),
+        &mut req,
+    );
     body.extend(req);
     let mut q = vec![0x60, 0, 0, 0];
     q.extend_from_slice(&(body.len() as u16).to_be_bytes());
@@ -205,7 +190,7 @@ pub(super) const EXTS: [(u8, u8); 4] = [
     (IPV6_FRAGMENT, 0),
 ];
 
-/// What a decoded message identifies: (ident, seq, is_error).
+/// What a decoded message identifies: (ident, seq, is_error), as on the wire.
 pub(super) type Id = (u16, u16, bool);
 
 /// Valid fixtures with what each must decode to.
@@ -261,9 +246,9 @@ pub(super) fn fixtures() -> Vec<(Decoder, Vec<u8>, Id)> {
 
 /// Checks that a decoded ICMP message agrees with the bytes of `buf`
 /// (the ICMP part).
-pub(super) fn check_icmp(proto: Proto, buf: &[u8], msg: &Message<'_>) {
+pub(super) fn check_icmp(family: Family, buf: &[u8], msg: &Message<'_>) {
     assert!(buf.len() >= ICMP_HEADER_LEN);
-    if proto == Proto::V4 {
+    if family == Family::V4 {
         assert_eq!(checksum(buf), 0);
     }
     match *msg {
@@ -272,12 +257,12 @@ pub(super) fn check_icmp(proto: Proto, buf: &[u8], msg: &Message<'_>) {
             seq,
             payload,
         } => {
-            match proto {
-                Proto::V4 => assert_eq!((buf[0], buf[1]), (0, 0)),
-                Proto::V6 => assert_eq!(buf[0], 129),
+            match family {
+                Family::V4 => assert_eq!((buf[0], buf[1]), (0, 0)),
+                Family::V6 => assert_eq!(buf[0], 129),
             }
-            assert_eq!(ident, be16(buf, 4));
-            assert_eq!(seq, be16(buf, 6));
+            assert_eq!(ident, Ident(be16(buf, 4)));
+            assert_eq!(seq, Seq(be16(buf, 6)));
             assert_eq!(payload.as_ptr(), buf[8..].as_ptr());
             assert_eq!(payload.len(), buf.len() - 8);
         }
@@ -288,11 +273,11 @@ pub(super) fn check_icmp(proto: Proto, buf: &[u8], msg: &Message<'_>) {
             dst,
             quoted,
         } => {
-            assert_eq!(error_kind(proto, buf[0], buf[1], &buf[..8]), Some(kind));
+            assert_eq!(error_kind(family, buf[0], buf[1], &buf[..8]), Some(kind));
             assert_eq!(quoted.as_ptr_range().end, buf.as_ptr_range().end);
             let q = &buf[8..];
-            let at = match proto {
-                Proto::V4 => {
+            let at = match family {
+                Family::V4 => {
                     assert_eq!(q[0] >> 4, 4);
                     let ihl = usize::from(q[0] & 15) * 4;
                     assert!(ihl >= 20);
@@ -301,19 +286,21 @@ pub(super) fn check_icmp(proto: Proto, buf: &[u8], msg: &Message<'_>) {
                     assert_eq!(dst, IpAddr::from([q[16], q[17], q[18], q[19]]));
                     ihl
                 }
-                Proto::V6 => {
+                Family::V6 => {
                     assert_eq!(q[0] >> 4, 6);
                     let d: [u8; 16] = q[24..40].try_into().unwrap();
                     assert_eq!(dst, IpAddr::from(d));
                     (40..q.len().saturating_sub(7))
                         .step_by(8)
-                        .find(|&o| q[o] == 128 && be16(q, o + 4) == ident && be16(q, o + 6) == seq)
+                        .find(|&o| {
+                            q[o] == 128 && be16(q, o + 4) == ident.0 && be16(q, o + 6) == seq.0
+                        })
                         .expect("quoted request")
                 }
             };
             assert!(q.len() >= at + 8);
-            assert_eq!((q[at], q[at + 1]), (proto.echo_request_type(), 0));
-            assert_eq!((be16(q, at + 4), be16(q, at + 6)), (ident, seq));
+            assert_eq!((q[at], q[at + 1]), (family.echo_request_type(), 0));
+            assert_eq!((be16(q, at + 4), be16(q, at + 6)), (ident.0, seq.0));
         }
     }
 }
@@ -328,15 +315,15 @@ pub(super) fn check_raw4(buf: &[u8], p: &Ipv4Packet<'_>) {
     assert_eq!(p.ttl, buf[8]);
     assert_eq!(p.src.octets(), buf[12..16]);
     assert_eq!(p.dst.octets(), buf[16..20]);
-    check_icmp(Proto::V4, &buf[ihl..total], &p.msg);
+    check_icmp(Family::V4, &buf[ihl..total], &p.msg);
 }
 
 /// Decodes `buf`; checks any Ok for consistency. Returns (ident, seq,
 /// is_error) of an Ok.
 pub(super) fn decode(dec: Decoder, buf: &[u8]) -> Option<Id> {
     let msg_id = |m: &Message<'_>| match *m {
-        Message::EchoReply { ident, seq, .. } => (ident, seq, false),
-        Message::Error { ident, seq, .. } => (ident, seq, true),
+        Message::EchoReply { ident, seq, .. } => (ident.0, seq.0, false),
+        Message::Error { ident, seq, .. } => (ident.0, seq.0, true),
     };
     match dec {
         Decoder::Raw4 => parse_ipv4(buf).ok().map(|p| {
@@ -344,11 +331,11 @@ pub(super) fn decode(dec: Decoder, buf: &[u8]) -> Option<Id> {
             msg_id(&p.msg)
         }),
         Decoder::Dgram4 => parse_icmp4(buf).ok().map(|m| {
-            check_icmp(Proto::V4, buf, &m);
+            check_icmp(Family::V4, buf, &m);
             msg_id(&m)
         }),
         Decoder::Icmp6 => parse_icmp6(buf).ok().map(|m| {
-            check_icmp(Proto::V6, buf, &m);
+            check_icmp(Family::V6, buf, &m);
             msg_id(&m)
         }),
     }
