@@ -11,8 +11,8 @@
 use crate::cli::{Cidr, Config};
 use crate::error::{Error, Usage};
 use crate::packet::Family;
-use std::io::{BufRead, BufReader, Read};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6, ToSocketAddrs};
+use std::io::{ErrorKind, Read};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
 /// The most targets one run takes (a /14 of IPv4, four /16 sweeps).
 pub const MAX_TARGETS: usize = 262_144;
@@ -60,75 +60,82 @@ fn check_count(n: usize) -> Result<(), Error> {
     Ok(())
 }
 
-/// Where a target file is read from. An enum rather than a `Box<dyn Read>`: a trait object
-/// links every `Read` method of both types (read_to_end, read_vectored, ...; ~7 KiB, issue 13)
-/// where only `read` is used.
-enum Source {
-    Stdin(std::io::Stdin),
-    File(std::fs::File),
-}
-
-impl Read for Source {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match self {
-            Source::Stdin(s) => s.read(buf),
-            Source::File(f) => f.read(buf),
-        }
-    }
-}
-
 /// Reads one name per line: `#` starts a comment, blank lines are skipped, CRLF and a UTF-8
-/// byte-order mark are tolerated, surrounding white space is trimmed.
+/// byte-order mark are tolerated, surrounding white space is trimmed. Read in 8 KiB chunks
+/// (standard input through `sys::read_stdin`, as std's `Stdin` reads it); a line longer than
+/// `MAX_LINE` bytes ends the read there, so a file without newlines (/dev/zero) cannot grow
+/// memory.
 fn read_file(path: &str, names: &mut Vec<String>, first_word: bool) -> Result<(), Error> {
     let err = |e: String| Error::from(Usage::rule(format!("-f {path}"), e));
-    let reader = if path == "-" {
-        Source::Stdin(std::io::stdin())
-    } else {
+    let mut file = None;
+    if path != "-" {
         let f = std::fs::File::open(path).map_err(|e| err(crate::error::short(&e)))?;
-        let is_dir = f.metadata().map(|m| m.is_dir()).unwrap_or(false);
-        if is_dir {
+        if f.metadata().map(|m| m.is_dir()).unwrap_or(false) {
             return Err(err("is a directory".into()));
         }
-        Source::File(f)
-    };
-    let mut r = BufReader::new(reader);
+        file = Some(f);
+    }
+    let mut chunk = vec![0u8; 8192];
     let mut line = Vec::with_capacity(128);
-    let mut lineno = 0usize;
+    let mut lineno = 1usize;
     loop {
-        line.clear();
-        lineno += 1;
-        // Read at most MAX_LINE + 1 bytes of the line so a file without newlines (/dev/zero)
-        // cannot grow memory.
-        let n = (&mut r)
-            .take(MAX_LINE as u64 + 1)
-            .read_until(b'\n', &mut line)
-            .map_err(|e| err(crate::error::short(&e)))?;
+        let read = match &mut file {
+            Some(f) => f.read(&mut chunk),
+            None => crate::sys::read_stdin(&mut chunk),
+        };
+        let n = match read {
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(e) => return Err(err(crate::error::short(&e))),
+        };
         if n == 0 {
-            return Ok(());
+            // The last line may have no newline.
+            return match line.is_empty() {
+                true => Ok(()),
+                false => add_name(&line, lineno, first_word, names),
+            };
         }
-        if line.last() != Some(&b'\n') && line.len() > MAX_LINE {
-            return Err(err(format!(
-                "line {lineno} is longer than {MAX_LINE} bytes"
-            )));
-        }
-        let mut text: &[u8] = &line;
-        if lineno == 1 {
-            text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
-        }
-        if let Some(pos) = text.iter().position(|&b| b == b'#') {
-            text = &text[..pos];
-        }
-        let mut name = String::from_utf8_lossy(text).trim().to_string();
-        if first_word {
-            name = name.split_whitespace().next().unwrap_or("").to_string();
-        }
-        if !name.is_empty() {
-            names.push(name);
-            if names.len() > MAX_TARGETS {
-                return check_count(names.len());
+        for &b in chunk.get(..n).unwrap_or_default() {
+            if b == b'\n' {
+                add_name(&line, lineno, first_word, names)?;
+                line.clear();
+                lineno += 1;
+            } else if line.len() == MAX_LINE {
+                return Err(err(format!(
+                    "line {lineno} is longer than {MAX_LINE} bytes"
+                )));
+            } else {
+                line.push(b);
             }
         }
     }
+}
+
+/// The name on one line of a target file (without its newline), if any, added to `names`.
+fn add_name(
+    line: &[u8],
+    lineno: usize,
+    first_word: bool,
+    names: &mut Vec<String>,
+) -> Result<(), Error> {
+    let mut text = line;
+    if lineno == 1 {
+        text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+    }
+    if let Some(pos) = text.iter().position(|&b| b == b'#') {
+        text = text.get(..pos).unwrap_or_default();
+    }
+    let mut name = String::from_utf8_lossy(text).trim().to_string();
+    if first_word {
+        name = name.split_whitespace().next().unwrap_or("").to_string();
+    }
+    if !name.is_empty() {
+        names.push(name);
+        if names.len() > MAX_TARGETS {
+            return check_count(names.len());
+        }
+    }
+    Ok(())
 }
 
 fn family_ok(ip: &IpAddr, family: Option<Family>) -> bool {
@@ -178,9 +185,7 @@ fn resolve_addr(name: &str, family: Option<Family>) -> Result<SocketAddr, String
             }
         };
     }
-    let addrs = (name, 0u16)
-        .to_socket_addrs()
-        .map_err(|e| lookup_message(&e))?;
+    let addrs = crate::sys::lookup_host(name).map_err(lookup_message)?;
     addrs
         .into_iter()
         .find(|a| family_ok(&a.ip(), family))
@@ -197,7 +202,7 @@ pub fn every_address(targets: Vec<Target>, family: Option<Family>) -> Vec<Target
             continue;
         }
         let mut seen: Vec<IpAddr> = Vec::new();
-        if let Ok(addrs) = (t.name.as_str(), 0u16).to_socket_addrs() {
+        if let Ok(addrs) = crate::sys::lookup_host(&t.name) {
             for a in addrs {
                 if family_ok(&a.ip(), family) && !seen.contains(&a.ip()) {
                     seen.push(a.ip());
@@ -226,12 +231,17 @@ fn is_link_local(v6: &Ipv6Addr) -> bool {
     (v6.segments()[0] & 0xffc0) == 0xfe80
 }
 
-/// std wraps getaddrinfo's text as "failed to lookup address information: TEXT"; an
-/// `EAI_SYSTEM` failure is the errno's error, whose "(os error N)" tail goes too.
-fn lookup_message(e: &std::io::Error) -> String {
-    let s = crate::error::short(e);
-    match s.rsplit_once(": ") {
-        Some((_, tail)) if !tail.is_empty() => tail.to_string(),
+/// std wraps getaddrinfo's text as "failed to lookup address information: TEXT"
+/// (`sys::lookup_host` makes the same text); an `EAI_SYSTEM` failure is the errno's error,
+/// whose "(os error N)" tail goes too.
+fn lookup_message(s: String) -> String {
+    let s = match s.find(" (os error") {
+        Some(i) => s.get(..i).unwrap_or_default().to_string(),
+        None => s,
+    };
+    // What follows the last ": ", if anything does.
+    match s.as_bytes().windows(2).rposition(|w| w == b": ") {
+        Some(i) if i + 2 < s.len() => s.get(i + 2..).unwrap_or_default().to_string(),
         _ => s,
     }
 }
@@ -284,10 +294,17 @@ mod tests {
     #[test]
     fn lookup_failures_read_as_one_short_text() {
         let gai = "failed to lookup address information: Name or service not known";
-        let gai = std::io::Error::other(gai);
-        assert_eq!(lookup_message(&gai), "Name or service not known");
+        assert_eq!(lookup_message(gai.into()), "Name or service not known");
         let sys = std::io::Error::from_raw_os_error(libc::ECONNREFUSED);
-        assert_eq!(lookup_message(&sys), "Connection refused");
+        assert_eq!(lookup_message(sys.to_string()), "Connection refused");
+        assert_eq!(lookup_message("a: b: c".into()), "c");
+        assert_eq!(lookup_message("a: ".into()), "a: ");
+        assert_eq!(lookup_message("plain".into()), "plain");
+        let nul = crate::sys::lookup_host("a\0b").unwrap_err();
+        assert_eq!(
+            lookup_message(nul),
+            "file name contained an unexpected NUL byte"
+        );
     }
 
     fn cidr(s: &str, p: u8) -> Cidr {

@@ -345,6 +345,70 @@ pub fn if_index(name: &str) -> Option<u32> {
     cvt(unsafe { libc::if_nametoindex(c.as_ptr()) }).ok()
 }
 
+/// `read(2)` of standard input (fd 0, which pingr never closes) as std's `Stdin` reads it
+/// without its lock and buffer: a closed standard input (`EBADF`) reads as empty.
+pub fn read_stdin(buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: buf is valid for writes of buf.len() bytes and outlives the call.
+    match cvt(unsafe { libc::read(libc::STDIN_FILENO, buf.as_mut_ptr().cast(), buf.len()) }) {
+        Err(e) if e.raw_os_error() == Some(libc::EBADF) => Ok(0),
+        r => r.map(len_of),
+    }
+}
+
+/// `getaddrinfo(3)` as std's resolver calls it (no service; `SOCK_STREAM` hints, so one entry
+/// per address): the IPv4 and IPv6 addresses of `host` in the resolver's order, port 0. On
+/// failure, the text of std's `io::Error` for it: "failed to lookup address information:
+/// " and `gai_strerror`'s text, or errno's for `EAI_SYSTEM`.
+pub fn lookup_host(host: &str) -> Result<Vec<SocketAddr>, String> {
+    let Ok(c) = CString::new(host) else {
+        return Err("file name contained an unexpected NUL byte".into());
+    };
+    // SAFETY: addrinfo is plain old data; all-zero is a valid value (AF_UNSPEC, no flags).
+    let mut hints: libc::addrinfo = unsafe { zeroed() };
+    hints.ai_socktype = libc::SOCK_STREAM;
+    let mut res: *mut libc::addrinfo = std::ptr::null_mut();
+    // SAFETY: c is NUL-terminated, a null service is allowed, hints and res are valid for the
+    // call; on success res is a list that only freeaddrinfo below frees.
+    let rc = unsafe { libc::getaddrinfo(c.as_ptr(), std::ptr::null(), &hints, &mut res) };
+    if rc == libc::EAI_SYSTEM {
+        return Err(io::Error::last_os_error().to_string());
+    }
+    if rc != 0 {
+        // SAFETY: gai_strerror returns a static NUL-terminated string for any code.
+        let text = unsafe { std::ffi::CStr::from_ptr(libc::gai_strerror(rc)) };
+        let mut s = String::from("failed to lookup address information: ");
+        s.push_str(&text.to_string_lossy());
+        return Err(s);
+    }
+    let mut out = Vec::new();
+    let mut cur = res;
+    while !cur.is_null() {
+        // SAFETY: cur is a node of the list getaddrinfo made, freed only after this loop.
+        let ai = unsafe { &*cur };
+        // SAFETY: all-zero sockaddr_storage is valid.
+        let mut storage: libc::sockaddr_storage = unsafe { zeroed() };
+        let len = (ai.ai_addrlen as usize).min(size_of::<libc::sockaddr_storage>());
+        if !ai.ai_addr.is_null() {
+            // SAFETY: ai_addr points at ai_addrlen bytes of socket address; at most the
+            // storage's size is copied into it, and the two never overlap.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    ai.ai_addr.cast::<u8>(),
+                    std::ptr::addr_of_mut!(storage).cast::<u8>(),
+                    len,
+                )
+            };
+            out.extend(from_raw_addr(&storage, len as libc::socklen_t));
+        }
+        cur = ai.ai_next;
+    }
+    if !res.is_null() {
+        // SAFETY: res came from a successful getaddrinfo and is freed once.
+        unsafe { libc::freeaddrinfo(res) };
+    }
+    Ok(out)
+}
+
 /// Whether standard error is a terminal.
 pub fn stderr_is_tty() -> bool {
     use std::io::IsTerminal;
