@@ -16,7 +16,7 @@ use crate::packet::Family;
 use crate::resolve::{self, Target};
 use crate::socket;
 use crate::sys;
-use std::io;
+use std::io::{self, Read};
 use std::net::IpAddr;
 
 // The socket types live in socket.rs; these paths stay for the engine and steps.rs.
@@ -251,17 +251,33 @@ pub fn assess(opened: &mut Opened, targets: &[Target]) -> (Plan, Vec<String>) {
 /// Why IPv6 cannot send from here, judged by the addresses the kernel lists: none at all means
 /// no IPv6 packet has a source. None when some exist or the list cannot be read.
 fn ipv6_unusable() -> Option<String> {
-    let list = std::fs::read_to_string("/proc/net/if_inet6").ok()?;
+    let list = read_text("/proc/net/if_inet6")?;
     if has_inet6_address(&list) {
         return None;
     }
-    let disabled = std::fs::read_to_string("/proc/sys/net/ipv6/conf/all/disable_ipv6")
-        .is_ok_and(|v| v.trim() == "1");
+    let disabled = read_text("/proc/sys/net/ipv6/conf/all/disable_ipv6")
+        .is_some_and(|v| v.trim() == "1");
     Some(if disabled {
         "cannot ping over IPv6: IPv6 is disabled here (net.ipv6.conf.all.disable_ipv6 = 1), no interface has an IPv6 address".into()
     } else {
         "cannot ping over IPv6: no interface has an IPv6 address".into()
     })
+}
+
+/// A small text file of /proc, whole, as `fs::read_to_string` reads it (None if it cannot be
+/// read or is not UTF-8), with one read loop in place of std's sized read-to-end.
+fn read_text(path: &str) -> Option<String> {
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 1024];
+    loop {
+        match f.read(&mut chunk) {
+            Ok(0) => return String::from_utf8(out).ok(),
+            Ok(n) => out.extend_from_slice(chunk.get(..n)?),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return None,
+        }
+    }
 }
 
 /// Whether a /proc/net/if_inet6 text lists an address (one per line: 32 hex digits, index,
@@ -275,7 +291,7 @@ fn has_inet6_address(list: &str) -> bool {
 }
 
 fn ping_group_range() -> Option<(u64, u64)> {
-    let s = std::fs::read_to_string("/proc/sys/net/ipv4/ping_group_range").ok()?;
+    let s = read_text("/proc/sys/net/ipv4/ping_group_range")?;
     let mut it = s.split_whitespace().map(|x| x.parse::<u64>().ok());
     Some((it.next()??, it.next()??))
 }
@@ -374,8 +390,7 @@ pub fn drop_all() -> Result<Dropped, Error> {
 
 /// The ambient set, from /proc/self/status (for -v only).
 fn ambient() -> String {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
+    read_text("/proc/self/status")
         .and_then(|s| {
             s.lines().find_map(|l| {
                 l.strip_prefix("CapAmb:")
