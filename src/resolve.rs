@@ -169,9 +169,11 @@ fn resolve_addr(name: &str, family: Option<Family>) -> Result<SocketAddr, String
             }
             IpAddr::V6(v6) => {
                 let scope_id = match scope {
+                    // Parsed as u64 (std's one parser here), then range-checked: as u32.
                     Some(s) => s
-                        .parse::<u32>()
+                        .parse::<u64>()
                         .ok()
+                        .and_then(|v| u32::try_from(v).ok())
                         .or_else(|| crate::sys::if_index(s))
                         .ok_or_else(|| format!("unknown interface '{s}' in scope"))?,
                     None => 0,

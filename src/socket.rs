@@ -60,14 +60,6 @@ impl Sockets {
             Family::V6 => &mut self.v6,
         }
     }
-
-    /// The kernel drop counters of the open sockets, by family name (for `-v` after the run).
-    pub fn drop_counters(&self) -> Vec<(&'static str, Arc<AtomicU32>)> {
-        [Family::V4, Family::V6]
-            .into_iter()
-            .filter_map(|f| Some((f.name(), Arc::clone(&self.get(f)?.drops))))
-            .collect()
-    }
 }
 
 /// A new ICMP socket of `kind` for `family` (the caller chose the kind).

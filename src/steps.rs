@@ -117,7 +117,7 @@ pub fn probe(
     if !(plan.keep.v4 || plan.keep.v6) {
         return Ok(None);
     }
-    let drop_counters = sockets.drop_counters();
+    let drops = [Family::V4, Family::V6].map(|f| Some((f.name(), Arc::clone(&sockets.get(f)?.drops))));
     let mut r = engine::run_with(
         cfg.clone(),
         engine_targets(targets, plan),
@@ -125,11 +125,12 @@ pub fn probe(
         reporter.map(|r| r as Arc<dyn engine::Reporter>),
     )
     .map_err(|e| Error::system(Call::Start, e))?;
-    let drops = drop_counters.iter().map(|(fam, n)| {
-        let n = n.load(Ordering::Relaxed);
-        format!("{fam}: kernel receive drops on the socket (SO_RXQ_OVFL): {n}")
-    });
-    verbose(cfg, &drops.collect::<Vec<_>>());
+    if cfg.verbose {
+        for (fam, n) in drops.iter().flatten() {
+            let n = n.load(Ordering::Relaxed);
+            eprintln!("pingr: {fam}: kernel receive drops on the socket (SO_RXQ_OVFL): {n}");
+        }
+    }
     match r.write_error.take() {
         Some(e) => Err(Error::system(Call::WriteStdout, e)),
         None => Ok(Some(r)),
