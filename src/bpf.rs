@@ -78,7 +78,7 @@ pub struct IdentRange {
 }
 
 impl Default for IdentRange {
-    /// Every identifier (a filter built from it checks none).
+    /// Every identifier (a filter built from it passes them all).
     fn default() -> Self {
         IdentRange {
             first: Ident(0),
@@ -118,10 +118,6 @@ impl IdentRange {
         // first + len - 1 <= 65535 by construction.
         Ident((u32::from(self.first.0) + self.len - 1) as u16)
     }
-
-    fn is_everything(&self) -> bool {
-        self.len == 1 << 16
-    }
 }
 
 impl fmt::Display for IdentRange {
@@ -134,179 +130,147 @@ impl fmt::Display for IdentRange {
     }
 }
 
-/// A tiny assembler: jumps name labels, resolved to the 8-bit relative offsets by `finish`.
-struct Asm {
-    code: Vec<(Insn, Option<(Label, Label)>)>,
-    labels: Vec<Option<usize>>,
-}
+// The two programs are tables: a jump's `jt`/`jf` hold the absolute index of its target
+// there, and `FIRST`/`LAST` stand for the identifier range's ends; [`build`] makes the
+// offsets relative and puts the range in. (No real operand of these programs lies between
+// 0xffff and `ACCEPT`.)
+const FIRST: u32 = 1 << 16;
+const LAST: u32 = (1 << 16) + 1;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Label(usize);
-
-impl Asm {
-    fn new() -> Asm {
-        Asm {
-            code: Vec::new(),
-            labels: Vec::new(),
-        }
-    }
-
-    fn label(&mut self) -> Label {
-        self.labels.push(None);
-        Label(self.labels.len() - 1)
-    }
-
-    fn here(&mut self, l: Label) {
-        if let Some(slot) = self.labels.get_mut(l.0) {
-            *slot = Some(self.code.len());
-        }
-    }
-
-    fn op(&mut self, code: u16, k: u32) {
-        let insn = Insn {
-            code,
-            jt: 0,
-            jf: 0,
-            k,
-        };
-        self.code.push((insn, None));
-    }
-
-    /// A conditional jump on A compared with `k`; `None` is the next instruction.
-    fn jump(&mut self, cond: u16, k: u32, yes: Option<Label>, no: Option<Label>) {
-        let next = self.label();
-        let insn = Insn {
-            code: JMP | cond | K,
-            jt: 0,
-            jf: 0,
-            k,
-        };
-        self.code
-            .push((insn, Some((yes.unwrap_or(next), no.unwrap_or(next)))));
-        self.here(next);
-    }
-
-    /// Resolves the labels. Every program here is a few dozen instructions, so every offset
-    /// fits in 8 bits; an unbound label or a backward or too long jump is a bug (`None`).
-    fn finish(self) -> Option<Vec<Insn>> {
-        let mut out = Vec::with_capacity(self.code.len());
-        for (i, (mut insn, jumps)) in self.code.into_iter().enumerate() {
-            if let Some((yes, no)) = jumps {
-                let rel = |l: Label| -> Option<u8> {
-                    let at = (*self.labels.get(l.0)?)?;
-                    u8::try_from(at.checked_sub(i + 1)?).ok()
-                };
-                insn.jt = rel(yes)?;
-                insn.jf = rel(no)?;
-            }
-            out.push(insn);
-        }
-        Some(out)
+const fn op(code: u16, k: u32) -> Insn {
+    Insn {
+        code,
+        jt: 0,
+        jf: 0,
+        k,
     }
 }
 
-/// `A in range ? accept : drop` (nothing to compare when the range is everything).
-fn range_check(a: &mut Asm, idents: IdentRange, b: &Branches) {
-    if idents.is_everything() {
-        a.jump(JEQ, 0, Some(b.accept), Some(b.accept));
-        return;
+/// A conditional jump on A compared with `k`, to instruction `jt` if true, else `jf`.
+const fn jump(cond: u16, k: u32, jt: u8, jf: u8) -> Insn {
+    Insn {
+        code: JMP | cond | K,
+        jt,
+        jf,
+        k,
     }
-    a.jump(JGE, u32::from(idents.first().0), None, Some(b.drop));
-    a.jump(
-        JGT,
-        u32::from(idents.last().0),
-        Some(b.drop),
-        Some(b.accept),
-    );
 }
 
-/// Where a program goes after its first test on the ICMP type.
-struct Branches {
-    /// An echo reply.
-    echo: Label,
-    /// An ICMP error that may quote our request.
-    error: Label,
-    accept: Label,
-    drop: Label,
+/// An ICMPv4 error type, as a jump operand.
+const fn e4(i: usize) -> u32 {
+    ICMP_ERROR_TYPES[i] as u32
 }
 
-/// The start every program shares, with the ICMP type in A: an echo reply (`reply`) goes on
-/// to `echo`, which follows at once, one of `errors` to `error`, anything else is dropped.
-fn by_type(a: &mut Asm, reply: u32, errors: &[u8]) -> Branches {
-    let b = Branches {
-        echo: a.label(),
-        error: a.label(),
-        accept: a.label(),
-        drop: a.label(),
-    };
-    a.jump(JEQ, reply, Some(b.echo), None);
-    for &t in errors {
-        a.jump(JEQ, u32::from(t), Some(b.error), None);
-    }
-    a.op(RET | K, 0);
-    a.here(b.echo);
-    b
+const fn e6(i: usize) -> u32 {
+    ICMP6_ERROR_TYPES[i] as u32
 }
 
-fn accept_and_drop(a: &mut Asm, b: &Branches) {
-    a.here(b.accept);
-    a.op(RET | K, ACCEPT);
-    a.here(b.drop);
-    a.op(RET | K, 0);
-}
+// Where the IPv4 program's blocks start.
+const V4_ECHO: u8 = 9;
+const V4_ERROR: u8 = 12;
+const V4_ACCEPT: u8 = 24;
+const V4_DROP: u8 = 25;
 
 /// The program of a raw IPv4 ICMP socket (the packet starts at the IPv4 header). Accepts an
-/// echo reply whose identifier is in `idents`, and an ICMP error (types
-/// [`ICMP_ERROR_TYPES`]) quoting an ICMP echo request whose identifier is in `idents` (the
+/// echo reply whose identifier is in the range, and an ICMP error (types
+/// [`ICMP_ERROR_TYPES`]) quoting an ICMP echo request whose identifier is in the range (the
 /// quoted header's own IHL walked too); drops everything else.
-pub fn ipv4_program(idents: IdentRange) -> Vec<Insn> {
-    let mut a = Asm::new();
-    a.op(LDX | B | MSH, 0); // X = outer IPv4 header length
-    a.op(LD | B | IND, 0); // A = ICMP type
-    let b = by_type(&mut a, ICMP_ECHO_REPLY, &ICMP_ERROR_TYPES);
-    a.op(LD | H | IND, 4); // the reply's identifier
-    range_check(&mut a, idents, &b);
+const IPV4: [Insn; 26] = [
+    op(LDX | B | MSH, 0), // X = outer IPv4 header length
+    op(LD | B | IND, 0),  // A = ICMP type
+    jump(JEQ, ICMP_ECHO_REPLY, V4_ECHO, 3),
+    jump(JEQ, e4(0), V4_ERROR, 4),
+    jump(JEQ, e4(1), V4_ERROR, 5),
+    jump(JEQ, e4(2), V4_ERROR, 6),
+    jump(JEQ, e4(3), V4_ERROR, 7),
+    jump(JEQ, e4(4), V4_ERROR, 8),
+    op(RET | K, 0),
+    // V4_ECHO:
+    op(LD | H | IND, 4), // the reply's identifier
+    jump(JGE, FIRST, 11, V4_DROP),
+    jump(JGT, LAST, V4_DROP, V4_ACCEPT),
+    // V4_ERROR:
+    op(LD | B | IND, 8 + 9), // the quoted IPv4 header's protocol
+    jump(JEQ, IPPROTO_ICMP, 14, V4_DROP),
+    op(LD | B | IND, 8), // the quoted version/IHL byte
+    op(ALU | AND | K, 0x0f),
+    op(ALU | LSH | K, 2),
+    op(ALU | ADD | X, 0),
+    op(MISC | TAX, 0),   // X = outer header + quoted header lengths
+    op(LD | B | IND, 8), // the quoted ICMP type
+    jump(JEQ, ICMP_ECHO_REQUEST, 21, V4_DROP),
+    op(LD | H | IND, 8 + 4), // the quoted request's identifier
+    jump(JGE, FIRST, 23, V4_DROP),
+    jump(JGT, LAST, V4_DROP, V4_ACCEPT),
+    // V4_ACCEPT, V4_DROP:
+    op(RET | K, ACCEPT),
+    op(RET | K, 0),
+];
 
-    a.here(b.error);
-    a.op(LD | B | IND, 8 + 9); // the quoted IPv4 header's protocol
-    a.jump(JEQ, IPPROTO_ICMP, None, Some(b.drop));
-    a.op(LD | B | IND, 8); // the quoted version/IHL byte
-    a.op(ALU | AND | K, 0x0f);
-    a.op(ALU | LSH | K, 2);
-    a.op(ALU | ADD | X, 0);
-    a.op(MISC | TAX, 0); // X = outer header + quoted header lengths
-    a.op(LD | B | IND, 8); // the quoted ICMP type
-    a.jump(JEQ, ICMP_ECHO_REQUEST, None, Some(b.drop));
-    a.op(LD | H | IND, 8 + 4); // the quoted request's identifier
-    range_check(&mut a, idents, &b);
-
-    accept_and_drop(&mut a, &b);
-    a.finish().unwrap_or_default()
-}
+const V6_ECHO: u8 = 7;
+const V6_ERROR: u8 = 10;
+const V6_ACCEPT: u8 = 17;
+const V6_DROP: u8 = 18;
 
 /// The program of a raw ICMPv6 socket (the packet starts at the ICMPv6 header; the socket's
 /// ICMP6_FILTER already passes only echo replies and [`ICMP6_ERROR_TYPES`]). Accepts an echo
-/// reply whose identifier is in `idents`, and an error quoting an ICMPv6 echo request whose
-/// identifier is in `idents`; an error whose quoted IPv6 header is followed by extension
+/// reply whose identifier is in the range, and an error quoting an ICMPv6 echo request whose
+/// identifier is in the range; an error whose quoted IPv6 header is followed by extension
 /// headers is accepted for the decoder to walk (rare: our requests carry none unless
 /// fragmented). Drops everything else.
+const ICMP6: [Insn; 19] = [
+    op(LD | B | ABS, 0), // A = ICMPv6 type
+    jump(JEQ, ICMP6_ECHO_REPLY, V6_ECHO, 2),
+    jump(JEQ, e6(0), V6_ERROR, 3),
+    jump(JEQ, e6(1), V6_ERROR, 4),
+    jump(JEQ, e6(2), V6_ERROR, 5),
+    jump(JEQ, e6(3), V6_ERROR, 6),
+    op(RET | K, 0),
+    // V6_ECHO:
+    op(LD | H | ABS, 4), // the reply's identifier
+    jump(JGE, FIRST, 9, V6_DROP),
+    jump(JGT, LAST, V6_DROP, V6_ACCEPT),
+    // V6_ERROR:
+    op(LD | B | ABS, 8 + 6), // the quoted IPv6 header's next header
+    jump(JEQ, IPPROTO_ICMPV6, 12, V6_ACCEPT),
+    op(LD | B | ABS, 8 + 40), // the quoted ICMPv6 type
+    jump(JEQ, ICMP6_ECHO_REQUEST, 14, V6_DROP),
+    op(LD | H | ABS, 8 + 40 + 4), // the quoted request's identifier
+    jump(JGE, FIRST, 16, V6_DROP),
+    jump(JGT, LAST, V6_DROP, V6_ACCEPT),
+    // V6_ACCEPT, V6_DROP:
+    op(RET | K, ACCEPT),
+    op(RET | K, 0),
+];
+
+/// A program table with the range put in and every jump made relative (the tables only jump
+/// forward: the tests check it).
+fn build(table: &[Insn], idents: IdentRange) -> Vec<Insn> {
+    let (first, last) = (u32::from(idents.first().0), u32::from(idents.last().0));
+    let mut out = table.to_vec();
+    for (i, insn) in out.iter_mut().enumerate() {
+        if insn.code & 0x07 == JMP {
+            let next = (i + 1) as u8;
+            insn.jt = insn.jt.wrapping_sub(next);
+            insn.jf = insn.jf.wrapping_sub(next);
+            insn.k = match insn.k {
+                FIRST => first,
+                LAST => last,
+                k => k,
+            };
+        }
+    }
+    out
+}
+
+/// The IPv4 program ([`IPV4`]) for `idents`.
+pub fn ipv4_program(idents: IdentRange) -> Vec<Insn> {
+    build(&IPV4, idents)
+}
+
+/// The ICMPv6 program ([`ICMP6`]) for `idents`.
 pub fn icmp6_program(idents: IdentRange) -> Vec<Insn> {
-    let mut a = Asm::new();
-    a.op(LD | B | ABS, 0); // A = ICMPv6 type
-    let b = by_type(&mut a, ICMP6_ECHO_REPLY, &ICMP6_ERROR_TYPES);
-    a.op(LD | H | ABS, 4); // the reply's identifier
-    range_check(&mut a, idents, &b);
-
-    a.here(b.error);
-    a.op(LD | B | ABS, 8 + 6); // the quoted IPv6 header's next header
-    a.jump(JEQ, IPPROTO_ICMPV6, None, Some(b.accept));
-    a.op(LD | B | ABS, 8 + 40); // the quoted ICMPv6 type
-    a.jump(JEQ, ICMP6_ECHO_REQUEST, None, Some(b.drop));
-    a.op(LD | H | ABS, 8 + 40 + 4); // the quoted request's identifier
-    range_check(&mut a, idents, &b);
-
-    accept_and_drop(&mut a, &b);
-    a.finish().unwrap_or_default()
+    build(&ICMP6, idents)
 }
 
 #[cfg(test)]

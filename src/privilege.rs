@@ -255,8 +255,8 @@ fn ipv6_unusable() -> Option<String> {
     if has_inet6_address(&list) {
         return None;
     }
-    let disabled = read_text("/proc/sys/net/ipv6/conf/all/disable_ipv6")
-        .is_some_and(|v| v.trim() == "1");
+    let disabled =
+        read_text("/proc/sys/net/ipv6/conf/all/disable_ipv6").is_some_and(|v| v.trim() == "1");
     Some(if disabled {
         "cannot ping over IPv6: IPv6 is disabled here (net.ipv6.conf.all.disable_ipv6 = 1), no interface has an IPv6 address".into()
     } else {

@@ -117,7 +117,8 @@ pub fn probe(
     if !(plan.keep.v4 || plan.keep.v6) {
         return Ok(None);
     }
-    let drops = [Family::V4, Family::V6].map(|f| Some((f.name(), Arc::clone(&sockets.get(f)?.drops))));
+    let drops =
+        [Family::V4, Family::V6].map(|f| Some((f.name(), Arc::clone(&sockets.get(f)?.drops))));
     let mut r = engine::run_with(
         cfg.clone(),
         engine_targets(targets, plan),
