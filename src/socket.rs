@@ -109,6 +109,17 @@ pub fn configure(
     })
 }
 
+/// The ICMP types a raw socket's type filter passes: echo replies and the errors the
+/// decoder reads ([`bpf::ICMP_ERROR_TYPES`], [`bpf::ICMP6_ERROR_TYPES`]).
+const ICMP_PASS: [u8; 6] = {
+    let e = bpf::ICMP_ERROR_TYPES;
+    [0, e[0], e[1], e[2], e[3], e[4]]
+};
+const ICMP6_PASS: [u8; 5] = {
+    let e = bpf::ICMP6_ERROR_TYPES;
+    [129, e[0], e[1], e[2], e[3]]
+};
+
 /// The kernel-side filters of a raw socket, and the `-v` line saying what they are: the ICMP
 /// type filter, then a BPF program passing only echo replies and errors that carry one of
 /// `idents` (`bpf.rs`), locked so nothing can replace it after the privilege drop. The
@@ -118,16 +129,14 @@ pub fn configure(
 fn kernel_filter(fd: BorrowedFd<'_>, family: Family, idents: IdentRange) -> String {
     let fam = family.name();
     let (types, prog) = match family {
-        Family::V4 => {
-            let mut t = vec![0];
-            t.extend(bpf::ICMP_ERROR_TYPES);
-            (sys::set_icmp_filter(fd, &t), bpf::ipv4_program(idents))
-        }
-        Family::V6 => {
-            let mut t = vec![129];
-            t.extend(bpf::ICMP6_ERROR_TYPES);
-            (sys::set_icmp6_filter(fd, &t), bpf::icmp6_program(idents))
-        }
+        Family::V4 => (
+            sys::set_icmp_filter(fd, &ICMP_PASS),
+            bpf::ipv4_program(idents),
+        ),
+        Family::V6 => (
+            sys::set_icmp6_filter(fd, &ICMP6_PASS),
+            bpf::icmp6_program(idents),
+        ),
     };
     let types = match types {
         Ok(()) => String::new(),
