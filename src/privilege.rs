@@ -141,7 +141,7 @@ fn open_family(
         },
     };
     let set = socket::configure(fd, family, kind, cfg, idents)
-        .map_err(|e| format!("{fam} socket setup failed: {}", short(&e)))?;
+        .map_err(|e| format!("{fam} socket setup failed: {e}"))?;
     let note = match set.timestamps {
         Some(why) => format!("{note}; {why}"),
         None => note,

@@ -85,14 +85,15 @@ pub struct Configured {
 }
 
 /// Sets `fd` up for the run (options, binding, filters, timestamps): the one place a socket is
-/// configured. Everything here that needs a privilege must happen before the drop.
+/// configured. Everything here that needs a privilege must happen before the drop. On failure,
+/// the kernel's text ([`short`]), after what was being set up for `-I` and binding.
 pub fn configure(
     fd: OwnedFd,
     family: Family,
     kind: Kind,
     cfg: &Config,
     idents: IdentRange,
-) -> io::Result<Configured> {
+) -> Result<Configured, String> {
     let (ident, filter) = set_options(fd.as_fd(), family, kind, cfg, idents)?;
     let timestamps = timestamps(fd.as_fd());
     let socket = IcmpSocket {
@@ -235,7 +236,7 @@ fn set_options(
     kind: Kind,
     cfg: &Config,
     idents: IdentRange,
-) -> io::Result<(Ident, String)> {
+) -> Result<(Ident, String), String> {
     // First, so that no foreign packet is queued for long on a raw socket.
     let filter = (kind == Kind::Raw).then(|| kernel_filter(fd, family, idents));
     let _ = sys::enable_drop_count(fd);
@@ -246,24 +247,24 @@ fn set_options(
         match iface.parse::<IpAddr>() {
             Ok(ip) => source = Some(ip),
             Err(_) => {
-                sys::bind_to_device(fd, iface).map_err(|e| annotate(e, &format!("-I {iface}")))?
+                sys::bind_to_device(fd, iface).map_err(|e| format!("-I {iface}: {}", short(&e)))?
             }
         }
     }
     match family {
         Family::V4 => {
             if kind == Kind::Datagram {
-                sys::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_RECVERR, 1)?;
-                sys::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_RECVTTL, 1)?;
+                sys::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_RECVERR, 1).map_err(os)?;
+                sys::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_RECVTTL, 1).map_err(os)?;
             }
-            set_ip_options(fd, cfg, &IPV4_OPTIONS)?;
+            set_ip_options(fd, cfg, &IPV4_OPTIONS).map_err(os)?;
         }
         Family::V6 => {
             if kind == Kind::Datagram {
-                sys::setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVERR, 1)?;
+                sys::setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVERR, 1).map_err(os)?;
             }
-            sys::setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, 1)?;
-            set_ip_options(fd, cfg, &IPV6_OPTIONS)?;
+            sys::setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, 1).map_err(os)?;
+            set_ip_options(fd, cfg, &IPV6_OPTIONS).map_err(os)?;
         }
     }
     let src_matches = source.map_or(true, |s| Family::of(s) == family);
@@ -273,10 +274,10 @@ fn set_options(
             (None, Family::V4) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             (None, Family::V6) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
         };
-        sys::bind(fd, &SocketAddr::new(ip, 0)).map_err(|e| annotate(e, &format!("bind {ip}")))?;
+        sys::bind(fd, &SocketAddr::new(ip, 0)).map_err(|e| format!("bind {ip}: {}", short(&e)))?;
     }
     if kind == Kind::Datagram {
-        let ident = Ident(sys::local_addr(fd)?.port());
+        let ident = Ident(sys::local_addr(fd).map_err(os)?.port());
         let note = format!(
             "{}: identifier {ident} (the kernel's): no kernel filter needed, the kernel gives a datagram ICMP socket only its own identifier's replies and errors",
             family.name()
@@ -286,6 +287,7 @@ fn set_options(
     Ok((Ident(0), filter.unwrap_or_default()))
 }
 
-fn annotate(e: io::Error, what: &str) -> io::Error {
-    io::Error::new(e.kind(), format!("{what}: {}", short(&e)))
+/// An error's text, as the messages give it.
+fn os(e: io::Error) -> String {
+    short(&e)
 }
