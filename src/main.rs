@@ -116,7 +116,7 @@ fn fping_main(prog: &str, family: Option<packet::Family>, args: &[String]) -> u8
 /// The same steps as pingr's own [`run`], in the same order, with fping's flood rule (exit 1),
 /// messages and report around them.
 fn run_fping(mut cfg: Config) -> Result<u8, Error> {
-    let Some(f) = cfg.fping.clone() else {
+    let Some(f) = &cfg.fping else {
         return run(cfg);
     };
     if let Some(refusal) = cli::flood::fping(&cfg, &f.prog, steps::real_uid()) {
@@ -126,6 +126,10 @@ fn run_fping(mut cfg: Config) -> Result<u8, Error> {
     if f.random {
         cfg.pattern = Some(steps::random_pattern());
     }
+    // Borrowed again after the change above (not cloned: a clone of the options costs more).
+    let Some(f) = &cfg.fping else {
+        return Err(Error::Internal("fping output was not set up"));
+    };
     let mut opened = steps::sockets_then_drop(&cfg)?;
     let mut targets = resolve::targets(&cfg)?;
     if f.all_addrs {
@@ -144,7 +148,7 @@ fn run_fping(mut cfg: Config) -> Result<u8, Error> {
         return Err(Error::Internal("fping output was not set up"));
     };
     let elapsed_ns = started.elapsed().as_nanos() as u64;
-    let verdict = out::fping_finish(board, &r, &f, elapsed_ns);
+    let verdict = out::fping_finish(board, &r, f, elapsed_ns);
     if r.broken_pipe {
         return Ok(error::EXIT_SOME_SILENT);
     }
