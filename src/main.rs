@@ -54,10 +54,16 @@ fn fail(prog: &str, e: Error) -> u8 {
 fn pingr_main(args: &[String]) -> u8 {
     match cli::parse(args) {
         Err(e) => fail("pingr", e.into()),
-        Ok(Command::Help) => out::print_quietly(&format!("{}\n", cli::usage())),
-        Ok(Command::Version) => out::print_quietly(&format!("{}\n", cli::version())),
+        Ok(Command::Help) => print_line(cli::usage()),
+        Ok(Command::Version) => print_line(cli::version()),
         Ok(Command::Run(cfg)) => run(cfg).unwrap_or_else(|e| fail("pingr", e)),
     }
+}
+
+/// A text and a newline on standard output (pingr's `--help` and `--version`).
+fn print_line(mut text: String) -> u8 {
+    text.push('\n');
+    out::print_quietly(&text)
 }
 
 /// The run order, for pingr's own grammar. Only the first two steps run with privilege:

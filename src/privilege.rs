@@ -388,27 +388,20 @@ pub fn drop_all() -> Result<Dropped, Error> {
     Ok(Dropped { after, was_setid })
 }
 
-/// The ambient set, from /proc/self/status (for -v only).
-fn ambient() -> String {
-    read_text("/proc/self/status")
-        .and_then(|s| {
-            s.lines().find_map(|l| {
-                l.strip_prefix("CapAmb:")
-                    .map(|v| format!("{:#x}", u64::from_str_radix(v.trim(), 16).unwrap_or(0)))
-            })
-        })
-        .unwrap_or_else(|| "?".into())
+/// The ambient set, from /proc/self/status (for -v only; None if it cannot be read).
+fn ambient() -> Option<u64> {
+    let status = read_text("/proc/self/status")?;
+    let v = status.lines().find_map(|l| l.strip_prefix("CapAmb:"))?;
+    Some(u64::from_str_radix(v.trim(), 16).unwrap_or(0))
 }
 
 /// The verbose line of the capability sets.
 pub fn describe(c: &sys::CapSets) -> String {
-    format!(
-        "eff={:#x} prm={:#x} inh={:#x} amb={}",
-        c.effective,
-        c.permitted,
-        c.inheritable,
-        ambient()
-    )
+    let (e, p, i) = (c.effective, c.permitted, c.inheritable);
+    match ambient() {
+        Some(a) => format!("eff={e:#x} prm={p:#x} inh={i:#x} amb={a:#x}"),
+        None => format!("eff={e:#x} prm={p:#x} inh={i:#x} amb=?"),
+    }
 }
 
 #[cfg(test)]
