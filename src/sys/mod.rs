@@ -8,7 +8,7 @@
 //! socket, when to drop what) belongs to `privilege.rs`, `socket.rs` and the engine, never here.
 //! Nothing here interprets packet bytes beyond control messages.
 
-use std::ffi::CString;
+use std::ffi::CStr;
 use std::io;
 use std::mem::{size_of, zeroed};
 use std::net::SocketAddr;
@@ -320,16 +320,28 @@ pub fn wait_signal(signals: &[libc::c_int]) -> io::Result<libc::c_int> {
     Ok(sig)
 }
 
+/// `bytes` and a NUL, as C takes a string; None if `bytes` holds a NUL (as `CString::new`,
+/// without its generic conversions).
+fn c_string(bytes: &[u8]) -> Option<Vec<u8>> {
+    if bytes.contains(&0) {
+        return None;
+    }
+    let mut c = Vec::with_capacity(bytes.len() + 1);
+    c.extend_from_slice(bytes);
+    c.push(0);
+    Some(c)
+}
+
 /// Whether `path` carries a `security.capability` extended attribute (a file capability).
 pub fn has_file_caps(path: &std::path::Path) -> bool {
     use std::os::unix::ffi::OsStrExt;
-    let Ok(p) = CString::new(path.as_os_str().as_bytes()) else {
+    let Some(p) = c_string(path.as_os_str().as_bytes()) else {
         return false;
     };
     let name = b"security.capability\0";
     // SAFETY: both strings are NUL-terminated; a null buffer with size 0 asks for the size only.
     let r =
-        cvt(unsafe { libc::getxattr(p.as_ptr(), name.as_ptr().cast(), std::ptr::null_mut(), 0) });
+        cvt(unsafe { libc::getxattr(p.as_ptr().cast(), name.as_ptr().cast(), std::ptr::null_mut(), 0) });
     matches!(r, Ok(n) if n > 0)
 }
 
@@ -340,9 +352,9 @@ pub fn pid() -> u32 {
 
 /// `if_nametoindex(3)`: the index of a network interface, for IPv6 scopes.
 pub fn if_index(name: &str) -> Option<u32> {
-    let c = CString::new(name).ok()?;
+    let c = c_string(name.as_bytes())?;
     // SAFETY: c is a valid NUL-terminated string that outlives the call.
-    cvt(unsafe { libc::if_nametoindex(c.as_ptr()) }).ok()
+    cvt(unsafe { libc::if_nametoindex(c.as_ptr().cast()) }).ok()
 }
 
 /// `read(2)` of standard input (fd 0, which pingr never closes) as std's `Stdin` reads it
@@ -360,7 +372,7 @@ pub fn read_stdin(buf: &mut [u8]) -> io::Result<usize> {
 /// failure, the text of std's `io::Error` for it: "failed to lookup address information:
 /// " and `gai_strerror`'s text, or errno's for `EAI_SYSTEM`.
 pub fn lookup_host(host: &str) -> Result<Vec<SocketAddr>, String> {
-    let Ok(c) = CString::new(host) else {
+    let Some(c) = c_string(host.as_bytes()) else {
         return Err("file name contained an unexpected NUL byte".into());
     };
     // SAFETY: addrinfo is plain old data; all-zero is a valid value (AF_UNSPEC, no flags).
@@ -369,13 +381,13 @@ pub fn lookup_host(host: &str) -> Result<Vec<SocketAddr>, String> {
     let mut res: *mut libc::addrinfo = std::ptr::null_mut();
     // SAFETY: c is NUL-terminated, a null service is allowed, hints and res are valid for the
     // call; on success res is a list that only freeaddrinfo below frees.
-    let rc = unsafe { libc::getaddrinfo(c.as_ptr(), std::ptr::null(), &hints, &mut res) };
+    let rc = unsafe { libc::getaddrinfo(c.as_ptr().cast(), std::ptr::null(), &hints, &mut res) };
     if rc == libc::EAI_SYSTEM {
         return Err(io::Error::last_os_error().to_string());
     }
     if rc != 0 {
         // SAFETY: gai_strerror returns a static NUL-terminated string for any code.
-        let text = unsafe { std::ffi::CStr::from_ptr(libc::gai_strerror(rc)) };
+        let text = unsafe { CStr::from_ptr(libc::gai_strerror(rc)) };
         let mut s = String::from("failed to lookup address information: ");
         s.push_str(&text.to_string_lossy());
         return Err(s);
