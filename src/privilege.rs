@@ -283,17 +283,18 @@ fn read_text(path: &str) -> Option<String> {
 /// Whether a /proc/net/if_inet6 text lists an address (one per line: 32 hex digits, index,
 /// prefix length, scope, flags, device).
 fn has_inet6_address(list: &str) -> bool {
-    list.lines().any(|l| {
-        l.split_whitespace()
-            .next()
-            .is_some_and(|a| a.len() == 32 && a.bytes().all(|b| b.is_ascii_hexdigit()))
+    list.split('\n').any(|l| {
+        let a = l.trim_start_matches(|c: char| c.is_ascii_whitespace());
+        let hex = a.bytes().take_while(u8::is_ascii_hexdigit).count();
+        hex == 32 && a.as_bytes().get(32).map_or(true, u8::is_ascii_whitespace)
     })
 }
 
 fn ping_group_range() -> Option<(u64, u64)> {
     let s = read_text("/proc/sys/net/ipv4/ping_group_range")?;
-    let mut it = s.split_whitespace().map(|x| x.parse::<u64>().ok());
-    Some((it.next()??, it.next()??))
+    // Two numbers with white space around them (tabs, as the kernel writes them).
+    let (lo, hi) = s.trim().split_once(|c: char| c.is_ascii_whitespace())?;
+    Some((lo.parse().ok()?, hi.trim().parse().ok()?))
 }
 
 /// One line: what is wrong, and the fixes that apply.
@@ -532,5 +533,14 @@ mod tests {
         assert!(has_inet6_address(lo));
         assert!(!has_inet6_address(""));
         assert!(!has_inet6_address("garbage line\n"));
+        assert!(has_inet6_address(
+            "x\n  fe800000000000000000000000000001\t02 40 20 80 eth0\n"
+        ));
+        assert!(!has_inet6_address(
+            "00000000000000000000000000000001a 01 80 10 80 lo\n"
+        ));
+        assert!(!has_inet6_address(
+            "0000000000000000000000000000001 01 80 10 80 lo\n"
+        ));
     }
 }

@@ -127,7 +127,10 @@ fn add_name(
     }
     let mut name = String::from_utf8_lossy(text).trim().to_string();
     if first_word {
-        name = name.split_whitespace().next().unwrap_or("").to_string();
+        // Trimmed already: the first word ends at the first white space, if any.
+        if let Some(end) = name.find(char::is_whitespace) {
+            name.truncate(end);
+        }
     }
     if !name.is_empty() {
         names.push(name);

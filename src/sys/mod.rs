@@ -340,8 +340,14 @@ pub fn has_file_caps(path: &std::path::Path) -> bool {
     };
     let name = b"security.capability\0";
     // SAFETY: both strings are NUL-terminated; a null buffer with size 0 asks for the size only.
-    let r =
-        cvt(unsafe { libc::getxattr(p.as_ptr().cast(), name.as_ptr().cast(), std::ptr::null_mut(), 0) });
+    let r = cvt(unsafe {
+        libc::getxattr(
+            p.as_ptr().cast(),
+            name.as_ptr().cast(),
+            std::ptr::null_mut(),
+            0,
+        )
+    });
     matches!(r, Ok(n) if n > 0)
 }
 
