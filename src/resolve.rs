@@ -11,7 +11,7 @@
 use crate::cli::{Cidr, Config};
 use crate::error::{Error, Usage};
 use crate::packet::Family;
-use std::io::{ErrorKind, Read};
+use std::io::{self, ErrorKind, Read};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
 /// The most targets one run takes (a /14 of IPv4, four /16 sweeps).
@@ -66,12 +66,22 @@ fn check_count(n: usize) -> Result<(), Error> {
 /// `MAX_LINE` bytes ends the read there, so a file without newlines (/dev/zero) cannot grow
 /// memory.
 fn read_file(path: &str, names: &mut Vec<String>, first_word: bool) -> Result<(), Error> {
-    let err = |e: String| Error::from(Usage::rule(format!("-f {path}"), e));
+    match read_names(path, names, first_word) {
+        Ok(()) => Ok(()),
+        Err(Some(why)) => Err(Usage::rule(format!("-f {path}"), why).into()),
+        Err(None) => check_count(names.len()),
+    }
+}
+
+/// [`read_file`]'s reading, with a small error: what is wrong with the file, or None for too
+/// many targets.
+fn read_names(path: &str, names: &mut Vec<String>, first_word: bool) -> Result<(), Option<String>> {
+    let err = |e: io::Error| Some(crate::error::short(&e));
     let mut file = None;
     if path != "-" {
-        let f = std::fs::File::open(path).map_err(|e| err(crate::error::short(&e)))?;
+        let f = std::fs::File::open(path).map_err(err)?;
         if f.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-            return Err(err("is a directory".into()));
+            return Err(Some("is a directory".into()));
         }
         file = Some(f);
     }
@@ -86,7 +96,7 @@ fn read_file(path: &str, names: &mut Vec<String>, first_word: bool) -> Result<()
         let n = match read {
             Ok(n) => n,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(e) => return Err(err(crate::error::short(&e))),
+            Err(e) => return Err(err(e)),
         };
         if n == 0 {
             // The last line may have no newline.
@@ -101,7 +111,7 @@ fn read_file(path: &str, names: &mut Vec<String>, first_word: bool) -> Result<()
                 line.clear();
                 lineno += 1;
             } else if line.len() == MAX_LINE {
-                return Err(err(format!(
+                return Err(Some(format!(
                     "line {lineno} is longer than {MAX_LINE} bytes"
                 )));
             } else {
@@ -117,7 +127,7 @@ fn add_name(
     lineno: usize,
     first_word: bool,
     names: &mut Vec<String>,
-) -> Result<(), Error> {
+) -> Result<(), Option<String>> {
     let mut text = line;
     if lineno == 1 {
         text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
@@ -135,7 +145,7 @@ fn add_name(
     if !name.is_empty() {
         names.push(name);
         if names.len() > MAX_TARGETS {
-            return check_count(names.len());
+            return Err(None);
         }
     }
     Ok(())
