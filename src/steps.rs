@@ -41,14 +41,10 @@ pub fn sockets_then_drop(cfg: &Config) -> Result<Opened, Error> {
             "pingr: warning: running setuid/setgid; returned to the real user and group after opening sockets (file capabilities are the supported install: make install)"
         );
     }
-    verbose(
-        cfg,
-        &[format!(
-            "capabilities at start: {}; after the drop: {}, no_new_privs=1",
-            at_start,
-            privilege::describe(&dropped.after)
-        )],
-    );
+    if cfg.verbose {
+        let after = privilege::describe(&dropped.after);
+        eprintln!("pingr: capabilities at start: {at_start}; after the drop: {after}, no_new_privs=1");
+    }
     Ok(opened)
 }
 
