@@ -34,13 +34,16 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 fn main() -> ExitCode {
-    let mut argv = std::env::args_os().map(|a| a.to_string_lossy().into_owned());
-    let argv0 = argv.next().unwrap_or_default();
-    let args: Vec<String> = argv.collect();
+    let argv: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let (argv0, args) = argv
+        .split_first()
+        .map_or(("", &[][..]), |(a, r)| (a.as_str(), r));
     // The personality switch: one binary, the grammar and output family by program name.
-    let code = match cli::personality(&argv0) {
-        Personality::Pingr => pingr_main(&args),
-        Personality::Fping { family } => fping_main(&argv0, family, &args),
+    let code = match cli::personality(argv0) {
+        Personality::Pingr => pingr_main(args),
+        Personality::Fping { family } => fping_main(argv0, family, args),
     };
     ExitCode::from(code)
 }

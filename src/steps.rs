@@ -43,7 +43,9 @@ pub fn sockets_then_drop(cfg: &Config) -> Result<Opened, Error> {
     }
     if cfg.verbose {
         let after = privilege::describe(&dropped.after);
-        eprintln!("pingr: capabilities at start: {at_start}; after the drop: {after}, no_new_privs=1");
+        eprintln!(
+            "pingr: capabilities at start: {at_start}; after the drop: {after}, no_new_privs=1"
+        );
     }
     Ok(opened)
 }
