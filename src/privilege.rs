@@ -227,8 +227,8 @@ pub fn plan(targets: &[Target], refused: &Refused) -> Plan {
 /// After resolution (unprivileged): adds what only the targets reveal to `opened.refused` (an
 /// open IPv6 socket is of no use where no interface has an IPv6 address, as with
 /// net.ipv6.conf.all.disable_ipv6=1), makes the [`plan`], and closes every socket it does not
-/// keep. Returns the plan and, for `-v`, what was closed.
-pub fn assess(opened: &mut Opened, targets: &[Target]) -> (Plan, Vec<String>) {
+/// keep. Returns the plan and, for `-v`, the families whose socket it closed.
+pub fn assess(opened: &mut Opened, targets: &[Target]) -> (Plan, Families) {
     let wants_v6 = targets.iter().any(|t| t.ip().is_some_and(|i| i.is_ipv6()));
     if wants_v6 && opened.sockets.v6.is_some() {
         if let Some(why) = ipv6_unusable() {
@@ -236,15 +236,11 @@ pub fn assess(opened: &mut Opened, targets: &[Target]) -> (Plan, Vec<String>) {
         }
     }
     let p = plan(targets, &opened.refused);
-    let mut closed = Vec::new();
-    for (keep, family) in [(p.keep.v4, Family::V4), (p.keep.v6, Family::V6)] {
-        if !keep && opened.sockets.slot(family).take().is_some() {
-            closed.push(format!(
-                "{}: socket closed (it serves no target)",
-                family.name()
-            ));
-        }
-    }
+    let s = &mut opened.sockets;
+    let closed = Families {
+        v4: !p.keep.v4 && s.v4.take().is_some(),
+        v6: !p.keep.v6 && s.v6.take().is_some(),
+    };
     (p, closed)
 }
 

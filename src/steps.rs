@@ -90,8 +90,17 @@ pub fn random_pattern() -> Vec<u8> {
 /// family's one-line diagnosis when none can be served, else one line per unserved target.
 pub fn serve(cfg: &Config, opened: &mut Opened, targets: &[Target]) -> Result<Plan, Error> {
     let (plan, closed) = privilege::assess(opened, targets);
-    verbose(cfg, &[resolved_note(targets, plan.unserved.len())]);
-    verbose(cfg, &closed);
+    if cfg.verbose {
+        eprintln!("pingr: {}", resolved_note(targets, plan.unserved.len()));
+        for (shut, family) in [(closed.v4, Family::V4), (closed.v6, Family::V6)] {
+            if shut {
+                eprintln!(
+                    "pingr: {}: socket closed (it serves no target)",
+                    family.name()
+                );
+            }
+        }
+    }
     if let Some(why) = plan.fatal.and_then(|p| opened.refused.get(p)) {
         return Err(Error::NoSocket(why.clone()));
     }
