@@ -216,19 +216,22 @@ pub fn every_address(targets: Vec<Target>, family: Option<Family>) -> Vec<Target
             out.push(t);
             continue;
         }
-        let mut seen: Vec<IpAddr> = Vec::new();
-        if let Ok(addrs) = crate::sys::lookup_host(&t.name) {
-            for a in addrs {
-                if family_ok(&a.ip(), family) && !seen.contains(&a.ip()) {
-                    seen.push(a.ip());
-                    out.push(Target {
-                        name: t.name.clone(),
-                        addr: Ok(a),
-                    });
-                }
+        // This name's targets so far are out[start..]: each address once.
+        let start = out.len();
+        for a in crate::sys::lookup_host(&t.name).unwrap_or_default() {
+            let seen = out
+                .get(start..)
+                .unwrap_or_default()
+                .iter()
+                .any(|o| o.ip() == Some(a.ip()));
+            if family_ok(&a.ip(), family) && !seen {
+                out.push(Target {
+                    name: t.name.clone(),
+                    addr: Ok(a),
+                });
             }
         }
-        if seen.is_empty() {
+        if out.len() == start {
             out.push(t);
         }
     }
