@@ -253,10 +253,10 @@ fn is_link_local(v6: &Ipv6Addr) -> bool {
 /// (`sys::lookup_host` makes the same text); an `EAI_SYSTEM` failure is the errno's error,
 /// whose "(os error N)" tail goes too.
 fn lookup_message(s: String) -> String {
-    let s = match s.find(" (os error") {
-        Some(i) => s.get(..i).unwrap_or_default().to_string(),
-        None => s,
-    };
+    let mut s = s;
+    if let Some(i) = s.find(" (os error") {
+        s.truncate(i);
+    }
     // What follows the last ": ", if anything does.
     match s.as_bytes().windows(2).rposition(|w| w == b": ") {
         Some(i) if i + 2 < s.len() => s.get(i + 2..).unwrap_or_default().to_string(),
