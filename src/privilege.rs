@@ -168,8 +168,9 @@ pub fn open(want: Families, cfg: &Config, idents: IdentRange) -> Opened {
             continue;
         }
         match open_family(family, cfg, idents) {
-            Ok((s, notes)) => {
-                opened.notes.extend(notes);
+            Ok((s, [socket_note, filter_note])) => {
+                opened.notes.push(socket_note);
+                opened.notes.push(filter_note);
                 *opened.sockets.slot(family) = Some(s);
             }
             Err(why) => {
