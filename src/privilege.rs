@@ -310,7 +310,7 @@ fn explain(fam: &str, raw_err: &io::Error, dgram_err: &io::Error) -> String {
     let exe = std::env::current_exe().ok();
     let path = exe
         .as_ref()
-        .map(|p| p.display().to_string())
+        .map(|p| p.to_string_lossy().into_owned())
         .unwrap_or_else(|| "pingr".into());
     let c = caps();
     let ids = sys::ids().ok();
