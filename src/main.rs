@@ -76,18 +76,18 @@ fn run(cfg: Config) -> Result<u8, Error> {
     // 1. The command line, parsed: users cannot flood.
     cli::flood::check(&cfg, steps::real_uid())?;
     // 2-3. The sockets each family may need, then the drop of every privilege.
-    let mut opened = steps::sockets_then_drop(&cfg)?;
+    let opened = steps::sockets_then_drop(&cfg)?;
     // 4. Target files, standard input and names, with nothing held.
     let targets = resolve::targets(&cfg)?;
     out::unresolved(&targets);
     // 5. Which socket serves which target; the others get one line each.
-    let plan = steps::serve(&cfg, &mut opened, &targets)?;
+    let (plan, sockets) = steps::serve(&cfg, opened, &targets)?;
     // 6. The run. Interim reports, --output and the monitoring formats go through a
     // reporter, which the engine calls on its clock and once at the end.
     let targets = Arc::new(targets);
     let reporter = monitor::wanted(&cfg)
         .then(|| Arc::new(monitor::Reporter::new(&cfg, &targets, engine::real_ns())));
-    let ran = steps::probe(&cfg, &targets, &plan, opened.sockets, reporter.clone())?;
+    let ran = steps::probe(&cfg, &targets, &plan, sockets, reporter.clone())?;
     let engine_ran = ran.is_some();
     let summaries = match ran {
         Some(r) if r.broken_pipe => return Ok(status(&cfg, &targets, &r.summaries)),
@@ -139,17 +139,17 @@ fn run_fping(mut cfg: Config) -> Result<u8, Error> {
     let Some(f) = &cfg.fping else {
         return Err(Error::Internal("fping output was not set up"));
     };
-    let mut opened = steps::sockets_then_drop(&cfg)?;
+    let opened = steps::sockets_then_drop(&cfg)?;
     let mut targets = resolve::targets(&cfg)?;
     if f.all_addrs {
         targets = resolve::every_address(targets, cfg.family);
     }
     out::fping_unresolved(&cfg, &targets);
-    let plan = steps::serve(&cfg, &mut opened, &targets)?;
+    let (plan, sockets) = steps::serve(&cfg, opened, &targets)?;
     let targets = Arc::new(targets);
     let unresolved = targets.iter().filter(|t| t.addr.is_err()).count();
     let started = std::time::Instant::now();
-    let Some(r) = steps::probe(&cfg, &targets, &plan, opened.sockets, None)? else {
+    let Some(r) = steps::probe(&cfg, &targets, &plan, sockets, None)? else {
         // No host to ping: fping ends here, 2 if a name failed, else 1.
         return Ok(error::run_status(unresolved > 0, true));
     };

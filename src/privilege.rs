@@ -25,12 +25,11 @@ pub use crate::socket::{IcmpSocket, Kind, Sockets};
 pub const CAP_NET_RAW: u32 = 13;
 const NET_RAW_BIT: u64 = 1 << CAP_NET_RAW;
 
-/// What `open` made and learned, for the run, for `-v` and for error messages.
+/// What `open` made and learned, for the run and for error messages.
 pub struct Opened {
     pub sockets: Sockets,
     /// Families whose socket could not be had, with the one-line diagnosis and fix.
     pub refused: Refused,
-    pub notes: Vec<String>,
 }
 
 /// The calling thread's capability sets (zero if they cannot be read).
@@ -152,16 +151,16 @@ fn open_family(
 /// Opens and configures a socket for each family in `want`; raw sockets get kernel filters that
 /// pass only `idents` (the identifiers the engine will use). A family whose socket cannot be
 /// had is not an error here: it is recorded in `refused` and becomes one only if a target
-/// needs it (see [`plan`]).
-pub fn open(want: Families, cfg: &Config, idents: IdentRange) -> Opened {
+/// needs it (see [`plan`]). Also returns the `-v` lines about each family.
+pub fn open(want: Families, cfg: &Config, idents: IdentRange) -> (Opened, Vec<String>) {
     let mut opened = Opened {
         sockets: Sockets {
             idents,
             ..Sockets::default()
         },
         refused: Refused::default(),
-        notes: Vec::new(),
     };
+    let mut notes = Vec::new();
     raise_net_raw();
     for (need, family) in [(want.v4, Family::V4), (want.v6, Family::V6)] {
         if !need {
@@ -169,12 +168,12 @@ pub fn open(want: Families, cfg: &Config, idents: IdentRange) -> Opened {
         }
         match open_family(family, cfg, idents) {
             Ok((s, [socket_note, filter_note])) => {
-                opened.notes.push(socket_note);
-                opened.notes.push(filter_note);
+                notes.push(socket_note);
+                notes.push(filter_note);
                 *opened.sockets.slot(family) = Some(s);
             }
             Err(why) => {
-                opened.notes.push(format!(
+                notes.push(format!(
                     "{}: no socket (an error only for a target that needs it): {why}",
                     family.name()
                 ));
@@ -182,7 +181,7 @@ pub fn open(want: Families, cfg: &Config, idents: IdentRange) -> Opened {
             }
         }
     }
-    opened
+    (opened, notes)
 }
 
 /// What the targets, once resolved, make of the sockets.

@@ -33,8 +33,8 @@ pub fn sockets_then_drop(cfg: &Config) -> Result<Opened, Error> {
     // One identifier per engine thread, chosen before the sockets open: their kernel filters
     // pass exactly this range (one comparison, no 16-bit wrap), and are locked before the drop.
     let idents = IdentRange::choose(random_seed(), ident_count(cfg));
-    let opened = privilege::open(privilege::families_to_open(cfg), cfg, idents);
-    verbose(cfg, &opened.notes);
+    let (opened, notes) = privilege::open(privilege::families_to_open(cfg), cfg, idents);
+    verbose(cfg, &notes);
     let dropped = privilege::drop_all()?;
     if dropped.was_setid {
         eprintln!(
@@ -88,8 +88,13 @@ pub fn random_pattern() -> Vec<u8> {
 
 /// Matches the resolved targets to the sockets ([`privilege::plan`]): exit 4 with the
 /// family's one-line diagnosis when none can be served, else one line per unserved target.
-pub fn serve(cfg: &Config, opened: &mut Opened, targets: &[Target]) -> Result<Plan, Error> {
-    let (plan, closed) = privilege::assess(opened, targets);
+/// Returns the plan and the sockets it keeps.
+pub fn serve(
+    cfg: &Config,
+    mut opened: Opened,
+    targets: &[Target],
+) -> Result<(Plan, Sockets), Error> {
+    let (plan, closed) = privilege::assess(&mut opened, targets);
     if cfg.verbose {
         eprintln!("pingr: {}", resolved_note(targets, plan.unserved.len()));
         for (shut, family) in [(closed.v4, Family::V4), (closed.v6, Family::V6)] {
@@ -109,7 +114,7 @@ pub fn serve(cfg: &Config, opened: &mut Opened, targets: &[Target]) -> Result<Pl
             eprintln!("pingr: {}: {why}", printable(&t.name));
         }
     }
-    Ok(plan)
+    Ok((plan, opened.sockets))
 }
 
 /// Runs the engine over the targets the plan serves; None when it serves none (every name
