@@ -391,7 +391,7 @@ mod tests {
             v6: false,
         };
         let idents = crate::bpf::IdentRange::choose(7, 2);
-        let opened = crate::privilege::open(want, &c, idents);
+        let (opened, _) = crate::privilege::open(want, &c, idents);
         if opened.sockets.v4.is_none() {
             eprintln!("skipped: no ICMP socket (needs root or ping_group_range)");
             return;
