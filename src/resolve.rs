@@ -41,7 +41,13 @@ pub fn targets(cfg: &Config) -> Result<Vec<Target>, Error> {
         read_file(f, &mut names, first_word)?;
         check_count(names.len())?;
     }
-    let mut out: Vec<Target> = names.iter().map(|n| resolve(n, cfg.family)).collect();
+    let mut out: Vec<Target> = names
+        .into_iter()
+        .map(|name| Target {
+            addr: resolve_addr(&name, cfg.family),
+            name,
+        })
+        .collect();
     for c in &cfg.cidrs {
         expand(c, cfg.family, &mut out)?;
     }
@@ -155,14 +161,16 @@ fn family_ok(ip: &IpAddr, family: Option<Family>) -> bool {
     family.map_or(true, |f| Family::of(*ip) == f)
 }
 
-/// Resolves one name. Literal IPv4/IPv6 (with `%scope`) first, then the system resolver.
-pub fn resolve(name: &str, family: Option<Family>) -> Target {
+/// Resolves one name (for the tests; `targets` resolves each name it owns in place).
+#[cfg(test)]
+fn resolve(name: &str, family: Option<Family>) -> Target {
     Target {
         name: name.to_string(),
         addr: resolve_addr(name, family),
     }
 }
 
+/// Resolves one name. Literal IPv4/IPv6 (with `%scope`) first, then the system resolver.
 fn resolve_addr(name: &str, family: Option<Family>) -> Result<SocketAddr, String> {
     if name.is_empty() || name.contains('\0') || name.contains('\u{FFFD}') || name.len() > 253 + 64
     {
