@@ -1,8 +1,8 @@
 //! Turns what the user named into targets, in input order.
 //!
 //! Command-line targets come first, then each `-f` file (or standard input), then each `-g` prefix.
-//! Literal addresses never touch the resolver; names go through std's resolver (getaddrinfo) with
-//! `-4`/`-6` applied. A name that fails is a per-target error (exit 2), never a reason to stop the
+//! Literal addresses never touch the resolver; names go through the system resolver (getaddrinfo,
+//! called as std calls it: `sys::lookup_host`) with `-4`/`-6` applied. A name that fails is a per-target error (exit 2), never a reason to stop the
 //! others; a file that cannot be read, or a run larger than `MAX_TARGETS`, is a command-line error
 //! (exit 3). Nothing here sends a packet except what the system resolver itself does for names.
 //! Everything here runs after the privilege drop (main's run order): a target file, standard input
