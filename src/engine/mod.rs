@@ -110,6 +110,33 @@ fn period_warning(cfg: &Config, hosts: usize) -> Option<String> {
     })
 }
 
+/// Starts one of the run's threads (`stack_kib` of stack) running `job(&run, arg)`.
+fn spawn(
+    r: &Arc<Run>,
+    name: &str,
+    stack_kib: usize,
+    job: fn(&Run, usize),
+    arg: usize,
+) -> io::Result<std::thread::JoinHandle<()>> {
+    let r = Arc::clone(r);
+    std::thread::Builder::new()
+        .name(name.into())
+        .stack_size(stack_kib << 10)
+        .spawn(move || job(&r, arg))
+}
+
+/// The signal thread: SIGQUIT prints the status, SIGINT and SIGTERM stop the run.
+fn signals(r: &Run, _: usize) {
+    let sigs = [sys::SIGINT, sys::SIGTERM, sys::SIGQUIT];
+    while let Ok(sig) = sys::wait_signal(&sigs) {
+        if sig == sys::SIGQUIT {
+            r.status();
+        } else {
+            r.stop_all();
+        }
+    }
+}
+
 /// The outcome of a run.
 pub struct RunResult {
     pub summaries: Vec<Option<Summary>>,
@@ -219,6 +246,7 @@ pub fn run_with(
             None => Vec::new(),
         },
         fping,
+        reporter,
         cfg,
         targets,
         socks,
@@ -247,51 +275,21 @@ pub fn run_with(
         r.stop_all();
     }
 
-    {
-        let r = Arc::clone(&r);
-        std::thread::Builder::new()
-            .name("signals".into())
-            .stack_size(64 << 10)
-            .spawn(move || {
-                let sigs = [sys::SIGINT, sys::SIGTERM, sys::SIGQUIT];
-                while let Ok(sig) = sys::wait_signal(&sigs) {
-                    if sig == sys::SIGQUIT {
-                        r.status();
-                    } else {
-                        r.stop_all();
-                    }
-                }
-            })?;
-    }
-    let ticker = match reporter.clone() {
-        Some(rep) => {
-            let r = Arc::clone(&r);
-            Some(
-                std::thread::Builder::new()
-                    .name("reporter".into())
-                    .stack_size(256 << 10)
-                    .spawn(move || r.tick(rep.as_ref()))?,
-            )
-        }
+    // Every thread but this one is one `job(&run, arg)` through `spawn` (one closure type).
+    spawn(&r, "signals", 64, signals, 0)?;
+    let ticker = match r.reporter {
+        Some(_) => Some(spawn(&r, "reporter", 256, |r, _| r.tick(), 0)?),
         None => None,
     };
     if progress {
-        let r = Arc::clone(&r);
-        std::thread::Builder::new()
-            .name("progress".into())
-            .stack_size(64 << 10)
-            .spawn(move || r.show_progress())?;
+        spawn(&r, "progress", 64, |r, _| r.show_progress(), 0)?;
     }
     // Thread 0 is this thread; the others are spawned. A thread that cannot be spawned
     // leaves its hosts to thread 0 (fewer threads still serve every host).
     let mut spawned = Vec::with_capacity(threads.saturating_sub(1));
     let mut orphans: Vec<usize> = Vec::new();
     for t in 1..threads {
-        let rr = Arc::clone(&r);
-        let b = std::thread::Builder::new()
-            .name("hosts".into())
-            .stack_size(128 << 10);
-        match b.spawn(move || worker::serve(&rr, t, &[])) {
+        match spawn(&r, "hosts", 128, |r, t| worker::serve(r, t, &[]), t) {
             Ok(h) => spawned.push(h),
             Err(_) => orphans.push(t),
         }
@@ -308,7 +306,7 @@ pub fn run_with(
     r.out.clear_progress();
     let end = r.now_ns();
     // The last report: the time since the last tick, once every host thread has ended.
-    if let Some(rep) = &reporter {
+    if let Some(rep) = &r.reporter {
         let since = end.saturating_sub(r.last_tick.load(Ordering::Relaxed));
         let snaps = r.snapshots(end, since);
         r.emit_report(rep.report(&snaps, true));

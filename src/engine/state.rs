@@ -156,6 +156,8 @@ pub struct Run {
     pub(super) last_tick: AtomicU64,
     /// The fping personality's counters and lines (issue 11); `None` for pingr's own output.
     pub fping: Option<Arc<report::fping::Board>>,
+    /// The periodic report's hook, if any (its thread runs `tick`).
+    pub(super) reporter: Option<Arc<dyn Reporter>>,
 }
 
 /// fping's `-Q SECS` on the engine's periodic-report hook: the `[HH:MM:SS]` interval report
@@ -312,7 +314,10 @@ impl Run {
 
     /// The reporter thread: one report every `every()`, on an absolute schedule, until the
     /// run stops.
-    pub(super) fn tick(&self, reporter: &dyn Reporter) {
+    pub(super) fn tick(&self) {
+        let Some(reporter) = &self.reporter else {
+            return;
+        };
         let Some(every) = reporter.every() else {
             return;
         };
