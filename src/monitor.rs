@@ -95,23 +95,23 @@ impl Reporter {
     /// snapshot, one that did not resolve or was not probed, shows zeros). `since_start`:
     /// the span is the run so far, not the interval since the last report.
     fn render(&self, snaps: &[Snapshot], now_ns: u64, since_start: bool) -> Vec<u8> {
-        let zero = (Summary::default(), Summary::default(), Rtts::default());
-        let mut per: Vec<(Summary, Summary, Rtts)> = vec![zero; self.names.len()];
-        for s in snaps {
-            if let Some(p) = per.get_mut(s.target) {
-                *p = (s.interval, s.total, s.rtts);
-            }
-        }
-        let entries: Vec<Entry> = self
-            .names
-            .iter()
-            .zip(&per)
-            .map(|((name, addr), (interval, total, rtts))| Entry {
-                name,
-                addr: *addr,
-                span: if since_start { total } else { interval },
-                total,
-                rtts,
+        let (zero, none) = (Summary::default(), Rtts::default());
+        // The snapshots come in input order, one per probed target (the engine's hosts).
+        let mut snaps = snaps.iter().peekable();
+        let entries: Vec<Entry> = (0..)
+            .zip(&self.names)
+            .map(|(i, (name, addr))| {
+                let (interval, total, rtts) = match snaps.next_if(|s| s.target == i) {
+                    Some(s) => (&s.interval, &s.total, &s.rtts),
+                    None => (&zero, &zero, &none),
+                };
+                Entry {
+                    name,
+                    addr: *addr,
+                    span: if since_start { total } else { interval },
+                    total,
+                    rtts,
+                }
             })
             .collect();
         let mut st = self.state();
