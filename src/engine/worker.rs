@@ -301,15 +301,14 @@ pub fn serve(run: &Run, t: usize, extra: &[usize]) {
     };
     // The first round goes out in input order, `--gap` apart (fping's round-robin start).
     let gap = run.cfg.gap.as_nanos() as u64;
-    w.next_send = (0..count)
-        .map(|l| gap.saturating_mul(w.host_index(l).unwrap_or(0) as u64))
-        .collect();
-    w.events = w
-        .next_send
-        .iter()
-        .enumerate()
-        .map(|(l, &at)| Reverse((at, l as u32)))
-        .collect();
+    w.next_send = Vec::with_capacity(count);
+    w.events = BinaryHeap::with_capacity(count);
+    for l in 0..count {
+        let at = gap.saturating_mul(w.host_index(l).unwrap_or(0) as u64);
+        w.next_send.push(at);
+        // In ascending order for the thread's own hosts: each push stays where it lands.
+        w.events.push(Reverse((at, l as u32)));
+    }
     let mut buf = vec![0u8; recv_buffer_len(run.cfg.size)];
     let socks = [run.socks.v4.as_ref(), run.socks.v6.as_ref()];
 
