@@ -274,11 +274,13 @@ impl Worker<'_> {
 pub fn serve(run: &Run, t: usize, extra: &[usize]) {
     let n = run.hosts.len();
     let threads = run.threads.max(1);
-    let extra_hosts: Vec<usize> = extra
-        .iter()
-        .flat_map(|&k| (k..n).step_by(threads))
-        .collect();
-    let own = (t..n).step_by(threads).len();
+    // Host t + l x T for every l (and likewise for each thread in `extra`).
+    let share = |k: usize| n.saturating_sub(k).div_ceil(threads);
+    let mut extra_hosts = Vec::new();
+    for &k in extra {
+        extra_hosts.extend((0..share(k)).map(|l| k + l * threads));
+    }
+    let own = share(t);
     let count = own + extra_hosts.len();
     let reader = t < READERS;
     let mut w = Worker {
