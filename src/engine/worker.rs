@@ -344,10 +344,10 @@ pub fn serve(run: &Run, t: usize, extra: &[usize]) {
             run.stop_all();
             break;
         }
-        let next = [w.events.peek().map(|r| r.0 .0), slot, run.deadline]
-            .into_iter()
-            .flatten()
-            .min();
+        let next = earliest(
+            earliest(w.events.peek().map(|r| r.0 .0), slot),
+            run.deadline,
+        );
         if w.events.is_empty() && w.ready.is_empty() && !reader {
             return;
         }
@@ -364,6 +364,14 @@ pub fn serve(run: &Run, t: usize, extra: &[usize]) {
             run.stop_all();
             break;
         }
+    }
+}
+
+/// The earlier of two times, either of which may be absent.
+fn earliest(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        _ => a.or(b),
     }
 }
 
