@@ -221,7 +221,8 @@ pub fn run_with(
     };
     // Every socket is asked (no short circuit): each one that accepts stamps its sends.
     let mut tx_stamps = true;
-    for s in [socks.v4.as_ref(), socks.v6.as_ref()].into_iter().flatten() {
+    for s in [&socks.v4, &socks.v6] {
+        let Some(s) = s else { continue };
         tx_stamps &= sys::enable_tx_timestamps(&s.fd).is_ok();
     }
     let r = Arc::new(Run {
