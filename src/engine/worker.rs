@@ -186,10 +186,8 @@ impl Worker<'_> {
             self.events.push(Reverse((now + QUEUED_RECHECK, l)));
             return;
         }
-        let (Some(addr), Some(sock)) = (
-            run.addr(host),
-            run.addr(host).and_then(|a| run.sock(a.ip())),
-        ) else {
+        let Some(addr) = run.addr(host) else { return };
+        let Some(sock) = run.sock(addr.ip()) else {
             return;
         };
         loop {
