@@ -149,7 +149,7 @@ pub struct RunResult {
 /// `reporter` (see `Reporter`). Must be called after the privilege drop, from the main
 /// thread, with no other thread running.
 pub fn run_with(
-    cfg: Config,
+    cfg: Arc<Config>,
     targets: Arc<Vec<Target>>,
     socks: Sockets,
     reporter: Option<Arc<dyn Reporter>>,
@@ -398,7 +398,7 @@ mod tests {
         let targets = Arc::new(crate::resolve::targets(&c).unwrap());
         let rep = Arc::new(Collect(Duration::from_millis(150), Mutex::new(Vec::new())));
         let r = run_with(
-            c,
+            Arc::new(c),
             targets,
             opened.sockets,
             Some(rep.clone() as Arc<dyn Reporter>),

@@ -128,7 +128,7 @@ impl Pacer {
 
 /// Everything the threads of a run share.
 pub struct Run {
-    pub cfg: Config,
+    pub cfg: Arc<Config>,
     pub targets: Arc<Vec<Target>>,
     pub socks: Sockets,
     pub hosts: Vec<Host>,
