@@ -23,17 +23,18 @@ pub struct Demux {
 
 type Key = (IpAddr, Ident, u32);
 
-/// A key as plain integers, ordered as the key itself is (IPv4 before IPv6, then the
-/// address as a big-endian number, the identifier, the host), so comparing is cheap.
-fn rank(k: &Key) -> (bool, u128, Ident, u32) {
-    match k.0 {
-        IpAddr::V4(a) => (false, u128::from(u32::from(a)), k.1, k.2),
-        IpAddr::V6(a) => (true, u128::from(a), k.1, k.2),
+/// (address, identifier) as plain integers, ordered as the pair itself is (IPv4 before
+/// IPv6, then the address as a big-endian number, then the identifier), so comparing is
+/// cheap: the lookup's binary search is several times faster than with `IpAddr`'s own order.
+fn rank(addr: IpAddr, ident: Ident) -> (bool, u128, Ident) {
+    match addr {
+        IpAddr::V4(a) => (false, u128::from(u32::from(a)), ident),
+        IpAddr::V6(a) => (true, u128::from(a), ident),
     }
 }
 
 fn less(a: &Key, b: &Key) -> bool {
-    rank(a) < rank(b)
+    (rank(a.0, a.1), a.2) < (rank(b.0, b.1), b.2)
 }
 
 /// Sorts the keys (all distinct: the host index is part of each) at start-up: nothing to do
@@ -103,7 +104,8 @@ impl Demux {
     /// its key's chain for which `done` is false, else the last of the chain (late copies and
     /// duplicates are still counted against the entry that sent them).
     pub fn host(&self, addr: IpAddr, ident: Ident, done: impl Fn(usize) -> bool) -> Option<usize> {
-        let i = self.keys.partition_point(|k| (k.0, k.1) < (addr, ident));
+        let want = rank(addr, ident);
+        let i = self.keys.partition_point(|k| rank(k.0, k.1) < want);
         let &(a, id, first) = self.keys.get(i)?;
         if (a, id) != (addr, ident) {
             return None;
@@ -158,6 +160,24 @@ mod tests {
             assert_eq!(v, want, "{n}");
             sort(&mut v);
             assert_eq!(v, want, "{n}, sorted already");
+        }
+    }
+
+    #[test]
+    fn finds_every_host_of_a_shuffled_mixed_list() {
+        let mut keys: Vec<(IpAddr, Ident)> = (0..3000u32)
+            .map(|i| match i % 3 {
+                0 => (IpAddr::from([10, 0, (i >> 8) as u8, i as u8]), Ident(5)),
+                1 => (IpAddr::from([0xfe80, 0, 0, 0, 0, 0, 1, i as u16]), Ident(5)),
+                _ => (IpAddr::from([10, 0, (i >> 8) as u8, i as u8]), Ident(6)),
+            })
+            .collect();
+        keys.reverse();
+        keys.swap(7, 2000);
+        let d = Demux::new(keys.iter().copied());
+        for (h, &(a, i)) in keys.iter().enumerate() {
+            assert_eq!(d.host(a, i, |_| false), Some(h));
+            assert_eq!(d.host(a, Ident(i.0 + 2), |_| false), None);
         }
     }
 
