@@ -295,20 +295,18 @@ impl Run {
         let Some(host) = self.hosts.get(i) else {
             return Summary::default();
         };
-        let (recent, elapsed) = {
-            let st = lock(&host.st);
-            let elapsed = Self::elapsed(&st, end);
-            match self.totals.is_empty() {
-                true => return st.acc.summary(elapsed),
-                false => (st.acc.clone(), elapsed),
-            }
-        };
-        let mut total = self
-            .totals
-            .get(i)
-            .map(|t| lock(t).clone())
-            .unwrap_or_default();
-        total.merge(&recent);
+        // With a reporter: the total up to the last tick (merged into an empty accumulator,
+        // which copies it), then what came since, in that order.
+        let mut total = Accum::default();
+        if let Some(t) = self.totals.get(i) {
+            total.merge(&lock(t));
+        }
+        let st = lock(&host.st);
+        let elapsed = Self::elapsed(&st, end);
+        if self.totals.is_empty() {
+            return st.acc.summary(elapsed);
+        }
+        total.merge(&st.acc);
         total.summary(elapsed)
     }
 
