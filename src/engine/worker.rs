@@ -19,6 +19,7 @@ use crate::report;
 use crate::sys;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::fmt::Write as _;
 use std::time::Duration;
 
 /// What one host does next.
@@ -410,10 +411,11 @@ fn send_one(
         if let Some(b) = &run.fping {
             lines.add_fping(b.send_error(host.target as usize, n, &why));
         } else {
-            lines.err.push_str(&format!(
-                "pingr: {} ({ip}): icmp_seq={seq}: sendto: {why}\n",
+            let _ = writeln!(
+                lines.err,
+                "pingr: {} ({ip}): icmp_seq={seq}: sendto: {why}",
                 report::printable(run.target_name(host)),
-            ));
+            );
         }
     }
     (mono, n)
