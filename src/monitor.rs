@@ -97,12 +97,15 @@ impl Reporter {
     fn render(&self, snaps: &[Snapshot], now_ns: u64, since_start: bool) -> Vec<u8> {
         let (zero, none) = (Summary::default(), Rtts::default());
         // The snapshots come in input order, one per probed target (the engine's hosts).
-        let mut snaps = snaps.iter().peekable();
+        let mut next = 0;
         let entries: Vec<Entry> = (0..)
             .zip(self.targets.iter())
             .map(|(i, t)| {
-                let (interval, total, rtts) = match snaps.next_if(|s| s.target == i) {
-                    Some(s) => (&s.interval, &s.total, &s.rtts),
+                let (interval, total, rtts) = match snaps.get(next).filter(|s| s.target == i) {
+                    Some(s) => {
+                        next += 1;
+                        (&s.interval, &s.total, &s.rtts)
+                    }
                     None => (&zero, &zero, &none),
                 };
                 Entry {
