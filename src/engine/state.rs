@@ -344,8 +344,7 @@ impl Run {
     /// Every host's snapshot at `end`: its accumulator since the last tick (an interval of
     /// `interval` ns) swapped for an empty one and merged into its total.
     pub(super) fn snapshots(&self, end: u64, interval: u64) -> Vec<Snapshot> {
-        let mut snaps = Vec::with_capacity(self.hosts.len());
-        for (i, host) in self.hosts.iter().enumerate() {
+        let snap = |(i, host): (usize, &Host)| {
             let (recent, elapsed) = {
                 let mut st = lock(&host.st);
                 (st.acc.take(), Self::elapsed(&st, end))
@@ -358,14 +357,14 @@ impl Run {
                 }
                 None => (recent.summary(elapsed), recent.rtts().copied()),
             };
-            snaps.push(Snapshot {
+            Snapshot {
                 target: host.target as usize,
                 interval: recent.summary(interval),
                 total,
                 rtts: rtts.unwrap_or_default(),
-            });
-        }
-        snaps
+            }
+        };
+        self.hosts.iter().enumerate().map(snap).collect()
     }
 
     /// A reporter's text for stdout, with the other output (a failed stdout stops the run).
