@@ -72,9 +72,10 @@ fn splitmix(mut x: u64) -> u64 {
 /// 16-bit sequence space and by the count (probes 1..=count have distinct places in a ring
 /// of count or more, so a one-shot sweep keeps one 24-byte probe a host).
 pub fn ring_len(cfg: &Config) -> usize {
-    let t = cfg.timeout.as_nanos();
-    let i = cfg.interval.as_nanos().max(1);
-    let by_time = (t / i + 2).min(65_536) as u64;
+    // -W and -i are at most an hour: their nanoseconds fit a u64.
+    let t = cfg.timeout.as_nanos() as u64;
+    let i = (cfg.interval.as_nanos() as u64).max(1);
+    let by_time = (t / i).saturating_add(2).min(65_536);
     let by_count = cfg.count.unwrap_or(u64::MAX);
     by_time.min(by_count).clamp(1, 65_536).next_power_of_two() as usize
 }
