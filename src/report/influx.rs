@@ -77,7 +77,7 @@ fn line(e: &Entry, ts: u64) -> String {
 }
 
 /// Writes `r`: one line per target, in input order.
-pub fn write(r: &Report, w: &mut impl Write) -> io::Result<()> {
+pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let mut out = String::with_capacity(r.entries.len() * 320);
     for e in r.entries {
         out.push_str(&line(e, r.end_ns));

@@ -63,7 +63,7 @@ pub fn text_title(r: &Report) -> String {
 }
 
 /// Text: a blank line, the timestamp line, then the aligned table.
-pub fn write_text(r: &Report, w: &mut impl Write) -> io::Result<()> {
+pub fn write_text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     w.write_all(b"\n")?;
     w.write_all(text_title(r).as_bytes())?;
     let rows: Vec<Row> = r.entries.iter().map(Entry::row).collect();
@@ -71,7 +71,7 @@ pub fn write_text(r: &Report, w: &mut impl Write) -> io::Result<()> {
 }
 
 /// TSV: the summary's columns after `start` and `end` (epoch seconds), a header line first.
-pub fn write_tsv(r: &Report, w: &mut impl Write) -> io::Result<()> {
+pub fn write_tsv(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let (start, end) = (epoch_secs(r.start_ns), epoch_secs(r.end_ns));
     let mut line = format!("start\tend\t{}\n", COLUMNS.join("\t"));
     for e in r.entries {
@@ -83,7 +83,7 @@ pub fn write_tsv(r: &Report, w: &mut impl Write) -> io::Result<()> {
 
 /// JSON Lines: one `"type":"interval"` object per target, the summary's members after
 /// `start` and `end` (epoch seconds).
-pub fn write_json(r: &Report, w: &mut impl Write) -> io::Result<()> {
+pub fn write_json(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     for e in r.entries {
         let line = format!(
             "{{\"type\":\"interval\",\"start\":{},\"end\":{},{}}}\n",

@@ -237,7 +237,7 @@ pub(crate) fn cells(r: &Row) -> [String; 14] {
 /// The aligned summary table: text columns left-aligned, numbers right-aligned, input order.
 /// Rows are formatted twice (once to size the columns, once to write) rather than kept, so a
 /// sweep of many thousand targets needs no memory for its table.
-pub fn write_table(rows: &[Row], w: &mut impl Write) -> io::Result<()> {
+pub fn write_table(rows: &[Row], w: &mut dyn Write) -> io::Result<()> {
     let mut width: [usize; 14] = COLUMNS.map(str::len);
     for r in rows {
         for (wd, c) in width.iter_mut().zip(cells(r)) {
@@ -267,7 +267,7 @@ pub fn write_table(rows: &[Row], w: &mut impl Write) -> io::Result<()> {
 }
 
 /// The same columns, tab-separated, a header line first, no padding.
-pub fn write_tsv(rows: &[Row], w: &mut impl Write) -> io::Result<()> {
+pub fn write_tsv(rows: &[Row], w: &mut dyn Write) -> io::Result<()> {
     w.write_all(COLUMNS.join("\t").as_bytes())?;
     w.write_all(b"\n")?;
     for r in rows {

@@ -114,7 +114,7 @@ const RTT_GAUGES: [Family; 3] = [
 
 /// Writes `r`. A target listed twice under the same name and address is written once (a
 /// series must be unique).
-pub fn write(r: &Report, w: &mut impl Write) -> io::Result<()> {
+pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let mut seen = HashSet::new();
     let entries: Vec<(&Entry, String)> = r
         .entries

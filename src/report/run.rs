@@ -107,7 +107,7 @@ pub fn render(
     cfg: &Config,
     targets: &[Target],
     sums: &[Option<Summary>],
-    w: &mut impl Write,
+    w: &mut dyn Write,
 ) -> io::Result<()> {
     let empty = Summary::default();
     let rows: Vec<Row> = targets
