@@ -19,6 +19,28 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::IpAddr;
 
+/// Appends `v` in decimal, zero-padded to at least `width` digits (at most 20).
+pub(crate) fn num_padded(out: &mut String, mut v: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let mut i = buf.len();
+    while i > 0 && (v > 0 || buf.len() - i < width) {
+        i -= 1;
+        if let Some(d) = buf.get_mut(i) {
+            *d = b'0' + (v % 10) as u8;
+        }
+        v /= 10;
+    }
+    if i == buf.len() {
+        i -= 1;
+    }
+    out.push_str(std::str::from_utf8(buf.get(i..).unwrap_or_default()).unwrap_or_default());
+}
+
+/// Appends `v` in decimal.
+pub(crate) fn num(out: &mut String, v: u64) {
+    num_padded(out, v, 1);
+}
+
 /// A target name as it may be shown on a terminal or in a line-based format: control
 /// characters (a NUL, CR, ESC or newline from a target file) are escaped as in Rust strings.
 pub fn printable(s: &str) -> Cow<'_, str> {
