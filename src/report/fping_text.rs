@@ -11,25 +11,17 @@ use std::fmt::Write as _;
 /// fping's `sprint_tm`: milliseconds with three significant digits.
 pub fn tm(ns: u64) -> String {
     let t = ns as f64 / 1e6;
-    if t < 1.0 {
-        decimal::fixed(t, 3)
-    } else if t < 10.0 {
-        decimal::fixed(t, 2)
-    } else if t < 100.0 {
-        decimal::fixed(t, 1)
-    } else if t < 1_000_000.0 {
-        decimal::fixed(t, 0)
-    } else {
+    if t >= 1_000_000.0 {
         // C's %.3e: a signed exponent of at least two digits.
-        let s = decimal::exp(t, 3);
-        match s.split_once('e') {
-            Some((m, e)) => {
-                let e: i32 = e.parse().unwrap_or(0);
-                format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs())
-            }
-            None => s,
-        }
+        return decimal::exp(t, 3, true);
     }
+    let prec = match t {
+        t if t < 1.0 => 3,
+        t if t < 10.0 => 2,
+        t if t < 100.0 => 1,
+        _ => 0,
+    };
+    decimal::fixed(t, prec)
 }
 
 /// `-D`'s prefix: `[1796155650.13343] `.
