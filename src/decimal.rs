@@ -432,7 +432,11 @@ mod tests {
         };
         for &prec in precs {
             assert_eq!(fixed(x, prec), format!("{x:.prec$}"), "{x:e} .{prec}");
-            assert_eq!(exp(x, prec, false), format!("{x:.prec$e}"), "{x:e} .{prec}e");
+            assert_eq!(
+                exp(x, prec, false),
+                format!("{x:.prec$e}"),
+                "{x:e} .{prec}e"
+            );
             // C's exponent: a sign and at least two digits.
             let rust = format!("{x:.prec$e}");
             let (m, e) = rust.split_once('e').unwrap_or((&rust, ""));

@@ -37,7 +37,10 @@ fn push_seconds(out: &mut String, ns: u128) {
     let (whole, frac) = (ns / 1_000_000_000, (ns % 1_000_000_000) as u64);
     // Above u64::MAX seconds (never met: 584 billion years of summed round trips), the
     // whole part is written as two u64 halves of its decimal digits.
-    let (hi, lo) = (whole / 10_000_000_000_000_000_000, whole % 10_000_000_000_000_000_000);
+    let (hi, lo) = (
+        whole / 10_000_000_000_000_000_000,
+        whole % 10_000_000_000_000_000_000,
+    );
     if hi > 0 {
         num(out, hi as u64);
         super::num_padded(out, lo as u64, 19);
@@ -221,7 +224,17 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         .collect();
     let mut out = String::with_capacity(256 + entries.len() * 1024);
     for (name, kind, help, value) in FAMILIES {
-        for part in ["# HELP ", name, " ", help, "\n# TYPE ", name, " ", kind, "\n"] {
+        for part in [
+            "# HELP ",
+            name,
+            " ",
+            help,
+            "\n# TYPE ",
+            name,
+            " ",
+            kind,
+            "\n",
+        ] {
             out.push_str(part);
         }
         for (e, l) in &entries {
