@@ -9,6 +9,7 @@
 use super::interval::{Entry, Report};
 use super::num;
 use crate::stats::{Summary, RTT_BOUNDS_NS};
+use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::IpAddr;
 
@@ -224,19 +225,7 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         .collect();
     let mut out = String::with_capacity(256 + entries.len() * 1024);
     for (name, kind, help, value) in FAMILIES {
-        for part in [
-            "# HELP ",
-            name,
-            " ",
-            help,
-            "\n# TYPE ",
-            name,
-            " ",
-            kind,
-            "\n",
-        ] {
-            out.push_str(part);
-        }
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
         for (e, l) in &entries {
             match value {
                 Value::Total(f) => {
