@@ -14,7 +14,7 @@ pub use super::fping_text::{
 use crate::cli::{Config, FpingMode, Show};
 use crate::decimal;
 use crate::packet::ErrorKind;
-use crate::report::Mark;
+use crate::report::{num, put, Mark};
 use crate::resolve::Target;
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -90,27 +90,30 @@ impl Tally {
         self.max_i = 0;
     }
 
-    /// ` (0.041 avg, 0% loss)` of a per-reply or timeout line.
-    fn running(&self) -> String {
-        let avg = self
-            .total_ns
-            .checked_div(self.recv)
-            .map_or_else(|| "NaN".to_string(), tm);
-        if self.sent == 0 {
-            return format!(" ({avg} avg, 0% loss)");
+    /// Appends ` (0.041 avg, 0% loss)` of a per-reply or timeout line.
+    fn push_running(&self, s: &mut String) {
+        s.push_str(" (");
+        match self.total_ns.checked_div(self.recv) {
+            Some(avg) => s.push_str(&tm(avg)),
+            None => s.push_str("NaN"),
         }
-        if self.recv <= self.sent {
-            format!(
-                " ({avg} avg, {}% loss)",
-                (self.sent - self.recv) * 100 / self.sent
-            )
+        s.push_str(" avg, ");
+        let (pct, what) = if self.sent == 0 {
+            (0, "% loss)")
+        } else if self.recv <= self.sent {
+            ((self.sent - self.recv) * 100 / self.sent, "% loss)")
         } else {
-            format!(
-                " ({avg} avg, {}% return)",
-                self.recv_total * 100 / self.sent
-            )
-        }
+            (self.recv_total * 100 / self.sent, "% return)")
+        };
+        num(s, pct);
+        s.push_str(what);
     }
+}
+
+/// Appends `64 bytes, 0.026 ms`.
+fn push_bytes_ms(s: &mut String, bytes: usize, rtt_ns: u64) {
+    num(s, bytes as u64);
+    put(s, &[" bytes, ", &tm(rtt_ns), " ms"]);
 }
 
 /// What a reply did to the run (for `-X`).
@@ -207,8 +210,26 @@ impl Board {
             .unwrap_or("")
     }
 
-    fn padded(&self, host: usize) -> String {
-        format!("{:<w$}", self.name(host), w = self.width)
+    /// Appends the name of `host` padded to the widest name (fping's `%-*s`).
+    fn push_padded(&self, s: &mut String, host: usize) {
+        let name = self.name(host);
+        s.push_str(name);
+        let pad = self.width.saturating_sub(name.chars().count());
+        s.extend(std::iter::repeat(' ').take(pad));
+    }
+
+    /// `[stamp] name : [idx], ` of a per-reply or timeout line.
+    fn probe_line(&self, host: usize, idx: u64, real_ns: u64) -> String {
+        let mut s = if self.stamp {
+            timestamp(real_ns)
+        } else {
+            String::new()
+        };
+        self.push_padded(&mut s, host);
+        s.push_str(" : [");
+        num(&mut s, idx);
+        s.push_str("], ");
+        s
     }
 
     fn index(&self, n: u64) -> u64 {
@@ -241,11 +262,13 @@ impl Board {
         t.recv_total += 1;
         if dup && self.mode != FpingMode::Loop {
             if !self.per_recv {
-                out.push(Out::Stderr(format!(
-                    "{} : duplicate for [{idx}], {bytes} bytes, {} ms\n",
-                    self.name(host),
-                    tm(rtt_ns)
-                )));
+                let mut s = self.name(host).to_string();
+                s.push_str(" : duplicate for [");
+                num(&mut s, idx);
+                s.push_str("], ");
+                push_bytes_ms(&mut s, bytes, rtt_ns);
+                s.push('\n');
+                out.push(Out::Stderr(s));
             }
             return (out, After::Continue);
         }
@@ -265,25 +288,16 @@ impl Board {
                     s.push_str(" is alive");
                 }
                 if self.elapsed {
-                    let _ = write!(s, " ({} ms)", tm(rtt_ns));
+                    put(&mut s, &[" (", &tm(rtt_ns), " ms)"]);
                 }
                 s.push('\n');
                 out.push(Out::Stdout(s));
             }
         }
         if self.per_recv {
-            let mut s = if self.stamp {
-                timestamp(real_ns)
-            } else {
-                String::new()
-            };
-            let _ = write!(
-                s,
-                "{} : [{idx}], {bytes} bytes, {} ms",
-                self.padded(host),
-                tm(rtt_ns)
-            );
-            s.push_str(&t.running());
+            let mut s = self.probe_line(host, idx, real_ns);
+            push_bytes_ms(&mut s, bytes, rtt_ns);
+            t.push_running(&mut s);
             s.push('\n');
             out.push(Out::Stdout(s));
         }
@@ -300,13 +314,9 @@ impl Board {
         if !self.per_recv {
             return None;
         }
-        let mut s = if self.stamp {
-            timestamp(real_ns)
-        } else {
-            String::new()
-        };
-        let _ = write!(s, "{} : [{idx}], timed out", self.padded(host));
-        s.push_str(&t.running());
+        let mut s = self.probe_line(host, idx, real_ns);
+        s.push_str("timed out");
+        t.push_running(&mut s);
         s.push('\n');
         Some(Out::Stdout(s))
     }
@@ -317,10 +327,9 @@ impl Board {
         let cell = self.hosts.get(host)?;
         lock(cell).add(self.index(n), None, self.mode == FpingMode::VCount);
         self.verbose.then(|| {
-            Out::Stderr(format!(
-                "{}: error while sending ping: {why}\n",
-                self.name(host)
-            ))
+            let mut s = self.name(host).to_string();
+            put(&mut s, &[": error while sending ping: ", why, "\n"]);
+            Out::Stderr(s)
         })
     }
 
@@ -330,11 +339,19 @@ impl Board {
             return None;
         }
         let from = router.map_or_else(|| "(unknown)".to_string(), |r| r.to_string());
-        Some(Out::Stderr(format!(
-            "{} from {from} for ICMP Echo sent to {}\n",
-            icmp_error_text(kind),
-            self.name(host)
-        )))
+        let mut s = String::new();
+        put(
+            &mut s,
+            &[
+                icmp_error_text(kind),
+                " from ",
+                &from,
+                " for ICMP Echo sent to ",
+                self.name(host),
+                "\n",
+            ],
+        );
+        Some(Out::Stderr(s))
     }
 
     /// The `-Q` report (and SIGQUIT's): `[HH:MM:SS]`, then a line per host for the interval
@@ -355,7 +372,8 @@ impl Board {
             } else {
                 loss_part(t.sent_i, t.recv_i, t.total_i, t.min_i, t.max_i, self.outage)
             };
-            let _ = writeln!(s, "{} :{part}", self.padded(i));
+            self.push_padded(&mut s, i);
+            put(&mut s, &[" :", &part, "\n"]);
             t.reset_interval();
         }
         s
@@ -444,13 +462,12 @@ SET max = {}",
             }
             for &i in &resolved {
                 let t = lock(&self.hosts[i]);
-                let _ = write!(err, "{} :", self.padded(i));
+                self.push_padded(&mut err, i);
+                err.push_str(" :");
                 if self.mode == FpingMode::VCount {
                     for j in 0..t.sent as usize {
                         match t.rtts.get(j).copied().flatten() {
-                            Some(r) => {
-                                let _ = write!(err, " {}", tm(r));
-                            }
+                            Some(r) => put(&mut err, &[" ", &tm(r)]),
                             None => err.push_str(" -"),
                         }
                     }

@@ -4,9 +4,9 @@
 //! ICMP error, netdata's chart names, the `-x` verdict and the line of a name that did not
 //! resolve. Pure: no counters (they are `fping.rs`'s `Board`), no I/O.
 
+use super::{num, put};
 use crate::decimal;
 use crate::packet::{ErrorKind, Family};
-use std::fmt::Write as _;
 
 /// fping's `sprint_tm`: milliseconds with three significant digits.
 pub fn tm(ns: u64) -> String {
@@ -26,10 +26,23 @@ pub fn tm(ns: u64) -> String {
 
 /// `-D`'s prefix: `[1796155650.13343] `.
 pub fn timestamp(real_ns: u64) -> String {
-    format!("[{}] ", decimal::fixed(real_ns as f64 / 1e9, 5))
+    let mut s = String::from("[");
+    s.push_str(&decimal::fixed(real_ns as f64 / 1e9, 5));
+    s.push_str("] ");
+    s
 }
 
-/// `xmt/rcv/%loss = 2/2/0%[, outage(ms) = N][, min/avg/max = a/b/c]` from counts.
+/// Appends `a/b/c` of fping's times.
+fn push_tms(s: &mut String, ns: [u64; 3]) {
+    for (i, v) in ns.into_iter().enumerate() {
+        if i > 0 {
+            s.push('/');
+        }
+        s.push_str(&tm(v));
+    }
+}
+
+/// ` xmt/rcv/%loss = 2/2/0%[, outage(ms) = N][, min/avg/max = a/b/c]` from counts.
 pub fn loss_part(
     sent: u64,
     recv: u64,
@@ -39,28 +52,31 @@ pub fn loss_part(
     outage_period_ns: Option<u64>,
 ) -> String {
     let mut s = String::new();
-    if recv <= sent {
-        let loss = ((sent - recv) * 100).checked_div(sent).unwrap_or(0);
-        let _ = write!(s, " xmt/rcv/%loss = {sent}/{recv}/{loss}%");
-        if let Some(p) = outage_period_ns {
-            let _ = write!(
-                s,
-                ", outage(ms) = {}",
-                (sent - recv).saturating_mul(p) / 1_000_000
-            );
-        }
+    let (what, pct) = if recv <= sent {
+        ("loss", ((sent - recv) * 100).checked_div(sent))
     } else {
-        let ret = (recv * 100).checked_div(sent).unwrap_or(0);
-        let _ = write!(s, " xmt/rcv/%return = {sent}/{recv}/{ret}%");
+        ("return", (recv * 100).checked_div(sent))
+    };
+    put(&mut s, &[" xmt/rcv/%", what, " = "]);
+    num(&mut s, sent);
+    s.push('/');
+    num(&mut s, recv);
+    s.push('/');
+    num(&mut s, pct.unwrap_or(0));
+    s.push('%');
+    if let Some(p) = outage_period_ns.filter(|_| recv <= sent) {
+        s.push_str(", outage(ms) = ");
+        num(&mut s, (sent - recv).saturating_mul(p) / 1_000_000);
     }
     if let Some(avg) = total.checked_div(recv) {
-        let _ = write!(s, ", min/avg/max = {}/{}/{}", tm(min), tm(avg), tm(max));
+        s.push_str(", min/avg/max = ");
+        push_tms(&mut s, [min, avg, max]);
     }
     s
 }
 
 /// fping's text for an ICMP error (its IPv4 tables; IPv6 errors in the same words).
-pub fn icmp_error_text(kind: &ErrorKind) -> String {
+pub fn icmp_error_text(kind: &ErrorKind) -> &'static str {
     const UNREACH: [&str; 16] = [
         "ICMP Network Unreachable",
         "ICMP Host Unreachable",
@@ -82,21 +98,19 @@ pub fn icmp_error_text(kind: &ErrorKind) -> String {
     match kind {
         ErrorKind::Unreachable(Family::V4, code) => UNREACH
             .get(usize::from(*code))
-            .map_or("ICMP Unreachable (Invalid Code)", |s| s)
-            .to_string(),
+            .map_or("ICMP Unreachable (Invalid Code)", |s| s),
         ErrorKind::Unreachable(Family::V6, code) => match code {
             0 => "ICMP Network Unreachable",
             1 => "ICMP Unreachable (Communication Administratively Prohibited)",
             3 => "ICMP Host Unreachable",
             4 => "ICMP Port Unreachable",
             _ => "ICMP Unreachable",
-        }
-        .to_string(),
-        ErrorKind::PacketTooBig(..) => UNREACH[4].to_string(),
-        ErrorKind::TimeExceeded(..) => "ICMP Time Exceeded".into(),
-        ErrorKind::ParameterProblem(..) => "ICMP Parameter Problem".into(),
-        ErrorKind::SourceQuench => "ICMP Source Quench".into(),
-        ErrorKind::Redirect(_) => "ICMP Redirect".into(),
+        },
+        ErrorKind::PacketTooBig(..) => UNREACH[4],
+        ErrorKind::TimeExceeded(..) => "ICMP Time Exceeded",
+        ErrorKind::ParameterProblem(..) => "ICMP Parameter Problem",
+        ErrorKind::SourceQuench => "ICMP Source Quench",
+        ErrorKind::Redirect(_) => "ICMP Redirect",
     }
 }
 
@@ -109,17 +123,14 @@ pub fn netdata_name(name: &str) -> String {
 
 /// `-x`/`-X`'s verdict line and exit status.
 pub fn reachable_verdict(required: u64, reachable: usize) -> (String, u8) {
-    if reachable as u64 >= required {
-        (
-            format!("Enough hosts reachable (required: {required}, reachable: {reachable})\n"),
-            0,
-        )
-    } else {
-        (
-            format!("Not enough hosts reachable (required: {required}, reachable: {reachable})\n"),
-            1,
-        )
-    }
+    let enough = reachable as u64 >= required;
+    let mut s = String::from(if enough { "Enough" } else { "Not enough" });
+    s.push_str(" hosts reachable (required: ");
+    num(&mut s, required);
+    s.push_str(", reachable: ");
+    num(&mut s, reachable as u64);
+    s.push_str(")\n");
+    (s, u8::from(!enough))
 }
 
 /// fping's words for a name that did not resolve: the resolver's text as `NAME: TEXT`, with
@@ -130,5 +141,7 @@ pub fn unresolved_line(name: &str, why: &str) -> String {
     } else {
         why
     };
-    format!("{}: {why}\n", crate::report::printable(name))
+    let mut s = crate::report::printable(name).into_owned();
+    put(&mut s, &[": ", why, "\n"]);
+    s
 }
