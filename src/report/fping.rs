@@ -140,14 +140,20 @@ pub struct Board {
     cumulative: bool,
     report_secs: f64,
     width: usize,
-    /// Shown name per target (as given, or the address with `-A`); `None`: unresolved.
-    names: Vec<Option<String>>,
-    /// The name as given, for netdata's chart names.
-    given: Vec<String>,
-    hosts: Vec<Mutex<Tally>>,
+    /// One per target, in input order.
+    hosts: Vec<Host>,
     alive: AtomicUsize,
     timeouts: AtomicU64,
     charts_sent: AtomicBool,
+}
+
+/// A target on the board.
+struct Host {
+    /// The name shown (as given, or the address with `-A`); `None`: unresolved.
+    shown: Option<String>,
+    /// The name as given, for netdata's chart names.
+    given: String,
+    tally: Mutex<Tally>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -165,19 +171,23 @@ impl Board {
             FpingMode::Count | FpingMode::VCount => verbose,
             FpingMode::Loop => f.report.is_none(),
         };
-        let names: Vec<Option<String>> = targets
-            .iter()
-            .map(|t| {
-                t.ip().map(|ip| {
-                    if f.addr {
-                        ip.to_string()
-                    } else {
-                        crate::report::printable(&t.name).into_owned()
-                    }
-                })
-            })
-            .collect();
-        let width = names.iter().flatten().map(|n| n.len()).max().unwrap_or(0);
+        let mut width = 0;
+        let mut hosts = Vec::with_capacity(targets.len());
+        for t in targets {
+            let shown = t.ip().map(|ip| {
+                if f.addr {
+                    ip.to_string()
+                } else {
+                    crate::report::printable(&t.name).into_owned()
+                }
+            });
+            width = width.max(shown.as_ref().map_or(0, String::len));
+            hosts.push(Host {
+                shown,
+                given: t.name.clone(),
+                tally: Mutex::default(),
+            });
+        }
         Some(Board {
             mode: f.mode,
             per_recv,
@@ -191,12 +201,7 @@ impl Board {
             cumulative: f.cumulative,
             report_secs: f.report.map_or(0.0, |d| d.as_secs_f64()),
             width,
-            given: targets.iter().map(|t| t.name.clone()).collect(),
-            names,
-            hosts: targets
-                .iter()
-                .map(|_| Mutex::new(Tally::default()))
-                .collect(),
+            hosts,
             alive: AtomicUsize::new(0),
             timeouts: AtomicU64::new(0),
             charts_sent: AtomicBool::new(false),
@@ -204,9 +209,9 @@ impl Board {
     }
 
     fn name(&self, host: usize) -> &str {
-        self.names
+        self.hosts
             .get(host)
-            .and_then(|n| n.as_deref())
+            .and_then(|h| h.shown.as_deref())
             .unwrap_or("")
     }
 
@@ -254,7 +259,7 @@ impl Board {
     ) -> (Vec<Out>, After) {
         let (dup, late) = (mark == Mark::Dup, mark == Mark::Late);
         let mut out = Vec::new();
-        let Some(cell) = self.hosts.get(host) else {
+        let Some(cell) = self.hosts.get(host).map(|h| &h.tally) else {
             return (out, After::Continue);
         };
         let idx = self.index(n);
@@ -306,7 +311,7 @@ impl Board {
 
     /// Probe `n` of `host` timed out.
     pub fn timeout(&self, host: usize, n: u64, real_ns: u64) -> Option<Out> {
-        let cell = self.hosts.get(host)?;
+        let cell = &self.hosts.get(host)?.tally;
         let idx = self.index(n);
         let mut t = lock(cell);
         t.add(idx, None, self.mode == FpingMode::VCount);
@@ -324,7 +329,7 @@ impl Board {
     /// Probe `n` of `host` could not be sent: counted as sent and lost (no timeout follows),
     /// and said on stderr in the default mode, as fping does.
     pub fn send_error(&self, host: usize, n: u64, why: &str) -> Option<Out> {
-        let cell = self.hosts.get(host)?;
+        let cell = &self.hosts.get(host)?.tally;
         lock(cell).add(self.index(n), None, self.mode == FpingMode::VCount);
         self.verbose.then(|| {
             let mut s = self.name(host).to_string();
@@ -362,11 +367,11 @@ impl Board {
             s.push('\n');
         }
         let _ = writeln!(s, "[{:02}:{:02}:{:02}]", hms.0, hms.1, hms.2);
-        for (i, cell) in self.hosts.iter().enumerate() {
-            if self.names.get(i).map_or(true, |n| n.is_none()) {
+        for (i, h) in self.hosts.iter().enumerate() {
+            if h.shown.is_none() {
                 continue;
             }
-            let mut t = lock(cell);
+            let mut t = lock(&h.tally);
             let part = if self.cumulative {
                 loss_part(t.sent, t.recv, t.total_ns, t.min_ns, t.max_ns, self.outage)
             } else {
@@ -384,12 +389,12 @@ impl Board {
         let first = !self.charts_sent.swap(true, Ordering::SeqCst);
         let every = decimal::fixed(self.report_secs, 0);
         let mut s = String::new();
-        for (i, cell) in self.hosts.iter().enumerate() {
-            let Some(Some(host)) = self.names.get(i) else {
+        for h in &self.hosts {
+            let Some(host) = &h.shown else {
                 continue;
             };
-            let name = netdata_name(self.given.get(i).map_or("", |g| g));
-            let mut t = lock(cell);
+            let name = netdata_name(&h.given);
+            let mut t = lock(&h.tally);
             if first {
                 let _ = writeln!(s, "CHART fping.{name}_packets '' 'FPing Packets for host {host}' packets '{host}' fping.packets line 110020 {every}");
                 s.push_str(
@@ -432,7 +437,9 @@ SET max = {}",
 
     /// Whether `host` answered at least once.
     pub fn answered(&self, host: usize) -> bool {
-        self.hosts.get(host).is_some_and(|c| lock(c).recv > 0)
+        self.hosts
+            .get(host)
+            .is_some_and(|h| lock(&h.tally).recv > 0)
     }
 
     /// How many resolved hosts answered.
@@ -444,10 +451,14 @@ SET max = {}",
     /// `-C`/`-l` summary, `-s`'s statistics, `-x`'s verdict.
     pub fn finish(&self, totals: &Totals) -> (String, String) {
         let (mut out, mut err) = (String::new(), String::new());
-        let resolved: Vec<usize> = (0..self.names.len())
-            .filter(|&i| self.names[i].is_some())
-            .collect();
-        for &i in &resolved {
+        let resolved = || {
+            self.hosts
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| h.shown.is_some())
+        };
+        let count = resolved().count();
+        for (i, _) in resolved() {
             if !self.answered(i) && (self.verbose || self.show == Show::Unreachable) {
                 out.push_str(self.name(i));
                 if self.verbose {
@@ -460,8 +471,8 @@ SET max = {}",
             if self.verbose || self.per_recv {
                 err.push('\n');
             }
-            for &i in &resolved {
-                let t = lock(&self.hosts[i]);
+            for (i, h) in resolved() {
+                let t = lock(&h.tally);
                 self.push_padded(&mut err, i);
                 err.push_str(" :");
                 if self.mode == FpingMode::VCount {
@@ -487,8 +498,8 @@ SET max = {}",
         if totals.stats {
             let alive = self.alive();
             let (mut min, mut max, mut sum, mut n) = (0u64, 0u64, 0u64, 0u64);
-            for &i in &resolved {
-                let t = lock(&self.hosts[i]);
+            for (_, h) in resolved() {
+                let t = lock(&h.tally);
                 if t.recv > 0 {
                     min = if n == 0 { t.min_ns } else { min.min(t.min_ns) };
                     max = max.max(t.max_ns);
@@ -500,10 +511,10 @@ SET max = {}",
             let _ = write!(
                 err,
                 "\n {:7} targets\n {:7} alive\n {:7} unreachable\n {:7} unknown addresses\n\n {:7} timeouts (waiting for response)\n {:7} ICMP Echos sent\n {:7} ICMP Echo Replies received\n {:7} other ICMP received\n\n {} ms (min round trip time)\n {} ms (avg round trip time)\n {} ms (max round trip time)\n {:>12} sec (elapsed real time)\n\n",
-                resolved.len(),
+                count,
                 alive,
-                resolved.len() - alive.min(resolved.len()),
-                self.names.len() - resolved.len(),
+                count - alive.min(count),
+                self.hosts.len() - count,
                 self.timeouts.load(Ordering::Relaxed),
                 totals.echos_sent,
                 totals.replies,
