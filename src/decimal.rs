@@ -312,7 +312,7 @@ fn exponential(digits: &[u8], k: i32, c: bool, out: &mut String) {
     }
     // |e| <= 324: at most three digits.
     let a = e.unsigned_abs();
-    for (unit, shown) in [(100, a >= 100), (10, a >= 10 || c), (1, true)] {
+    for &(unit, shown) in &[(100, a >= 100), (10, a >= 10 || c), (1, true)] {
         if shown {
             out.push(char::from(b'0' + ((a / unit) % 10) as u8));
         }

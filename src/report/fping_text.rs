@@ -34,11 +34,11 @@ pub fn timestamp(real_ns: u64) -> String {
 
 /// Appends `a/b/c` of fping's times.
 fn push_tms(s: &mut String, ns: [u64; 3]) {
-    for (i, v) in ns.into_iter().enumerate() {
+    for (i, v) in ns.iter().enumerate() {
         if i > 0 {
             s.push('/');
         }
-        s.push_str(&tm(v));
+        s.push_str(&tm(*v));
     }
 }
 

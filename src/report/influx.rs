@@ -78,18 +78,18 @@ fn line(l: &mut String, e: &Entry, ts: u64) {
                     s.median_ns,
                     s.p95_ns,
                 ];
-                for (field, v) in MS_FIELDS.iter().zip(ms) {
+                for (field, v) in MS_FIELDS.iter().zip(&ms) {
                     l.push_str(field);
-                    push_ms3(l, v);
+                    push_ms3(l, *v);
                 }
             }
-            for (field, v) in [
+            for (field, v) in &[
                 (",duplicates=", s.dups),
                 ("i,late=", s.late),
                 ("i,icmp_errors=", s.errors),
             ] {
                 l.push_str(field);
-                num(l, v);
+                num(l, *v);
             }
             l.push('i');
         }

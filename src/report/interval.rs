@@ -47,8 +47,8 @@ impl Report<'_> {
     /// `start` and `end` in epoch seconds, each followed by a tab.
     fn span_tsv(&self) -> String {
         let mut out = String::new();
-        for ns in [self.start_ns, self.end_ns] {
-            push_epoch_secs(&mut out, ns);
+        for ns in &[self.start_ns, self.end_ns] {
+            push_epoch_secs(&mut out, *ns);
             out.push('\t');
         }
         out

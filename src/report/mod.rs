@@ -204,14 +204,11 @@ pub fn no_answer_line(prefix: &str, seq: u16) -> String {
 
 /// Appends iputils' `min/avg/max/mdev` figures: `0.041/0.052/2.000/0.007`, then ` ms`.
 fn rtt_figures(out: &mut String, s: &Summary) {
-    for (i, v) in [s.min_ns, s.avg_ns, s.max_ns, s.mdev_ns]
-        .into_iter()
-        .enumerate()
-    {
+    for (i, v) in [s.min_ns, s.avg_ns, s.max_ns, s.mdev_ns].iter().enumerate() {
         if i > 0 {
             out.push('/');
         }
-        push_ms3(out, v);
+        push_ms3(out, *v);
     }
     out.push_str(" ms");
 }
@@ -227,14 +224,14 @@ pub fn stats_block(name: &str, s: &Summary) -> String {
     out.push_str(" packets transmitted, ");
     num(&mut out, s.received);
     out.push_str(" received");
-    for (n, what) in [
+    for (n, what) in &[
         (s.dups, " duplicates"),
         (s.late, " late"),
         (s.errors, " errors"),
     ] {
-        if n > 0 {
+        if *n > 0 {
             out.push_str(", +");
-            num(&mut out, n);
+            num(&mut out, *n);
             out.push_str(what);
         }
     }
@@ -427,7 +424,7 @@ pub(crate) fn push_json_str(out: &mut String, s: &str) {
             '\t' => out.push_str("\\t"),
             c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
                 out.push_str("\\u");
-                for shift in [12, 8, 4, 0] {
+                for shift in &[12, 8, 4, 0] {
                     let d = (c as u32 >> shift) & 0xf;
                     out.push(char::from_digit(d, 16).unwrap_or('0'));
                 }
@@ -571,15 +568,15 @@ pub(crate) fn push_iso8601(out: &mut String, real_ns: u64) {
     let rem = secs % 86_400;
     let (y, m, d) = civil_from_days((secs / 86_400) as i64);
     num_padded(out, y.unsigned_abs(), 4);
-    for (sep, v) in [
+    for (sep, v) in &[
         ('-', u64::from(m)),
         ('-', u64::from(d)),
         ('T', rem / 3600),
         (':', (rem % 3600) / 60),
         (':', rem % 60),
     ] {
-        out.push(sep);
-        num_padded(out, v, 2);
+        out.push(*sep);
+        num_padded(out, *v, 2);
     }
     out.push('.');
     num_padded(out, micros, 6);

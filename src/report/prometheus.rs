@@ -224,7 +224,7 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
         })
         .collect();
     let mut out = String::with_capacity(256 + entries.len() * 1024);
-    for (name, kind, help, value) in FAMILIES {
+    for &(name, kind, help, value) in &FAMILIES {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
         for (e, l) in &entries {
             match value {
