@@ -247,7 +247,9 @@ impl Board {
     }
 
     /// A reply to probe `n` (1, 2, ...) of `host`, `bytes` of ICMP, after `rtt_ns`; marked
-    /// `Dup` for a second reply to the same probe, `Late` for one after its timeout.
+    /// `Dup` for a second reply to the same probe, `Late` for one after its timeout. Its
+    /// lines are on one stream: an `is alive` line or a per-reply line (or, were both shown,
+    /// the two in that order).
     pub fn reply(
         &self,
         host: usize,
@@ -256,39 +258,38 @@ impl Board {
         rtt_ns: u64,
         mark: Mark,
         real_ns: u64,
-    ) -> (Vec<Out>, After) {
-        let (dup, late) = (mark == Mark::Dup, mark == Mark::Late);
-        let mut out = Vec::new();
+    ) -> (Option<Out>, After) {
         let Some(cell) = self.hosts.get(host).map(|h| &h.tally) else {
-            return (out, After::Continue);
+            return (None, After::Continue);
         };
         let idx = self.index(n);
         let mut t = lock(cell);
         t.recv_total += 1;
-        if dup && self.mode != FpingMode::Loop {
-            if !self.per_recv {
-                let mut s = self.name(host).to_string();
-                s.push_str(" : duplicate for [");
-                num(&mut s, idx);
-                s.push_str("], ");
-                push_bytes_ms(&mut s, bytes, rtt_ns);
-                s.push('\n');
-                out.push(Out::Stderr(s));
+        if mark == Mark::Dup && self.mode != FpingMode::Loop {
+            if self.per_recv {
+                return (None, After::Continue);
             }
-            return (out, After::Continue);
+            let mut s = self.name(host).to_string();
+            s.push_str(" : duplicate for [");
+            num(&mut s, idx);
+            s.push_str("], ");
+            push_bytes_ms(&mut s, bytes, rtt_ns);
+            s.push('\n');
+            return (Some(Out::Stderr(s)), After::Continue);
         }
-        if late {
-            return (out, After::Continue);
+        if mark == Mark::Late {
+            return (None, After::Continue);
         }
         t.add(idx, Some(rtt_ns), self.mode == FpingMode::VCount);
         let mut after = After::Continue;
+        let mut s = String::new();
         if t.recv == 1 {
             let alive = self.alive.fetch_add(1, Ordering::SeqCst) + 1;
             if self.fast.is_some_and(|n| alive as u64 >= n) {
                 after = After::Enough;
             }
             if self.verbose || self.show == Show::Alive {
-                let mut s = self.name(host).to_string();
+                s.push_str(self.name(host));
                 if self.verbose {
                     s.push_str(" is alive");
                 }
@@ -296,17 +297,15 @@ impl Board {
                     put(&mut s, &[" (", &tm(rtt_ns), " ms)"]);
                 }
                 s.push('\n');
-                out.push(Out::Stdout(s));
             }
         }
         if self.per_recv {
-            let mut s = self.probe_line(host, idx, real_ns);
+            s.push_str(&self.probe_line(host, idx, real_ns));
             push_bytes_ms(&mut s, bytes, rtt_ns);
             t.push_running(&mut s);
             s.push('\n');
-            out.push(Out::Stdout(s));
         }
-        (out, after)
+        ((!s.is_empty()).then_some(Out::Stdout(s)), after)
     }
 
     /// Probe `n` of `host` timed out.
@@ -585,8 +584,8 @@ mod tests {
         Board::new(&cfg, &targets).unwrap()
     }
 
-    fn text(o: &[Out]) -> Vec<String> {
-        o.iter()
+    fn text(o: Option<&Out>) -> Vec<String> {
+        o.into_iter()
             .map(|l| match l {
                 Out::Stdout(s) => format!("1:{s}"),
                 Out::Stderr(s) => format!("2:{s}"),
@@ -599,7 +598,7 @@ mod tests {
         let b = board(&["-c", "3"], &["alpha", "b", "x.invalid"]);
         let (o, _) = b.reply(0, 1, 64, 26_000, Mark::None, 0);
         assert_eq!(
-            text(&o),
+            text(o.as_ref()),
             ["1:alpha : [0], 64 bytes, 0.026 ms (0.026 avg, 0% loss)\n"]
         );
         assert_eq!(
@@ -616,11 +615,11 @@ mod tests {
         );
         let (o, _) = b.reply(0, 3, 64, 56_000, Mark::None, 0);
         assert_eq!(
-            text(&o),
+            text(o.as_ref()),
             ["1:alpha : [2], 64 bytes, 0.056 ms (0.041 avg, 33% loss)\n"]
         );
         // A duplicate in count mode is dropped silently when per-reply lines are shown.
-        assert!(b.reply(0, 3, 64, 60_000, Mark::Dup, 0).0.is_empty());
+        assert!(b.reply(0, 3, 64, 60_000, Mark::Dup, 0).0.is_none());
         let (out, err) = b.finish(&Totals::default());
         assert_eq!(out, "");
         assert_eq!(
@@ -632,14 +631,17 @@ mod tests {
     #[test]
     fn vcount_values_are_the_reply_strings() {
         let b = board(&["-C", "3", "-q"], &["h", "silent"]);
-        assert!(b.reply(0, 1, 64, 62_000, Mark::None, 0).0.is_empty());
+        assert!(b.reply(0, 1, 64, 62_000, Mark::None, 0).0.is_none());
         assert_eq!(b.timeout(0, 2, 0), None);
         b.reply(0, 3, 64, 28_400, Mark::None, 0);
         b.timeout(1, 1, 0);
         b.timeout(1, 2, 0);
         // With -q a duplicate is reported on stderr, unpadded.
         let (o, _) = b.reply(0, 3, 64, 30_000, Mark::Dup, 0);
-        assert_eq!(text(&o), ["2:h : duplicate for [2], 64 bytes, 0.030 ms\n"]);
+        assert_eq!(
+            text(o.as_ref()),
+            ["2:h : duplicate for [2], 64 bytes, 0.030 ms\n"]
+        );
         let (_, err) = b.finish(&Totals::default());
         assert_eq!(err, "h      : 0.062 - 0.028\nsilent : - -\n");
     }
@@ -648,16 +650,19 @@ mod tests {
     fn default_mode_alive_unreachable_and_verdicts() {
         let b = board(&["-e"], &["up", "down"]);
         let (o, after) = b.reply(0, 2, 64, 38_000, Mark::None, 0);
-        assert_eq!(text(&o), ["1:up is alive (0.038 ms)\n"]);
+        assert_eq!(text(o.as_ref()), ["1:up is alive (0.038 ms)\n"]);
         assert_eq!(after, After::Continue);
         assert_eq!(b.timeout(1, 1, 0), None);
         let (out, err) = b.finish(&Totals::default());
         assert_eq!((out.as_str(), err.as_str()), ("down is unreachable\n", ""));
         let b = board(&["-a"], &["up", "down"]);
-        assert_eq!(text(&b.reply(0, 1, 64, 1, Mark::None, 0).0), ["1:up\n"]);
+        assert_eq!(
+            text(b.reply(0, 1, 64, 1, Mark::None, 0).0.as_ref()),
+            ["1:up\n"]
+        );
         assert_eq!(b.finish(&Totals::default()).0, "");
         let b = board(&["-u"], &["up", "down"]);
-        assert!(b.reply(0, 1, 64, 1, Mark::None, 0).0.is_empty());
+        assert!(b.reply(0, 1, 64, 1, Mark::None, 0).0.is_none());
         assert_eq!(b.finish(&Totals::default()).0, "down\n");
         let b = board(&["-X", "1"], &["up", "down"]);
         assert_eq!(b.reply(0, 1, 64, 1, Mark::None, 0).1, After::Enough);
@@ -675,11 +680,11 @@ mod tests {
         let b = board(&["-l", "-o", "-p", "250", "-D"], &["h"]);
         let (o, _) = b.reply(0, 1, 64, 1_500_000, Mark::None, 1_796_155_650_133_430_000);
         assert_eq!(
-            text(&o),
+            text(o.as_ref()),
             ["1:[1796155650.13343] h : [0], 64 bytes, 1.50 ms (1.50 avg, 0% loss)\n"]
         );
         // Loop mode takes a duplicate as a reply, as fping does.
-        assert_eq!(b.reply(0, 1, 64, 1_600_000, Mark::Dup, 0).0.len(), 1);
+        assert_eq!(b.reply(0, 1, 64, 1_600_000, Mark::Dup, 0).0.is_some(), true);
         b.timeout(0, 2, 0);
         assert_eq!(
             b.splits((9, 5, 7)),
