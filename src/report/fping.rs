@@ -684,7 +684,7 @@ mod tests {
             ["1:[1796155650.13343] h : [0], 64 bytes, 1.50 ms (1.50 avg, 0% loss)\n"]
         );
         // Loop mode takes a duplicate as a reply, as fping does.
-        assert_eq!(b.reply(0, 1, 64, 1_600_000, Mark::Dup, 0).0.is_some(), true);
+        assert!(b.reply(0, 1, 64, 1_600_000, Mark::Dup, 0).0.is_some());
         b.timeout(0, 2, 0);
         assert_eq!(
             b.splits((9, 5, 7)),
