@@ -342,17 +342,13 @@ fn render(x: f64, form: Form) -> String {
             } else {
                 exact_digits(x, true, p)
             };
-            if k <= 0 {
-                out.push('0');
-            }
-            for i in 0..k {
-                out.push(digit(&digits, i));
-            }
-            if prec > 0 {
-                out.push('.');
-                for i in 0..p {
-                    out.push(digit(&digits, k + i));
+            // The whole part (one 0, at index k - 1, when it has no digit), the point,
+            // then p decimals: one loop over digit indices.
+            for i in (if k <= 0 { k - 1 } else { 0 })..k.saturating_add(p) {
+                if i == k {
+                    out.push('.');
                 }
+                out.push(digit(&digits, i));
             }
         }
         Form::Exp(prec, c) => {
