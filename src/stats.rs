@@ -222,8 +222,9 @@ impl Accum {
             let var = (self.m2 / self.received as f64).max(0.0);
             s.min_ns = self.min_ns;
             s.max_ns = self.max_ns;
-            s.avg_ns = self.mean.round().clamp(0.0, u64::MAX as f64) as u64;
-            s.mdev_ns = var.sqrt().round().clamp(0.0, u64::MAX as f64) as u64;
+            // `as` saturates: below 0 (and NaN) is 0, above u64::MAX is u64::MAX.
+            s.avg_ns = self.mean.round() as u64;
+            s.mdev_ns = var.sqrt().round() as u64;
             s.median_ns = self.percentile(50);
             s.p95_ns = self.percentile(95);
         }

@@ -9,7 +9,8 @@
 //! (re-exported here).
 
 pub use super::fping_text::{
-    icmp_error_text, loss_part, netdata_name, reachable_verdict, timestamp, tm, unresolved_line,
+    icmp_error_text, netdata_name, push_loss_part, reachable_verdict, timestamp, tm,
+    unresolved_line,
 };
 use crate::cli::{Config, FpingMode, Show};
 use crate::decimal;
@@ -80,6 +81,27 @@ impl Tally {
         }
         self.total_ns = self.total_ns.saturating_add(r);
         self.total_i = self.total_i.saturating_add(r);
+    }
+
+    /// `[sent, recv, total, min, max]` of the run, or (`interval`) since the last `-Q` report.
+    fn counts(&self, interval: bool) -> [u64; 5] {
+        if interval {
+            [
+                self.sent_i,
+                self.recv_i,
+                self.total_i,
+                self.min_i,
+                self.max_i,
+            ]
+        } else {
+            [
+                self.sent,
+                self.recv,
+                self.total_ns,
+                self.min_ns,
+                self.max_ns,
+            ]
+        }
     }
 
     fn reset_interval(&mut self) {
@@ -371,13 +393,10 @@ impl Board {
                 continue;
             }
             let mut t = lock(&h.tally);
-            let part = if self.cumulative {
-                loss_part(t.sent, t.recv, t.total_ns, t.min_ns, t.max_ns, self.outage)
-            } else {
-                loss_part(t.sent_i, t.recv_i, t.total_i, t.min_i, t.max_i, self.outage)
-            };
             self.push_padded(&mut s, i);
-            put(&mut s, &[" :", &part, "\n"]);
+            s.push_str(" :");
+            push_loss_part(&mut s, t.counts(!self.cumulative), self.outage);
+            s.push('\n');
             t.reset_interval();
         }
         s
@@ -482,14 +501,7 @@ SET max = {}",
                         }
                     }
                 } else {
-                    err.push_str(&loss_part(
-                        t.sent,
-                        t.recv,
-                        t.total_ns,
-                        t.min_ns,
-                        t.max_ns,
-                        self.outage,
-                    ));
+                    push_loss_part(&mut err, t.counts(false), self.outage);
                 }
                 err.push('\n');
             }

@@ -42,37 +42,30 @@ fn push_tms(s: &mut String, ns: [u64; 3]) {
     }
 }
 
-/// ` xmt/rcv/%loss = 2/2/0%[, outage(ms) = N][, min/avg/max = a/b/c]` from counts.
-pub fn loss_part(
-    sent: u64,
-    recv: u64,
-    total: u64,
-    min: u64,
-    max: u64,
-    outage_period_ns: Option<u64>,
-) -> String {
-    let mut s = String::new();
+/// Appends ` xmt/rcv/%loss = 2/2/0%[, outage(ms) = N][, min/avg/max = a/b/c]` from counts
+/// (`[sent, recv, total, min, max]`).
+pub fn push_loss_part(s: &mut String, counts: [u64; 5], outage_period_ns: Option<u64>) {
+    let [sent, recv, total, min, max] = counts;
     let (what, pct) = if recv <= sent {
         ("loss", ((sent - recv) * 100).checked_div(sent))
     } else {
         ("return", (recv * 100).checked_div(sent))
     };
-    put(&mut s, &[" xmt/rcv/%", what, " = "]);
-    num(&mut s, sent);
+    put(s, &[" xmt/rcv/%", what, " = "]);
+    num(s, sent);
     s.push('/');
-    num(&mut s, recv);
+    num(s, recv);
     s.push('/');
-    num(&mut s, pct.unwrap_or(0));
+    num(s, pct.unwrap_or(0));
     s.push('%');
     if let Some(p) = outage_period_ns.filter(|_| recv <= sent) {
         s.push_str(", outage(ms) = ");
-        num(&mut s, (sent - recv).saturating_mul(p) / 1_000_000);
+        num(s, (sent - recv).saturating_mul(p) / 1_000_000);
     }
     if let Some(avg) = total.checked_div(recv) {
         s.push_str(", min/avg/max = ");
-        push_tms(&mut s, [min, avg, max]);
+        push_tms(s, [min, avg, max]);
     }
-    s
 }
 
 /// fping's text for an ICMP error (its IPv4 tables; IPv6 errors in the same words).

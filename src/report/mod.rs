@@ -566,11 +566,11 @@ pub(crate) fn push_iso8601(out: &mut String, real_ns: u64) {
     let secs = real_ns / 1_000_000_000;
     let micros = (real_ns % 1_000_000_000) / 1000;
     let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
-    num_padded(out, y.unsigned_abs(), 4);
+    let (y, m, d) = civil_from_days(secs / 86_400);
+    num_padded(out, y, 4);
     for (sep, v) in &[
-        ('-', u64::from(m)),
-        ('-', u64::from(d)),
+        ('-', m),
+        ('-', d),
         ('T', rem / 3600),
         (':', (rem % 3600) / 60),
         (':', rem % 60),
@@ -583,17 +583,18 @@ pub(crate) fn push_iso8601(out: &mut String, real_ns: u64) {
     out.push_str("+00:00");
 }
 
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm; days
+/// before 1970 are never asked for, so all of it is unsigned).
+fn civil_from_days(z: u64) -> (u64, u64, u64) {
     let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
+    let era = z / 146_097;
+    let doe = z % 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
     let y = yoe + era * 400;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
