@@ -166,6 +166,28 @@ const FAMILIES: [(&str, &str, &str, Value); 11] = [
     ),
 ];
 
+/// The `le` label of each of `RTT_BOUNDS_NS`, in seconds (a test checks them against
+/// the bounds).
+const LES: [&str; RTT_BOUNDS_NS.len()] = [
+    ",le=\"0.00005\"",
+    ",le=\"0.0001\"",
+    ",le=\"0.00025\"",
+    ",le=\"0.0005\"",
+    ",le=\"0.001\"",
+    ",le=\"0.0025\"",
+    ",le=\"0.005\"",
+    ",le=\"0.01\"",
+    ",le=\"0.025\"",
+    ",le=\"0.05\"",
+    ",le=\"0.1\"",
+    ",le=\"0.25\"",
+    ",le=\"0.5\"",
+    ",le=\"1\"",
+    ",le=\"2.5\"",
+    ",le=\"5\"",
+    ",le=\"10\"",
+];
+
 /// FNV-1a: a target list is the user's own, so no keyed hash is needed against collisions.
 fn fnv(s: &str) -> usize {
     s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
@@ -213,16 +235,6 @@ fn sample(out: &mut String, name: &str, suffix: &str, l: &str, extra: &str) {
 /// series must be unique).
 pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let entries = unique(r);
-    // The bucket labels, once: `,le="0.00005"`.
-    let les: Vec<String> = RTT_BOUNDS_NS
-        .iter()
-        .map(|b| {
-            let mut le = String::from(",le=\"");
-            push_seconds(&mut le, u128::from(*b));
-            le.push('"');
-            le
-        })
-        .collect();
     let mut out = String::with_capacity(256 + entries.len() * 1024);
     for &(name, kind, help, value) in &FAMILIES {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
@@ -252,8 +264,8 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                 }
                 Value::Histogram => {
                     let mut cum = 0u64;
-                    for (le, n) in les.iter().zip(e.rtts.fixed) {
-                        cum = cum.saturating_add(n);
+                    for (le, n) in LES.iter().zip(&e.rtts.fixed) {
+                        cum = cum.saturating_add(*n);
                         sample(&mut out, name, "_bucket", l, le);
                         num(&mut out, cum);
                         out.push('\n');
@@ -290,6 +302,13 @@ mod tests {
         assert_eq!(seconds(1_500_000_000), "1.5");
         assert_eq!(seconds(10_000_000_000), "10");
         assert_eq!(seconds(u128::from(u64::MAX)), "18446744073.709551615");
+        assert_eq!(
+            seconds(u128::MAX),
+            "340282366920938463463374607431.768211455"
+        );
+        for (le, b) in LES.iter().zip(RTT_BOUNDS_NS) {
+            assert_eq!(*le, format!(",le=\"{}\"", seconds(u128::from(b))));
+        }
     }
 
     #[test]
