@@ -216,31 +216,26 @@ fn rtt_figures(out: &mut String, s: &Summary) {
 /// The statistics block of one host, shaped as iputils ping's.
 pub fn stats_block(name: &str, s: &Summary) -> String {
     let mut out = String::new();
-    put(
-        &mut out,
-        &["\n--- ", &printable(name), " ping statistics ---\n"],
+    let _ = write!(
+        out,
+        "\n--- {} ping statistics ---\n{} packets transmitted, {} received",
+        printable(name),
+        s.sent,
+        s.received
     );
-    num(&mut out, s.sent);
-    out.push_str(" packets transmitted, ");
-    num(&mut out, s.received);
-    out.push_str(" received");
     for (n, what) in &[
         (s.dups, " duplicates"),
         (s.late, " late"),
         (s.errors, " errors"),
     ] {
         if *n > 0 {
-            out.push_str(", +");
-            num(&mut out, *n);
-            out.push_str(what);
+            let _ = write!(out, ", +{n}{what}");
         }
     }
     if s.sent > 0 {
-        put(&mut out, &[", ", &g(s.loss_percent()), "% packet loss"]);
+        let _ = write!(out, ", {}% packet loss", g(s.loss_percent()));
     }
-    out.push_str(", time ");
-    num(&mut out, s.elapsed_ns / 1_000_000);
-    out.push_str("ms\n");
+    let _ = writeln!(out, ", time {}ms", s.elapsed_ns / 1_000_000);
     if s.received > 0 {
         out.push_str("rtt min/avg/max/mdev = ");
         rtt_figures(&mut out, s);
