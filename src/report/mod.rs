@@ -247,11 +247,14 @@ pub fn stats_block(name: &str, s: &Summary) -> String {
 /// The one-line interim status (SIGQUIT), like iputils'.
 pub fn status_line(name: &str, s: &Summary) -> String {
     let mut out = String::new();
-    put(&mut out, &[&printable(name), ": "]);
-    num(&mut out, s.received);
-    out.push('/');
-    num(&mut out, s.sent);
-    put(&mut out, &[" packets, ", &g(s.loss_percent()), "% loss"]);
+    let _ = write!(
+        out,
+        "{}: {}/{} packets, {}% loss",
+        printable(name),
+        s.received,
+        s.sent,
+        g(s.loss_percent())
+    );
     if s.received > 0 {
         out.push_str(", min/avg/max/mdev = ");
         rtt_figures(&mut out, s);
