@@ -7,6 +7,7 @@
 use super::{num, put};
 use crate::decimal;
 use crate::packet::{ErrorKind, Family};
+use std::fmt::Write as _;
 
 /// fping's `sprint_tm`: milliseconds with three significant digits.
 pub fn tm(ns: u64) -> String {
@@ -32,39 +33,23 @@ pub fn timestamp(real_ns: u64) -> String {
     s
 }
 
-/// Appends `a/b/c` of fping's times.
-fn push_tms(s: &mut String, ns: [u64; 3]) {
-    for (i, v) in ns.iter().enumerate() {
-        if i > 0 {
-            s.push('/');
-        }
-        s.push_str(&tm(*v));
-    }
-}
-
 /// Appends ` xmt/rcv/%loss = 2/2/0%[, outage(ms) = N][, min/avg/max = a/b/c]` from counts
 /// (`[sent, recv, total, min, max]`).
 pub fn push_loss_part(s: &mut String, counts: [u64; 5], outage_period_ns: Option<u64>) {
     let [sent, recv, total, min, max] = counts;
-    let (what, pct) = if recv <= sent {
-        ("loss", ((sent - recv) * 100).checked_div(sent))
+    if recv <= sent {
+        let loss = ((sent - recv) * 100).checked_div(sent).unwrap_or(0);
+        let _ = write!(s, " xmt/rcv/%loss = {sent}/{recv}/{loss}%");
+        if let Some(p) = outage_period_ns {
+            let outage = (sent - recv).saturating_mul(p) / 1_000_000;
+            let _ = write!(s, ", outage(ms) = {outage}");
+        }
     } else {
-        ("return", (recv * 100).checked_div(sent))
-    };
-    put(s, &[" xmt/rcv/%", what, " = "]);
-    num(s, sent);
-    s.push('/');
-    num(s, recv);
-    s.push('/');
-    num(s, pct.unwrap_or(0));
-    s.push('%');
-    if let Some(p) = outage_period_ns.filter(|_| recv <= sent) {
-        s.push_str(", outage(ms) = ");
-        num(s, (sent - recv).saturating_mul(p) / 1_000_000);
+        let ret = (recv * 100).checked_div(sent).unwrap_or(0);
+        let _ = write!(s, " xmt/rcv/%return = {sent}/{recv}/{ret}%");
     }
     if let Some(avg) = total.checked_div(recv) {
-        s.push_str(", min/avg/max = ");
-        push_tms(s, [min, avg, max]);
+        let _ = write!(s, ", min/avg/max = {}/{}/{}", tm(min), tm(avg), tm(max));
     }
 }
 
