@@ -7,7 +7,8 @@
 //! start). Pure.
 
 use super::interval::{Entry, Report};
-use super::{num, printable, push_ms3, put};
+use super::{printable, push_ms3, put};
+use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::IpAddr;
 
@@ -51,15 +52,16 @@ fn line(l: &mut String, e: &Entry, ts: u64) {
         Some(a) => {
             l.push_str(",address=");
             push_tag(l, &a.to_string());
-            l.push_str(if matches!(a, IpAddr::V4(_)) {
-                ",family=ipv4 result_code=0i,packets_transmitted="
+            let family = if matches!(a, IpAddr::V4(_)) {
+                "ipv4"
             } else {
-                ",family=ipv6 result_code=0i,packets_transmitted="
-            });
-            num(l, s.sent);
-            l.push_str("i,packets_received=");
-            num(l, s.received);
-            l.push('i');
+                "ipv6"
+            };
+            let _ = write!(
+                l,
+                ",family={family} result_code=0i,packets_transmitted={}i,packets_received={}i",
+                s.sent, s.received
+            );
             if s.sent > 0 {
                 put(
                     l,
@@ -83,22 +85,16 @@ fn line(l: &mut String, e: &Entry, ts: u64) {
                     push_ms3(l, *v);
                 }
             }
-            for (field, v) in &[
-                (",duplicates=", s.dups),
-                ("i,late=", s.late),
-                ("i,icmp_errors=", s.errors),
-            ] {
-                l.push_str(field);
-                num(l, *v);
-            }
-            l.push('i');
+            let _ = write!(
+                l,
+                ",duplicates={}i,late={}i,icmp_errors={}i",
+                s.dups, s.late, s.errors
+            );
         }
         // Telegraf's ping input: result_code 1 is "no such host".
         None => l.push_str(" result_code=1i"),
     }
-    l.push(' ');
-    num(l, ts);
-    l.push('\n');
+    let _ = writeln!(l, " {ts}");
 }
 
 /// Writes `r`: one line per target, in input order.
