@@ -353,9 +353,10 @@ impl Board {
         let cell = &self.hosts.get(host)?.tally;
         lock(cell).add(self.index(n), None, self.mode == FpingMode::VCount);
         self.verbose.then(|| {
-            let mut s = self.name(host).to_string();
-            put(&mut s, &[": error while sending ping: ", why, "\n"]);
-            Out::Stderr(s)
+            Out::Stderr(format!(
+                "{}: error while sending ping: {why}\n",
+                self.name(host)
+            ))
         })
     }
 
@@ -365,17 +366,10 @@ impl Board {
             return None;
         }
         let from = router.map_or_else(|| "(unknown)".to_string(), |r| r.to_string());
-        let mut s = String::new();
-        put(
-            &mut s,
-            &[
-                icmp_error_text(kind),
-                " from ",
-                &from,
-                " for ICMP Echo sent to ",
-                self.name(host),
-                "\n",
-            ],
+        let s = format!(
+            "{} from {from} for ICMP Echo sent to {}\n",
+            icmp_error_text(kind),
+            self.name(host)
         );
         Some(Out::Stderr(s))
     }
