@@ -179,27 +179,15 @@ pub fn reply_line(
 
 /// `From 10.0.0.1 icmp_seq=1 Destination Host Unreachable`.
 pub fn error_line(prefix: &str, router: Option<IpAddr>, seq: u16, what: &str) -> String {
-    let mut s = String::new();
-    put(&mut s, &[prefix, "From "]);
     match router {
-        Some(r) => {
-            let _ = write!(s, "{r}");
-        }
-        None => s.push_str("(unknown)"),
+        Some(r) => format!("{prefix}From {r} icmp_seq={seq} {what}\n"),
+        None => format!("{prefix}From (unknown) icmp_seq={seq} {what}\n"),
     }
-    s.push_str(" icmp_seq=");
-    num(&mut s, u64::from(seq));
-    put(&mut s, &[" ", what, "\n"]);
-    s
 }
 
 /// iputils' `-O` line.
 pub fn no_answer_line(prefix: &str, seq: u16) -> String {
-    let mut s = String::new();
-    put(&mut s, &[prefix, "no answer yet for icmp_seq="]);
-    num(&mut s, u64::from(seq));
-    s.push('\n');
-    s
+    format!("{prefix}no answer yet for icmp_seq={seq}\n")
 }
 
 /// Appends iputils' `min/avg/max/mdev` figures: `0.041/0.052/2.000/0.007`, then ` ms`.
