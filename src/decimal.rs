@@ -34,22 +34,34 @@ impl Big {
         b
     }
 
+    /// The limbs in use (`n <= LIMBS` always; `get` spares a panic path per use).
+    fn limbs(&self) -> &[u32] {
+        self.d.get(..self.n).unwrap_or_default()
+    }
+
+    /// Appends a limb (there is always room, see `LIMBS`).
+    fn push(&mut self, limb: u32) {
+        if let Some(x) = self.d.get_mut(self.n) {
+            *x = limb;
+            self.n += 1;
+        }
+    }
+
     fn trim(&mut self) {
-        while self.n > 0 && self.d[self.n - 1] == 0 {
+        while self.limbs().last() == Some(&0) {
             self.n -= 1;
         }
     }
 
     fn mul_small(&mut self, m: u32) -> &mut Big {
         let mut carry = 0u64;
-        for x in &mut self.d[..self.n] {
+        for x in self.d.get_mut(..self.n).unwrap_or_default() {
             let t = u64::from(*x) * u64::from(m) + carry;
             *x = t as u32;
             carry = t >> 32;
         }
         if carry > 0 {
-            self.d[self.n] = carry as u32;
-            self.n += 1;
+            self.push(carry as u32);
         }
         self
     }
@@ -72,17 +84,16 @@ impl Big {
     }
 
     fn add(&mut self, o: &Big) -> &mut Big {
-        let n = self.n.max(o.n);
+        let n = self.n.max(o.n).min(LIMBS);
         let mut carry = 0u64;
-        for (x, y) in self.d[..n].iter_mut().zip(&o.d[..n]) {
+        for (x, y) in self.d.iter_mut().zip(&o.d).take(n) {
             let t = u64::from(*x) + u64::from(*y) + carry;
             *x = t as u32;
             carry = t >> 32;
         }
         self.n = n;
         if carry > 0 {
-            self.d[n] = 1;
-            self.n += 1;
+            self.push(1);
         }
         self
     }
@@ -90,7 +101,7 @@ impl Big {
     /// `self - o`, for `self >= o`.
     fn sub(&mut self, o: &Big) {
         let mut borrow = false;
-        for (x, y) in self.d[..self.n].iter_mut().zip(&o.d[..self.n]) {
+        for (x, y) in self.d.iter_mut().zip(&o.d).take(self.n) {
             let (v, b1) = x.overflowing_sub(*y);
             let (v, b2) = v.overflowing_sub(u32::from(borrow));
             *x = v;
@@ -102,7 +113,7 @@ impl Big {
     fn cmp(&self, o: &Big) -> Ordering {
         self.n
             .cmp(&o.n)
-            .then_with(|| self.d[..self.n].iter().rev().cmp(o.d[..o.n].iter().rev()))
+            .then_with(|| self.limbs().iter().rev().cmp(o.limbs().iter().rev()))
     }
 
     /// The next decimal digit of `self / s` (< 10 when `self < s`): `self` becomes
