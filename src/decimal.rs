@@ -212,20 +212,22 @@ fn exact_digits(x: f64, fixed_point: bool, p: i32) -> (Vec<u8>, i32) {
         Ordering::Less => false,
     };
     if up {
-        match digits.iter().rposition(|&d| d < 9) {
-            Some(i) => {
-                digits[i] += 1;
-                digits[i + 1..].fill(0);
+        // Add one to the last digit: trailing 9s become 0, the digit before them goes up.
+        let mut carry = true;
+        for d in digits.iter_mut().rev() {
+            if *d < 9 {
+                *d += 1;
+                carry = false;
+                break;
             }
-            None => {
-                digits.fill(0);
-                if let Some(first) = digits.first_mut() {
-                    *first = 1;
-                } else {
-                    digits.push(1);
-                }
-                k += 1;
+            *d = 0;
+        }
+        if carry {
+            match digits.first_mut() {
+                Some(first) => *first = 1,
+                None => digits.push(1),
             }
+            k += 1;
         }
     }
     (digits, k)
