@@ -112,7 +112,11 @@ impl Accum {
     fn hist_add(&mut self, bucket: usize, count: u32) {
         let b = bucket.min(BUCKETS - 1) as u16;
         match self.hist.binary_search_by_key(&b, |e| e.0) {
-            Ok(i) => self.hist[i].1 = self.hist[i].1.saturating_add(count),
+            Ok(i) => {
+                if let Some(e) = self.hist.get_mut(i) {
+                    e.1 = e.1.saturating_add(count);
+                }
+            }
             Err(i) => self.hist.insert(i, (b, count)),
         }
     }

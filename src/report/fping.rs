@@ -61,7 +61,9 @@ impl Tally {
                 if self.rtts.len() <= i {
                     self.rtts.resize(i + 1, None);
                 }
-                self.rtts[i] = rtt;
+                if let Some(slot) = self.rtts.get_mut(i) {
+                    *slot = rtt;
+                }
             }
         }
         let Some(r) = rtt else { return };
