@@ -325,11 +325,14 @@ fn exponential(digits: &[u8], k: i32, c: bool, out: &mut String) {
     }
     // |e| <= 324: at most three digits.
     let a = e.unsigned_abs();
-    for &(unit, shown) in &[(100, a >= 100), (10, a >= 10 || c), (1, true)] {
-        if shown {
-            out.push(char::from(b'0' + ((a / unit) % 10) as u8));
-        }
+    let digit = |v: u32| char::from(b'0' + (v % 10) as u8);
+    if a >= 100 {
+        out.push(digit(a / 100));
     }
+    if a >= 10 || c {
+        out.push(digit(a / 10));
+    }
+    out.push(digit(a));
 }
 
 /// `x` as `format!` writes it in `form`: `-` before negative values and -0, `NaN` and `inf`

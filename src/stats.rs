@@ -205,7 +205,8 @@ impl Accum {
         for &(b, c) in &self.hist {
             seen += u64::from(c);
             if seen >= rank {
-                return bucket_mid(usize::from(b)).clamp(self.min_ns, self.max_ns);
+                // min_ns <= max_ns once anything was received (clamp would assert it).
+                return bucket_mid(usize::from(b)).max(self.min_ns).min(self.max_ns);
             }
         }
         self.max_ns

@@ -43,7 +43,7 @@ pub(crate) fn num(out: &mut String, v: u64) {
 
 /// Appends `v / 10^dec` with `dec` decimals (`dec` <= 9).
 fn scaled(out: &mut String, v: u64, dec: u32) {
-    let p = 10u64.pow(dec);
+    let p = 10u64.pow(dec).max(1);
     num(out, v / p);
     if dec > 0 {
         out.push('.');
@@ -322,7 +322,8 @@ fn join(line: &mut String, buf: &str, ends: &[usize; 14], sep: &str, width: Opti
         if i > 0 {
             line.push_str(sep);
         }
-        let pad = width.map_or(0, |w| w[i].saturating_sub(c.chars().count()));
+        let wd = width.and_then(|w| w.get(i)).copied().unwrap_or(0);
+        let pad = wd.saturating_sub(c.chars().count());
         if i >= 2 {
             line.extend(std::iter::repeat(' ').take(pad));
         }
