@@ -554,20 +554,13 @@ pub(crate) fn push_iso8601(out: &mut String, real_ns: u64) {
     let micros = (real_ns % 1_000_000_000) / 1000;
     let rem = secs % 86_400;
     let (y, m, d) = civil_from_days(secs / 86_400);
-    num_padded(out, y, 4);
-    for (sep, v) in &[
-        ('-', m),
-        ('-', d),
-        ('T', rem / 3600),
-        (':', (rem % 3600) / 60),
-        (':', rem % 60),
-    ] {
-        out.push(*sep);
-        num_padded(out, *v, 2);
-    }
-    out.push('.');
-    num_padded(out, micros, 6);
-    out.push_str("+00:00");
+    let _ = write!(
+        out,
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}+00:00",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    );
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm; days
