@@ -87,6 +87,7 @@ fn run(cfg: Config) -> Result<u8, Error> {
     let targets = Arc::new(targets);
     let reporter = monitor::wanted(&cfg)
         .then(|| Arc::new(monitor::Reporter::new(&cfg, &targets, engine::real_ns())));
+    let cfg = Arc::new(cfg);
     let ran = steps::probe(&cfg, &targets, &plan, sockets, reporter.clone())?;
     let engine_ran = ran.is_some();
     let summaries = match ran {
@@ -135,7 +136,9 @@ fn run_fping(mut cfg: Config) -> Result<u8, Error> {
     if f.random {
         cfg.pattern = Some(steps::random_pattern());
     }
-    // Borrowed again after the change above (not cloned: a clone of the options costs more).
+    // Shared with the engine from here on (an Arc, not a clone), fping's options borrowed
+    // again after the change above (not cloned: a clone of the options costs more).
+    let cfg = Arc::new(cfg);
     let Some(f) = &cfg.fping else {
         return Err(Error::Internal("fping output was not set up"));
     };

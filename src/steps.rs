@@ -120,7 +120,7 @@ pub fn serve(
 /// Runs the engine over the targets the plan serves; None when it serves none (every name
 /// failed to resolve: nothing to send to).
 pub fn probe(
-    cfg: &Config,
+    cfg: &Arc<Config>,
     targets: &Arc<Vec<Target>>,
     plan: &Plan,
     sockets: Sockets,
@@ -132,7 +132,7 @@ pub fn probe(
     let drops =
         [Family::V4, Family::V6].map(|f| Some((f.name(), Arc::clone(&sockets.get(f)?.drops))));
     let mut r = engine::run_with(
-        cfg.clone(),
+        Arc::clone(cfg),
         engine_targets(targets, plan),
         sockets,
         reporter.map(|r| r as Arc<dyn engine::Reporter>),
