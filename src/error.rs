@@ -32,16 +32,28 @@ pub enum Error {
     Internal(&'static str),
 }
 
-/// A command-line mistake, by its parts: the option at fault and what is wrong with it.
-/// `Display` prints the message only (one line); `main` prefixes the program name and exits
-/// with status 3.
+/// A command-line mistake, by its parts (see [`Parts`], which it derefs to): the option at fault
+/// and what is wrong with it. One pointer wide, so that every `?` on a `Result<_, Usage>` moves a
+/// pointer, not the parts. `Display` prints the message only (one line); `main` prefixes the
+/// program name and exits with status 3.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Usage {
+pub struct Usage(Box<Parts>);
+
+/// What a [`Usage`] error says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parts {
     /// The option as spelled (`-c`, `--every`), with its value where the message names it
     /// (`-f hosts`, `-g 10.0.0.0/8`); None when the mistake is the command line as a whole
     /// (no target, two options that exclude each other).
     pub option: Option<String>,
     pub problem: Problem,
+}
+
+impl std::ops::Deref for Usage {
+    type Target = Parts;
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
 }
 
 /// What is wrong with an option, or with the whole command line.
@@ -112,31 +124,30 @@ impl From<Usage> for Error {
 }
 
 impl Usage {
+    /// The one place a `Usage` is made (not generic, so not copied per caller).
+    fn new(option: Option<String>, problem: Problem) -> Usage {
+        Usage(Box::new(Parts { option, problem }))
+    }
+
     /// `problem` with `option`.
     pub fn of(option: impl Into<String>, problem: Problem) -> Usage {
-        Usage {
-            option: Some(option.into()),
-            problem,
-        }
+        Usage::new(Some(option.into()), problem)
     }
 
     /// An option the grammar does not know (as spelled, made safe to print), and where its
     /// help is.
     pub fn unknown(option: impl Into<String>, help: &'static str) -> Usage {
-        Usage::of(option, Problem::Unknown { help })
+        Usage::new(Some(option.into()), Problem::Unknown { help })
     }
 
     /// A rule `option` broke.
     pub fn rule(option: impl Into<String>, rule: impl Into<String>) -> Usage {
-        Usage::of(option, Problem::Rule(rule.into()))
+        Usage::new(Some(option.into()), Problem::Rule(rule.into()))
     }
 
     /// A rule the command line as a whole broke (no option to name).
     pub fn whole(rule: impl Into<String>) -> Usage {
-        Usage {
-            option: None,
-            problem: Problem::Rule(rule.into()),
-        }
+        Usage::new(None, Problem::Rule(rule.into()))
     }
 }
 
