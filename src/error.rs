@@ -66,10 +66,6 @@ pub enum Problem {
     MissingValue,
     /// A flag was given a value (`--help=x`).
     TakesNoValue,
-    /// A single option given twice where that is refused.
-    GivenTwice,
-    /// A required option is missing.
-    Required,
     /// An option the grammar does not know: "unknown option 'OPT' (see HELP)".
     Unknown { help: &'static str },
     /// What is accepted, stated as a rule the command line broke ("below 0.002 seconds is
@@ -157,8 +153,6 @@ impl fmt::Display for Problem {
             Problem::Expected { accepted, got } => write!(f, "expected {accepted}, got '{got}'"),
             Problem::MissingValue => f.write_str("missing value"),
             Problem::TakesNoValue => f.write_str("does not take a value"),
-            Problem::GivenTwice => f.write_str("given more than once"),
-            Problem::Required => f.write_str("required"),
             Problem::Unknown { help } => write!(f, "unknown option (see {help})"),
             Problem::Rule(r) => f.write_str(r),
         }
@@ -329,8 +323,6 @@ mod tests {
             e("--help", Problem::TakesNoValue),
             "--help: does not take a value"
         );
-        assert_eq!(e("-x", Problem::GivenTwice), "-x: given more than once");
-        assert_eq!(e("-x", Problem::Required), "-x: required");
         assert_eq!(
             e(
                 "--bogus",

@@ -7,7 +7,8 @@
 //! address strings but resolves nothing and reads no file.
 
 use super::config::*;
-use super::values::{bad, fixed, shown, small, tos, uint, NANOS_PER_MS, NANOS_PER_SEC};
+use super::ping::{owned, scan, Name};
+use super::values::{bad, fixed, small, tos, uint, NANOS_PER_MS, NANOS_PER_SEC};
 use crate::packet::Family;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
@@ -135,65 +136,14 @@ pingr {} speaking fping {FPING_VERSION}'s command line (see pingr(8), FPING MODE
     )
 }
 
-/// Splits the arguments into (option, value) pairs in order and free arguments, as
-/// optparse_long does. Unknown options and missing values are one-line errors.
-/// Options in order, each with its value ("" for a flag), and the free arguments.
-type Scanned = (Vec<(char, String)>, Vec<String>);
-
-fn scan(args: &[String]) -> Result<Scanned, CliError> {
-    let mut opts = Vec::new();
-    let mut free = Vec::new();
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        if arg == "--" {
-            free.extend(it.by_ref().cloned());
-            break;
-        }
-        if let Some(body) = arg.strip_prefix("--") {
-            let (name, inline) = match body.split_once('=') {
-                Some((n, v)) => (n, Some(v.to_string())),
-                None => (body, None),
-            };
-            let Some(spec) = OPTS.iter().find(|s| !s.long.is_empty() && s.long == name) else {
-                return Err(CliError::unknown(format!("--{}", shown(name)), "fping -h"));
-            };
-            let value = match (spec.value, inline) {
-                (true, Some(v)) => v,
-                (true, None) => it
-                    .next()
-                    .cloned()
-                    .ok_or_else(|| CliError::of(format!("--{name}"), Problem::MissingValue))?,
-                (false, Some(_)) => {
-                    return Err(CliError::of(format!("--{name}"), Problem::TakesNoValue))
-                }
-                (false, None) => String::new(),
-            };
-            opts.push((spec.short, value));
-        } else if arg.len() > 1 && arg.starts_with('-') {
-            for (j, c) in arg.char_indices().skip(1) {
-                let Some(spec) = OPTS.iter().find(|s| s.short == c) else {
-                    let o = format!("-{}", shown(&c.to_string()));
-                    return Err(CliError::unknown(o, "fping -h"));
-                };
-                if spec.value {
-                    let rest = &arg[j + c.len_utf8()..];
-                    let value = if rest.is_empty() {
-                        it.next()
-                            .cloned()
-                            .ok_or_else(|| CliError::of(format!("-{c}"), Problem::MissingValue))?
-                    } else {
-                        rest.to_string()
-                    };
-                    opts.push((c, value));
-                    break;
-                }
-                opts.push((c, String::new()));
-            }
-        } else {
-            free.push(arg.clone());
-        }
-    }
-    Ok((opts, free))
+/// fping's table, as the shared scanner (`ping::scan`) asks for it.
+fn find(name: Name) -> Option<(usize, bool)> {
+    OPTS.iter()
+        .position(|o| match name {
+            Name::Short(c) => o.short == c,
+            Name::Long(l) => o.long == l,
+        })
+        .map(|i| (i, OPTS[i].value))
 }
 
 /// Milliseconds with a fraction (Smokeping passes `-p 40714.2857142857`), 0 to `max`.
@@ -289,13 +239,23 @@ fn generate(free: &[String]) -> Result<Vec<String>, CliError> {
 /// Parses the arguments that follow `argv[0]` in fping's grammar. `prog` is `argv[0]`;
 /// `family` is the one the program name implies (`fping6`: IPv6, as `-6`).
 pub fn parse(prog: &str, family: Option<Family>, args: &[String]) -> Result<Command, CliError> {
-    let (opts, free) = scan(args)?;
+    // Like fping, the first mistake in the arguments wins, even over -h.
+    let s = scan(args, &find, "fping -h", true);
+    let first = match (s.unknown, s.misused) {
+        (Some(u), Some(m)) => Some(if u.0 <= m.0 { u } else { m }),
+        (u, m) => u.or(m),
+    };
+    if let Some((_, e)) = first {
+        return Err(e);
+    }
+    let opts: Vec<(char, &str)> = s.opts.iter().map(|&(i, v)| (OPTS[i].short, v)).collect();
     if opts.iter().any(|(c, _)| *c == 'h') {
         return Ok(Command::Help);
     }
     if opts.iter().any(|(c, _)| *c == 'v') {
         return Ok(Command::Version);
     }
+    let free = owned(&s.free);
     let mut c = defaults();
     c.format = Format::Fping;
     c.gap = Duration::from_millis(10);
@@ -326,7 +286,7 @@ pub fn parse(prog: &str, family: Option<Family>, args: &[String]) -> Result<Comm
         (None, None, None);
     let mut size: Option<u64> = None;
     for (opt, v) in &opts {
-        let v = v.as_str();
+        let v = *v;
         match opt {
             '4' | '6' => {
                 let want = if *opt == '4' { Family::V4 } else { Family::V6 };

@@ -1,7 +1,7 @@
 //! pingr's option table (iputils-shaped), and the `--help` and `--version` texts made from it.
 //!
-//! One row per option: its group, short and long names, value hint and help text. `ping.rs`
-//! builds its `getopts` parser and its pre-scan from the same rows, so that `--help` lists every
+//! One row per option: its group, what it sets, short and long names, value hint and help text.
+//! `ping.rs` scans and checks the command line by the same rows, so that `--help` lists every
 //! option exactly as accepted. Pure: no parsing, no I/O.
 
 pub(super) const SYNOPSIS: &str = "usage: pingr [OPTIONS] TARGET...";
@@ -23,9 +23,38 @@ pub(super) const GROUPS: [(Group, &str); 5] = [
     (Group::Other, "Other"),
 ];
 
+/// What an option sets, in the order `ping::parse` checks the values (each option's every
+/// occurrence in turn; `-D` and `--timestamp` together, in the order given). Flags other than
+/// `-D` are `Flag`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Key {
+    Flag,
+    Count,
+    Interval,
+    Timeout,
+    Deadline,
+    Size,
+    Ttl,
+    MaxThreads,
+    Gap,
+    File,
+    Generate,
+    MinAlive,
+    MaxLoss,
+    Format,
+    Every,
+    Output,
+    Timestamp,
+    Interface,
+    Tos,
+    Pmtu,
+    Pattern,
+}
+
 /// One row of the option table. An empty `hint` means a flag (no value).
 pub(super) struct Spec {
     pub(super) group: Group,
+    pub(super) key: Key,
     pub(super) short: &'static str,
     pub(super) long: &'static str,
     pub(super) hint: &'static str,
@@ -40,6 +69,7 @@ impl Spec {
 
 const fn spec(
     group: Group,
+    key: Key,
     short: &'static str,
     long: &'static str,
     hint: &'static str,
@@ -47,6 +77,7 @@ const fn spec(
 ) -> Spec {
     Spec {
         group,
+        key,
         short,
         long,
         hint,
@@ -54,12 +85,13 @@ const fn spec(
     }
 }
 
-/// The single source of truth: getopts, the help/version pre-scan and
-/// [`usage`] are all built from this table. `\n` in `help` continues the
+/// The single source of truth: the scanner, the order values are checked in and
+/// [`usage`] all come from this table. `\n` in `help` continues the
 /// description on the next line.
 pub(super) const SPECS: &[Spec] = &[
     spec(
         Group::Probing,
+        Key::Count,
         "c",
         "count",
         "N",
@@ -67,6 +99,7 @@ pub(super) const SPECS: &[Spec] = &[
     ),
     spec(
         Group::Probing,
+        Key::Interval,
         "i",
         "interval",
         "SECS",
@@ -74,6 +107,7 @@ pub(super) const SPECS: &[Spec] = &[
     ),
     spec(
         Group::Probing,
+        Key::Timeout,
         "W",
         "timeout",
         "SECS",
@@ -81,6 +115,7 @@ pub(super) const SPECS: &[Spec] = &[
     ),
     spec(
         Group::Probing,
+        Key::Deadline,
         "w",
         "deadline",
         "SECS",
@@ -88,6 +123,7 @@ pub(super) const SPECS: &[Spec] = &[
     ),
     spec(
         Group::Probing,
+        Key::Size,
         "s",
         "size",
         "BYTES",
@@ -95,15 +131,17 @@ pub(super) const SPECS: &[Spec] = &[
     ),
     spec(
         Group::Probing,
+        Key::Ttl,
         "t",
         "ttl",
         "N",
         "IP time to live / hop limit, 1-255 (default: system)",
     ),
-    spec(Group::Probing, "4", "", "", "use IPv4 only"),
-    spec(Group::Probing, "6", "", "", "use IPv6 only"),
+    spec(Group::Probing, Key::Flag, "4", "", "", "use IPv4 only"),
+    spec(Group::Probing, Key::Flag, "6", "", "", "use IPv6 only"),
     spec(
         Group::Probing,
+        Key::Gap,
         "",
         "gap",
         "MS",
@@ -111,6 +149,7 @@ pub(super) const SPECS: &[Spec] = &[
     ),
     spec(
         Group::Probing,
+        Key::MaxThreads,
         "",
         "max-threads",
         "N",
@@ -118,6 +157,7 @@ pub(super) const SPECS: &[Spec] = &[
     ),
     spec(
         Group::Targets,
+        Key::File,
         "f",
         "file",
         "FILE",
@@ -125,15 +165,17 @@ pub(super) const SPECS: &[Spec] = &[
     ),
     spec(
         Group::Targets,
+        Key::Generate,
         "g",
         "generate",
         "CIDR",
         "probe every address in CIDR (repeatable):\nIPv4 /8 to /32, IPv6 /112 to /128",
     ),
-    spec(Group::Output, "q", "quiet", "", "print only the summary"),
-    spec(Group::Output, "v", "verbose", "", "print more detail"),
+    spec(Group::Output, Key::Flag, "q", "quiet", "", "print only the summary"),
+    spec(Group::Output, Key::Flag, "v", "verbose", "", "print more detail"),
     spec(
         Group::Output,
+        Key::Flag,
         "a",
         "alive",
         "",
@@ -141,6 +183,7 @@ pub(super) const SPECS: &[Spec] = &[
     ),
     spec(
         Group::Output,
+        Key::Flag,
         "u",
         "unreachable",
         "",
@@ -148,6 +191,7 @@ pub(super) const SPECS: &[Spec] = &[
     ),
     spec(
         Group::Output,
+        Key::Format,
         "",
         "format",
         "FORMAT",
@@ -155,6 +199,7 @@ pub(super) const SPECS: &[Spec] = &[
     ),
     spec(
         Group::Output,
+        Key::Every,
         "",
         "every",
         "SECS",
@@ -162,6 +207,7 @@ pub(super) const SPECS: &[Spec] = &[
     ),
     spec(
         Group::Output,
+        Key::Output,
         "",
         "output",
         "FILE",
@@ -169,6 +215,7 @@ pub(super) const SPECS: &[Spec] = &[
     ),
     spec(
         Group::Output,
+        Key::Timestamp,
         "",
         "timestamp",
         "KIND",
@@ -176,6 +223,7 @@ pub(super) const SPECS: &[Spec] = &[
     ),
     spec(
         Group::Output,
+        Key::MinAlive,
         "",
         "min-alive",
         "N",
@@ -183,14 +231,16 @@ pub(super) const SPECS: &[Spec] = &[
     ),
     spec(
         Group::Output,
+        Key::MaxLoss,
         "",
         "max-loss",
         "PCT",
         "fail if packet loss is above PCT percent, 0-100",
     ),
-    spec(Group::Compat, "D", "", "", "same as --timestamp epoch"),
+    spec(Group::Compat, Key::Timestamp, "D", "", "", "same as --timestamp epoch"),
     spec(
         Group::Compat,
+        Key::Flag,
         "n",
         "",
         "",
@@ -198,6 +248,7 @@ pub(super) const SPECS: &[Spec] = &[
     ),
     spec(
         Group::Compat,
+        Key::Flag,
         "O",
         "outstanding",
         "",
@@ -205,6 +256,7 @@ pub(super) const SPECS: &[Spec] = &[
     ),
     spec(
         Group::Compat,
+        Key::Interface,
         "I",
         "",
         "IFACE|ADDR",
@@ -212,6 +264,7 @@ pub(super) const SPECS: &[Spec] = &[
     ),
     spec(
         Group::Compat,
+        Key::Tos,
         "Q",
         "",
         "TOS",
@@ -219,6 +272,7 @@ pub(super) const SPECS: &[Spec] = &[
     ),
     spec(
         Group::Compat,
+        Key::Pmtu,
         "M",
         "",
         "MODE",
@@ -226,6 +280,7 @@ pub(super) const SPECS: &[Spec] = &[
     ),
     spec(
         Group::Compat,
+        Key::Pattern,
         "p",
         "",
         "HEX",
@@ -233,14 +288,16 @@ pub(super) const SPECS: &[Spec] = &[
     ),
     spec(
         Group::Compat,
+        Key::Flag,
         "U",
         "",
         "",
         "accepted and ignored (times are always taken as\nclose to the wire as possible)",
     ),
-    spec(Group::Other, "h", "help", "", "print this help and exit"),
+    spec(Group::Other, Key::Flag, "h", "help", "", "print this help and exit"),
     spec(
         Group::Other,
+        Key::Flag,
         "V",
         "version",
         "",
