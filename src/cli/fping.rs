@@ -248,11 +248,11 @@ pub fn parse(prog: &str, family: Option<Family>, args: &[String]) -> Result<Comm
     if let Some((_, e)) = first {
         return Err(e);
     }
-    let opts: Vec<(char, &str)> = s.opts.iter().map(|&(i, v)| (OPTS[i].short, v)).collect();
-    if opts.iter().any(|(c, _)| *c == 'h') {
+    let given = |c| s.opts.iter().any(|&(i, _)| OPTS[i].short == c);
+    if given('h') {
         return Ok(Command::Help);
     }
-    if opts.iter().any(|(c, _)| *c == 'v') {
+    if given('v') {
         return Ok(Command::Version);
     }
     let free = owned(&s.free);
@@ -285,11 +285,11 @@ pub fn parse(prog: &str, family: Option<Family>, args: &[String]) -> Result<Comm
     let (mut file, mut src, mut iface): (Option<String>, Option<String>, Option<String>) =
         (None, None, None);
     let mut size: Option<u64> = None;
-    for (opt, v) in &opts {
-        let v = *v;
+    for &(i, v) in &s.opts {
+        let opt = OPTS[i].short;
         match opt {
             '4' | '6' => {
-                let want = if *opt == '4' { Family::V4 } else { Family::V6 };
+                let want = if opt == '4' { Family::V4 } else { Family::V6 };
                 if c.family.is_some_and(|have| have != want) {
                     return Err(CliError::whole("can't specify both -4 and -6"));
                 }
@@ -301,13 +301,13 @@ pub fn parse(prog: &str, family: Option<Family>, args: &[String]) -> Result<Comm
             'B' => f.backoff = backoff(v)?,
             'c' | 'C' => {
                 // -C keeps every probe's time until the end: bounded, so memory is too.
-                let max = if *opt == 'C' {
+                let max = if opt == 'C' {
                     MAX_VCOUNT
                 } else {
                     u64::from(u32::MAX)
                 };
                 count = Some(uint(v, &format!("-{opt}"), 1, max)?);
-                f.mode = if *opt == 'c' {
+                f.mode = if opt == 'c' {
                     FpingMode::Count
                 } else {
                     FpingMode::VCount
@@ -373,7 +373,7 @@ pub fn parse(prog: &str, family: Option<Family>, args: &[String]) -> Result<Comm
             'u' => unreach = true,
             'x' | 'X' => {
                 f.reachable = Some(uint(v, &format!("-{opt}"), 1, 1_000_000)?);
-                f.fast_reachable = *opt == 'X';
+                f.fast_reachable = opt == 'X';
             }
             _ => {}
         }

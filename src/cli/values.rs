@@ -46,20 +46,22 @@ pub fn uint(v: &str, opt: &str, min: u64, max: u64) -> Result<u64, CliError> {
 }
 
 pub fn small(v: &str, opt: &str, min: u8) -> Result<u8, CliError> {
-    let n = uint(v, opt, u64::from(min), 255)?;
-    u8::try_from(n).map_err(|_| bad(opt, &format!("a whole number from {min} to 255"), v))
+    // At most 255, so `as` keeps every bit.
+    uint(v, opt, u64::from(min), 255).map(|n| n as u8)
 }
 
+/// `-s`: up to `max` bytes. The IPv4 limit's message also names the IPv6 one.
 pub fn size(v: &str, max: u64) -> Result<usize, CliError> {
-    let n = uint(v, "-s", 0, max).map_err(|_| {
-        let expected = if max == MAX_SIZE_V4 {
-            format!("a whole number from 0 to {MAX_SIZE_V4} ({MAX_SIZE_V6} with -6)")
-        } else {
-            format!("a whole number from 0 to {max}")
-        };
-        bad("-s", &expected, v)
-    })?;
-    usize::try_from(n).map_err(|_| bad("-s", "a smaller size", v))
+    match uint(v, "-s", 0, max) {
+        // At most 65527, so `as` keeps every bit, even with a 16-bit usize.
+        Ok(n) => Ok(n as usize),
+        Err(_) if max == MAX_SIZE_V4 => Err(bad(
+            "-s",
+            "a whole number from 0 to 65507 (65527 with -6)",
+            v,
+        )),
+        Err(e) => Err(e),
+    }
 }
 
 /// A non-negative decimal `WHOLE[.FRACTION]` (either part may be empty, not
@@ -156,19 +158,18 @@ pub fn tos(v: &str) -> Result<u8, CliError> {
 /// (which reads the pattern with `%2x` conversions), a final unpaired digit
 /// is a byte of its own: `abc` → `[0xab, 0x0c]`, `f` → `[0x0f]`.
 pub fn pattern(v: &str) -> Result<Vec<u8>, CliError> {
-    let err = || bad("-p", "1 to 32 hex digits (1 to 16 bytes, e.g. ff00)", v);
     if v.is_empty() || v.len() > 32 || !v.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(err());
+        return Err(bad(
+            "-p",
+            "1 to 32 hex digits (1 to 16 bytes, e.g. ff00)",
+            v,
+        ));
     }
-    v.as_bytes()
-        .chunks(2)
-        .map(|pair| {
-            std::str::from_utf8(pair)
-                .ok()
-                .and_then(|s| u8::from_str_radix(s, 16).ok())
-                .ok_or_else(err)
-        })
-        .collect()
+    let hex = |d: u8| (d as char).to_digit(16).map_or(0, |n| n as u8);
+    let pairs = v.as_bytes().chunks(2);
+    Ok(pairs
+        .map(|p| p.iter().fold(0, |n, &d| n << 4 | hex(d)))
+        .collect())
 }
 
 /// `-g ADDR/PREFIX`. Host bits are masked off. With `-4`/`-6`, a block of
