@@ -317,21 +317,35 @@ pub fn version() -> String {
 /// `--help` text, built from the option table so that it lists every option
 /// exactly as accepted. No trailing newline.
 pub fn usage() -> String {
-    let left = |s: &Spec| -> String {
-        let name = match (s.short.is_empty(), s.long.is_empty()) {
-            (false, false) => format!("-{}, --{}", s.short, s.long),
-            (false, true) => format!("-{}", s.short),
-            _ => format!("    --{}", s.long),
-        };
-        if s.takes_value() {
-            format!("  {name} {}", s.hint)
+    // "  -c, --count N", "  -4", "      --gap MS": the left column of a row.
+    fn left(s: &Spec, out: &mut String) {
+        out.push_str("  ");
+        if s.short.is_empty() {
+            out.push_str("    ");
         } else {
-            format!("  {name}")
+            out.push('-');
+            out.push_str(s.short);
+            if !s.long.is_empty() {
+                out.push_str(", ");
+            }
         }
-    };
-    let width = SPECS.iter().map(|s| left(s).len()).max().unwrap_or(0) + 2;
-
+        if !s.long.is_empty() {
+            out.push_str("--");
+            out.push_str(s.long);
+        }
+        if s.takes_value() {
+            out.push(' ');
+            out.push_str(s.hint);
+        }
+    }
     let mut out = String::new();
+    let mut width = 0;
+    for s in SPECS {
+        out.clear();
+        left(s, &mut out);
+        width = width.max(out.len() + 2);
+    }
+    out.clear();
     out.push_str(SYNOPSIS);
     out.push_str("\n       pingr [OPTIONS] {-f FILE | -g CIDR}... [TARGET...]\n");
     out.push_str("\nSend ICMP echo requests (ping) to one or many hosts and report replies.\n");
@@ -341,15 +355,18 @@ pub fn usage() -> String {
         out.push_str(title);
         out.push_str(":\n");
         for s in SPECS.iter().filter(|s| s.group == group) {
-            let mut lines = s.help.lines();
-            let first = lines.next().unwrap_or("");
-            out.push_str(&format!("{:<width$}{first}\n", left(s)));
-            for more in lines {
-                out.push_str(&format!("{:<width$}{more}\n", ""));
+            let mut start = out.len();
+            left(s, &mut out);
+            for line in s.help.lines() {
+                while out.len() < start + width {
+                    out.push(' ');
+                }
+                out.push_str(line);
+                out.push('\n');
+                start = out.len();
             }
         }
     }
-    let trimmed_len = out.trim_end().len();
-    out.truncate(trimmed_len);
+    out.pop(); // the last newline
     out
 }

@@ -15,13 +15,13 @@ pub const NANOS_PER_MS: u32 = 6; // decimal digits of a millisecond kept: nanose
 /// characters (newline, NUL, …) escaped, long values cut short.
 pub fn shown(s: &str) -> String {
     const MAX_CHARS: usize = 64;
-    let mut out: String = s
-        .chars()
-        .take(MAX_CHARS)
-        .flat_map(char::escape_debug)
-        .collect();
-    if s.chars().nth(MAX_CHARS).is_some() {
-        out.push_str("...");
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i == MAX_CHARS {
+            out.push_str("...");
+            break;
+        }
+        out.extend(c.escape_debug());
     }
     out
 }
@@ -98,12 +98,14 @@ pub fn fixed(v: &str, scale: u32, max_whole: u64) -> Option<u64> {
 pub fn seconds(v: &str, opt: &str, max: u64, zero_ok: bool) -> Result<Duration, CliError> {
     match fixed(v, NANOS_PER_SEC, max) {
         Some(ns) if ns > 0 || zero_ok => Ok(Duration::from_nanos(ns)),
-        _ if zero_ok => Err(bad(opt, &format!("seconds from 0 to {max} (e.g. 0.2)"), v)),
-        _ => Err(bad(
-            opt,
-            &format!("seconds greater than 0 and up to {max} (e.g. 0.5)"),
-            v,
-        )),
+        _ => {
+            let (range, eg) = if zero_ok {
+                ("from 0 to", "0.2")
+            } else {
+                ("greater than 0 and up to", "0.5")
+            };
+            Err(bad(opt, &format!("seconds {range} {max} (e.g. {eg})"), v))
+        }
     }
 }
 
@@ -199,15 +201,13 @@ pub fn cidr(v: &str, family: Option<Family>) -> Result<Cidr, CliError> {
             IpAddr::V6(Ipv6Addr::from(u128::from(a) & mask))
         }
     };
-    match (family, addr) {
-        (Some(Family::V4), IpAddr::V6(_)) => Err(CliError::rule(
-            "-g",
-            format!("'{}' is IPv6 but -4 was given", shown(v)),
-        )),
-        (Some(Family::V6), IpAddr::V4(_)) => Err(CliError::rule(
-            "-g",
-            format!("'{}' is IPv4 but -6 was given", shown(v)),
-        )),
-        _ => Ok(Cidr { addr, prefix }),
-    }
+    let other = match (family, addr) {
+        (Some(Family::V4), IpAddr::V6(_)) => "IPv6 but -4",
+        (Some(Family::V6), IpAddr::V4(_)) => "IPv4 but -6",
+        _ => return Ok(Cidr { addr, prefix }),
+    };
+    Err(CliError::rule(
+        "-g",
+        format!("'{}' is {other} was given", shown(v)),
+    ))
 }
