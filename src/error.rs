@@ -17,9 +17,14 @@ pub const EXIT_UNRESOLVED: u8 = 2;
 pub const EXIT_USAGE: u8 = 3;
 pub const EXIT_SYSTEM: u8 = 4;
 
-/// An error that stops pingr before or instead of a report.
+/// An error that stops pingr before or instead of a report: one pointer wide (what it is, in
+/// [`Kind`], is boxed), so that `?` on a `Result<_, Error>` moves 8 bytes.
 #[derive(Debug)]
-pub enum Error {
+pub struct Error(Box<Kind>);
+
+/// What an [`Error`] is.
+#[derive(Debug)]
+pub enum Kind {
     /// A bad command line (or what it names: a target file, a prefix): nothing was sent.
     Usage(Usage),
     /// A system call or operation failed: which one, and what the kernel said.
@@ -99,23 +104,44 @@ pub enum Held {
 impl Error {
     /// The one mapping from an error to the exit table.
     pub fn exit_status(&self) -> u8 {
-        match self {
-            Error::Usage(_) => EXIT_USAGE,
-            Error::System { .. }
-            | Error::NoSocket(_)
-            | Error::StillPrivileged(_)
-            | Error::Internal(_) => EXIT_SYSTEM,
+        match *self.0 {
+            Kind::Usage(_) => EXIT_USAGE,
+            Kind::System { .. }
+            | Kind::NoSocket(_)
+            | Kind::StillPrivileged(_)
+            | Kind::Internal(_) => EXIT_SYSTEM,
         }
     }
 
     pub fn system(call: Call, err: io::Error) -> Error {
-        Error::System { call, err }
+        Error::from(Kind::System { call, err })
+    }
+
+    /// No socket can serve the targets: `why` and what to do.
+    pub fn no_socket(why: String) -> Error {
+        Error::from(Kind::NoSocket(why))
+    }
+
+    /// The privilege drop's check found this still held.
+    pub fn still_privileged(held: Held) -> Error {
+        Error::from(Kind::StillPrivileged(held))
+    }
+
+    /// A bug inside pingr.
+    pub fn internal(what: &'static str) -> Error {
+        Error::from(Kind::Internal(what))
+    }
+}
+
+impl From<Kind> for Error {
+    fn from(k: Kind) -> Error {
+        Error(Box::new(k))
     }
 }
 
 impl From<Usage> for Error {
     fn from(u: Usage) -> Error {
-        Error::Usage(u)
+        Error::from(Kind::Usage(u))
     }
 }
 
@@ -175,9 +201,9 @@ impl std::error::Error for Usage {}
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Usage(u) => write!(f, "{u}"),
-            Error::System { call, err } => {
+        match &*self.0 {
+            Kind::Usage(u) => write!(f, "{u}"),
+            Kind::System { call, err } => {
                 let e = short(err);
                 match call {
                     Call::Start => write!(f, "cannot start: {e}"),
@@ -186,14 +212,14 @@ impl fmt::Display for Error {
                     Call::Output(path) => write!(f, "--output {path}: {e}"),
                 }
             }
-            Error::NoSocket(why) => f.write_str(why),
-            Error::StillPrivileged(Held::Ids) => {
+            Kind::NoSocket(why) => f.write_str(why),
+            Kind::StillPrivileged(Held::Ids) => {
                 f.write_str("could not return to the real user and group ids")
             }
-            Error::StillPrivileged(Held::Capabilities) => {
+            Kind::StillPrivileged(Held::Capabilities) => {
                 f.write_str("capabilities are still held after the drop; refusing to run")
             }
-            Error::Internal(what) => f.write_str(what),
+            Kind::Internal(what) => f.write_str(what),
         }
     }
 }
@@ -294,10 +320,10 @@ mod tests {
             Error::system(Call::WriteStdout, io()),
             Error::system(Call::Drop("capset"), io()),
             Error::system(Call::Output("f".into()), io()),
-            Error::NoSocket("why".into()),
-            Error::StillPrivileged(Held::Ids),
-            Error::StillPrivileged(Held::Capabilities),
-            Error::Internal("bug"),
+            Error::no_socket("why".into()),
+            Error::still_privileged(Held::Ids),
+            Error::still_privileged(Held::Capabilities),
+            Error::internal("bug"),
         ] {
             assert_eq!(e.exit_status(), EXIT_SYSTEM, "{e}");
         }
@@ -355,20 +381,23 @@ mod tests {
             text(Call::Output("/x/y.prom".into())),
             "--output /x/y.prom: Broken pipe"
         );
-        match Error::system(Call::Start, io()) {
-            Error::System { err, .. } => assert_eq!(err.raw_os_error(), Some(libc::EPIPE)),
-            e => panic!("{e:?}"),
+        match *Error::system(Call::Start, io()).0 {
+            Kind::System { ref err, .. } => assert_eq!(err.raw_os_error(), Some(libc::EPIPE)),
+            ref e => panic!("{e:?}"),
         }
         assert_eq!(
-            Error::StillPrivileged(Held::Ids).to_string(),
+            Error::still_privileged(Held::Ids).to_string(),
             "could not return to the real user and group ids"
         );
         assert_eq!(
-            Error::StillPrivileged(Held::Capabilities).to_string(),
+            Error::still_privileged(Held::Capabilities).to_string(),
             "capabilities are still held after the drop; refusing to run"
         );
-        assert_eq!(Error::NoSocket("a; fix: b".into()).to_string(), "a; fix: b");
-        assert_eq!(Error::Internal("bug").to_string(), "bug");
+        assert_eq!(
+            Error::no_socket("a; fix: b".into()).to_string(),
+            "a; fix: b"
+        );
+        assert_eq!(Error::internal("bug").to_string(), "bug");
         assert_eq!(short(&io::Error::other("plain")), "plain");
     }
 

@@ -3,7 +3,7 @@
 //! Whole numbers, fixed-point durations, percentages, TOS bytes, payload patterns and CIDR blocks:
 //! each returns a one-line [`CliError`] naming the option, what it accepts and what was given.
 
-use super::config::{Cidr, CliError, Every, Problem, MAX_SIZE_V4, MAX_SIZE_V6};
+use super::config::{Cidr, CliError, Every, Problem, MAX_SIZE_V4};
 use crate::packet::Family;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
