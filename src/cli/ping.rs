@@ -208,6 +208,8 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
 const HELP: &str = "pingr --help";
 
 /// Checks one value of a value-taking option (or `-D`) and stores it: the last one given wins.
+// Not inlined into `parse` (measured: 336 bytes smaller).
+#[inline(never)]
 fn value(c: &mut Config, spec: &Spec, v: &str, stdin_seen: &mut bool) -> Result<(), CliError> {
     let name = |s| v.contains(['\0', '\u{FFFD}']) || v.is_empty() || v.len() > s;
     match spec.key {
