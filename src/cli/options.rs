@@ -51,253 +51,223 @@ pub(super) enum Key {
     Pattern,
 }
 
-/// One row of the option table. An empty `hint` means a flag (no value).
+/// One row of the option table: short name ("" if none), long name ("" if none), value hint
+/// ("" for a flag) and help text, one after the other in `text`, cut at the `ends` of the first
+/// three (one pointer per row, not four).
 pub(super) struct Spec {
     pub(super) group: Group,
     pub(super) key: Key,
-    pub(super) short: &'static str,
-    pub(super) long: &'static str,
-    pub(super) hint: &'static str,
-    pub(super) help: &'static str,
+    text: &'static str,
+    ends: [u8; 3],
 }
 
 impl Spec {
+    /// Part `i` of `text`: 0 short, 1 long, 2 hint, 3 help.
+    fn part(&self, i: usize) -> &'static str {
+        let start = match i.checked_sub(1) {
+            Some(p) => self.ends.get(p).map_or(0, |&e| usize::from(e)),
+            None => 0,
+        };
+        let end = self
+            .ends
+            .get(i)
+            .map_or(self.text.len(), |&e| usize::from(e));
+        self.text.get(start..end).unwrap_or("")
+    }
+    pub(super) fn short(&self) -> &'static str {
+        self.part(0)
+    }
+    pub(super) fn long(&self) -> &'static str {
+        self.part(1)
+    }
+    pub(super) fn hint(&self) -> &'static str {
+        self.part(2)
+    }
+    pub(super) fn help(&self) -> &'static str {
+        self.part(3)
+    }
     pub(super) fn takes_value(&self) -> bool {
-        !self.hint.is_empty()
+        self.ends[2] > self.ends[1]
     }
 }
 
-const fn spec(
-    group: Group,
-    key: Key,
-    short: &'static str,
-    long: &'static str,
-    hint: &'static str,
-    help: &'static str,
-) -> Spec {
-    Spec {
-        group,
-        key,
-        short,
-        long,
-        hint,
-        help,
-    }
+/// A row: `spec!(GROUP, KEY, "short", "long", "hint", "help")`.
+macro_rules! spec {
+    ($group:ident, $key:ident, $short:literal, $long:literal, $hint:literal, $help:literal $(,)?) => {
+        Spec {
+            group: Group::$group,
+            key: Key::$key,
+            text: concat!($short, $long, $hint, $help),
+            ends: [
+                $short.len() as u8,
+                ($short.len() + $long.len()) as u8,
+                ($short.len() + $long.len() + $hint.len()) as u8,
+            ],
+        }
+    };
 }
 
 /// The single source of truth: the scanner, the order values are checked in and
 /// [`usage`] all come from this table. `\n` in `help` continues the
 /// description on the next line.
 pub(super) const SPECS: &[Spec] = &[
-    spec(
-        Group::Probing,
-        Key::Count,
+    spec!(Probing, Count,
         "c",
         "count",
         "N",
         "stop after N probes to each target\n(default: until interrupted or -w)",
     ),
-    spec(
-        Group::Probing,
-        Key::Interval,
+    spec!(Probing, Interval,
         "i",
         "interval",
         "SECS",
         "wait between probes to one target, 0-3600 (default: 1)",
     ),
-    spec(
-        Group::Probing,
-        Key::Timeout,
+    spec!(Probing, Timeout,
         "W",
         "timeout",
         "SECS",
         "wait this long for each reply, up to 3600 (default: 1)",
     ),
-    spec(
-        Group::Probing,
-        Key::Deadline,
+    spec!(Probing, Deadline,
         "w",
         "deadline",
         "SECS",
         "stop the whole run after SECS (default: no limit)",
     ),
-    spec(
-        Group::Probing,
-        Key::Size,
+    spec!(Probing, Size,
         "s",
         "size",
         "BYTES",
         "payload size, 0-65507; 0-65527 with -6 (default: 56)",
     ),
-    spec(
-        Group::Probing,
-        Key::Ttl,
+    spec!(Probing, Ttl,
         "t",
         "ttl",
         "N",
         "IP time to live / hop limit, 1-255 (default: system)",
     ),
-    spec(Group::Probing, Key::Flag, "4", "", "", "use IPv4 only"),
-    spec(Group::Probing, Key::Flag, "6", "", "", "use IPv6 only"),
-    spec(
-        Group::Probing,
-        Key::Gap,
+    spec!(Probing, Flag, "4", "", "", "use IPv4 only"),
+    spec!(Probing, Flag, "6", "", "", "use IPv6 only"),
+    spec!(Probing, Gap,
         "",
         "gap",
         "MS",
         "least time between any two probes of the run,\n0-10000 (default: 1)",
     ),
-    spec(
-        Group::Probing,
-        Key::MaxThreads,
+    spec!(Probing, MaxThreads,
         "",
         "max-threads",
         "N",
         "use at most N threads, 1-4096 (default: 2)",
     ),
-    spec(
-        Group::Targets,
-        Key::File,
+    spec!(Targets, File,
         "f",
         "file",
         "FILE",
         "read targets from FILE, one per line; '-' reads stdin\n(repeatable)",
     ),
-    spec(
-        Group::Targets,
-        Key::Generate,
+    spec!(Targets, Generate,
         "g",
         "generate",
         "CIDR",
         "probe every address in CIDR (repeatable):\nIPv4 /8 to /32, IPv6 /112 to /128",
     ),
-    spec(Group::Output, Key::Flag, "q", "quiet", "", "print only the summary"),
-    spec(Group::Output, Key::Flag, "v", "verbose", "", "print more detail"),
-    spec(
-        Group::Output,
-        Key::Flag,
+    spec!(Output, Flag, "q", "quiet", "", "print only the summary"),
+    spec!(Output, Flag, "v", "verbose", "", "print more detail"),
+    spec!(Output, Flag,
         "a",
         "alive",
         "",
         "report only targets that replied",
     ),
-    spec(
-        Group::Output,
-        Key::Flag,
+    spec!(Output, Flag,
         "u",
         "unreachable",
         "",
         "report only targets that did not reply",
     ),
-    spec(
-        Group::Output,
-        Key::Format,
+    spec!(Output, Format,
         "",
         "format",
         "FORMAT",
         "text, tsv, json, prometheus or influx\n(default: text)",
     ),
-    spec(
-        Group::Output,
-        Key::Every,
+    spec!(Output, Every,
         "",
         "every",
         "SECS",
         "also report every SECS (above 0, up to 86400) on\nthat interval; SECS,total: since the start",
     ),
-    spec(
-        Group::Output,
-        Key::Output,
+    spec!(Output, Output,
         "",
         "output",
         "FILE",
         "write each report to FILE, replacing it atomically",
     ),
-    spec(
-        Group::Output,
-        Key::Timestamp,
+    spec!(Output, Timestamp,
         "",
         "timestamp",
         "KIND",
         "prefix lines with the time: epoch or iso\n(default: off)",
     ),
-    spec(
-        Group::Output,
-        Key::MinAlive,
+    spec!(Output, MinAlive,
         "",
         "min-alive",
         "N",
         "fail unless at least N targets reply, 1-1000000",
     ),
-    spec(
-        Group::Output,
-        Key::MaxLoss,
+    spec!(Output, MaxLoss,
         "",
         "max-loss",
         "PCT",
         "fail if packet loss is above PCT percent, 0-100",
     ),
-    spec(Group::Compat, Key::Timestamp, "D", "", "", "same as --timestamp epoch"),
-    spec(
-        Group::Compat,
-        Key::Flag,
+    spec!(Compat, Timestamp, "D", "", "", "same as --timestamp epoch"),
+    spec!(Compat, Flag,
         "n",
         "",
         "",
         "numeric output (no-op: pingr never looks up names\nfor addresses)",
     ),
-    spec(
-        Group::Compat,
-        Key::Flag,
+    spec!(Compat, Flag,
         "O",
         "outstanding",
         "",
         "report a probe left unanswered after -W",
     ),
-    spec(
-        Group::Compat,
-        Key::Interface,
+    spec!(Compat, Interface,
         "I",
         "",
         "IFACE|ADDR",
         "send from this interface or source address",
     ),
-    spec(
-        Group::Compat,
-        Key::Tos,
+    spec!(Compat, Tos,
         "Q",
         "",
         "TOS",
         "type of service / traffic class, 0-255 or 0x00-0xff",
     ),
-    spec(
-        Group::Compat,
-        Key::Pmtu,
+    spec!(Compat, Pmtu,
         "M",
         "",
         "MODE",
         "path MTU discovery: do, dont or want",
     ),
-    spec(
-        Group::Compat,
-        Key::Pattern,
+    spec!(Compat, Pattern,
         "p",
         "",
         "HEX",
         "fill the payload with a pattern of 1-16 bytes given\nas hex digits (e.g. ff00)",
     ),
-    spec(
-        Group::Compat,
-        Key::Flag,
+    spec!(Compat, Flag,
         "U",
         "",
         "",
         "accepted and ignored (times are always taken as\nclose to the wire as possible)",
     ),
-    spec(Group::Other, Key::Flag, "h", "help", "", "print this help and exit"),
-    spec(
-        Group::Other,
-        Key::Flag,
+    spec!(Other, Flag, "h", "help", "", "print this help and exit"),
+    spec!(Other, Flag,
         "V",
         "version",
         "",
@@ -320,22 +290,23 @@ pub fn usage() -> String {
     // "  -c, --count N", "  -4", "      --gap MS": the left column of a row.
     fn left(s: &Spec, out: &mut String) {
         out.push_str("  ");
-        if s.short.is_empty() {
+        let (short, long) = (s.short(), s.long());
+        if short.is_empty() {
             out.push_str("    ");
         } else {
             out.push('-');
-            out.push_str(s.short);
-            if !s.long.is_empty() {
+            out.push_str(short);
+            if !long.is_empty() {
                 out.push_str(", ");
             }
         }
-        if !s.long.is_empty() {
+        if !long.is_empty() {
             out.push_str("--");
-            out.push_str(s.long);
+            out.push_str(long);
         }
         if s.takes_value() {
             out.push(' ');
-            out.push_str(s.hint);
+            out.push_str(s.hint());
         }
     }
     let mut out = String::new();
@@ -357,7 +328,7 @@ pub fn usage() -> String {
         for s in SPECS.iter().filter(|s| s.group == group) {
             let mut start = out.len();
             left(s, &mut out);
-            for line in s.help.lines() {
+            for line in s.help().lines() {
                 while out.len() < start + width {
                     out.push(' ');
                 }

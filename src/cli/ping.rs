@@ -143,8 +143,8 @@ fn find(name: Name) -> Option<(usize, bool)> {
     SPECS
         .iter()
         .position(|s| match name {
-            Name::Short(c) => s.short.chars().eq(std::iter::once(c)),
-            Name::Long(l) => s.long == l,
+            Name::Short(c) => s.short().chars().eq(std::iter::once(c)),
+            Name::Long(l) => s.long() == l,
         })
         .map(|i| (i, SPECS[i].takes_value()))
 }
@@ -159,7 +159,7 @@ fn find(name: Name) -> Option<(usize, bool)> {
 /// by option in a fixed order, every occurrence checked and the last kept.
 pub fn parse(args: &[String]) -> Result<Command, CliError> {
     let s = scan(args, &find, HELP, false);
-    let given = |letter: &str| s.opts.iter().any(|&(i, _)| SPECS[i].short == letter);
+    let given = |letter: &str| s.opts.iter().any(|&(i, _)| SPECS[i].short() == letter);
     if given("h") {
         return Ok(Command::Help);
     }
@@ -1010,16 +1010,16 @@ mod tests {
         let u = usage();
         assert!(u.starts_with("usage: pingr [OPTIONS] TARGET..."));
         for s in SPECS {
-            if !s.short.is_empty() {
-                let spelled = format!("-{}", s.short);
+            if !s.short().is_empty() {
+                let spelled = format!("-{}", s.short());
                 assert!(
                     u.split(|c: char| c.is_whitespace() || c == ',')
                         .any(|w| w == spelled),
                     "{spelled} missing"
                 );
             }
-            if !s.long.is_empty() {
-                let spelled = format!("--{}", s.long);
+            if !s.long().is_empty() {
+                let spelled = format!("--{}", s.long());
                 assert!(
                     u.split_whitespace().any(|w| w == spelled),
                     "{spelled} missing"
@@ -1040,9 +1040,9 @@ mod tests {
     fn option_table_is_consistent() {
         let mut seen = std::collections::HashSet::new();
         for s in SPECS {
-            assert!(!s.short.is_empty() || s.long.len() > 1);
-            assert!(s.short.len() <= 1);
-            for n in [s.short, s.long] {
+            assert!(!s.short().is_empty() || s.long().len() > 1);
+            assert!(s.short().len() <= 1);
+            for n in [s.short(), s.long()] {
                 if !n.is_empty() {
                     assert!(seen.insert(n), "duplicate option name {n}");
                 }
@@ -1052,7 +1052,7 @@ mod tests {
         // unknown ones are reported.
         for s in SPECS {
             let mut a = Vec::new();
-            for n in [s.short, s.long] {
+            for n in [s.short(), s.long()] {
                 if n.is_empty() {
                     continue;
                 }
@@ -1111,7 +1111,7 @@ mod tests {
             "do",
         ]);
         for s in SPECS {
-            for n in [s.short, s.long] {
+            for n in [s.short(), s.long()] {
                 if n.len() == 1 {
                     pool.push(format!("-{n}"));
                     pool.push(format!("-{n}5"));
