@@ -35,14 +35,13 @@ pub fn bad(opt: &str, expected: &str, got: &str) -> CliError {
 /// underscores), leading zeros allowed. Anything past `u64::MAX` is simply
 /// out of range.
 pub fn uint(v: &str, opt: &str, min: u64, max: u64) -> Result<u64, CliError> {
-    let err = || bad(opt, &format!("a whole number from {min} to {max}"), v);
-    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(err());
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        match v.parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => return Ok(n),
+            _ => {}
+        }
     }
-    match v.parse::<u64>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(err()),
-    }
+    Err(bad(opt, &format!("a whole number from {min} to {max}"), v))
 }
 
 pub fn small(v: &str, opt: &str, min: u8) -> Result<u8, CliError> {
