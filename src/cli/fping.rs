@@ -22,57 +22,48 @@ const MAX_VCOUNT: u64 = 1_000_000;
 /// The most addresses a `-g` CIDR may make here (pingr's own target limit).
 const MAX_CIDR_HOSTS: u64 = 262_144;
 
-/// One option: short letter, long name ("" if none), whether it takes a value.
-struct Opt {
-    short: char,
-    long: &'static str,
-    value: bool,
-}
-
-const fn o(short: char, long: &'static str, value: bool) -> Opt {
-    Opt { short, long, value }
-}
-
-const OPTS: &[Opt] = &[
-    o('4', "ipv4", false),
-    o('6', "ipv6", false),
-    o('a', "alive", false),
-    o('A', "addr", false),
-    o('b', "size", true),
-    o('B', "backoff", true),
-    o('c', "count", true),
-    o('C', "vcount", true),
-    o('d', "rdns", false),
-    o('D', "timestamp", false),
-    o('e', "elapsed", false),
-    o('f', "file", true),
-    o('g', "generate", false),
-    o('h', "help", false),
-    o('H', "ttl", true),
-    o('i', "interval", true),
-    o('I', "iface", true),
-    o('k', "fwmark", true),
-    o('l', "loop", false),
-    o('m', "all", false),
-    o('M', "dontfrag", false),
-    o('n', "name", false),
-    o('N', "netdata", false),
-    o('o', "outage", false),
-    o('O', "tos", true),
-    o('p', "period", true),
-    o('q', "quiet", false),
-    o('Q', "squiet", true),
-    o('r', "retry", true),
-    o('R', "random", false),
-    o('s', "stats", false),
-    o('S', "src", true),
-    o('t', "timeout", true),
-    o('T', "", true),
-    o('u', "unreach", false),
-    o('v', "version", false),
-    o('x', "reachable", true),
-    o('X', "fast-reachable", true),
-];
+/// fping's options, each as its letter, `=` if it takes a value, and its long name (if any),
+/// then a space: one string, not a table of pointers.
+const OPTS: &str = concat!(
+    "4ipv4 ",
+    "6ipv6 ",
+    "aalive ",
+    "Aaddr ",
+    "b=size ",
+    "B=backoff ",
+    "c=count ",
+    "C=vcount ",
+    "drdns ",
+    "Dtimestamp ",
+    "eelapsed ",
+    "f=file ",
+    "ggenerate ",
+    "hhelp ",
+    "H=ttl ",
+    "i=interval ",
+    "I=iface ",
+    "k=fwmark ",
+    "lloop ",
+    "mall ",
+    "Mdontfrag ",
+    "nname ",
+    "Nnetdata ",
+    "ooutage ",
+    "O=tos ",
+    "p=period ",
+    "qquiet ",
+    "Q=squiet ",
+    "r=retry ",
+    "Rrandom ",
+    "sstats ",
+    "S=src ",
+    "t=timeout ",
+    "T= ",
+    "uunreach ",
+    "vversion ",
+    "x=reachable ",
+    "X=fast-reachable ",
+);
 
 /// `fping -v`: fping's line (consumers parse `NAME: Version N.N`), then pingr's own version.
 pub fn version(prog: &str) -> String {
@@ -136,14 +127,27 @@ pingr {} speaking fping {FPING_VERSION}'s command line (see pingr(8), FPING MODE
     )
 }
 
-/// fping's table, as the shared scanner (`ping::scan`) asks for it.
+/// fping's table, as the shared scanner (`ping::scan`) asks for it: an option is known by its
+/// letter (as a number) and whether it takes a value.
 fn find(name: Name) -> Option<(usize, bool)> {
-    OPTS.iter()
-        .position(|o| match name {
-            Name::Short(c) => o.short == c,
-            Name::Long(l) => o.long == l,
-        })
-        .map(|i| (i, OPTS[i].value))
+    OPTS.split_terminator(' ').find_map(|row| {
+        let mut chars = row.chars();
+        let letter = chars.next()?;
+        let (value, long) = match chars.as_str().strip_prefix('=') {
+            Some(long) => (true, long),
+            None => (false, chars.as_str()),
+        };
+        let hit = match name {
+            Name::Short(c) => c == letter,
+            Name::Long(l) => l == long,
+        };
+        hit.then_some((letter as usize, value))
+    })
+}
+
+/// The letter `find` knows an option by (its row, as the scanner reports it).
+fn letter(row: usize) -> char {
+    char::from_u32(row as u32).unwrap_or(' ')
 }
 
 /// Milliseconds with a fraction (Smokeping passes `-p 40714.2857142857`), 0 to `max`.
@@ -365,7 +369,7 @@ pub fn parse(prog: &str, family: Option<Family>, args: &[String]) -> Result<Comm
     if let Some((_, e)) = first {
         return Err(e);
     }
-    let given = |c| s.opts.iter().any(|&(i, _)| OPTS[i].short == c);
+    let given = |c| s.opts.iter().any(|&(i, _)| letter(i) == c);
     if given('h') {
         return Ok(Command::Help);
     }
@@ -398,7 +402,7 @@ pub fn parse(prog: &str, family: Option<Family>, args: &[String]) -> Result<Comm
     };
     let mut g = Given::default();
     for &(i, v) in &s.opts {
-        option(OPTS[i].short, v, &mut c, &mut f, &mut g)?;
+        option(letter(i), v, &mut c, &mut f, &mut g)?;
     }
     if g.alive && g.unreach {
         return Err(CliError::whole("specify only one of a, u"));
@@ -675,7 +679,7 @@ mod tests {
             if let Some(rest) = t.strip_prefix('-') {
                 let ch = rest.chars().next().unwrap();
                 if line.starts_with("   -") {
-                    assert!(OPTS.iter().any(|o| o.short == ch), "{line}");
+                    assert!(find(Name::Short(ch)).is_some(), "{line}");
                 }
             }
         }
