@@ -143,16 +143,23 @@ pub fn every(v: &str) -> Result<Every, CliError> {
 
 /// `-Q`: decimal, or hex after `0x`/`0X`, 0..=255.
 pub fn tos(v: &str) -> Result<u8, CliError> {
-    let err = || bad("-Q", "a number from 0 to 255 (decimal or 0x hex)", v);
     let hex = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X"));
     let (digits, radix) = match hex {
         Some(h) => (h, 16),
         None => (v, 10),
     };
-    if digits.is_empty() || !digits.chars().all(|ch| ch.is_digit(radix)) {
-        return Err(err());
+    // Digits only (no sign), leading zeros allowed; 256 stands for "too big".
+    let (mut n, mut ok) = (0u32, !digits.is_empty());
+    for ch in digits.chars() {
+        match ch.to_digit(radix) {
+            Some(d) => n = (n * radix + d).min(256),
+            None => ok = false,
+        }
     }
-    u8::from_str_radix(digits, radix).map_err(|_| err())
+    match u8::try_from(n) {
+        Ok(b) if ok => Ok(b),
+        _ => Err(bad("-Q", "a number from 0 to 255 (decimal or 0x hex)", v)),
+    }
 }
 
 /// `-p`: 1 to 32 hex digits, read in pairs from the left. As in iputils
