@@ -26,6 +26,12 @@ PROFILE  ?= release
 # only where the C compiler, linker and C library are found to support it (RELR=no: never).
 RELR     ?= auto
 CC       ?= cc
+# Linked by lld with identical functions folded (--icf=all: Rust does not promise distinct
+# addresses to distinct functions; lld never folds data): 3 KiB off the host build, 12 KiB off the
+# static one (whose C driver would otherwise use GNU ld). Used for native builds (host or
+# host-arch musl; not PROFILE=dev) where a test link with the toolchain's own lld
+# works; LLD=no: never.
+LLD      ?= auto
 # `make static`: a fully static, non-PIE musl binary for this machine's architecture.
 STATIC_TARGET ?= $(subst armv7l-unknown-linux-musl,armv7-unknown-linux-musleabihf,$(shell uname -m)-unknown-linux-musl)
 # `make tiny`: nightly, standard library rebuilt with immediate abort on panic, opt-level z,
@@ -87,6 +93,17 @@ elif [ '$(RELR)' = auto ] && [ "$$profile" != dev ]; then \
   d=$$(mktemp -d); printf 'int main(void) { return 0; }\n' >"$$d/t.c"; \
   if '$(CC)' -Wl,-z,pack-relative-relocs -o "$$d/t" "$$d/t.c" >/dev/null 2>&1 && "$$d/t"; then \
     rf='-Clink-arg=-Wl,-z,pack-relative-relocs'; fi; rm -rf "$$d"; \
+fi; \
+if [ '$(LLD)' = auto ] && [ -z "$$linker" ] && [ "$$profile" != dev ] && \
+   { [ -z "$$t" ] || [ "$${t%%-*}" = "$$(uname -m)" ]; }; then \
+  if [ "$$profile" = tiny ]; then rc="rustup run $(NIGHTLY) rustc"; \
+  elif tc=$$(echo '$(CARGO)' | sed -n 's/.*+\([^ ]*\).*/\1/p'); [ -n "$$tc" ]; then rc="rustup run $$tc rustc"; \
+  else rc=rustc; fi; \
+  d=$$(mktemp -d); echo 'fn main() {}' >"$$d/m.rs"; \
+  gccld=$$($$rc --print sysroot 2>/dev/null)/lib/rustlib/$$($$rc -vV 2>/dev/null | sed -n 's/^host: //p')/bin/gcc-ld; \
+  for l in '-Clink-arg=-Wl,--icf=all' "-Clink-arg=-B$$gccld -Clink-arg=-fuse-ld=lld -Clink-arg=-Wl,--icf=all"; do \
+    if $$rc $${t:+--target $$t} $${rf#'$(TINY_RUSTFLAGS)'} $$l -o "$$d/m" "$$d/m.rs" >/dev/null 2>&1 && "$$d/m"; then rf="$$rf $$l"; break; fi; \
+  done; rm -rf "$$d"; \
 fi; \
 rf=$$(echo "$${RUSTFLAGS:-} $$rf" | sed 's/^ *//'); \
 echo "RUSTFLAGS='$$rf' $$cmd $(CARGO_ARGS)"; RUSTFLAGS="$$rf" $$cmd $(CARGO_ARGS); \

@@ -34,22 +34,34 @@ impl Big {
         b
     }
 
+    /// The limbs in use (`n <= LIMBS` always; `get` spares a panic path per use).
+    fn limbs(&self) -> &[u32] {
+        self.d.get(..self.n).unwrap_or_default()
+    }
+
+    /// Appends a limb (there is always room, see `LIMBS`).
+    fn push(&mut self, limb: u32) {
+        if let Some(x) = self.d.get_mut(self.n) {
+            *x = limb;
+            self.n += 1;
+        }
+    }
+
     fn trim(&mut self) {
-        while self.n > 0 && self.d[self.n - 1] == 0 {
+        while self.limbs().last() == Some(&0) {
             self.n -= 1;
         }
     }
 
     fn mul_small(&mut self, m: u32) -> &mut Big {
         let mut carry = 0u64;
-        for x in &mut self.d[..self.n] {
+        for x in self.d.get_mut(..self.n).unwrap_or_default() {
             let t = u64::from(*x) * u64::from(m) + carry;
             *x = t as u32;
             carry = t >> 32;
         }
         if carry > 0 {
-            self.d[self.n] = carry as u32;
-            self.n += 1;
+            self.push(carry as u32);
         }
         self
     }
@@ -62,40 +74,26 @@ impl Big {
         self.mul_small(10u32.pow(k));
     }
 
-    fn shl(&mut self, bits: u32) -> &mut Big {
-        let (words, bits) = ((bits / 32) as usize, bits % 32);
-        if bits > 0 {
-            let mut carry = 0;
-            for x in &mut self.d[..self.n] {
-                let next = *x >> (32 - bits);
-                *x = (*x << bits) | carry;
-                carry = next;
-            }
-            if carry > 0 {
-                self.d[self.n] = carry;
-                self.n += 1;
-            }
+    /// `self * 2^bits`, as multiplications by 2^31 (cold: a few dozen at most).
+    fn shl(&mut self, mut bits: u32) -> &mut Big {
+        while bits >= 31 {
+            self.mul_small(1 << 31);
+            bits -= 31;
         }
-        if words > 0 && self.n > 0 {
-            self.d.copy_within(..self.n, words);
-            self.d[..words].fill(0);
-            self.n += words;
-        }
-        self
+        self.mul_small(1 << bits)
     }
 
     fn add(&mut self, o: &Big) -> &mut Big {
-        let n = self.n.max(o.n);
+        let n = self.n.max(o.n).min(LIMBS);
         let mut carry = 0u64;
-        for (x, y) in self.d[..n].iter_mut().zip(&o.d[..n]) {
+        for (x, y) in self.d.iter_mut().zip(&o.d).take(n) {
             let t = u64::from(*x) + u64::from(*y) + carry;
             *x = t as u32;
             carry = t >> 32;
         }
         self.n = n;
         if carry > 0 {
-            self.d[n] = 1;
-            self.n += 1;
+            self.push(1);
         }
         self
     }
@@ -103,7 +101,7 @@ impl Big {
     /// `self - o`, for `self >= o`.
     fn sub(&mut self, o: &Big) {
         let mut borrow = false;
-        for (x, y) in self.d[..self.n].iter_mut().zip(&o.d[..self.n]) {
+        for (x, y) in self.d.iter_mut().zip(&o.d).take(self.n) {
             let (v, b1) = x.overflowing_sub(*y);
             let (v, b2) = v.overflowing_sub(u32::from(borrow));
             *x = v;
@@ -115,7 +113,7 @@ impl Big {
     fn cmp(&self, o: &Big) -> Ordering {
         self.n
             .cmp(&o.n)
-            .then_with(|| self.d[..self.n].iter().rev().cmp(o.d[..o.n].iter().rev()))
+            .then_with(|| self.limbs().iter().rev().cmp(o.limbs().iter().rev()))
     }
 
     /// The next decimal digit of `self / s` (< 10 when `self < s`): `self` becomes
@@ -183,10 +181,10 @@ fn reaches(h: &Big, s: &Big, inclusive: bool) -> bool {
 }
 
 /// Digits `d` and exponent `k` of `x` (finite, > 0), `x ~ 0.d1 d2 ... * 10^k`: `count(k)`
-/// digits, the last rounded to nearest, ties to even (none when `count(k) < 0`; when it is
+/// digits (`k + p` when `fixed_point`, else `p`), the last rounded to nearest, ties to even (none when `count(k) < 0`; when it is
 /// 0, the value rounds to `0.1 * 10^k` or to zero, and a tie rounds to zero). A carry out of
 /// the first digit gives `1 0 0 ...` (as many digits) and `k + 1`.
-fn exact_digits(x: f64, count: impl Fn(i32) -> i32) -> (Vec<u8>, i32) {
+fn exact_digits(x: f64, fixed_point: bool, p: i32) -> (Vec<u8>, i32) {
     let (mant, exp, _) = decode(x);
     let (mut r, mut s) = ratio(mant, exp);
     let mut k = estimate(mant, exp);
@@ -200,7 +198,7 @@ fn exact_digits(x: f64, count: impl Fn(i32) -> i32) -> (Vec<u8>, i32) {
         r.mul_small(10);
         k -= 1;
     }
-    let n = count(k);
+    let n = if fixed_point { k.saturating_add(p) } else { p };
     let mut digits = Vec::with_capacity(n.max(1) as usize);
     if n < 0 {
         return (digits, k);
@@ -214,20 +212,22 @@ fn exact_digits(x: f64, count: impl Fn(i32) -> i32) -> (Vec<u8>, i32) {
         Ordering::Less => false,
     };
     if up {
-        match digits.iter().rposition(|&d| d < 9) {
-            Some(i) => {
-                digits[i] += 1;
-                digits[i + 1..].fill(0);
+        // Add one to the last digit: trailing 9s become 0, the digit before them goes up.
+        let mut carry = true;
+        for d in digits.iter_mut().rev() {
+            if *d < 9 {
+                *d += 1;
+                carry = false;
+                break;
             }
-            None => {
-                digits.fill(0);
-                if let Some(first) = digits.first_mut() {
-                    *first = 1;
-                } else {
-                    digits.push(1);
-                }
-                k += 1;
+            *d = 0;
+        }
+        if carry {
+            match digits.first_mut() {
+                Some(first) => *first = 1,
+                None => digits.push(1),
             }
+            k += 1;
         }
     }
     (digits, k)
@@ -290,9 +290,54 @@ fn shortest_digits(x: f64) -> (Vec<u8>, i32) {
     }
 }
 
-/// `x` as `format!` writes it: `-` before negative values and -0, `NaN` and `inf` as such,
-/// and `magnitude` for the digits of a finite `|x|`.
-fn signed(x: f64, magnitude: impl FnOnce(f64, &mut String)) -> String {
+/// The forms of [`render`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Form {
+    /// `{:.N}`.
+    Fixed(usize),
+    /// `{:.Ne}`, or C's `%.Ne` (a signed exponent of at least two digits) when `c` is set.
+    Exp(usize, bool),
+    /// `{}`.
+    Shortest,
+    /// `{:e}`.
+    ShortestExp,
+}
+
+fn digit(digits: &[u8], i: i32) -> char {
+    let d = usize::try_from(i).ok().and_then(|i| digits.get(i));
+    char::from(b'0' + d.copied().unwrap_or(0))
+}
+
+/// `d1.d2d3...e<k-1>` (no point with one digit); `c`: C's exponent, `e+05`.
+fn exponential(digits: &[u8], k: i32, c: bool, out: &mut String) {
+    for (i, d) in digits.iter().enumerate() {
+        if i == 1 {
+            out.push('.');
+        }
+        out.push(char::from(b'0' + d));
+    }
+    out.push('e');
+    let e = k - 1;
+    if e < 0 {
+        out.push('-');
+    } else if c {
+        out.push('+');
+    }
+    // |e| <= 324: at most three digits.
+    let a = e.unsigned_abs();
+    let digit = |v: u32| char::from(b'0' + (v % 10) as u8);
+    if a >= 100 {
+        out.push(digit(a / 100));
+    }
+    if a >= 10 || c {
+        out.push(digit(a / 10));
+    }
+    out.push(digit(a));
+}
+
+/// `x` as `format!` writes it in `form`: `-` before negative values and -0, `NaN` and `inf`
+/// as such, then the digits of a finite `|x|`.
+fn render(x: f64, form: Form) -> String {
     if x.is_nan() {
         return "NaN".into();
     }
@@ -302,91 +347,76 @@ fn signed(x: f64, magnitude: impl FnOnce(f64, &mut String)) -> String {
     }
     if x.is_infinite() {
         out.push_str("inf");
-    } else {
-        magnitude(x.abs(), &mut out);
+        return out;
+    }
+    let x = x.abs();
+    match form {
+        Form::Fixed(prec) => {
+            let p = i32::try_from(prec).unwrap_or(i32::MAX);
+            let (digits, k) = if x == 0.0 {
+                (Vec::new(), 0)
+            } else {
+                exact_digits(x, true, p)
+            };
+            // The whole part (one 0, at index k - 1, when it has no digit), the point,
+            // then p decimals: one loop over digit indices.
+            for i in (if k <= 0 { k - 1 } else { 0 })..k.saturating_add(p) {
+                if i == k {
+                    out.push('.');
+                }
+                out.push(digit(&digits, i));
+            }
+        }
+        Form::Exp(prec, c) => {
+            let n = i32::try_from(prec).unwrap_or(i32::MAX - 1) + 1;
+            let (digits, k) = if x == 0.0 {
+                (vec![0; n as usize], 1)
+            } else {
+                exact_digits(x, false, n)
+            };
+            exponential(&digits, k, c, &mut out);
+        }
+        Form::Shortest | Form::ShortestExp => {
+            let (digits, k) = shortest_digits(x);
+            if form == Form::ShortestExp {
+                exponential(&digits, k, false, &mut out);
+            } else {
+                if k <= 0 {
+                    out.push_str("0.");
+                    for _ in k..0 {
+                        out.push('0');
+                    }
+                }
+                for i in 0..(digits.len() as i32).max(k) {
+                    if i == k && k > 0 {
+                        out.push('.');
+                    }
+                    out.push(digit(&digits, i));
+                }
+            }
+        }
     }
     out
 }
 
-fn digit(digits: &[u8], i: i32) -> char {
-    let d = usize::try_from(i).ok().and_then(|i| digits.get(i));
-    char::from(b'0' + d.copied().unwrap_or(0))
-}
-
-/// `d1.d2d3...e<k-1>` (no point with one digit).
-fn exponential(digits: &[u8], k: i32, out: &mut String) {
-    for (i, d) in digits.iter().enumerate() {
-        if i == 1 {
-            out.push('.');
-        }
-        out.push(char::from(b'0' + d));
-    }
-    out.push('e');
-    out.push_str(&(k - 1).to_string());
-}
-
 /// `format!("{x:.prec$}")`.
 pub fn fixed(x: f64, prec: usize) -> String {
-    signed(x, |x, out| {
-        let p = i32::try_from(prec).unwrap_or(i32::MAX);
-        let (digits, k) = if x == 0.0 {
-            (Vec::new(), 0)
-        } else {
-            exact_digits(x, |k| k.saturating_add(p))
-        };
-        if k <= 0 {
-            out.push('0');
-        }
-        for i in 0..k {
-            out.push(digit(&digits, i));
-        }
-        if prec > 0 {
-            out.push('.');
-            for i in 0..p {
-                out.push(digit(&digits, k + i));
-            }
-        }
-    })
+    render(x, Form::Fixed(prec))
 }
 
-/// `format!("{x:.prec$e}")`.
-pub fn exp(x: f64, prec: usize) -> String {
-    signed(x, |x, out| {
-        let n = i32::try_from(prec).unwrap_or(i32::MAX - 1) + 1;
-        let (digits, k) = if x == 0.0 {
-            (vec![0; n as usize], 1)
-        } else {
-            exact_digits(x, |_| n)
-        };
-        exponential(&digits, k, out);
-    })
+/// `format!("{x:.prec$e}")`, or with `c` C's `printf("%.*e", prec, x)` (`1.235e+06`).
+pub fn exp(x: f64, prec: usize, c: bool) -> String {
+    render(x, Form::Exp(prec, c))
 }
 
 /// `format!("{x}")`: the shortest digits that read back as `x`, never in exponent form.
 pub fn shortest(x: f64) -> String {
-    signed(x, |x, out| {
-        let (digits, k) = shortest_digits(x);
-        if k <= 0 {
-            out.push_str("0.");
-            for _ in k..0 {
-                out.push('0');
-            }
-        }
-        for i in 0..(digits.len() as i32).max(k) {
-            if i == k && k > 0 {
-                out.push('.');
-            }
-            out.push(digit(&digits, i));
-        }
-    })
+    render(x, Form::Shortest)
 }
 
 /// `format!("{x:e}")`: the shortest digits that read back as `x`, in exponent form.
 pub fn shortest_exp(x: f64) -> String {
-    signed(x, |x, out| {
-        let (digits, k) = shortest_digits(x);
-        exponential(&digits, k, out);
-    })
+    render(x, Form::ShortestExp)
 }
 
 #[cfg(test)]
@@ -414,7 +444,19 @@ mod tests {
         };
         for &prec in precs {
             assert_eq!(fixed(x, prec), format!("{x:.prec$}"), "{x:e} .{prec}");
-            assert_eq!(exp(x, prec), format!("{x:.prec$e}"), "{x:e} .{prec}e");
+            assert_eq!(
+                exp(x, prec, false),
+                format!("{x:.prec$e}"),
+                "{x:e} .{prec}e"
+            );
+            // C's exponent: a sign and at least two digits.
+            let rust = format!("{x:.prec$e}");
+            let (m, e) = rust.split_once('e').unwrap_or((&rust, ""));
+            let c = match e.parse::<i32>() {
+                Ok(e) => format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs()),
+                Err(_) => rust.clone(),
+            };
+            assert_eq!(exp(x, prec, true), c, "{x:e} .{prec}e C");
         }
         assert_eq!(shortest(x), format!("{x}"), "{x:e}");
         assert_eq!(shortest_exp(x), format!("{x:e}"), "{x:e}");

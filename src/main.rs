@@ -78,6 +78,7 @@ fn run(cfg: Config) -> Result<u8, Error> {
     let targets = Arc::new(targets);
     let reporter = monitor::wanted(&cfg)
         .then(|| Arc::new(monitor::Reporter::new(&cfg, &targets, engine::real_ns())));
+    let cfg = Arc::new(cfg);
     let ran = steps::probe(&cfg, &targets, &plan, opened.sockets, reporter.clone())?;
     let engine_ran = ran.is_some();
     let summaries = match ran {
@@ -136,6 +137,7 @@ fn run_fping(mut cfg: Config) -> Result<u8, Error> {
     let targets = Arc::new(targets);
     let unresolved = targets.iter().filter(|t| t.addr.is_err()).count();
     let started = std::time::Instant::now();
+    let cfg = Arc::new(cfg);
     let Some(r) = steps::probe(&cfg, &targets, &plan, opened.sockets, None)? else {
         // No host to ping: fping ends here, 2 if a name failed, else 1.
         return Ok(error::run_status(unresolved > 0, true));

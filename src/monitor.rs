@@ -16,10 +16,9 @@ use crate::resolve::Target;
 use crate::stats::{Rtts, Summary};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
-use std::net::IpAddr;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Whether a run needs a reporter: interim reports, `--output`, or a monitoring format.
@@ -48,7 +47,8 @@ pub struct Reporter {
     output: Option<PathBuf>,
     /// `-a`/`-u`: the final report is the list of names, whatever the format.
     names_only: bool,
-    names: Vec<(String, Option<IpAddr>)>,
+    /// The run's targets, in input order (every report lists each one).
+    targets: Arc<Vec<Target>>,
     start_ns: u64,
     state: Mutex<State>,
 }
@@ -61,13 +61,13 @@ struct State {
 
 impl Reporter {
     /// A reporter for a run that starts at `start_ns` (CLOCK_REALTIME).
-    pub fn new(cfg: &Config, targets: &[Target], start_ns: u64) -> Reporter {
+    pub fn new(cfg: &Config, targets: &Arc<Vec<Target>>, start_ns: u64) -> Reporter {
         Reporter {
             format: cfg.format,
             every: cfg.every,
             output: cfg.output.as_ref().map(PathBuf::from),
             names_only: cfg.show != Show::All,
-            names: targets.iter().map(|t| (t.name.clone(), t.ip())).collect(),
+            targets: Arc::clone(targets),
             start_ns,
             state: Mutex::new(State {
                 last_ns: start_ns,
@@ -95,23 +95,26 @@ impl Reporter {
     /// snapshot, one that did not resolve or was not probed, shows zeros). `since_start`:
     /// the span is the run so far, not the interval since the last report.
     fn render(&self, snaps: &[Snapshot], now_ns: u64, since_start: bool) -> Vec<u8> {
-        let zero = (Summary::default(), Summary::default(), Rtts::default());
-        let mut per: Vec<(Summary, Summary, Rtts)> = vec![zero; self.names.len()];
-        for s in snaps {
-            if let Some(p) = per.get_mut(s.target) {
-                *p = (s.interval, s.total, s.rtts);
-            }
-        }
-        let entries: Vec<Entry> = self
-            .names
-            .iter()
-            .zip(&per)
-            .map(|((name, addr), (interval, total, rtts))| Entry {
-                name,
-                addr: *addr,
-                span: if since_start { total } else { interval },
-                total,
-                rtts,
+        let (zero, none) = (Summary::default(), Rtts::default());
+        // The snapshots come in input order, one per probed target (the engine's hosts).
+        let mut next = 0;
+        let entries: Vec<Entry> = (0..)
+            .zip(self.targets.iter())
+            .map(|(i, t)| {
+                let (interval, total, rtts) = match snaps.get(next).filter(|s| s.target == i) {
+                    Some(s) => {
+                        next += 1;
+                        (&s.interval, &s.total, &s.rtts)
+                    }
+                    None => (&zero, &zero, &none),
+                };
+                Entry {
+                    name: &t.name,
+                    addr: t.ip(),
+                    span: if since_start { total } else { interval },
+                    total,
+                    rtts,
+                }
             })
             .collect();
         let mut st = self.state();
@@ -238,13 +241,13 @@ mod tests {
         }
     }
 
-    fn targets() -> Vec<Target> {
+    fn targets() -> Arc<Vec<Target>> {
         let a: Vec<String> = vec!["127.0.0.1".into(), "::1".into()];
         let c = match crate::cli::parse(&a) {
             Ok(crate::cli::Command::Run(c)) => c,
             _ => panic!(),
         };
-        crate::resolve::targets(&c).unwrap()
+        Arc::new(crate::resolve::targets(&c).unwrap())
     }
 
     /// The engine's tick, by hand: target 0's accumulator swapped at each report and merged

@@ -108,7 +108,7 @@ pub fn serve(cfg: &Config, opened: &mut Opened, targets: &[Target]) -> Result<Pl
 /// Runs the engine over the targets the plan serves; None when it serves none (every name
 /// failed to resolve: nothing to send to).
 pub fn probe(
-    cfg: &Config,
+    cfg: &Arc<Config>,
     targets: &Arc<Vec<Target>>,
     plan: &Plan,
     sockets: Sockets,
@@ -119,7 +119,7 @@ pub fn probe(
     }
     let drop_counters = sockets.drop_counters();
     let mut r = engine::run_with(
-        cfg.clone(),
+        Arc::clone(cfg),
         engine_targets(targets, plan),
         sockets,
         reporter.map(|r| r as Arc<dyn engine::Reporter>),

@@ -72,9 +72,10 @@ fn splitmix(mut x: u64) -> u64 {
 /// 16-bit sequence space and by the count (probes 1..=count have distinct places in a ring
 /// of count or more, so a one-shot sweep keeps one 24-byte probe a host).
 pub fn ring_len(cfg: &Config) -> usize {
-    let t = cfg.timeout.as_nanos();
-    let i = cfg.interval.as_nanos().max(1);
-    let by_time = (t / i + 2).min(65_536) as u64;
+    // -W and -i are at most an hour: their nanoseconds fit a u64.
+    let t = cfg.timeout.as_nanos() as u64;
+    let i = (cfg.interval.as_nanos() as u64).max(1);
+    let by_time = (t / i).saturating_add(2).min(65_536);
     let by_count = cfg.count.unwrap_or(u64::MAX);
     by_time.min(by_count).clamp(1, 65_536).next_power_of_two() as usize
 }
@@ -110,6 +111,33 @@ fn period_warning(cfg: &Config, hosts: usize) -> Option<String> {
     })
 }
 
+/// Starts one of the run's threads (`stack_kib` of stack) running `job(&run, arg)`.
+fn spawn(
+    r: &Arc<Run>,
+    name: &str,
+    stack_kib: usize,
+    job: fn(&Run, usize),
+    arg: usize,
+) -> io::Result<std::thread::JoinHandle<()>> {
+    let r = Arc::clone(r);
+    std::thread::Builder::new()
+        .name(name.into())
+        .stack_size(stack_kib << 10)
+        .spawn(move || job(&r, arg))
+}
+
+/// The signal thread: SIGQUIT prints the status, SIGINT and SIGTERM stop the run.
+fn signals(r: &Run, _: usize) {
+    let sigs = [sys::SIGINT, sys::SIGTERM, sys::SIGQUIT];
+    while let Ok(sig) = sys::wait_signal(&sigs) {
+        if sig == sys::SIGQUIT {
+            r.status();
+        } else {
+            r.stop_all();
+        }
+    }
+}
+
 /// The outcome of a run.
 pub struct RunResult {
     pub summaries: Vec<Option<Summary>>,
@@ -122,7 +150,7 @@ pub struct RunResult {
 /// `reporter` (see `Reporter`). Must be called after the privilege drop, from the main
 /// thread, with no other thread running.
 pub fn run_with(
-    cfg: Config,
+    cfg: Arc<Config>,
     targets: Arc<Vec<Target>>,
     socks: Sockets,
     reporter: Option<Arc<dyn Reporter>>,
@@ -194,7 +222,8 @@ pub fn run_with(
     };
     // Every socket is asked (no short circuit): each one that accepts stamps its sends.
     let mut tx_stamps = true;
-    for s in [socks.v4.as_ref(), socks.v6.as_ref()].into_iter().flatten() {
+    for s in [&socks.v4, &socks.v6] {
+        let Some(s) = s else { continue };
         tx_stamps &= sys::enable_tx_timestamps(&s.fd).is_ok();
     }
     let r = Arc::new(Run {
@@ -219,6 +248,7 @@ pub fn run_with(
             None => Vec::new(),
         },
         fping,
+        reporter,
         cfg,
         targets,
         socks,
@@ -247,51 +277,21 @@ pub fn run_with(
         r.stop_all();
     }
 
-    {
-        let r = Arc::clone(&r);
-        std::thread::Builder::new()
-            .name("signals".into())
-            .stack_size(64 << 10)
-            .spawn(move || {
-                let sigs = [sys::SIGINT, sys::SIGTERM, sys::SIGQUIT];
-                while let Ok(sig) = sys::wait_signal(&sigs) {
-                    if sig == sys::SIGQUIT {
-                        r.status();
-                    } else {
-                        r.stop_all();
-                    }
-                }
-            })?;
-    }
-    let ticker = match reporter.clone() {
-        Some(rep) => {
-            let r = Arc::clone(&r);
-            Some(
-                std::thread::Builder::new()
-                    .name("reporter".into())
-                    .stack_size(256 << 10)
-                    .spawn(move || r.tick(rep.as_ref()))?,
-            )
-        }
+    // Every thread but this one is one `job(&run, arg)` through `spawn` (one closure type).
+    spawn(&r, "signals", 64, signals, 0)?;
+    let ticker = match r.reporter {
+        Some(_) => Some(spawn(&r, "reporter", 256, |r, _| r.tick(), 0)?),
         None => None,
     };
     if progress {
-        let r = Arc::clone(&r);
-        std::thread::Builder::new()
-            .name("progress".into())
-            .stack_size(64 << 10)
-            .spawn(move || r.show_progress())?;
+        spawn(&r, "progress", 64, |r, _| r.show_progress(), 0)?;
     }
     // Thread 0 is this thread; the others are spawned. A thread that cannot be spawned
     // leaves its hosts to thread 0 (fewer threads still serve every host).
     let mut spawned = Vec::with_capacity(threads.saturating_sub(1));
     let mut orphans: Vec<usize> = Vec::new();
     for t in 1..threads {
-        let rr = Arc::clone(&r);
-        let b = std::thread::Builder::new()
-            .name("hosts".into())
-            .stack_size(128 << 10);
-        match b.spawn(move || worker::serve(&rr, t, &[])) {
+        match spawn(&r, "hosts", 128, |r, t| worker::serve(r, t, &[]), t) {
             Ok(h) => spawned.push(h),
             Err(_) => orphans.push(t),
         }
@@ -308,7 +308,7 @@ pub fn run_with(
     r.out.clear_progress();
     let end = r.now_ns();
     // The last report: the time since the last tick, once every host thread has ended.
-    if let Some(rep) = &reporter {
+    if let Some(rep) = &r.reporter {
         let since = end.saturating_sub(r.last_tick.load(Ordering::Relaxed));
         let snaps = r.snapshots(end, since);
         r.emit_report(rep.report(&snaps, true));
@@ -399,7 +399,7 @@ mod tests {
         let targets = Arc::new(crate::resolve::targets(&c).unwrap());
         let rep = Arc::new(Collect(Duration::from_millis(150), Mutex::new(Vec::new())));
         let r = run_with(
-            c,
+            Arc::new(c),
             targets,
             opened.sockets,
             Some(rep.clone() as Arc<dyn Reporter>),

@@ -128,7 +128,7 @@ impl Pacer {
 
 /// Everything the threads of a run share.
 pub struct Run {
-    pub cfg: Config,
+    pub cfg: Arc<Config>,
     pub targets: Arc<Vec<Target>>,
     pub socks: Sockets,
     pub hosts: Vec<Host>,
@@ -156,6 +156,8 @@ pub struct Run {
     pub(super) last_tick: AtomicU64,
     /// The fping personality's counters and lines (issue 11); `None` for pingr's own output.
     pub fping: Option<Arc<report::fping::Board>>,
+    /// The periodic report's hook, if any (its thread runs `tick`).
+    pub(super) reporter: Option<Arc<dyn Reporter>>,
 }
 
 /// fping's `-Q SECS` on the engine's periodic-report hook: the `[HH:MM:SS]` interval report
@@ -293,26 +295,27 @@ impl Run {
         let Some(host) = self.hosts.get(i) else {
             return Summary::default();
         };
-        let (recent, elapsed) = {
-            let st = lock(&host.st);
-            let elapsed = Self::elapsed(&st, end);
-            match self.totals.is_empty() {
-                true => return st.acc.summary(elapsed),
-                false => (st.acc.clone(), elapsed),
-            }
-        };
-        let mut total = self
-            .totals
-            .get(i)
-            .map(|t| lock(t).clone())
-            .unwrap_or_default();
-        total.merge(&recent);
+        // With a reporter: the total up to the last tick (merged into an empty accumulator,
+        // which copies it), then what came since, in that order.
+        let mut total = Accum::default();
+        if let Some(t) = self.totals.get(i) {
+            total.merge(&lock(t));
+        }
+        let st = lock(&host.st);
+        let elapsed = Self::elapsed(&st, end);
+        if self.totals.is_empty() {
+            return st.acc.summary(elapsed);
+        }
+        total.merge(&st.acc);
         total.summary(elapsed)
     }
 
     /// The reporter thread: one report every `every()`, on an absolute schedule, until the
     /// run stops.
-    pub(super) fn tick(&self, reporter: &dyn Reporter) {
+    pub(super) fn tick(&self) {
+        let Some(reporter) = &self.reporter else {
+            return;
+        };
         let Some(every) = reporter.every() else {
             return;
         };
@@ -341,8 +344,7 @@ impl Run {
     /// Every host's snapshot at `end`: its accumulator since the last tick (an interval of
     /// `interval` ns) swapped for an empty one and merged into its total.
     pub(super) fn snapshots(&self, end: u64, interval: u64) -> Vec<Snapshot> {
-        let mut snaps = Vec::with_capacity(self.hosts.len());
-        for (i, host) in self.hosts.iter().enumerate() {
+        let snap = |(i, host): (usize, &Host)| {
             let (recent, elapsed) = {
                 let mut st = lock(&host.st);
                 (st.acc.take(), Self::elapsed(&st, end))
@@ -355,14 +357,14 @@ impl Run {
                 }
                 None => (recent.summary(elapsed), recent.rtts().copied()),
             };
-            snaps.push(Snapshot {
+            Snapshot {
                 target: host.target as usize,
                 interval: recent.summary(interval),
                 total,
                 rtts: rtts.unwrap_or_default(),
-            });
-        }
-        snaps
+            }
+        };
+        self.hosts.iter().enumerate().map(snap).collect()
     }
 
     /// A reporter's text for stdout, with the other output (a failed stdout stops the run).

@@ -19,6 +19,7 @@ use crate::report;
 use crate::sys;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::fmt::Write as _;
 use std::time::Duration;
 
 /// What one host does next.
@@ -186,10 +187,8 @@ impl Worker<'_> {
             self.events.push(Reverse((now + QUEUED_RECHECK, l)));
             return;
         }
-        let (Some(addr), Some(sock)) = (
-            run.addr(host),
-            run.addr(host).and_then(|a| run.sock(a.ip())),
-        ) else {
+        let Some(addr) = run.addr(host) else { return };
+        let Some(sock) = run.sock(addr.ip()) else {
             return;
         };
         loop {
@@ -274,11 +273,13 @@ impl Worker<'_> {
 pub fn serve(run: &Run, t: usize, extra: &[usize]) {
     let n = run.hosts.len();
     let threads = run.threads.max(1);
-    let extra_hosts: Vec<usize> = extra
-        .iter()
-        .flat_map(|&k| (k..n).step_by(threads))
-        .collect();
-    let own = (t..n).step_by(threads).len();
+    // Host t + l x T for every l (and likewise for each thread in `extra`).
+    let share = |k: usize| n.saturating_sub(k).div_ceil(threads);
+    let mut extra_hosts = Vec::new();
+    for &k in extra {
+        extra_hosts.extend((0..share(k)).map(|l| k + l * threads));
+    }
+    let own = share(t);
     let count = own + extra_hosts.len();
     let reader = t < READERS;
     let mut w = Worker {
@@ -301,15 +302,14 @@ pub fn serve(run: &Run, t: usize, extra: &[usize]) {
     };
     // The first round goes out in input order, `--gap` apart (fping's round-robin start).
     let gap = run.cfg.gap.as_nanos() as u64;
-    w.next_send = (0..count)
-        .map(|l| gap.saturating_mul(w.host_index(l).unwrap_or(0) as u64))
-        .collect();
-    w.events = w
-        .next_send
-        .iter()
-        .enumerate()
-        .map(|(l, &at)| Reverse((at, l as u32)))
-        .collect();
+    w.next_send = Vec::with_capacity(count);
+    w.events = BinaryHeap::with_capacity(count);
+    for l in 0..count {
+        let at = gap.saturating_mul(w.host_index(l).unwrap_or(0) as u64);
+        w.next_send.push(at);
+        // In ascending order for the thread's own hosts: each push stays where it lands.
+        w.events.push(Reverse((at, l as u32)));
+    }
     let mut buf = vec![0u8; recv_buffer_len(run.cfg.size)];
     let socks = [run.socks.v4.as_ref(), run.socks.v6.as_ref()];
 
@@ -343,10 +343,10 @@ pub fn serve(run: &Run, t: usize, extra: &[usize]) {
             run.stop_all();
             break;
         }
-        let next = [w.events.peek().map(|r| r.0 .0), slot, run.deadline]
-            .into_iter()
-            .flatten()
-            .min();
+        let next = earliest(
+            earliest(w.events.peek().map(|r| r.0 .0), slot),
+            run.deadline,
+        );
         if w.events.is_empty() && w.ready.is_empty() && !reader {
             return;
         }
@@ -363,6 +363,14 @@ pub fn serve(run: &Run, t: usize, extra: &[usize]) {
             run.stop_all();
             break;
         }
+    }
+}
+
+/// The earlier of two times, either of which may be absent.
+fn earliest(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        _ => a.or(b),
     }
 }
 
@@ -403,10 +411,11 @@ fn send_one(
         if let Some(b) = &run.fping {
             lines.add_fping(b.send_error(host.target as usize, n, &why));
         } else {
-            lines.err.push_str(&format!(
-                "pingr: {} ({ip}): icmp_seq={seq}: sendto: {why}\n",
+            let _ = writeln!(
+                lines.err,
+                "pingr: {} ({ip}): icmp_seq={seq}: sendto: {why}",
                 report::printable(run.target_name(host)),
-            ));
+            );
         }
     }
     (mono, n)

@@ -4,6 +4,7 @@
 //! ICMP error, netdata's chart names, the `-x` verdict and the line of a name that did not
 //! resolve. Pure: no counters (they are `fping.rs`'s `Board`), no I/O.
 
+use super::{num, put};
 use crate::decimal;
 use crate::packet::{ErrorKind, Family};
 use std::fmt::Write as _;
@@ -11,51 +12,37 @@ use std::fmt::Write as _;
 /// fping's `sprint_tm`: milliseconds with three significant digits.
 pub fn tm(ns: u64) -> String {
     let t = ns as f64 / 1e6;
-    if t < 1.0 {
-        decimal::fixed(t, 3)
-    } else if t < 10.0 {
-        decimal::fixed(t, 2)
-    } else if t < 100.0 {
-        decimal::fixed(t, 1)
-    } else if t < 1_000_000.0 {
-        decimal::fixed(t, 0)
-    } else {
+    if t >= 1_000_000.0 {
         // C's %.3e: a signed exponent of at least two digits.
-        let s = decimal::exp(t, 3);
-        match s.split_once('e') {
-            Some((m, e)) => {
-                let e: i32 = e.parse().unwrap_or(0);
-                format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs())
-            }
-            None => s,
-        }
+        return decimal::exp(t, 3, true);
     }
+    let prec = match t {
+        t if t < 1.0 => 3,
+        t if t < 10.0 => 2,
+        t if t < 100.0 => 1,
+        _ => 0,
+    };
+    decimal::fixed(t, prec)
 }
 
 /// `-D`'s prefix: `[1796155650.13343] `.
 pub fn timestamp(real_ns: u64) -> String {
-    format!("[{}] ", decimal::fixed(real_ns as f64 / 1e9, 5))
+    let mut s = String::from("[");
+    s.push_str(&decimal::fixed(real_ns as f64 / 1e9, 5));
+    s.push_str("] ");
+    s
 }
 
-/// `xmt/rcv/%loss = 2/2/0%[, outage(ms) = N][, min/avg/max = a/b/c]` from counts.
-pub fn loss_part(
-    sent: u64,
-    recv: u64,
-    total: u64,
-    min: u64,
-    max: u64,
-    outage_period_ns: Option<u64>,
-) -> String {
-    let mut s = String::new();
+/// Appends ` xmt/rcv/%loss = 2/2/0%[, outage(ms) = N][, min/avg/max = a/b/c]` from counts
+/// (`[sent, recv, total, min, max]`).
+pub fn push_loss_part(s: &mut String, counts: [u64; 5], outage_period_ns: Option<u64>) {
+    let [sent, recv, total, min, max] = counts;
     if recv <= sent {
         let loss = ((sent - recv) * 100).checked_div(sent).unwrap_or(0);
         let _ = write!(s, " xmt/rcv/%loss = {sent}/{recv}/{loss}%");
         if let Some(p) = outage_period_ns {
-            let _ = write!(
-                s,
-                ", outage(ms) = {}",
-                (sent - recv).saturating_mul(p) / 1_000_000
-            );
+            let outage = (sent - recv).saturating_mul(p) / 1_000_000;
+            let _ = write!(s, ", outage(ms) = {outage}");
         }
     } else {
         let ret = (recv * 100).checked_div(sent).unwrap_or(0);
@@ -64,11 +51,10 @@ pub fn loss_part(
     if let Some(avg) = total.checked_div(recv) {
         let _ = write!(s, ", min/avg/max = {}/{}/{}", tm(min), tm(avg), tm(max));
     }
-    s
 }
 
 /// fping's text for an ICMP error (its IPv4 tables; IPv6 errors in the same words).
-pub fn icmp_error_text(kind: &ErrorKind) -> String {
+pub fn icmp_error_text(kind: &ErrorKind) -> &'static str {
     const UNREACH: [&str; 16] = [
         "ICMP Network Unreachable",
         "ICMP Host Unreachable",
@@ -90,21 +76,19 @@ pub fn icmp_error_text(kind: &ErrorKind) -> String {
     match kind {
         ErrorKind::Unreachable(Family::V4, code) => UNREACH
             .get(usize::from(*code))
-            .map_or("ICMP Unreachable (Invalid Code)", |s| s)
-            .to_string(),
+            .map_or("ICMP Unreachable (Invalid Code)", |s| s),
         ErrorKind::Unreachable(Family::V6, code) => match code {
             0 => "ICMP Network Unreachable",
             1 => "ICMP Unreachable (Communication Administratively Prohibited)",
             3 => "ICMP Host Unreachable",
             4 => "ICMP Port Unreachable",
             _ => "ICMP Unreachable",
-        }
-        .to_string(),
-        ErrorKind::PacketTooBig(..) => UNREACH[4].to_string(),
-        ErrorKind::TimeExceeded(..) => "ICMP Time Exceeded".into(),
-        ErrorKind::ParameterProblem(..) => "ICMP Parameter Problem".into(),
-        ErrorKind::SourceQuench => "ICMP Source Quench".into(),
-        ErrorKind::Redirect(_) => "ICMP Redirect".into(),
+        },
+        ErrorKind::PacketTooBig(..) => UNREACH[4],
+        ErrorKind::TimeExceeded(..) => "ICMP Time Exceeded",
+        ErrorKind::ParameterProblem(..) => "ICMP Parameter Problem",
+        ErrorKind::SourceQuench => "ICMP Source Quench",
+        ErrorKind::Redirect(_) => "ICMP Redirect",
     }
 }
 
@@ -117,17 +101,14 @@ pub fn netdata_name(name: &str) -> String {
 
 /// `-x`/`-X`'s verdict line and exit status.
 pub fn reachable_verdict(required: u64, reachable: usize) -> (String, u8) {
-    if reachable as u64 >= required {
-        (
-            format!("Enough hosts reachable (required: {required}, reachable: {reachable})\n"),
-            0,
-        )
-    } else {
-        (
-            format!("Not enough hosts reachable (required: {required}, reachable: {reachable})\n"),
-            1,
-        )
-    }
+    let enough = reachable as u64 >= required;
+    let mut s = String::from(if enough { "Enough" } else { "Not enough" });
+    s.push_str(" hosts reachable (required: ");
+    num(&mut s, required);
+    s.push_str(", reachable: ");
+    num(&mut s, reachable as u64);
+    s.push_str(")\n");
+    (s, u8::from(!enough))
 }
 
 /// fping's words for a name that did not resolve: the resolver's text as `NAME: TEXT`, with
@@ -138,5 +119,7 @@ pub fn unresolved_line(name: &str, why: &str) -> String {
     } else {
         why
     };
-    format!("{}: {why}\n", crate::report::printable(name))
+    let mut s = crate::report::printable(name).into_owned();
+    put(&mut s, &[": ", why, "\n"]);
+    s
 }

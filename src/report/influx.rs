@@ -7,61 +7,83 @@
 //! start). Pure.
 
 use super::interval::{Entry, Report};
-use super::{ms3, printable};
+use super::{printable, push_ms3, put};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::IpAddr;
 
-/// A tag value (or key): control characters shown as Rust escapes (the protocol has no
-/// newline in tags), then `\`, `,`, `=` and space escaped with a backslash.
-pub fn tag(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 4);
+/// Appends a tag value (or key): control characters shown as Rust escapes (the protocol has
+/// no newline in tags), then `\`, `,`, `=` and space escaped with a backslash.
+fn push_tag(out: &mut String, s: &str) {
     for c in printable(s).chars() {
         if matches!(c, '\\' | ',' | '=' | ' ') {
             out.push('\\');
         }
         out.push(c);
     }
+}
+
+/// A tag value (or key), escaped (see `push_tag`).
+#[cfg(test)]
+fn tag(s: &str) -> String {
+    let mut out = String::new();
+    push_tag(&mut out, s);
     out
 }
 
-fn line(e: &Entry, ts: u64) -> String {
-    let mut l = format!("pingr,target={}", tag(e.name));
+/// The millisecond fields of a span with replies, in the order written.
+const MS_FIELDS: [&str; 6] = [
+    ",minimum_response_ms=",
+    ",average_response_ms=",
+    ",maximum_response_ms=",
+    ",standard_deviation_ms=",
+    ",percentile50_ms=",
+    ",percentile95_ms=",
+];
+
+fn line(l: &mut String, e: &Entry, ts: u64) {
+    l.push_str("pingr,target=");
+    push_tag(l, e.name);
     if l.ends_with('=') {
         l.truncate(l.len() - ",target=".len()); // an empty name: no tag
     }
     let s = e.span;
     match e.addr {
         Some(a) => {
+            l.push_str(",address=");
+            push_tag(l, &a.to_string());
             let family = if matches!(a, IpAddr::V4(_)) {
                 "ipv4"
             } else {
                 "ipv6"
             };
-            let _ = write!(l, ",address={},family={family} ", tag(&a.to_string()));
             let _ = write!(
                 l,
-                "result_code=0i,packets_transmitted={}i,packets_received={}i",
+                ",family={family} result_code=0i,packets_transmitted={}i,packets_received={}i",
                 s.sent, s.received
             );
             if s.sent > 0 {
-                let _ = write!(
+                put(
                     l,
-                    ",percent_packet_loss={}",
-                    crate::decimal::fixed(s.loss_percent(), 3)
+                    &[
+                        ",percent_packet_loss=",
+                        &crate::decimal::fixed(s.loss_percent(), 3),
+                    ],
                 );
             }
             if s.received > 0 {
-                let _ = write!(
-                    l,
-                    ",minimum_response_ms={},average_response_ms={},maximum_response_ms={},standard_deviation_ms={},percentile50_ms={},percentile95_ms={}",
-                    ms3(s.min_ns),
-                    ms3(s.avg_ns),
-                    ms3(s.max_ns),
-                    ms3(s.mdev_ns),
-                    ms3(s.median_ns),
-                    ms3(s.p95_ns)
-                );
+                let ms = [
+                    s.min_ns,
+                    s.avg_ns,
+                    s.max_ns,
+                    s.mdev_ns,
+                    s.median_ns,
+                    s.p95_ns,
+                ];
+                for (field, v) in MS_FIELDS.iter().zip(&ms) {
+                    l.push_str(field);
+                    push_ms3(l, *v);
+                }
             }
             let _ = write!(
                 l,
@@ -73,14 +95,13 @@ fn line(e: &Entry, ts: u64) -> String {
         None => l.push_str(" result_code=1i"),
     }
     let _ = writeln!(l, " {ts}");
-    l
 }
 
 /// Writes `r`: one line per target, in input order.
-pub fn write(r: &Report, w: &mut impl Write) -> io::Result<()> {
+pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     let mut out = String::with_capacity(r.entries.len() * 320);
     for e in r.entries {
-        out.push_str(&line(e, r.end_ns));
+        line(&mut out, e, r.end_ns);
     }
     w.write_all(out.as_bytes())
 }

@@ -4,7 +4,7 @@
 //! `influx.rs` render the same `Report`, and `monitor.rs` picks the form. Pure: the caller takes
 //! the snapshots, owns the clock and the writer; nothing here reads a clock or touches a file.
 
-use super::{cells, json_fields, ms3, write_table, Row, COLUMNS};
+use super::{json_fields, push_epoch_secs, push_iso8601, push_ms3, tsv_lines, write_table, Row};
 use crate::stats::{Rtts, Summary};
 use std::io::{self, Write};
 use std::net::IpAddr;
@@ -32,65 +32,69 @@ pub struct Report<'a> {
     pub entries: &'a [Entry<'a>],
 }
 
-impl Entry<'_> {
-    fn row(&self) -> Row<'_> {
-        Row {
-            name: self.name,
-            addr: self.addr,
-            summary: self.addr.map(|_| self.span),
-        }
+impl Report<'_> {
+    fn rows(&self) -> Vec<Row<'_>> {
+        self.entries
+            .iter()
+            .map(|e| Row {
+                name: e.name,
+                addr: e.addr,
+                summary: e.addr.map(|_| e.span),
+            })
+            .collect()
     }
-}
 
-/// Seconds since the epoch with microseconds: `1764625200.123456`.
-pub fn epoch_secs(real_ns: u64) -> String {
-    format!(
-        "{}.{:06}",
-        real_ns / 1_000_000_000,
-        (real_ns % 1_000_000_000) / 1000
-    )
+    /// `start` and `end` in epoch seconds, each followed by a tab.
+    fn span_tsv(&self) -> String {
+        let mut out = String::new();
+        for ns in &[self.start_ns, self.end_ns] {
+            push_epoch_secs(&mut out, *ns);
+            out.push('\t');
+        }
+        out
+    }
 }
 
 /// The line above a text report's table.
 pub fn text_title(r: &Report) -> String {
-    let secs = ms3(r.end_ns.saturating_sub(r.start_ns) / 1000);
-    let what = if r.since_start {
-        format!("{secs} s since the start")
+    let mut out = String::from("--- ");
+    push_iso8601(&mut out, r.end_ns);
+    out.push_str(if r.since_start { ": " } else { ": the last " });
+    push_ms3(&mut out, r.end_ns.saturating_sub(r.start_ns) / 1000);
+    out.push_str(if r.since_start {
+        " s since the start ---\n"
     } else {
-        format!("the last {secs} s")
-    };
-    format!("--- {}: {what} ---\n", super::iso8601(r.end_ns))
+        " s ---\n"
+    });
+    out
 }
 
 /// Text: a blank line, the timestamp line, then the aligned table.
-pub fn write_text(r: &Report, w: &mut impl Write) -> io::Result<()> {
+pub fn write_text(r: &Report, w: &mut dyn Write) -> io::Result<()> {
     w.write_all(b"\n")?;
     w.write_all(text_title(r).as_bytes())?;
-    let rows: Vec<Row> = r.entries.iter().map(Entry::row).collect();
-    write_table(&rows, w)
+    write_table(&r.rows(), w)
 }
 
 /// TSV: the summary's columns after `start` and `end` (epoch seconds), a header line first.
-pub fn write_tsv(r: &Report, w: &mut impl Write) -> io::Result<()> {
-    let (start, end) = (epoch_secs(r.start_ns), epoch_secs(r.end_ns));
-    let mut line = format!("start\tend\t{}\n", COLUMNS.join("\t"));
-    for e in r.entries {
-        w.write_all(line.as_bytes())?;
-        line = format!("{start}\t{end}\t{}\n", cells(&e.row()).join("\t"));
-    }
-    w.write_all(line.as_bytes())
+pub fn write_tsv(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+    tsv_lines(&r.rows(), ("start\tend\t", &r.span_tsv()), w)
 }
 
 /// JSON Lines: one `"type":"interval"` object per target, the summary's members after
 /// `start` and `end` (epoch seconds).
-pub fn write_json(r: &Report, w: &mut impl Write) -> io::Result<()> {
-    for e in r.entries {
-        let line = format!(
-            "{{\"type\":\"interval\",\"start\":{},\"end\":{},{}}}\n",
-            epoch_secs(r.start_ns),
-            epoch_secs(r.end_ns),
-            json_fields(&e.row())
-        );
+pub fn write_json(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+    let mut lead = String::from("{\"type\":\"interval\",\"start\":");
+    push_epoch_secs(&mut lead, r.start_ns);
+    lead.push_str(",\"end\":");
+    push_epoch_secs(&mut lead, r.end_ns);
+    lead.push(',');
+    let mut line = String::new();
+    for row in r.rows() {
+        line.clear();
+        line.push_str(&lead);
+        json_fields(&mut line, &row);
+        line.push_str("}\n");
         w.write_all(line.as_bytes())?;
     }
     Ok(())

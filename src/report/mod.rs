@@ -19,44 +19,97 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::IpAddr;
 
+/// Appends `v` in decimal, zero-padded to at least `width` digits (at most 20).
+pub(crate) fn num_padded(out: &mut String, mut v: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let mut i = buf.len();
+    while i > 0 && (v > 0 || buf.len() - i < width) {
+        i -= 1;
+        if let Some(d) = buf.get_mut(i) {
+            *d = b'0' + (v % 10) as u8;
+        }
+        v /= 10;
+    }
+    if i == buf.len() {
+        i -= 1;
+    }
+    out.push_str(std::str::from_utf8(buf.get(i..).unwrap_or_default()).unwrap_or_default());
+}
+
+/// Appends `v` in decimal.
+pub(crate) fn num(out: &mut String, v: u64) {
+    num_padded(out, v, 1);
+}
+
+/// Appends `v / 10^dec` with `dec` decimals (`dec` <= 9).
+fn scaled(out: &mut String, v: u64, dec: u32) {
+    let p = 10u64.pow(dec).max(1);
+    num(out, v / p);
+    if dec > 0 {
+        out.push('.');
+        num_padded(out, v % p, dec as usize);
+    }
+}
+
+/// Appends `parts`, one after another.
+pub(crate) fn put(out: &mut String, parts: &[&str]) {
+    for p in parts {
+        out.push_str(p);
+    }
+}
+
 /// A target name as it may be shown on a terminal or in a line-based format: control
 /// characters (a NUL, CR, ESC or newline from a target file) are escaped as in Rust strings.
 pub fn printable(s: &str) -> Cow<'_, str> {
-    if s.chars().any(char::is_control) {
-        Cow::Owned(
-            s.chars()
-                .map(|c| {
-                    if c.is_control() {
-                        c.escape_debug().to_string()
-                    } else {
-                        c.to_string()
-                    }
-                })
-                .collect(),
-        )
-    } else {
-        Cow::Borrowed(s)
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
     }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Appends milliseconds with three decimals from nanoseconds (rounded to the microsecond):
+/// "0.045".
+pub(crate) fn push_ms3(out: &mut String, ns: u64) {
+    scaled(out, ns.saturating_add(500) / 1000, 3);
 }
 
 /// Milliseconds with three decimals from nanoseconds (rounded to the microsecond): "0.045".
-pub fn ms3(ns: u64) -> String {
+#[cfg(test)]
+fn ms3(ns: u64) -> String {
+    let mut out = String::new();
+    push_ms3(&mut out, ns);
+    out
+}
+
+/// Appends a reply's time as iputils prints it: fewer decimals as the time grows.
+fn push_reply_ms(out: &mut String, ns: u64) {
     let us = ns.saturating_add(500) / 1000;
-    format!("{}.{:03}", us / 1000, us % 1000)
+    let (div, dec) = if us >= 100_000 - 50 {
+        (1000, 0)
+    } else if us >= 10_000 - 5 {
+        (100, 1)
+    } else if us >= 1000 {
+        (10, 2)
+    } else {
+        (1, 3)
+    };
+    scaled(out, (us + div / 2) / div, dec);
 }
 
 /// A reply's time as iputils prints it: fewer decimals as the time grows.
-pub fn reply_ms(ns: u64) -> String {
-    let us = ns.saturating_add(500) / 1000;
-    if us >= 100_000 - 50 {
-        format!("{}", (us + 500) / 1000)
-    } else if us >= 10_000 - 5 {
-        format!("{}.{:01}", (us + 50) / 1000, ((us + 50) % 1000) / 100)
-    } else if us >= 1000 {
-        format!("{}.{:02}", (us + 5) / 1000, ((us + 5) % 1000) / 10)
-    } else {
-        format!("{}.{:03}", us / 1000, us % 1000)
-    }
+#[cfg(test)]
+fn reply_ms(ns: u64) -> String {
+    let mut out = String::new();
+    push_reply_ms(&mut out, ns);
+    out
 }
 
 /// printf's `%g` for the small non-negative numbers pingr prints (loss percentages).
@@ -69,24 +122,24 @@ pub fn g(x: f64) -> String {
         return decimal::shortest_exp(x);
     }
     let decimals = (5 - e).max(0) as usize;
-    let s = decimal::fixed(x, decimals);
+    let mut s = decimal::fixed(x, decimals);
     if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
+        let keep = s.trim_end_matches('0').trim_end_matches('.').len();
+        s.truncate(keep);
     }
+    s
 }
 
 /// `PING host (addr) 56(84) bytes of data.` (IPv4) or `PING host (addr) 56 data bytes` (IPv6).
 pub fn header(name: &str, ip: IpAddr, size: usize) -> String {
-    match ip {
-        IpAddr::V4(_) => format!(
-            "PING {} ({ip}) {size}({}) bytes of data.\n",
-            printable(name),
-            size + 28
-        ),
-        IpAddr::V6(_) => format!("PING {} ({ip}) {size} data bytes\n", printable(name)),
+    let mut s = String::new();
+    let _ = write!(s, "PING {} ({ip}) {size}", printable(name));
+    if ip.is_ipv4() {
+        let _ = writeln!(s, "({}) bytes of data.", size + 28);
+    } else {
+        s.push_str(" data bytes\n");
     }
+    s
 }
 
 /// What kind of reply line.
@@ -111,15 +164,16 @@ pub fn reply_line(
     s.push_str(prefix);
     let _ = write!(s, "{bytes} bytes from {from}: icmp_seq={seq}");
     if let Some(t) = ttl {
-        let _ = write!(s, " ttl={t}");
+        s.push_str(" ttl=");
+        num(&mut s, u64::from(t));
     }
-    let _ = write!(s, " time={} ms", reply_ms(rtt_ns));
-    match mark {
-        Mark::None => {}
-        Mark::Dup => s.push_str(" (DUP!)"),
-        Mark::Late => s.push_str(" (LATE!)"),
-    }
-    s.push('\n');
+    s.push_str(" time=");
+    push_reply_ms(&mut s, rtt_ns);
+    s.push_str(match mark {
+        Mark::None => " ms\n",
+        Mark::Dup => " ms (DUP!)\n",
+        Mark::Late => " ms (LATE!)\n",
+    });
     s
 }
 
@@ -136,49 +190,62 @@ pub fn no_answer_line(prefix: &str, seq: u16) -> String {
     format!("{prefix}no answer yet for icmp_seq={seq}\n")
 }
 
-/// iputils' `min/avg/max/mdev` figures: `0.041/0.052/2.000/0.007`.
-fn rtt_figures(s: &Summary) -> String {
-    let (min, avg) = (ms3(s.min_ns), ms3(s.avg_ns));
-    format!("{min}/{avg}/{}/{}", ms3(s.max_ns), ms3(s.mdev_ns))
+/// Appends iputils' `min/avg/max/mdev` figures: `0.041/0.052/2.000/0.007`, then ` ms`.
+fn rtt_figures(out: &mut String, s: &Summary) {
+    for (i, v) in [s.min_ns, s.avg_ns, s.max_ns, s.mdev_ns].iter().enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        push_ms3(out, *v);
+    }
+    out.push_str(" ms");
 }
 
 /// The statistics block of one host, shaped as iputils ping's.
 pub fn stats_block(name: &str, s: &Summary) -> String {
-    let name = printable(name);
-    let mut out = format!(
-        "\n--- {name} ping statistics ---\n{} packets transmitted, {} received",
-        s.sent, s.received
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "\n--- {} ping statistics ---\n{} packets transmitted, {} received",
+        printable(name),
+        s.sent,
+        s.received
     );
-    if s.dups > 0 {
-        let _ = write!(out, ", +{} duplicates", s.dups);
-    }
-    if s.late > 0 {
-        let _ = write!(out, ", +{} late", s.late);
-    }
-    if s.errors > 0 {
-        let _ = write!(out, ", +{} errors", s.errors);
+    for (n, what) in &[
+        (s.dups, " duplicates"),
+        (s.late, " late"),
+        (s.errors, " errors"),
+    ] {
+        if *n > 0 {
+            let _ = write!(out, ", +{n}{what}");
+        }
     }
     if s.sent > 0 {
         let _ = write!(out, ", {}% packet loss", g(s.loss_percent()));
     }
     let _ = writeln!(out, ", time {}ms", s.elapsed_ns / 1_000_000);
     if s.received > 0 {
-        let _ = writeln!(out, "rtt min/avg/max/mdev = {} ms", rtt_figures(s));
+        out.push_str("rtt min/avg/max/mdev = ");
+        rtt_figures(&mut out, s);
+        out.push('\n');
     }
     out
 }
 
 /// The one-line interim status (SIGQUIT), like iputils'.
 pub fn status_line(name: &str, s: &Summary) -> String {
-    let name = printable(name);
-    let mut out = format!(
-        "{name}: {}/{} packets, {}% loss",
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "{}: {}/{} packets, {}% loss",
+        printable(name),
         s.received,
         s.sent,
         g(s.loss_percent())
     );
     if s.received > 0 {
-        let _ = write!(out, ", min/avg/max/mdev = {} ms", rtt_figures(s));
+        out.push_str(", min/avg/max/mdev = ");
+        rtt_figures(&mut out, s);
     }
     out.push('\n');
     out
@@ -197,90 +264,143 @@ pub const COLUMNS: [&str; 14] = [
     "dup", "late", "err",
 ];
 
-pub(crate) fn cells(r: &Row) -> [String; 14] {
-    let dash = || "-".to_string();
-    let addr = r.addr.map(|a| a.to_string()).unwrap_or_else(dash);
-    match r.summary {
-        None => {
-            let mut c: [String; 14] = std::array::from_fn(|_| dash());
-            c[0] = printable(r.name).into_owned();
-            c[1] = addr;
-            c
+/// Appends figure `j` (0..12: the columns after the address) of `s`: `missing` for a loss
+/// without probes or a time without replies, the loss with `loss_decimals`.
+fn figure(out: &mut String, s: &Summary, j: usize, missing: &str, loss_decimals: usize) {
+    let v = [
+        s.sent,
+        s.received,
+        0,
+        s.min_ns,
+        s.avg_ns,
+        s.max_ns,
+        s.mdev_ns,
+        s.median_ns,
+        s.p95_ns,
+        s.dups,
+        s.late,
+        s.errors,
+    ];
+    let v = v.get(j).copied().unwrap_or(0);
+    match j {
+        2 if s.sent > 0 => out.push_str(&decimal::fixed(s.loss_percent(), loss_decimals)),
+        3..=8 if s.received > 0 => push_ms3(out, v),
+        2..=8 => out.push_str(missing),
+        _ => num(out, v),
+    }
+}
+
+/// The 14 cells of a row, one after another in `buf` (cleared first): cell `i` ends at
+/// `ends[i]`. `-` for what a row has not.
+pub(crate) fn cells(r: &Row, buf: &mut String, ends: &mut [usize; 14]) {
+    buf.clear();
+    buf.push_str(&printable(r.name));
+    ends[0] = buf.len();
+    match r.addr {
+        Some(a) => {
+            let _ = write!(buf, "{a}");
         }
-        Some(s) => {
-            let rtt = |v: u64| if s.received > 0 { ms3(v) } else { dash() };
-            let loss = if s.sent > 0 {
-                decimal::fixed(s.loss_percent(), 1)
-            } else {
-                dash()
-            };
-            [
-                printable(r.name).into_owned(),
-                addr,
-                s.sent.to_string(),
-                s.received.to_string(),
-                loss,
-                rtt(s.min_ns),
-                rtt(s.avg_ns),
-                rtt(s.max_ns),
-                rtt(s.mdev_ns),
-                rtt(s.median_ns),
-                rtt(s.p95_ns),
-                s.dups.to_string(),
-                s.late.to_string(),
-                s.errors.to_string(),
-            ]
+        None => buf.push('-'),
+    }
+    ends[1] = buf.len();
+    for (j, end) in ends[2..].iter_mut().enumerate() {
+        match r.summary {
+            Some(s) => figure(buf, s, j, "-", 1),
+            None => buf.push('-'),
         }
+        *end = buf.len();
+    }
+}
+
+/// The cells of `buf` (see [`cells`]) joined by `sep`, after `line`'s text; each padded to
+/// `width` (text columns left-aligned, numbers right-aligned) when given.
+fn join(line: &mut String, buf: &str, ends: &[usize; 14], sep: &str, width: Option<&[usize; 14]>) {
+    let mut start = 0;
+    for (i, &end) in ends.iter().enumerate() {
+        let c = buf.get(start..end).unwrap_or_default();
+        start = end;
+        if i > 0 {
+            line.push_str(sep);
+        }
+        let wd = width.and_then(|w| w.get(i)).copied().unwrap_or(0);
+        let pad = wd.saturating_sub(c.chars().count());
+        if i >= 2 {
+            line.extend(std::iter::repeat(' ').take(pad));
+        }
+        line.push_str(c);
+        if i < 2 {
+            line.extend(std::iter::repeat(' ').take(pad));
+        }
+    }
+}
+
+/// The column names as one row of cells (upper case: ASCII only, so no Unicode case tables,
+/// issue 13), or as they are.
+fn header_cells(upper: bool, buf: &mut String, ends: &mut [usize; 14]) {
+    buf.clear();
+    for (c, end) in COLUMNS.iter().zip(ends.iter_mut()) {
+        buf.push_str(c);
+        *end = buf.len();
+    }
+    if upper {
+        buf.make_ascii_uppercase();
     }
 }
 
 /// The aligned summary table: text columns left-aligned, numbers right-aligned, input order.
 /// Rows are formatted twice (once to size the columns, once to write) rather than kept, so a
 /// sweep of many thousand targets needs no memory for its table.
-pub fn write_table(rows: &[Row], w: &mut impl Write) -> io::Result<()> {
+pub fn write_table(rows: &[Row], w: &mut dyn Write) -> io::Result<()> {
+    let (mut buf, mut line, mut ends) = (String::new(), String::new(), [0; 14]);
     let mut width: [usize; 14] = COLUMNS.map(str::len);
     for r in rows {
-        for (wd, c) in width.iter_mut().zip(cells(r)) {
-            *wd = (*wd).max(c.chars().count());
+        cells(r, &mut buf, &mut ends);
+        let mut start = 0;
+        for (wd, &end) in width.iter_mut().zip(&ends) {
+            *wd = (*wd).max(buf.get(start..end).unwrap_or_default().chars().count());
+            start = end;
         }
     }
-    // The column names are ASCII: str::to_uppercase would bring ~16 KiB of Unicode case
-    // tables into the binary (issue 13).
-    let header: [String; 14] = COLUMNS.map(|c| c.to_ascii_uppercase());
-    let mut line = String::new();
-    for r in std::iter::once(header).chain(rows.iter().map(cells)) {
-        line.clear();
-        for (i, (c, wd)) in r.iter().zip(width).enumerate() {
-            if i > 0 {
-                line.push_str("  ");
-            }
-            if i < 2 {
-                let _ = write!(line, "{c:<wd$}");
-            } else {
-                let _ = write!(line, "{c:>wd$}");
-            }
+    for i in 0..=rows.len() {
+        match i.checked_sub(1).and_then(|i| rows.get(i)) {
+            Some(r) => cells(r, &mut buf, &mut ends),
+            None => header_cells(true, &mut buf, &mut ends),
         }
+        line.clear();
+        join(&mut line, &buf, &ends, "  ", Some(&width));
         w.write_all(line.trim_end().as_bytes())?;
         w.write_all(b"\n")?;
     }
     Ok(())
 }
 
-/// The same columns, tab-separated, a header line first, no padding.
-pub fn write_tsv(rows: &[Row], w: &mut impl Write) -> io::Result<()> {
-    w.write_all(COLUMNS.join("\t").as_bytes())?;
-    w.write_all(b"\n")?;
+/// Appends the same columns, tab-separated, no padding, as lines after `lead` each (a header
+/// line first): [`write_tsv`] and the interval reports' TSV.
+pub(crate) fn tsv_lines(rows: &[Row], lead: (&str, &str), w: &mut dyn Write) -> io::Result<()> {
+    let (mut buf, mut line, mut ends) = (String::new(), String::new(), [0; 14]);
+    header_cells(false, &mut buf, &mut ends);
+    line.push_str(lead.0);
+    join(&mut line, &buf, &ends, "\t", None);
+    line.push('\n');
+    w.write_all(line.as_bytes())?;
     for r in rows {
-        let c = cells(r);
-        w.write_all(c.join("\t").as_bytes())?;
-        w.write_all(b"\n")?;
+        cells(r, &mut buf, &mut ends);
+        line.clear();
+        line.push_str(lead.1);
+        join(&mut line, &buf, &ends, "\t", None);
+        line.push('\n');
+        w.write_all(line.as_bytes())?;
     }
     Ok(())
 }
 
-/// A JSON string literal with every character that needs it escaped.
-pub fn json_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
+/// The same columns, tab-separated, a header line first, no padding.
+pub fn write_tsv(rows: &[Row], w: &mut dyn Write) -> io::Result<()> {
+    tsv_lines(rows, ("", ""), w)
+}
+
+/// Appends a JSON string literal with every character that needs it escaped.
+pub(crate) fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
     for ch in s.chars() {
         match ch {
@@ -290,62 +410,72 @@ pub fn json_str(s: &str) -> String {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
+                out.push_str("\\u");
+                for shift in &[12, 8, 4, 0] {
+                    let d = (c as u32 >> shift) & 0xf;
+                    out.push(char::from_digit(d, 16).unwrap_or('0'));
+                }
             }
             c => out.push(c),
         }
     }
     out.push('"');
+}
+
+/// A JSON string literal with every character that needs it escaped.
+#[cfg(test)]
+fn json_str(s: &str) -> String {
+    let mut out = String::new();
+    push_json_str(&mut out, s);
     out
 }
 
-fn json_ms(v: u64, have: bool) -> String {
-    if have {
-        ms3(v)
-    } else {
-        "null".into()
+/// Appends an address as a JSON string, or `null`.
+fn push_json_addr(out: &mut String, a: Option<IpAddr>) {
+    match a {
+        Some(a) => push_json_str(out, &a.to_string()),
+        None => out.push_str("null"),
     }
 }
 
 /// One JSON object (a line) summarising a target.
 pub fn json_summary(r: &Row) -> String {
-    format!("{{\"type\":\"summary\",{}}}\n", json_fields(r))
+    let mut out = String::from("{\"type\":\"summary\",");
+    json_fields(&mut out, r);
+    out.push_str("}\n");
+    out
 }
 
-/// The members of a target's JSON summary after `type`, without braces.
-pub(crate) fn json_fields(r: &Row) -> String {
-    let addr = r
-        .addr
-        .map(|a| json_str(&a.to_string()))
-        .unwrap_or_else(|| "null".into());
-    match r.summary {
-        None => format!(
-            "\"target\":{},\"address\":{addr},\"resolved\":false",
-            json_str(r.name)
-        ),
-        Some(s) => {
-            let have = s.received > 0;
-            format!(
-                "\"target\":{},\"address\":{addr},\"resolved\":true,\"sent\":{},\"received\":{},\"loss_percent\":{},\"min_ms\":{},\"avg_ms\":{},\"max_ms\":{},\"mdev_ms\":{},\"median_ms\":{},\"p95_ms\":{},\"duplicates\":{},\"late\":{},\"errors\":{}",
-                json_str(r.name),
-                s.sent,
-                s.received,
-                if s.sent > 0 {
-                    decimal::fixed(s.loss_percent(), 3)
-                } else {
-                    "null".into()
-                },
-                json_ms(s.min_ns, have),
-                json_ms(s.avg_ns, have),
-                json_ms(s.max_ns, have),
-                json_ms(s.mdev_ns, have),
-                json_ms(s.median_ns, have),
-                json_ms(s.p95_ns, have),
-                s.dups,
-                s.late,
-                s.errors
-            )
-        }
+/// The JSON names of [`figure`]'s figures.
+const JSON_FIGURES: [&str; 12] = [
+    "sent",
+    "received",
+    "loss_percent",
+    "min_ms",
+    "avg_ms",
+    "max_ms",
+    "mdev_ms",
+    "median_ms",
+    "p95_ms",
+    "duplicates",
+    "late",
+    "errors",
+];
+
+/// Appends the members of a target's JSON summary after `type`, without braces.
+pub(crate) fn json_fields(out: &mut String, r: &Row) {
+    out.push_str("\"target\":");
+    push_json_str(out, r.name);
+    out.push_str(",\"address\":");
+    push_json_addr(out, r.addr);
+    let Some(s) = r.summary else {
+        out.push_str(",\"resolved\":false");
+        return;
+    };
+    out.push_str(",\"resolved\":true");
+    for (j, name) in JSON_FIGURES.iter().enumerate() {
+        put(out, &[",\"", name, "\":"]);
+        figure(out, s, j, "null", 3);
     }
 }
 
@@ -359,73 +489,92 @@ pub fn json_reply(
     rtt_ns: u64,
     mark: Mark,
 ) -> String {
-    let kind = match mark {
-        Mark::None => "reply",
-        Mark::Dup => "duplicate",
-        Mark::Late => "late",
-    };
-    let ttl = ttl.map(|t| t.to_string()).unwrap_or_else(|| "null".into());
-    format!(
-        "{{\"type\":{},\"target\":{},\"from\":{},\"bytes\":{bytes},\"icmp_seq\":{seq},\"ttl\":{ttl},\"time_ms\":{}}}\n",
-        json_str(kind),
-        json_str(target),
-        json_str(&from.to_string()),
-        ms3(rtt_ns)
-    )
+    let mut out = String::with_capacity(160);
+    out.push_str(match mark {
+        Mark::None => "{\"type\":\"reply\",\"target\":",
+        Mark::Dup => "{\"type\":\"duplicate\",\"target\":",
+        Mark::Late => "{\"type\":\"late\",\"target\":",
+    });
+    push_json_str(&mut out, target);
+    out.push_str(",\"from\":");
+    push_json_addr(&mut out, Some(from));
+    out.push_str(",\"bytes\":");
+    num(&mut out, bytes as u64);
+    out.push_str(",\"icmp_seq\":");
+    num(&mut out, u64::from(seq));
+    out.push_str(",\"ttl\":");
+    match ttl {
+        Some(t) => num(&mut out, u64::from(t)),
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"time_ms\":");
+    push_ms3(&mut out, rtt_ns);
+    out.push_str("}\n");
+    out
 }
 
 /// One JSON object for an ICMP error event.
 pub fn json_error(target: &str, router: Option<IpAddr>, seq: u16, what: &str) -> String {
-    let from = router
-        .map(|r| json_str(&r.to_string()))
-        .unwrap_or_else(|| "null".into());
-    format!(
-        "{{\"type\":\"icmp_error\",\"target\":{},\"from\":{from},\"icmp_seq\":{seq},\"error\":{}}}\n",
-        json_str(target),
-        json_str(what)
-    )
+    let mut out = String::from("{\"type\":\"icmp_error\",\"target\":");
+    push_json_str(&mut out, target);
+    out.push_str(",\"from\":");
+    push_json_addr(&mut out, router);
+    out.push_str(",\"icmp_seq\":");
+    num(&mut out, u64::from(seq));
+    out.push_str(",\"error\":");
+    push_json_str(&mut out, what);
+    out.push_str("}\n");
+    out
+}
+
+/// Appends seconds since the epoch with microseconds: `1764625200.123456`.
+pub(crate) fn push_epoch_secs(out: &mut String, real_ns: u64) {
+    scaled(out, real_ns / 1000, 6);
 }
 
 /// `[1700000000.123456] ` (iputils' -D).
 pub fn epoch_prefix(real_ns: u64) -> String {
-    format!(
-        "[{}.{:06}] ",
-        real_ns / 1_000_000_000,
-        (real_ns % 1_000_000_000) / 1000
-    )
+    let mut out = String::from("[");
+    push_epoch_secs(&mut out, real_ns);
+    out.push_str("] ");
+    out
 }
 
 /// `[2026-11-22T19:44:32.123456+00:00] ` (ISO 8601, UTC).
 pub fn iso_prefix(real_ns: u64) -> String {
-    format!("[{}] ", iso8601(real_ns))
+    let mut out = String::from("[");
+    push_iso8601(&mut out, real_ns);
+    out.push_str("] ");
+    out
 }
 
-/// `2026-11-22T19:44:32.123456+00:00` (ISO 8601, UTC).
-pub fn iso8601(real_ns: u64) -> String {
+/// Appends `2026-11-22T19:44:32.123456+00:00` (ISO 8601, UTC).
+pub(crate) fn push_iso8601(out: &mut String, real_ns: u64) {
     let secs = real_ns / 1_000_000_000;
     let micros = (real_ns % 1_000_000_000) / 1000;
-    let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    format!(
+    let (y, m, d) = civil_from_days(secs / 86_400);
+    let _ = write!(
+        out,
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}+00:00",
         rem / 3600,
         (rem % 3600) / 60,
         rem % 60
-    )
+    );
 }
 
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm; days
+/// before 1970 are never asked for, so all of it is unsigned).
+fn civil_from_days(z: u64) -> (u64, u64, u64) {
     let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
+    let era = z / 146_097;
+    let doe = z % 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
     let y = yoe + era * 400;
     let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 

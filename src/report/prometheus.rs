@@ -7,15 +7,14 @@
 //! (the textfile collector refuses them). Pure.
 
 use super::interval::{Entry, Report};
+use super::num;
 use crate::stats::{Summary, RTT_BOUNDS_NS};
-use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::IpAddr;
 
-/// A label value with `\`, `"` and newline escaped (the only escapes the format has).
-pub fn label_value(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+/// Appends a label value with `\`, `"` and newline escaped (the only escapes the format has).
+fn push_label_value(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
@@ -24,158 +23,266 @@ pub fn label_value(s: &str) -> String {
             c => out.push(c),
         }
     }
+}
+
+/// A label value with `\`, `"` and newline escaped (the only escapes the format has).
+#[cfg(test)]
+fn label_value(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    push_label_value(&mut out, s);
     out
 }
 
-/// Nanoseconds as seconds, exactly, in the shortest decimal: 45000 -> `0.000045`.
-pub fn seconds(ns: u128) -> String {
-    let (whole, frac) = (ns / 1_000_000_000, ns % 1_000_000_000);
-    if frac == 0 {
-        return whole.to_string();
+/// Appends nanoseconds as seconds, exactly, in the shortest decimal: 45000 -> `0.000045`.
+fn push_seconds(out: &mut String, ns: u128) {
+    let (whole, frac) = (ns / 1_000_000_000, (ns % 1_000_000_000) as u64);
+    // Above u64::MAX seconds (never met: 584 billion years of summed round trips), the
+    // whole part is written as two u64 halves of its decimal digits.
+    let (hi, lo) = (
+        whole / 10_000_000_000_000_000_000,
+        whole % 10_000_000_000_000_000_000,
+    );
+    if hi > 0 {
+        num(out, hi as u64);
+        super::num_padded(out, lo as u64, 19);
+    } else {
+        num(out, lo as u64);
     }
-    let f = format!("{frac:09}");
-    format!("{whole}.{}", f.trim_end_matches('0'))
+    if frac > 0 {
+        out.push('.');
+        super::num_padded(out, frac, 9);
+        let keep = out.trim_end_matches('0').len();
+        out.truncate(keep);
+    }
+}
+
+/// Nanoseconds as seconds, exactly, in the shortest decimal: 45000 -> `0.000045`.
+#[cfg(test)]
+fn seconds(ns: u128) -> String {
+    let mut out = String::new();
+    push_seconds(&mut out, ns);
+    out
 }
 
 fn labels(e: &Entry) -> String {
-    let (addr, family) = match e.addr {
-        Some(a @ IpAddr::V4(_)) => (a.to_string(), "ipv4"),
-        Some(a @ IpAddr::V6(_)) => (a.to_string(), "ipv6"),
-        None => (String::new(), ""),
-    };
-    format!(
-        "target=\"{}\",address=\"{}\",family=\"{family}\"",
-        label_value(e.name),
-        label_value(&addr)
-    )
+    let mut out = String::from("target=\"");
+    push_label_value(&mut out, e.name);
+    out.push_str("\",address=\"");
+    if let Some(a) = e.addr {
+        push_label_value(&mut out, &a.to_string());
+    }
+    out.push_str("\",family=\"");
+    out.push_str(match e.addr {
+        Some(IpAddr::V4(_)) => "ipv4",
+        Some(IpAddr::V6(_)) => "ipv6",
+        None => "",
+    });
+    out.push('"');
+    out
 }
 
-type Value = fn(&Entry) -> Option<String>;
-
-fn counter(f: fn(&Summary) -> u64) -> impl Fn(&Entry) -> Option<String> {
-    move |e| Some(f(e.total).to_string())
+/// What the samples of a family are.
+#[derive(Clone, Copy)]
+enum Value {
+    /// A counter: the run's figure so far.
+    Total(fn(&Summary) -> u64),
+    /// 1 if the last report had a reply, else 0.
+    Answered,
+    /// The last report's loss ratio (none without probes).
+    Loss,
+    /// A round-trip gauge of the last report (none without a reply).
+    Rtt(fn(&Summary) -> u64),
+    /// The run's round-trip histogram.
+    Histogram,
 }
 
-/// A gauge from the report's span, present only when the span had a reply.
-fn rtt_gauge(f: fn(&Summary) -> u64) -> impl Fn(&Entry) -> Option<String> {
-    move |e| (e.span.received > 0).then(|| seconds(u128::from(f(e.span))))
-}
-
-/// A metric family written from one figure of a [`Summary`]: name, help, the figure.
-type Family = (&'static str, &'static str, fn(&Summary) -> u64);
-
-/// The counter families, in the order written (the figure: the run's so far).
-const COUNTERS: [Family; 5] = [
+/// Every family, in the order written: name, type, help, its samples.
+const FAMILIES: [(&str, &str, &str, Value); 11] = [
     (
         "pingr_probes_sent_total",
+        "counter",
         "ICMP echo requests sent to the target since pingr started.",
-        |s| s.sent,
+        Value::Total(|s| s.sent),
     ),
     (
         "pingr_replies_total",
+        "counter",
         "Echo replies received in time (one per answered probe).",
-        |s| s.received,
+        Value::Total(|s| s.received),
     ),
     (
         "pingr_duplicate_replies_total",
+        "counter",
         "Duplicate echo replies (a probe answered more than once).",
-        |s| s.dups,
+        Value::Total(|s| s.dups),
     ),
     (
         "pingr_late_replies_total",
+        "counter",
         "Echo replies that arrived after the probe's timeout (-W).",
-        |s| s.late,
+        Value::Total(|s| s.late),
     ),
     (
         "pingr_icmp_errors_total",
+        "counter",
         "ICMP errors (unreachable, time exceeded, ...) quoting a probe to the target.",
-        |s| s.errors,
-    ),
-];
-
-/// The round-trip gauges of the last report, in the order written.
-const RTT_GAUGES: [Family; 3] = [
-    (
-        "pingr_rtt_min_seconds",
-        "Shortest round-trip time of the last report.",
-        |s| s.min_ns,
+        Value::Total(|s| s.errors),
     ),
     (
-        "pingr_rtt_avg_seconds",
-        "Mean round-trip time of the last report.",
-        |s| s.avg_ns,
-    ),
-    (
-        "pingr_rtt_max_seconds",
-        "Longest round-trip time of the last report.",
-        |s| s.max_ns,
-    ),
-];
-
-/// Writes `r`. A target listed twice under the same name and address is written once (a
-/// series must be unique).
-pub fn write(r: &Report, w: &mut impl Write) -> io::Result<()> {
-    let mut seen = HashSet::new();
-    let entries: Vec<(&Entry, String)> = r
-        .entries
-        .iter()
-        .map(|e| (e, labels(e)))
-        .filter(|(_, l)| seen.insert(l.clone()))
-        .collect();
-    let mut out = String::with_capacity(256 + entries.len() * 1024);
-    let mut family =
-        |name: &str, kind: &str, help: &str, value: &dyn Fn(&Entry) -> Option<String>| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-            for (e, l) in &entries {
-                if let Some(v) = value(e) {
-                    let _ = writeln!(out, "{name}{{{l}}} {v}");
-                }
-            }
-        };
-    for (name, help, count) in COUNTERS {
-        family(name, "counter", help, &counter(count));
-    }
-    let answered: Value = |e| Some(if e.span.received > 0 { "1" } else { "0" }.into());
-    family(
         "pingr_answered",
         "gauge",
         "1 if the target answered at least once in the last report, else 0.",
-        &answered,
-    );
-    let loss: Value = |e| {
-        (e.span.sent > 0).then(|| {
-            let ratio = e.span.loss_percent() / 100.0;
-            crate::decimal::shortest(ratio)
-        })
-    };
-    family(
+        Value::Answered,
+    ),
+    (
         "pingr_loss_ratio",
         "gauge",
         "Share of the probes of the last report that were not answered (0 to 1).",
-        &loss,
-    );
-    for (name, help, rtt) in RTT_GAUGES {
-        family(name, "gauge", help, &rtt_gauge(rtt));
-    }
-    let _ = writeln!(
-        out,
-        "# HELP pingr_rtt_seconds Round-trip times of answered probes since pingr started.\n# TYPE pingr_rtt_seconds histogram"
-    );
-    for (e, l) in &entries {
-        let mut cum = 0u64;
-        for (bound, n) in RTT_BOUNDS_NS.iter().zip(e.rtts.fixed) {
-            cum = cum.saturating_add(n);
-            let le = seconds(u128::from(*bound));
-            let _ = writeln!(out, "pingr_rtt_seconds_bucket{{{l},le=\"{le}\"}} {cum}");
+        Value::Loss,
+    ),
+    (
+        "pingr_rtt_min_seconds",
+        "gauge",
+        "Shortest round-trip time of the last report.",
+        Value::Rtt(|s| s.min_ns),
+    ),
+    (
+        "pingr_rtt_avg_seconds",
+        "gauge",
+        "Mean round-trip time of the last report.",
+        Value::Rtt(|s| s.avg_ns),
+    ),
+    (
+        "pingr_rtt_max_seconds",
+        "gauge",
+        "Longest round-trip time of the last report.",
+        Value::Rtt(|s| s.max_ns),
+    ),
+    (
+        "pingr_rtt_seconds",
+        "histogram",
+        "Round-trip times of answered probes since pingr started.",
+        Value::Histogram,
+    ),
+];
+
+/// The `le` label of each of `RTT_BOUNDS_NS`, in seconds (a test checks them against
+/// the bounds).
+const LES: [&str; RTT_BOUNDS_NS.len()] = [
+    ",le=\"0.00005\"",
+    ",le=\"0.0001\"",
+    ",le=\"0.00025\"",
+    ",le=\"0.0005\"",
+    ",le=\"0.001\"",
+    ",le=\"0.0025\"",
+    ",le=\"0.005\"",
+    ",le=\"0.01\"",
+    ",le=\"0.025\"",
+    ",le=\"0.05\"",
+    ",le=\"0.1\"",
+    ",le=\"0.25\"",
+    ",le=\"0.5\"",
+    ",le=\"1\"",
+    ",le=\"2.5\"",
+    ",le=\"5\"",
+    ",le=\"10\"",
+];
+
+/// FNV-1a: a target list is the user's own, so no keyed hash is needed against collisions.
+fn fnv(s: &str) -> usize {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    }) as usize
+}
+
+/// The entries with their labels, each series once (the first of the same labels), in
+/// input order: an open-addressing table of indices (a series must be unique).
+fn unique<'a>(r: &'a Report) -> Vec<(&'a Entry<'a>, String)> {
+    let cap = (r.entries.len() * 2).next_power_of_two();
+    let mut slots = vec![0usize; cap];
+    let mut entries: Vec<(&Entry, String)> = Vec::with_capacity(r.entries.len());
+    'next: for e in r.entries {
+        let l = labels(e);
+        let mut i = fnv(&l);
+        loop {
+            i &= cap - 1;
+            let Some(slot) = slots.get_mut(i) else { break };
+            if *slot == 0 {
+                *slot = entries.len() + 1;
+                break;
+            }
+            if entries.get(*slot - 1).is_some_and(|(_, seen)| *seen == l) {
+                continue 'next;
+            }
+            i += 1;
         }
-        let count = e.rtts.count();
-        let _ = writeln!(out, "pingr_rtt_seconds_bucket{{{l},le=\"+Inf\"}} {count}");
-        let _ = writeln!(
-            out,
-            "pingr_rtt_seconds_sum{{{l}}} {}",
-            seconds(e.rtts.sum_ns)
-        );
-        let _ = writeln!(out, "pingr_rtt_seconds_count{{{l}}} {count}");
+        entries.push((e, l));
+    }
+    entries
+}
+
+/// One sample line: `name{labels[,extra]} ` and its value (written by the caller).
+fn sample(out: &mut String, name: &str, suffix: &str, l: &str, extra: &str) {
+    out.push_str(name);
+    out.push_str(suffix);
+    out.push('{');
+    out.push_str(l);
+    out.push_str(extra);
+    out.push_str("} ");
+}
+
+/// Writes `r`. A target listed twice under the same name and address is written once (a
+/// series must be unique).
+pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
+    let entries = unique(r);
+    let mut out = String::with_capacity(256 + entries.len() * 1024);
+    for &(name, kind, help, value) in &FAMILIES {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for (e, l) in &entries {
+            match value {
+                Value::Total(f) => {
+                    sample(&mut out, name, "", l, "");
+                    num(&mut out, f(e.total));
+                }
+                Value::Answered => {
+                    sample(&mut out, name, "", l, "");
+                    out.push(if e.span.received > 0 { '1' } else { '0' });
+                }
+                Value::Loss => {
+                    if e.span.sent == 0 {
+                        continue;
+                    }
+                    sample(&mut out, name, "", l, "");
+                    out.push_str(&crate::decimal::shortest(e.span.loss_percent() / 100.0));
+                }
+                Value::Rtt(f) => {
+                    if e.span.received == 0 {
+                        continue;
+                    }
+                    sample(&mut out, name, "", l, "");
+                    push_seconds(&mut out, u128::from(f(e.span)));
+                }
+                Value::Histogram => {
+                    let mut cum = 0u64;
+                    for (le, n) in LES.iter().zip(&e.rtts.fixed) {
+                        cum = cum.saturating_add(*n);
+                        sample(&mut out, name, "_bucket", l, le);
+                        num(&mut out, cum);
+                        out.push('\n');
+                    }
+                    let count = e.rtts.count();
+                    sample(&mut out, name, "_bucket", l, ",le=\"+Inf\"");
+                    num(&mut out, count);
+                    out.push('\n');
+                    sample(&mut out, name, "_sum", l, "");
+                    push_seconds(&mut out, e.rtts.sum_ns);
+                    out.push('\n');
+                    sample(&mut out, name, "_count", l, "");
+                    num(&mut out, count);
+                }
+            }
+            out.push('\n');
+        }
     }
     w.write_all(out.as_bytes())
 }
@@ -185,6 +292,7 @@ mod tests {
     use super::super::interval::tests::{entry, report, rtts, span};
     use super::*;
     use crate::stats::Summary;
+    use std::collections::HashSet;
 
     #[test]
     fn escapes_and_seconds() {
@@ -194,6 +302,13 @@ mod tests {
         assert_eq!(seconds(1_500_000_000), "1.5");
         assert_eq!(seconds(10_000_000_000), "10");
         assert_eq!(seconds(u128::from(u64::MAX)), "18446744073.709551615");
+        assert_eq!(
+            seconds(u128::MAX),
+            "340282366920938463463374607431.768211455"
+        );
+        for (le, b) in LES.iter().zip(RTT_BOUNDS_NS) {
+            assert_eq!(*le, format!(",le=\"{}\"", seconds(u128::from(b))));
+        }
     }
 
     #[test]

@@ -32,14 +32,14 @@ pub fn verbose(cfg: &Config, lines: &[String]) {
 /// The `-v` line that follows the drop: what the targets resolved to (`unserved`: how many
 /// resolved targets no socket can serve).
 pub fn resolved_note(targets: &[Target], unserved: usize) -> String {
-    let v4 = targets
-        .iter()
-        .filter(|t| t.ip().is_some_and(|i| i.is_ipv4()))
-        .count();
-    let v6 = targets
-        .iter()
-        .filter(|t| t.ip().is_some_and(|i| i.is_ipv6()))
-        .count();
+    let (mut v4, mut v6) = (0, 0);
+    for t in targets {
+        match t.ip() {
+            Some(std::net::IpAddr::V4(_)) => v4 += 1,
+            Some(std::net::IpAddr::V6(_)) => v6 += 1,
+            None => {}
+        }
+    }
     let failed = targets.len() - v4 - v6;
     format!(
         "resolved {} targets after the drop: {v4} IPv4, {v6} IPv6, {failed} not resolved, {unserved} without a usable socket",
@@ -107,7 +107,7 @@ pub fn render(
     cfg: &Config,
     targets: &[Target],
     sums: &[Option<Summary>],
-    w: &mut impl Write,
+    w: &mut dyn Write,
 ) -> io::Result<()> {
     let empty = Summary::default();
     let rows: Vec<Row> = targets
@@ -165,14 +165,16 @@ pub fn fping_finish(
     f: &crate::cli::Fping,
     elapsed_ns: u64,
 ) -> Option<u8> {
-    let sums: Vec<&Summary> = r.summaries.iter().flatten().collect();
-    let totals = fping::Totals {
+    let mut totals = fping::Totals {
         stats: f.stats,
-        echos_sent: sums.iter().map(|s| s.sent).sum(),
-        replies: sums.iter().map(|s| s.received + s.dups + s.late).sum(),
-        other_icmp: sums.iter().map(|s| s.errors).sum(),
         elapsed_ns,
+        ..fping::Totals::default()
     };
+    for s in r.summaries.iter().flatten() {
+        totals.echos_sent += s.sent;
+        totals.replies += s.received + s.dups + s.late;
+        totals.other_icmp += s.errors;
+    }
     let (out, err) = board.finish(&totals);
     if r.broken_pipe {
         return None;
