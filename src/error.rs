@@ -17,9 +17,14 @@ pub const EXIT_UNRESOLVED: u8 = 2;
 pub const EXIT_USAGE: u8 = 3;
 pub const EXIT_SYSTEM: u8 = 4;
 
-/// An error that stops pingr before or instead of a report.
+/// An error that stops pingr before or instead of a report: one pointer wide (what it is, in
+/// [`Kind`], is boxed), so that `?` on a `Result<_, Error>` moves 8 bytes.
 #[derive(Debug)]
-pub enum Error {
+pub struct Error(Box<Kind>);
+
+/// What an [`Error`] is.
+#[derive(Debug)]
+pub enum Kind {
     /// A bad command line (or what it names: a target file, a prefix): nothing was sent.
     Usage(Usage),
     /// A system call or operation failed: which one, and what the kernel said.
@@ -32,16 +37,28 @@ pub enum Error {
     Internal(&'static str),
 }
 
-/// A command-line mistake, by its parts: the option at fault and what is wrong with it.
-/// `Display` prints the message only (one line); `main` prefixes the program name and exits
-/// with status 3.
+/// A command-line mistake, by its parts (see [`Parts`], which it derefs to): the option at fault
+/// and what is wrong with it. One pointer wide, so that every `?` on a `Result<_, Usage>` moves a
+/// pointer, not the parts. `Display` prints the message only (one line); `main` prefixes the
+/// program name and exits with status 3.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Usage {
+pub struct Usage(Box<Parts>);
+
+/// What a [`Usage`] error says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parts {
     /// The option as spelled (`-c`, `--every`), with its value where the message names it
     /// (`-f hosts`, `-g 10.0.0.0/8`); None when the mistake is the command line as a whole
     /// (no target, two options that exclude each other).
     pub option: Option<String>,
     pub problem: Problem,
+}
+
+impl std::ops::Deref for Usage {
+    type Target = Parts;
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
 }
 
 /// What is wrong with an option, or with the whole command line.
@@ -54,10 +71,6 @@ pub enum Problem {
     MissingValue,
     /// A flag was given a value (`--help=x`).
     TakesNoValue,
-    /// A single option given twice where that is refused.
-    GivenTwice,
-    /// A required option is missing.
-    Required,
     /// An option the grammar does not know: "unknown option 'OPT' (see HELP)".
     Unknown { help: &'static str },
     /// What is accepted, stated as a rule the command line broke ("below 0.002 seconds is
@@ -91,52 +104,72 @@ pub enum Held {
 impl Error {
     /// The one mapping from an error to the exit table.
     pub fn exit_status(&self) -> u8 {
-        match self {
-            Error::Usage(_) => EXIT_USAGE,
-            Error::System { .. }
-            | Error::NoSocket(_)
-            | Error::StillPrivileged(_)
-            | Error::Internal(_) => EXIT_SYSTEM,
+        match *self.0 {
+            Kind::Usage(_) => EXIT_USAGE,
+            Kind::System { .. }
+            | Kind::NoSocket(_)
+            | Kind::StillPrivileged(_)
+            | Kind::Internal(_) => EXIT_SYSTEM,
         }
     }
 
     pub fn system(call: Call, err: io::Error) -> Error {
-        Error::System { call, err }
+        Error::from(Kind::System { call, err })
+    }
+
+    /// No socket can serve the targets: `why` and what to do.
+    pub fn no_socket(why: String) -> Error {
+        Error::from(Kind::NoSocket(why))
+    }
+
+    /// The privilege drop's check found this still held.
+    pub fn still_privileged(held: Held) -> Error {
+        Error::from(Kind::StillPrivileged(held))
+    }
+
+    /// A bug inside pingr.
+    pub fn internal(what: &'static str) -> Error {
+        Error::from(Kind::Internal(what))
+    }
+}
+
+impl From<Kind> for Error {
+    fn from(k: Kind) -> Error {
+        Error(Box::new(k))
     }
 }
 
 impl From<Usage> for Error {
     fn from(u: Usage) -> Error {
-        Error::Usage(u)
+        Error::from(Kind::Usage(u))
     }
 }
 
 impl Usage {
+    /// The one place a `Usage` is made (not generic, so not copied per caller).
+    fn new(option: Option<String>, problem: Problem) -> Usage {
+        Usage(Box::new(Parts { option, problem }))
+    }
+
     /// `problem` with `option`.
     pub fn of(option: impl Into<String>, problem: Problem) -> Usage {
-        Usage {
-            option: Some(option.into()),
-            problem,
-        }
+        Usage::new(Some(option.into()), problem)
     }
 
     /// An option the grammar does not know (as spelled, made safe to print), and where its
     /// help is.
     pub fn unknown(option: impl Into<String>, help: &'static str) -> Usage {
-        Usage::of(option, Problem::Unknown { help })
+        Usage::new(Some(option.into()), Problem::Unknown { help })
     }
 
     /// A rule `option` broke.
     pub fn rule(option: impl Into<String>, rule: impl Into<String>) -> Usage {
-        Usage::of(option, Problem::Rule(rule.into()))
+        Usage::new(Some(option.into()), Problem::Rule(rule.into()))
     }
 
     /// A rule the command line as a whole broke (no option to name).
     pub fn whole(rule: impl Into<String>) -> Usage {
-        Usage {
-            option: None,
-            problem: Problem::Rule(rule.into()),
-        }
+        Usage::new(None, Problem::Rule(rule.into()))
     }
 }
 
@@ -146,8 +179,6 @@ impl fmt::Display for Problem {
             Problem::Expected { accepted, got } => write!(f, "expected {accepted}, got '{got}'"),
             Problem::MissingValue => f.write_str("missing value"),
             Problem::TakesNoValue => f.write_str("does not take a value"),
-            Problem::GivenTwice => f.write_str("given more than once"),
-            Problem::Required => f.write_str("required"),
             Problem::Unknown { help } => write!(f, "unknown option (see {help})"),
             Problem::Rule(r) => f.write_str(r),
         }
@@ -170,9 +201,9 @@ impl std::error::Error for Usage {}
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Usage(u) => write!(f, "{u}"),
-            Error::System { call, err } => {
+        match &*self.0 {
+            Kind::Usage(u) => write!(f, "{u}"),
+            Kind::System { call, err } => {
                 let e = short(err);
                 match call {
                     Call::Start => write!(f, "cannot start: {e}"),
@@ -181,14 +212,14 @@ impl fmt::Display for Error {
                     Call::Output(path) => write!(f, "--output {path}: {e}"),
                 }
             }
-            Error::NoSocket(why) => f.write_str(why),
-            Error::StillPrivileged(Held::Ids) => {
+            Kind::NoSocket(why) => f.write_str(why),
+            Kind::StillPrivileged(Held::Ids) => {
                 f.write_str("could not return to the real user and group ids")
             }
-            Error::StillPrivileged(Held::Capabilities) => {
+            Kind::StillPrivileged(Held::Capabilities) => {
                 f.write_str("capabilities are still held after the drop; refusing to run")
             }
-            Error::Internal(what) => f.write_str(what),
+            Kind::Internal(what) => f.write_str(what),
         }
     }
 }
@@ -289,10 +320,10 @@ mod tests {
             Error::system(Call::WriteStdout, io()),
             Error::system(Call::Drop("capset"), io()),
             Error::system(Call::Output("f".into()), io()),
-            Error::NoSocket("why".into()),
-            Error::StillPrivileged(Held::Ids),
-            Error::StillPrivileged(Held::Capabilities),
-            Error::Internal("bug"),
+            Error::no_socket("why".into()),
+            Error::still_privileged(Held::Ids),
+            Error::still_privileged(Held::Capabilities),
+            Error::internal("bug"),
         ] {
             assert_eq!(e.exit_status(), EXIT_SYSTEM, "{e}");
         }
@@ -318,8 +349,6 @@ mod tests {
             e("--help", Problem::TakesNoValue),
             "--help: does not take a value"
         );
-        assert_eq!(e("-x", Problem::GivenTwice), "-x: given more than once");
-        assert_eq!(e("-x", Problem::Required), "-x: required");
         assert_eq!(
             e(
                 "--bogus",
@@ -352,20 +381,23 @@ mod tests {
             text(Call::Output("/x/y.prom".into())),
             "--output /x/y.prom: Broken pipe"
         );
-        match Error::system(Call::Start, io()) {
-            Error::System { err, .. } => assert_eq!(err.raw_os_error(), Some(libc::EPIPE)),
-            e => panic!("{e:?}"),
+        match *Error::system(Call::Start, io()).0 {
+            Kind::System { ref err, .. } => assert_eq!(err.raw_os_error(), Some(libc::EPIPE)),
+            ref e => panic!("{e:?}"),
         }
         assert_eq!(
-            Error::StillPrivileged(Held::Ids).to_string(),
+            Error::still_privileged(Held::Ids).to_string(),
             "could not return to the real user and group ids"
         );
         assert_eq!(
-            Error::StillPrivileged(Held::Capabilities).to_string(),
+            Error::still_privileged(Held::Capabilities).to_string(),
             "capabilities are still held after the drop; refusing to run"
         );
-        assert_eq!(Error::NoSocket("a; fix: b".into()).to_string(), "a; fix: b");
-        assert_eq!(Error::Internal("bug").to_string(), "bug");
+        assert_eq!(
+            Error::no_socket("a; fix: b".into()).to_string(),
+            "a; fix: b"
+        );
+        assert_eq!(Error::internal("bug").to_string(), "bug");
         assert_eq!(short(&io::Error::other("plain")), "plain");
     }
 

@@ -157,7 +157,7 @@ fn run_fping(mut cfg: Config) -> Result<u8, Error> {
         return Ok(error::run_status(unresolved > 0, true));
     };
     let Some(board) = r.fping.as_ref() else {
-        return Err(Error::Internal("fping output was not set up"));
+        return Err(Error::internal("fping output was not set up"));
     };
     let elapsed_ns = started.elapsed().as_nanos() as u64;
     let verdict = out::fping_finish(board, &r, f, elapsed_ns);

@@ -372,7 +372,7 @@ pub fn drop_all() -> Result<Dropped, Error> {
         sys::become_user(ids.ruid, ids.rgid).map_err(|e| fail("setresuid", e))?;
         let now = sys::ids().map_err(|e| fail("getresuid", e))?;
         if [now.euid, now.suid] != [ids.ruid; 2] || [now.egid, now.sgid] != [ids.rgid; 2] {
-            return Err(Error::StillPrivileged(Held::Ids));
+            return Err(Error::still_privileged(Held::Ids));
         }
     }
     sys::clear_ambient().map_err(|e| fail("PR_CAP_AMBIENT", e))?;
@@ -380,7 +380,7 @@ pub fn drop_all() -> Result<Dropped, Error> {
     sys::set_no_new_privs().map_err(|e| fail("PR_SET_NO_NEW_PRIVS", e))?;
     let after = sys::capget().map_err(|e| fail("capget", e))?;
     if after != sys::CapSets::default() || !sys::no_new_privs().unwrap_or(false) {
-        return Err(Error::StillPrivileged(Held::Capabilities));
+        return Err(Error::still_privileged(Held::Capabilities));
     }
     Ok(Dropped { after, was_setid })
 }

@@ -107,7 +107,7 @@ pub fn serve(
         }
     }
     if let Some(why) = plan.fatal.and_then(|p| opened.refused.get(p)) {
-        return Err(Error::NoSocket(why.clone()));
+        return Err(Error::no_socket(why.clone()));
     }
     for t in plan.unserved.iter().filter_map(|&i| targets.get(i)) {
         if let Some(why) = t.ip().and_then(|ip| opened.refused.get(Family::of(ip))) {

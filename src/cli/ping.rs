@@ -1,308 +1,298 @@
 //! pingr's own command line (iputils-shaped), parsed, with the range of every value checked.
 //!
-//! Parsing runs on `getopts`, built from the option table in `options.rs`; every mistake becomes
-//! one [`CliError`] line that names the option, what it accepts and what was given. Pure: it does
-//! no I/O (it never opens a `-f` file or prints), it resolves no names (targets are passed through
-//! verbatim, in order) and it opens no sockets.
+//! One scanner walks the arguments for both grammars (getopts' rules: short options cluster and
+//! take attached values, long options take `--name=VALUE` or `--name VALUE`, options and targets
+//! mix, `--` ends the options); pingr's options are the table in `options.rs`. Every mistake
+//! becomes one [`CliError`] line that names the option, what it accepts and what was given. Pure:
+//! it does no I/O (it never opens a `-f` file or prints), it resolves no names (targets are passed
+//! through verbatim, in order) and it opens no sockets.
 
 use super::config::*;
-use super::options::{Spec, SPECS, SYNOPSIS};
+use super::options::{Key, Spec, SPECS, SYNOPSIS};
 use super::values::*;
 use crate::packet::Family;
-use getopts::{Fail, Options};
+
+/// An option as the scanner asks a grammar's table for it.
+pub(super) enum Name<'a> {
+    Short(char),
+    Long(&'a str),
+}
+
+/// What the scanner found, in argument order.
+pub(super) struct Scanned<'a> {
+    /// Each option given: its row in the grammar's table and its value ("" for a flag).
+    pub(super) opts: Vec<(usize, &'a str)>,
+    /// The free arguments (targets), in order.
+    pub(super) free: Vec<&'a str>,
+    /// The first option the table does not know, by argument index.
+    pub(super) unknown: Option<(usize, CliError)>,
+    /// The first option with a missing value, or a flag given one, by argument index.
+    pub(super) misused: Option<(usize, CliError)>,
+}
+
+/// A grammar's table, as the scanner needs it: the row of a name, and whether it takes a value.
+pub(super) type Find<'f> = &'f dyn Fn(Name) -> Option<(usize, bool)>;
+
+/// Walks `args` as getopts does and keeps going past mistakes (pingr's `-h` anywhere wins over
+/// them). `help` is where an unknown option's message sends the user; `fping` spells an unknown
+/// `--NAME=VALUE` as fping does (`--NAME`, even when NAME is empty).
+pub(super) fn scan<'a>(
+    args: &'a [String],
+    find: Find,
+    help: &'static str,
+    fping: bool,
+) -> Scanned<'a> {
+    let mut s = Scanned {
+        opts: Vec::new(),
+        free: Vec::new(),
+        unknown: None,
+        misused: None,
+    };
+    let mut rest = args.iter().enumerate();
+    while let Some((at, arg)) = rest.next() {
+        if arg == "--" {
+            s.free.extend(rest.map(|(_, a)| a.as_str()));
+            break;
+        }
+        if arg.len() < 2 || !arg.starts_with('-') {
+            s.free.push(arg);
+            continue;
+        }
+        if let Some(body) = arg.strip_prefix("--") {
+            let (name, inline) = match body.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (body, None),
+            };
+            // One letter is never a long name (getopts would take `--c` as `-c`).
+            let found = if name.len() > 1 {
+                find(Name::Long(name))
+            } else {
+                None
+            };
+            let (row, takes) = match found {
+                Some(f) => f,
+                None => {
+                    if s.unknown.is_none() {
+                        let spelled = if fping {
+                            format!("--{}", shown(name))
+                        } else if inline.is_some() && !name.is_empty() {
+                            shown(&format!("--{name}"))
+                        } else {
+                            shown(arg)
+                        };
+                        s.unknown = Some((at, CliError::unknown(spelled, help)));
+                    }
+                    continue;
+                }
+            };
+            let value = match (takes, inline) {
+                (true, Some(v)) => Some(v),
+                (true, None) => rest.next().map(|(_, v)| v.as_str()),
+                (false, Some(_)) => {
+                    misuse(&mut s, at, "--", name, Problem::TakesNoValue);
+                    continue;
+                }
+                (false, None) => Some(""),
+            };
+            match value {
+                Some(v) => s.opts.push((row, v)),
+                None => misuse(&mut s, at, "--", name, Problem::MissingValue),
+            }
+        } else {
+            for (j, c) in arg.char_indices().skip(1) {
+                let Some((row, takes)) = find(Name::Short(c)) else {
+                    if s.unknown.is_none() {
+                        let spelled = format!("-{}", shown(&arg[j..j + c.len_utf8()]));
+                        s.unknown = Some((at, CliError::unknown(spelled, help)));
+                    }
+                    break;
+                };
+                if !takes {
+                    s.opts.push((row, ""));
+                    continue;
+                }
+                let attached = &arg[j + c.len_utf8()..];
+                let value = if attached.is_empty() {
+                    rest.next().map(|(_, v)| v.as_str())
+                } else {
+                    Some(attached)
+                };
+                match value {
+                    Some(v) => s.opts.push((row, v)),
+                    None => misuse(&mut s, at, "-", &arg[j..], Problem::MissingValue),
+                }
+                break;
+            }
+        }
+    }
+    s
+}
+
+fn misuse(s: &mut Scanned, at: usize, dashes: &str, name: &str, problem: Problem) {
+    if s.misused.is_none() {
+        s.misused = Some((at, CliError::of(format!("{dashes}{name}"), problem)));
+    }
+}
+
+/// Owned copies of scanned arguments.
+pub(super) fn owned(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+fn find(name: Name) -> Option<(usize, bool)> {
+    SPECS
+        .iter()
+        .position(|s| match name {
+            Name::Short(c) => s.short().chars().eq(std::iter::once(c)),
+            Name::Long(l) => s.long() == l,
+        })
+        .map(|i| (i, SPECS[i].takes_value()))
+}
 
 /// Parse the arguments that follow `argv[0]`.
 ///
 /// `-h`/`--help` anywhere (as an option, not as a value such as `-I -h` and
 /// not after `--`) yields [`Command::Help`], even if other arguments are
 /// wrong; otherwise `-V`/`--version` likewise yields [`Command::Version`].
+/// Then the first unknown option is refused (by its exact spelling), then
+/// the first missing value (or flag given one), then the values, option
+/// by option in a fixed order, every occurrence checked and the last kept.
 pub fn parse(args: &[String]) -> Result<Command, CliError> {
-    let scan = prescan(args);
-    if scan.help {
+    let s = scan(args, &find, HELP, false);
+    let given = |letter: &str| s.opts.iter().any(|&(i, _)| SPECS[i].short() == letter);
+    if given("h") {
         return Ok(Command::Help);
     }
-    if scan.version {
+    if given("V") {
         return Ok(Command::Version);
     }
-    if let Some(err) = scan.error {
-        return Err(err);
+    if let Some((_, e)) = s.unknown.or(s.misused) {
+        return Err(e);
     }
-
-    let mut opts = Options::new();
-    for s in SPECS {
-        if s.takes_value() {
-            opts.optmulti(s.short, s.long, s.help, s.hint);
-        } else {
-            opts.optflagmulti(s.short, s.long, s.help);
-        }
-    }
-    let m = opts.parse(args).map_err(fail_to_error)?;
-    build(&m).map(Command::Run)
-}
-
-/// What the pre-scan found: help/version requests (which win over all
-/// errors) and unknown options, reported with their exact spelling.
-struct Scan {
-    help: bool,
-    version: bool,
-    error: Option<CliError>,
-}
-
-fn find_short(c: char) -> Option<&'static Spec> {
-    SPECS
-        .iter()
-        .find(|s| s.short.chars().eq(std::iter::once(c)))
-}
-
-fn find_long(name: &str) -> Option<&'static Spec> {
-    SPECS.iter().find(|s| !s.long.is_empty() && s.long == name)
-}
-
-/// Walk the arguments the way getopts will (same value-taking rules, stops
-/// at `--`), to find `-h`/`-V` even when getopts would fail first, and to
-/// refuse unknown options by their exact spelling. It also refuses a
-/// one-letter long option such as `--c`, which getopts would silently take
-/// as `-c`.
-fn prescan(args: &[String]) -> Scan {
-    let mut scan = Scan {
-        help: false,
-        version: false,
-        error: None,
-    };
-    fn unknown(scan: &mut Scan, spelled: &str) {
-        if scan.error.is_none() {
-            scan.error = Some(CliError::unknown(shown(spelled), HELP));
-        }
-    }
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
-        if arg == "--" {
-            break;
-        }
-        if arg.len() < 2 || !arg.starts_with('-') {
-            continue;
-        }
-        if let Some(body) = arg.strip_prefix("--") {
-            let (name, inline) = match body.split_once('=') {
-                Some((n, _)) => (n, true),
-                None => (body, false),
-            };
-            // getopts would take a one-letter `--c` as `-c`; find_long
-            // never matches one letter, so it is refused here instead.
-            match find_long(name) {
-                Some(s) => {
-                    if !inline {
-                        match s.short {
-                            "h" => scan.help = true,
-                            "V" => scan.version = true,
-                            _ => {}
-                        }
-                        if s.takes_value() {
-                            rest.next(); // its value
-                        }
-                    }
-                }
-                _ => {
-                    let spelled = if inline && !name.is_empty() {
-                        format!("--{name}")
-                    } else {
-                        arg.clone()
-                    };
-                    unknown(&mut scan, &spelled);
-                }
-            }
-        } else {
-            for (j, c) in arg.char_indices().skip(1) {
-                match find_short(c) {
-                    None => {
-                        unknown(&mut scan, &format!("-{c}"));
-                        break;
-                    }
-                    Some(s) if s.takes_value() => {
-                        if j + c.len_utf8() == arg.len() {
-                            rest.next(); // its value
-                        }
-                        break;
-                    }
-                    Some(s) => match s.short {
-                        "h" => scan.help = true,
-                        "V" => scan.version = true,
-                        _ => {}
-                    },
-                }
-            }
-        }
-    }
-    scan
-}
-
-/// Spelling of an option name as getopts reports it.
-fn dashed(name: &str) -> String {
-    if name.chars().count() == 1 {
-        format!("-{}", shown(name))
-    } else {
-        format!("--{}", shown(name))
-    }
-}
-
-/// Where an unknown option's message sends the user.
-const HELP: &str = "pingr --help";
-
-fn fail_to_error(f: Fail) -> CliError {
-    let (n, problem) = match f {
-        Fail::ArgumentMissing(n) => (n, Problem::MissingValue),
-        Fail::UnrecognizedOption(n) => return CliError::unknown(dashed(&n), HELP),
-        Fail::UnexpectedArgument(n) => (n, Problem::TakesNoValue),
-        Fail::OptionDuplicated(n) => (n, Problem::GivenTwice),
-        Fail::OptionMissing(n) => (n, Problem::Required),
-    };
-    CliError::of(dashed(&n), problem)
-}
-
-/// Validate every occurrence of a single-valued option (so a bad earlier
-/// value is still refused) and keep the last, like ping.
-fn last<T>(
-    m: &getopts::Matches,
-    key: &str,
-    mut check: impl FnMut(&str) -> Result<T, CliError>,
-) -> Result<Option<T>, CliError> {
-    let mut value = None;
-    for v in m.opt_strs(key) {
-        value = Some(check(&v)?);
-    }
-    Ok(value)
-}
-
-fn build(m: &getopts::Matches) -> Result<Config, CliError> {
     let mut c = defaults();
-
-    c.family = match (m.opt_present("4"), m.opt_present("6")) {
+    c.family = match (given("4"), given("6")) {
         (true, true) => return Err(CliError::whole("-4 and -6 cannot be used together")),
         (true, false) => Some(Family::V4),
         (false, true) => Some(Family::V6),
         (false, false) => None,
     };
-    c.show = match (m.opt_present("a"), m.opt_present("u")) {
+    c.show = match (given("a"), given("u")) {
         (true, true) => return Err(CliError::whole("-a and -u cannot be used together")),
         (true, false) => Show::Alive,
         (false, true) => Show::Unreachable,
         (false, false) => Show::All,
     };
-    c.quiet = m.opt_present("q");
-    c.verbose = m.opt_present("v");
-    c.numeric = m.opt_present("n");
-    c.outstanding = m.opt_present("O");
+    c.quiet = given("q");
+    c.verbose = given("v");
+    c.numeric = given("n");
+    c.outstanding = given("O");
     // -U: accepted and ignored.
 
-    c.count = last(m, "c", |v| uint(v, "-c", 1, u64::MAX))?;
-    if let Some(d) = last(m, "i", |v| seconds(v, "-i", 3600, true))? {
-        c.interval = d;
-    }
-    if let Some(d) = last(m, "W", |v| seconds(v, "-W", 3600, false))? {
-        c.timeout = d;
-    }
-    c.deadline = last(m, "w", |v| seconds(v, "-w", 1_000_000, false))?;
-    let max_size = if c.family == Some(Family::V6) {
-        MAX_SIZE_V6
-    } else {
-        MAX_SIZE_V4
-    };
-    if let Some(n) = last(m, "s", |v| size(v, max_size))? {
-        c.size = n;
-    }
-    c.ttl = last(m, "t", |v| small(v, "-t", 1))?;
-    if let Some(n) = last(m, "max-threads", |v| uint(v, "--max-threads", 1, 4096))? {
-        c.max_threads = usize::try_from(n).unwrap_or(4096);
-    }
-    if let Some(d) = last(m, "gap", gap)? {
-        c.gap = d;
-    }
-
     let mut stdin_seen = false;
-    for v in m.opt_strs("f") {
-        if v.is_empty() || v.contains(['\0', '\u{FFFD}']) {
-            return Err(bad("-f", "a file name or '-' for standard input", &v));
-        }
-        if v == "-" {
-            if stdin_seen {
-                let once = "standard input ('-') can be given only once";
-                return Err(CliError::rule("-f", once));
+    for key in Key::Count as u8..=Key::Pattern as u8 {
+        for &(i, v) in &s.opts {
+            let spec = &SPECS[i];
+            if spec.key as u8 == key {
+                value(&mut c, spec, v, &mut stdin_seen)?;
             }
-            stdin_seen = true;
         }
-        c.files.push(v);
     }
-    for v in m.opt_strs("g") {
-        c.cidrs.push(cidr(&v, c.family)?);
-    }
-
-    c.min_alive = last(m, "min-alive", |v| uint(v, "--min-alive", 1, 1_000_000))?;
-    c.max_loss = last(m, "max-loss", percent)?;
-    if let Some(f) = last(m, "format", |v| match v {
-        "text" => Ok(Format::Text),
-        "tsv" => Ok(Format::Tsv),
-        "json" => Ok(Format::Json),
-        "prometheus" => Ok(Format::Prometheus),
-        "influx" => Ok(Format::Influx),
-        _ => Err(bad("--format", "text, tsv, json, prometheus or influx", v)),
-    })? {
-        c.format = f;
-    }
-    c.every = last(m, "every", every)?;
-    c.output = last(m, "output", |v| {
-        if v.is_empty() || v.len() > 4095 || v.contains(['\0', '\u{FFFD}']) || v.ends_with('/') {
-            Err(bad("--output", "a file name of 1 to 4095 bytes", v))
-        } else {
-            Ok(v.to_owned())
-        }
-    })?;
-    c.timestamps = timestamps(m)?;
-    c.interface = last(m, "I", |v| {
-        if v.is_empty() || v.len() > 255 || v.contains(['\0', '\u{FFFD}']) {
-            Err(bad(
-                "-I",
-                "an interface name or address of 1 to 255 bytes",
-                v,
-            ))
-        } else {
-            Ok(v.to_owned())
-        }
-    })?;
-    c.tos = last(m, "Q", tos)?;
-    c.pmtu = last(m, "M", |v| match v {
-        "do" => Ok(Pmtu::Do),
-        "dont" => Ok(Pmtu::Dont),
-        "want" => Ok(Pmtu::Want),
-        _ => Err(bad("-M", "do, dont or want", v)),
-    })?;
-    c.pattern = last(m, "p", pattern)?;
-
-    c.targets = m.free.clone();
+    c.targets = owned(&s.free);
     if c.targets.is_empty() && c.files.is_empty() && c.cidrs.is_empty() {
         return Err(CliError::whole(format!("no target given ({SYNOPSIS})")));
     }
-    Ok(c)
+    Ok(Command::Run(c))
 }
 
-/// `-D` and `--timestamp KIND`: the one given last wins; every
-/// `--timestamp` value must be valid.
-fn timestamps(m: &getopts::Matches) -> Result<Timestamps, CliError> {
-    let mut latest: Option<(usize, Timestamps)> = m
-        .opt_positions("D")
-        .into_iter()
-        .max()
-        .map(|p| (p, Timestamps::Epoch));
-    for (pos, v) in m.opt_strs_pos("timestamp") {
-        let t = match v.as_str() {
-            "epoch" => Timestamps::Epoch,
-            "iso" => Timestamps::Iso,
-            _ => return Err(bad("--timestamp", "epoch or iso", &v)),
-        };
-        if latest.map_or(true, |(p, _)| pos >= p) {
-            latest = Some((pos, t));
+/// Where an unknown option's message sends the user.
+const HELP: &str = "pingr --help";
+
+/// Checks one value of a value-taking option (or `-D`) and stores it: the last one given wins.
+// Not inlined into `parse` (measured: 336 bytes smaller).
+#[inline(never)]
+fn value(c: &mut Config, spec: &Spec, v: &str, stdin_seen: &mut bool) -> Result<(), CliError> {
+    let name = |s| v.contains(['\0', '\u{FFFD}']) || v.is_empty() || v.len() > s;
+    match spec.key {
+        Key::Flag => {}
+        Key::Count => c.count = Some(uint(v, "-c", 1, u64::MAX)?),
+        Key::Interval => c.interval = seconds(v, "-i", 3600, true)?,
+        Key::Timeout => c.timeout = seconds(v, "-W", 3600, false)?,
+        Key::Deadline => c.deadline = Some(seconds(v, "-w", 1_000_000, false)?),
+        Key::Size => {
+            let max = if c.family == Some(Family::V6) {
+                MAX_SIZE_V6
+            } else {
+                MAX_SIZE_V4
+            };
+            c.size = size(v, max)?;
         }
+        Key::Ttl => c.ttl = Some(small(v, "-t", 1)?),
+        Key::MaxThreads => {
+            let n = uint(v, "--max-threads", 1, 4096)?;
+            c.max_threads = usize::try_from(n).unwrap_or(4096);
+        }
+        Key::Gap => c.gap = gap(v)?,
+        Key::File => {
+            if name(usize::MAX) {
+                return Err(bad("-f", "a file name or '-' for standard input", v));
+            }
+            if v == "-" {
+                if *stdin_seen {
+                    let once = "standard input ('-') can be given only once";
+                    return Err(CliError::rule("-f", once));
+                }
+                *stdin_seen = true;
+            }
+            c.files.push(v.to_owned());
+        }
+        Key::Generate => c.cidrs.push(cidr(v, c.family)?),
+        Key::MinAlive => c.min_alive = Some(uint(v, "--min-alive", 1, 1_000_000)?),
+        Key::MaxLoss => c.max_loss = Some(percent(v)?),
+        Key::Format => {
+            c.format = match v {
+                "text" => Format::Text,
+                "tsv" => Format::Tsv,
+                "json" => Format::Json,
+                "prometheus" => Format::Prometheus,
+                "influx" => Format::Influx,
+                _ => return Err(bad("--format", "text, tsv, json, prometheus or influx", v)),
+            }
+        }
+        Key::Every => c.every = Some(every(v)?),
+        Key::Output => {
+            if name(4095) || v.ends_with('/') {
+                return Err(bad("--output", "a file name of 1 to 4095 bytes", v));
+            }
+            c.output = Some(v.to_owned());
+        }
+        // -D and --timestamp KIND: the one given last wins; every --timestamp value must be valid.
+        Key::Timestamp => {
+            c.timestamps = match v {
+                _ if !spec.takes_value() => Timestamps::Epoch,
+                "epoch" => Timestamps::Epoch,
+                "iso" => Timestamps::Iso,
+                _ => return Err(bad("--timestamp", "epoch or iso", v)),
+            }
+        }
+        Key::Interface => {
+            if name(255) {
+                let what = "an interface name or address of 1 to 255 bytes";
+                return Err(bad("-I", what, v));
+            }
+            c.interface = Some(v.to_owned());
+        }
+        Key::Tos => c.tos = Some(tos(v)?),
+        Key::Pmtu => {
+            c.pmtu = Some(match v {
+                "do" => Pmtu::Do,
+                "dont" => Pmtu::Dont,
+                "want" => Pmtu::Want,
+                _ => return Err(bad("-M", "do, dont or want", v)),
+            })
+        }
+        Key::Pattern => c.pattern = Some(pattern(v)?),
     }
-    Ok(latest.map_or(Timestamps::Off, |(_, t)| t))
+    Ok(())
 }
 
 #[cfg(test)]
@@ -1020,16 +1010,16 @@ mod tests {
         let u = usage();
         assert!(u.starts_with("usage: pingr [OPTIONS] TARGET..."));
         for s in SPECS {
-            if !s.short.is_empty() {
-                let spelled = format!("-{}", s.short);
+            if !s.short().is_empty() {
+                let spelled = format!("-{}", s.short());
                 assert!(
                     u.split(|c: char| c.is_whitespace() || c == ',')
                         .any(|w| w == spelled),
                     "{spelled} missing"
                 );
             }
-            if !s.long.is_empty() {
-                let spelled = format!("--{}", s.long);
+            if !s.long().is_empty() {
+                let spelled = format!("--{}", s.long());
                 assert!(
                     u.split_whitespace().any(|w| w == spelled),
                     "{spelled} missing"
@@ -1050,9 +1040,9 @@ mod tests {
     fn option_table_is_consistent() {
         let mut seen = std::collections::HashSet::new();
         for s in SPECS {
-            assert!(!s.short.is_empty() || s.long.len() > 1);
-            assert!(s.short.len() <= 1);
-            for n in [s.short, s.long] {
+            assert!(!s.short().is_empty() || s.long().len() > 1);
+            assert!(s.short().len() <= 1);
+            for n in [s.short(), s.long()] {
                 if !n.is_empty() {
                     assert!(seen.insert(n), "duplicate option name {n}");
                 }
@@ -1062,7 +1052,7 @@ mod tests {
         // unknown ones are reported.
         for s in SPECS {
             let mut a = Vec::new();
-            for n in [s.short, s.long] {
+            for n in [s.short(), s.long()] {
                 if n.is_empty() {
                     continue;
                 }
@@ -1121,7 +1111,7 @@ mod tests {
             "do",
         ]);
         for s in SPECS {
-            for n in [s.short, s.long] {
+            for n in [s.short(), s.long()] {
                 if n.len() == 1 {
                     pool.push(format!("-{n}"));
                     pool.push(format!("-{n}5"));

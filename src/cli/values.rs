@@ -3,7 +3,7 @@
 //! Whole numbers, fixed-point durations, percentages, TOS bytes, payload patterns and CIDR blocks:
 //! each returns a one-line [`CliError`] naming the option, what it accepts and what was given.
 
-use super::config::{Cidr, CliError, Every, Problem, MAX_SIZE_V4, MAX_SIZE_V6};
+use super::config::{Cidr, CliError, Every, Problem, MAX_SIZE_V4};
 use crate::packet::Family;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
@@ -15,13 +15,13 @@ pub const NANOS_PER_MS: u32 = 6; // decimal digits of a millisecond kept: nanose
 /// characters (newline, NUL, …) escaped, long values cut short.
 pub fn shown(s: &str) -> String {
     const MAX_CHARS: usize = 64;
-    let mut out: String = s
-        .chars()
-        .take(MAX_CHARS)
-        .flat_map(char::escape_debug)
-        .collect();
-    if s.chars().nth(MAX_CHARS).is_some() {
-        out.push_str("...");
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i == MAX_CHARS {
+            out.push_str("...");
+            break;
+        }
+        out.extend(c.escape_debug());
     }
     out
 }
@@ -35,31 +35,32 @@ pub fn bad(opt: &str, expected: &str, got: &str) -> CliError {
 /// underscores), leading zeros allowed. Anything past `u64::MAX` is simply
 /// out of range.
 pub fn uint(v: &str, opt: &str, min: u64, max: u64) -> Result<u64, CliError> {
-    let err = || bad(opt, &format!("a whole number from {min} to {max}"), v);
-    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(err());
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        match v.parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => return Ok(n),
+            _ => {}
+        }
     }
-    match v.parse::<u64>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(err()),
-    }
+    Err(bad(opt, &format!("a whole number from {min} to {max}"), v))
 }
 
 pub fn small(v: &str, opt: &str, min: u8) -> Result<u8, CliError> {
-    let n = uint(v, opt, u64::from(min), 255)?;
-    u8::try_from(n).map_err(|_| bad(opt, &format!("a whole number from {min} to 255"), v))
+    // At most 255, so `as` keeps every bit.
+    uint(v, opt, u64::from(min), 255).map(|n| n as u8)
 }
 
+/// `-s`: up to `max` bytes. The IPv4 limit's message also names the IPv6 one.
 pub fn size(v: &str, max: u64) -> Result<usize, CliError> {
-    let n = uint(v, "-s", 0, max).map_err(|_| {
-        let expected = if max == MAX_SIZE_V4 {
-            format!("a whole number from 0 to {MAX_SIZE_V4} ({MAX_SIZE_V6} with -6)")
-        } else {
-            format!("a whole number from 0 to {max}")
-        };
-        bad("-s", &expected, v)
-    })?;
-    usize::try_from(n).map_err(|_| bad("-s", "a smaller size", v))
+    match uint(v, "-s", 0, max) {
+        // At most 65527, so `as` keeps every bit, even with a 16-bit usize.
+        Ok(n) => Ok(n as usize),
+        Err(_) if max == MAX_SIZE_V4 => Err(bad(
+            "-s",
+            "a whole number from 0 to 65507 (65527 with -6)",
+            v,
+        )),
+        Err(e) => Err(e),
+    }
 }
 
 /// A non-negative decimal `WHOLE[.FRACTION]` (either part may be empty, not
@@ -96,12 +97,14 @@ pub fn fixed(v: &str, scale: u32, max_whole: u64) -> Option<u64> {
 pub fn seconds(v: &str, opt: &str, max: u64, zero_ok: bool) -> Result<Duration, CliError> {
     match fixed(v, NANOS_PER_SEC, max) {
         Some(ns) if ns > 0 || zero_ok => Ok(Duration::from_nanos(ns)),
-        _ if zero_ok => Err(bad(opt, &format!("seconds from 0 to {max} (e.g. 0.2)"), v)),
-        _ => Err(bad(
-            opt,
-            &format!("seconds greater than 0 and up to {max} (e.g. 0.5)"),
-            v,
-        )),
+        _ => {
+            let (range, eg) = if zero_ok {
+                ("from 0 to", "0.2")
+            } else {
+                ("greater than 0 and up to", "0.5")
+            };
+            Err(bad(opt, &format!("seconds {range} {max} (e.g. {eg})"), v))
+        }
     }
 }
 
@@ -140,35 +143,41 @@ pub fn every(v: &str) -> Result<Every, CliError> {
 
 /// `-Q`: decimal, or hex after `0x`/`0X`, 0..=255.
 pub fn tos(v: &str) -> Result<u8, CliError> {
-    let err = || bad("-Q", "a number from 0 to 255 (decimal or 0x hex)", v);
     let hex = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X"));
     let (digits, radix) = match hex {
         Some(h) => (h, 16),
         None => (v, 10),
     };
-    if digits.is_empty() || !digits.chars().all(|ch| ch.is_digit(radix)) {
-        return Err(err());
+    // Digits only (no sign), leading zeros allowed; 256 stands for "too big".
+    let (mut n, mut ok) = (0u32, !digits.is_empty());
+    for ch in digits.chars() {
+        match ch.to_digit(radix) {
+            Some(d) => n = (n * radix + d).min(256),
+            None => ok = false,
+        }
     }
-    u8::from_str_radix(digits, radix).map_err(|_| err())
+    match u8::try_from(n) {
+        Ok(b) if ok => Ok(b),
+        _ => Err(bad("-Q", "a number from 0 to 255 (decimal or 0x hex)", v)),
+    }
 }
 
 /// `-p`: 1 to 32 hex digits, read in pairs from the left. As in iputils
 /// (which reads the pattern with `%2x` conversions), a final unpaired digit
 /// is a byte of its own: `abc` → `[0xab, 0x0c]`, `f` → `[0x0f]`.
 pub fn pattern(v: &str) -> Result<Vec<u8>, CliError> {
-    let err = || bad("-p", "1 to 32 hex digits (1 to 16 bytes, e.g. ff00)", v);
     if v.is_empty() || v.len() > 32 || !v.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(err());
+        return Err(bad(
+            "-p",
+            "1 to 32 hex digits (1 to 16 bytes, e.g. ff00)",
+            v,
+        ));
     }
-    v.as_bytes()
-        .chunks(2)
-        .map(|pair| {
-            std::str::from_utf8(pair)
-                .ok()
-                .and_then(|s| u8::from_str_radix(s, 16).ok())
-                .ok_or_else(err)
-        })
-        .collect()
+    let hex = |d: u8| (d as char).to_digit(16).map_or(0, |n| n as u8);
+    let pairs = v.as_bytes().chunks(2);
+    Ok(pairs
+        .map(|p| p.iter().fold(0, |n, &d| n << 4 | hex(d)))
+        .collect())
 }
 
 /// `-g ADDR/PREFIX`. Host bits are masked off. With `-4`/`-6`, a block of
@@ -198,15 +207,13 @@ pub fn cidr(v: &str, family: Option<Family>) -> Result<Cidr, CliError> {
             IpAddr::V6(Ipv6Addr::from(u128::from(a) & mask))
         }
     };
-    match (family, addr) {
-        (Some(Family::V4), IpAddr::V6(_)) => Err(CliError::rule(
-            "-g",
-            format!("'{}' is IPv6 but -4 was given", shown(v)),
-        )),
-        (Some(Family::V6), IpAddr::V4(_)) => Err(CliError::rule(
-            "-g",
-            format!("'{}' is IPv4 but -6 was given", shown(v)),
-        )),
-        _ => Ok(Cidr { addr, prefix }),
-    }
+    let other = match (family, addr) {
+        (Some(Family::V4), IpAddr::V6(_)) => "IPv6 but -4",
+        (Some(Family::V6), IpAddr::V4(_)) => "IPv4 but -6",
+        _ => return Ok(Cidr { addr, prefix }),
+    };
+    Err(CliError::rule(
+        "-g",
+        format!("'{}' is {other} was given", shown(v)),
+    ))
 }
