@@ -140,7 +140,7 @@ fn run_fping(mut cfg: Config) -> Result<u8, Error> {
     // again after the change above (not cloned: a clone of the options costs more).
     let cfg = Arc::new(cfg);
     let Some(f) = &cfg.fping else {
-        return Err(Error::Internal("fping output was not set up"));
+        return Err(Error::internal("fping output was not set up"));
     };
     let opened = steps::sockets_then_drop(&cfg)?;
     let mut targets = resolve::targets(&cfg)?;
