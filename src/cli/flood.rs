@@ -42,8 +42,8 @@ pub fn fping(cfg: &Config, prog: &str, real_uid: u32) -> Option<String> {
     }
     Some(format!(
         "{prog}: these options are too risky for mere mortals.\n{prog}: You need -i >= {} and -p >= {}\n",
-        USER_MIN_GAP.as_millis(),
-        USER_MIN_INTERVAL.as_millis()
+        USER_MIN_GAP.as_secs() * 1000 + u64::from(USER_MIN_GAP.subsec_millis()),
+        USER_MIN_INTERVAL.as_secs() * 1000 + u64::from(USER_MIN_INTERVAL.subsec_millis())
     ))
 }
 
