@@ -29,6 +29,7 @@ mod testrng;
 
 use cli::{Command, Config, Personality};
 use error::Error;
+use privilege::{Plan, Sockets};
 use report::run as out;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -41,9 +42,19 @@ fn main() -> ExitCode {
         .split_first()
         .map_or(("", &[][..]), |(a, r)| (a.as_str(), r));
     // The personality switch: one binary, the grammar and output family by program name.
-    let code = match cli::personality(argv0) {
-        Personality::Pingr => pingr_main(args),
-        Personality::Fping { family } => fping_main(argv0, family, args),
+    // Messages start with the program name: pingr's own, or fping's as invoked (as fping's do).
+    let (prog, fping, parsed) = match cli::personality(argv0) {
+        Personality::Pingr => ("pingr", false, cli::parse(args)),
+        Personality::Fping { family } => (argv0, true, cli::fping::parse(argv0, family, args)),
+    };
+    let code = match parsed {
+        Err(e) => fail(prog, e.into()),
+        // pingr's texts get their newline here; fping's end with one.
+        Ok(Command::Help) if fping => out::print_quietly(&cli::fping::usage(prog)),
+        Ok(Command::Help) => print_line(cli::usage()),
+        Ok(Command::Version) if fping => out::print_quietly(&cli::fping::version(prog)),
+        Ok(Command::Version) => print_line(cli::version()),
+        Ok(Command::Run(cfg)) => run_fping(cfg).unwrap_or_else(|e| fail(prog, e)),
     };
     ExitCode::from(code)
 }
@@ -52,15 +63,6 @@ fn main() -> ExitCode {
 fn fail(prog: &str, e: Error) -> u8 {
     eprintln!("{prog}: {e}");
     e.exit_status()
-}
-
-fn pingr_main(args: &[String]) -> u8 {
-    match cli::parse(args) {
-        Err(e) => fail("pingr", e.into()),
-        Ok(Command::Help) => print_line(cli::usage()),
-        Ok(Command::Version) => print_line(cli::version()),
-        Ok(Command::Run(cfg)) => run(cfg).unwrap_or_else(|e| fail("pingr", e)),
-    }
 }
 
 /// A text and a newline on standard output (pingr's `--help` and `--version`).
@@ -75,16 +77,10 @@ fn print_line(mut text: String) -> u8 {
 fn run(cfg: Config) -> Result<u8, Error> {
     // 1. The command line, parsed: users cannot flood.
     cli::flood::check(&cfg, steps::real_uid())?;
-    // 2-3. The sockets each family may need, then the drop of every privilege.
-    let opened = steps::sockets_then_drop(&cfg)?;
-    // 4. Target files, standard input and names, with nothing held.
-    let targets = resolve::targets(&cfg)?;
-    out::unresolved(&targets);
-    // 5. Which socket serves which target; the others get one line each.
-    let (plan, sockets) = steps::serve(&cfg, opened, &targets)?;
+    // 2-5. The sockets, the drop, the targets, which socket serves which.
+    let (targets, plan, sockets) = open_and_resolve(&cfg)?;
     // 6. The run. Interim reports, --output and the monitoring formats go through a
     // reporter, which the engine calls on its clock and once at the end.
-    let targets = Arc::new(targets);
     let reporter = monitor::wanted(&cfg)
         .then(|| Arc::new(monitor::Reporter::new(&cfg, &targets, engine::real_ns())));
     let cfg = Arc::new(cfg);
@@ -101,6 +97,26 @@ fn run(cfg: Config) -> Result<u8, Error> {
     error::reported(written, output_failed, status(&cfg, &targets, &summaries))
 }
 
+/// Steps 2-5 of both personalities: the sockets each family may need, then the drop of every
+/// privilege; target files, standard input and names, with nothing held (fping's `-m`: every
+/// address of a name), each name that failed said once; which socket serves which target,
+/// the others getting one line each.
+fn open_and_resolve(cfg: &Config) -> Result<(Arc<Vec<resolve::Target>>, Plan, Sockets), Error> {
+    let opened = steps::sockets_then_drop(cfg)?;
+    let mut targets = resolve::targets(cfg)?;
+    match &cfg.fping {
+        None => out::unresolved(&targets),
+        Some(f) => {
+            if f.all_addrs {
+                targets = resolve::every_address(targets, cfg.family);
+            }
+            out::fping_unresolved(cfg, &targets);
+        }
+    }
+    let (plan, sockets) = steps::serve(cfg, opened, &targets)?;
+    Ok((Arc::new(targets), plan, sockets))
+}
+
 /// The exit status of a run that reached its report ([`error::status`]).
 fn status(cfg: &Config, targets: &[resolve::Target], sums: &[Option<stats::Summary>]) -> u8 {
     let outcomes = targets
@@ -112,19 +128,9 @@ fn status(cfg: &Config, targets: &[resolve::Target], sums: &[Option<stats::Summa
 
 // ---- fping personality (issue 11) -------------------------------------------------------
 
-/// pingr called as `fping`/`fping6`: fping's grammar, then the same run, then fping's report
-/// and exit status. Messages start with the program name as invoked, as fping's do.
-fn fping_main(prog: &str, family: Option<packet::Family>, args: &[String]) -> u8 {
-    match cli::fping::parse(prog, family, args) {
-        Err(e) => fail(prog, e.into()),
-        Ok(Command::Help) => out::print_quietly(&cli::fping::usage(prog)),
-        Ok(Command::Version) => out::print_quietly(&cli::fping::version(prog)),
-        Ok(Command::Run(cfg)) => run_fping(cfg).unwrap_or_else(|e| fail(prog, e)),
-    }
-}
-
-/// The same steps as pingr's own [`run`], in the same order, with fping's flood rule (exit 1),
-/// messages and report around them.
+/// pingr called as `fping`/`fping6` (fping's grammar, so `cfg.fping` is set; pingr's own
+/// grammar goes on to [`run`]): the same steps as pingr's own run, in the same order, with
+/// fping's flood rule (exit 1), messages and report around them.
 fn run_fping(mut cfg: Config) -> Result<u8, Error> {
     let Some(f) = &cfg.fping else {
         return run(cfg);
@@ -142,14 +148,7 @@ fn run_fping(mut cfg: Config) -> Result<u8, Error> {
     let Some(f) = &cfg.fping else {
         return Err(Error::internal("fping output was not set up"));
     };
-    let opened = steps::sockets_then_drop(&cfg)?;
-    let mut targets = resolve::targets(&cfg)?;
-    if f.all_addrs {
-        targets = resolve::every_address(targets, cfg.family);
-    }
-    out::fping_unresolved(&cfg, &targets);
-    let (plan, sockets) = steps::serve(&cfg, opened, &targets)?;
-    let targets = Arc::new(targets);
+    let (targets, plan, sockets) = open_and_resolve(&cfg)?;
     let unresolved = targets.iter().filter(|t| t.addr.is_err()).count();
     let started = std::time::Instant::now();
     let Some(r) = steps::probe(&cfg, &targets, &plan, sockets, None)? else {
