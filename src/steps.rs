@@ -70,19 +70,21 @@ fn ident_count(cfg: &Config) -> usize {
 
 /// A different seed every run (std's per-process random hash keys), for the identifiers.
 fn random_seed() -> u64 {
+    random_u64(u64::from(std::process::id()))
+}
+
+/// A hash of `x` under new random keys (std's per-process random hash keys, one more each call).
+fn random_u64(x: u64) -> u64 {
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u32(std::process::id());
+    h.write_u64(x);
     h.finish()
 }
 
 /// Sixteen bytes that differ from run to run, for fping's `-R` (std's per-process hash keys).
 pub fn random_pattern() -> Vec<u8> {
-    let mut out = Vec::with_capacity(16);
-    for i in 0..2u64 {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u64(i ^ u64::from(sys::pid()));
-        out.extend_from_slice(&h.finish().to_be_bytes());
-    }
+    let pid = u64::from(sys::pid());
+    let mut out = random_u64(pid).to_be_bytes().to_vec();
+    out.extend_from_slice(&random_u64(1 ^ pid).to_be_bytes());
     out
 }
 
