@@ -35,9 +35,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 fn main() -> ExitCode {
-    let argv: Vec<String> = std::env::args_os()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
+    let mut argv: Vec<String> = Vec::new();
+    for a in std::env::args_os() {
+        argv.push(a.to_string_lossy().into_owned());
+    }
     let (argv0, args) = argv
         .split_first()
         .map_or(("", &[][..]), |(a, r)| (a.as_str(), r));
