@@ -16,6 +16,7 @@ use crate::packet::Family;
 use crate::resolve::{self, Target};
 use crate::socket;
 use crate::sys;
+use std::fmt::Write as _;
 use std::io::{self, Read};
 use std::net::IpAddr;
 
@@ -395,10 +396,14 @@ fn ambient() -> Option<u64> {
 /// The verbose line of the capability sets.
 pub fn describe(c: &sys::CapSets) -> String {
     let (e, p, i) = (c.effective, c.permitted, c.inheritable);
+    let mut line = format!("eff={e:#x} prm={p:#x} inh={i:#x} amb=");
     match ambient() {
-        Some(a) => format!("eff={e:#x} prm={p:#x} inh={i:#x} amb={a:#x}"),
-        None => format!("eff={e:#x} prm={p:#x} inh={i:#x} amb=?"),
+        Some(a) => {
+            let _ = write!(line, "{a:#x}");
+        }
+        None => line.push('?'),
     }
+    line
 }
 
 #[cfg(test)]
