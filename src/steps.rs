@@ -131,8 +131,7 @@ pub fn probe(
     if !(plan.keep.v4 || plan.keep.v6) {
         return Ok(None);
     }
-    let drops =
-        [Family::V4, Family::V6].map(|f| Some((f.name(), Arc::clone(&sockets.get(f)?.drops))));
+    let drops = [&sockets.v4, &sockets.v6].map(|s| s.as_ref().map(|s| Arc::clone(&s.drops)));
     let mut r = engine::run_with(
         Arc::clone(cfg),
         engine_targets(targets, plan),
@@ -141,8 +140,9 @@ pub fn probe(
     )
     .map_err(|e| Error::system(Call::Start, e))?;
     if cfg.verbose {
-        for (fam, n) in drops.iter().flatten() {
-            let n = n.load(Ordering::Relaxed);
+        for (n, fam) in drops.iter().zip([Family::V4, Family::V6]) {
+            let Some(n) = n else { continue };
+            let (fam, n) = (fam.name(), n.load(Ordering::Relaxed));
             eprintln!("pingr: {fam}: kernel receive drops on the socket (SO_RXQ_OVFL): {n}");
         }
     }
