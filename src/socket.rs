@@ -173,9 +173,13 @@ fn timestamps(fd: BorrowedFd<'_>) -> Option<String> {
     }
 }
 
-/// The names of `-t`, `-Q` and `-M`'s socket options in one family.
+/// The names of one family's socket options: what a socket is asked to report, then `-t`,
+/// `-Q` and `-M`'s.
 struct IpOptions {
     level: libc::c_int,
+    /// Set to 1 in this order, each on every socket or (true) on datagram sockets only: the
+    /// errors and the TTL / hop limit the receive path reads.
+    reports: &'static [(libc::c_int, bool)],
     /// `-t`: the TTL (IPv4) or unicast hop limit (IPv6).
     ttl: libc::c_int,
     /// `-Q`: the TOS byte (IPv4) or traffic class (IPv6).
@@ -187,6 +191,7 @@ struct IpOptions {
 
 const IPV4_OPTIONS: IpOptions = IpOptions {
     level: libc::IPPROTO_IP,
+    reports: &[(libc::IP_RECVERR, true), (libc::IP_RECVTTL, true)],
     ttl: libc::IP_TTL,
     tos: libc::IP_TOS,
     mtu_discover: libc::IP_MTU_DISCOVER,
@@ -199,6 +204,7 @@ const IPV4_OPTIONS: IpOptions = IpOptions {
 
 const IPV6_OPTIONS: IpOptions = IpOptions {
     level: libc::IPPROTO_IPV6,
+    reports: &[(libc::IPV6_RECVERR, true), (libc::IPV6_RECVHOPLIMIT, false)],
     ttl: libc::IPV6_UNICAST_HOPS,
     tos: libc::IPV6_TCLASS,
     mtu_discover: libc::IPV6_MTU_DISCOVER,
@@ -209,21 +215,32 @@ const IPV6_OPTIONS: IpOptions = IpOptions {
     ],
 };
 
-/// `-t`, `-Q` and `-M`, in that order, with the family's option names.
-fn set_ip_options(fd: BorrowedFd<'_>, cfg: &Config, o: &IpOptions) -> io::Result<()> {
-    if let Some(ttl) = cfg.ttl {
-        sys::setsockopt_int(fd, o.level, o.ttl, i32::from(ttl))?;
+/// The family's options, in order: what the socket reports (see [`IpOptions`]), then `-t`,
+/// `-Q` and `-M`.
+fn family_options(fd: BorrowedFd<'_>, family: Family, kind: Kind, cfg: &Config) -> io::Result<()> {
+    let o = match family {
+        Family::V4 => &IPV4_OPTIONS,
+        Family::V6 => &IPV6_OPTIONS,
+    };
+    for &(name, dgram_only) in o.reports {
+        if kind == Kind::Datagram || !dgram_only {
+            sys::setsockopt_int(fd, o.level, name, 1)?;
+        }
     }
-    if let Some(tos) = cfg.tos {
-        sys::setsockopt_int(fd, o.level, o.tos, i32::from(tos))?;
-    }
-    if let Some(p) = cfg.pmtu {
-        let v = match p {
-            Pmtu::Do => o.pmtu[0],
-            Pmtu::Dont => o.pmtu[1],
-            Pmtu::Want => o.pmtu[2],
-        };
-        sys::setsockopt_int(fd, o.level, o.mtu_discover, v)?;
+    let pmtu = cfg.pmtu.map(|p| match p {
+        Pmtu::Do => o.pmtu[0],
+        Pmtu::Dont => o.pmtu[1],
+        Pmtu::Want => o.pmtu[2],
+    });
+    let asked = [
+        (o.ttl, cfg.ttl.map(i32::from)),
+        (o.tos, cfg.tos.map(i32::from)),
+        (o.mtu_discover, pmtu),
+    ];
+    for (name, v) in asked {
+        if let Some(v) = v {
+            sys::setsockopt_int(fd, o.level, name, v)?;
+        }
     }
     Ok(())
 }
@@ -251,22 +268,7 @@ fn set_options(
             }
         }
     }
-    match family {
-        Family::V4 => {
-            if kind == Kind::Datagram {
-                sys::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_RECVERR, 1).map_err(os)?;
-                sys::setsockopt_int(fd, libc::IPPROTO_IP, libc::IP_RECVTTL, 1).map_err(os)?;
-            }
-            set_ip_options(fd, cfg, &IPV4_OPTIONS).map_err(os)?;
-        }
-        Family::V6 => {
-            if kind == Kind::Datagram {
-                sys::setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVERR, 1).map_err(os)?;
-            }
-            sys::setsockopt_int(fd, libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, 1).map_err(os)?;
-            set_ip_options(fd, cfg, &IPV6_OPTIONS).map_err(os)?;
-        }
-    }
+    family_options(fd, family, kind, cfg).map_err(os)?;
     let src_matches = source.map_or(true, |s| Family::of(s) == family);
     if kind == Kind::Datagram || source.is_some() && src_matches {
         let ip = match (source.filter(|_| src_matches), family) {
