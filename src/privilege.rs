@@ -117,12 +117,13 @@ impl Refused {
 /// Opens and configures one ICMP socket: raw if CAP_NET_RAW allows, else the kernel's
 /// datagram socket. The one place a socket is set up (options, filters, binding); everything
 /// that needs a privilege belongs here, because `drop_all` follows. On failure, the one-line
-/// diagnosis with the fix.
+/// diagnosis with the fix. Its two `-v` lines (the socket, its filter) go to `notes`.
 fn open_family(
     family: Family,
     cfg: &Config,
     idents: IdentRange,
-) -> Result<(IcmpSocket, [String; 2]), String> {
+    notes: &mut Vec<String>,
+) -> Result<IcmpSocket, String> {
     let fam = family.name();
     let (fd, kind, note) = match socket::open(family, Kind::Raw) {
         Ok(fd) => {
@@ -142,11 +143,12 @@ fn open_family(
     };
     let set = socket::configure(fd, family, kind, cfg, idents)
         .map_err(|e| format!("{fam} socket setup failed: {e}"))?;
-    let note = match set.timestamps {
+    notes.push(match set.timestamps {
         Some(why) => format!("{note}; {why}"),
         None => note,
-    };
-    Ok((set.socket, [note, set.filter]))
+    });
+    notes.push(set.filter);
+    Ok(set.socket)
 }
 
 /// Opens and configures a socket for each family in `want`; raw sockets get kernel filters that
@@ -167,12 +169,8 @@ pub fn open(want: Families, cfg: &Config, idents: IdentRange) -> (Opened, Vec<St
         if !need {
             continue;
         }
-        match open_family(family, cfg, idents) {
-            Ok((s, [socket_note, filter_note])) => {
-                notes.push(socket_note);
-                notes.push(filter_note);
-                *opened.sockets.slot(family) = Some(s);
-            }
+        match open_family(family, cfg, idents, &mut notes) {
+            Ok(s) => *opened.sockets.slot(family) = Some(s),
             Err(why) => {
                 notes.push(format!(
                     "{}: no socket (an error only for a target that needs it): {why}",
