@@ -243,10 +243,10 @@ pub fn run_with(
         stop: AtomicBool::new(false),
         stop_pipe: sys::pipe()?,
         last_tick: AtomicU64::new(0),
-        totals: match reporter {
-            Some(_) => (0..nhosts).map(|_| Mutex::new(Accum::default())).collect(),
-            None => Vec::new(),
-        },
+        // A running total per host for a reporter, none without one.
+        totals: (0..if reporter.is_some() { nhosts } else { 0 })
+            .map(|_| Mutex::new(Accum::default()))
+            .collect(),
         fping,
         reporter,
         cfg,
