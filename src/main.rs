@@ -29,7 +29,6 @@ mod testrng;
 
 use cli::{Command, Config, Personality};
 use error::Error;
-use privilege::{Plan, Sockets};
 use report::run as out;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -78,14 +77,14 @@ fn print_line(mut text: String) -> u8 {
 fn run(cfg: Config) -> Result<u8, Error> {
     // 1. The command line, parsed: users cannot flood.
     cli::flood::check(&cfg, steps::real_uid())?;
-    // 2-5. The sockets, the drop, the targets, which socket serves which.
-    let (targets, plan, sockets) = open_and_resolve(&cfg)?;
-    // 6. The run. Interim reports, --output and the monitoring formats go through a
-    // reporter, which the engine calls on its clock and once at the end.
-    let reporter = monitor::wanted(&cfg)
-        .then(|| Arc::new(monitor::Reporter::new(&cfg, &targets, engine::real_ns())));
     let cfg = Arc::new(cfg);
-    let ran = steps::probe(&cfg, &targets, &plan, sockets, reporter.clone())?;
+    // 2-6. The sockets, the drop, the targets, which socket serves which, the run.
+    let Probed {
+        targets,
+        reporter,
+        ran,
+        ..
+    } = open_resolve_probe(&cfg)?;
     let engine_ran = ran.is_some();
     let summaries = match ran {
         Some(r) if r.broken_pipe => return Ok(status(&cfg, &targets, &r.summaries)),
@@ -98,11 +97,24 @@ fn run(cfg: Config) -> Result<u8, Error> {
     error::reported(written, output_failed, status(&cfg, &targets, &summaries))
 }
 
-/// Steps 2-5 of both personalities: the sockets each family may need, then the drop of every
+/// What steps 2-6 leave for the report.
+struct Probed {
+    targets: Arc<Vec<resolve::Target>>,
+    /// pingr's monitoring reporter, if its options ask for one (never fping's).
+    reporter: Option<Arc<monitor::Reporter>>,
+    /// When the engine started (fping's elapsed time).
+    started: std::time::Instant,
+    /// None when no target was served (every name failed to resolve).
+    ran: Option<engine::RunResult>,
+}
+
+/// Steps 2-6 of both personalities: the sockets each family may need, then the drop of every
 /// privilege; target files, standard input and names, with nothing held (fping's `-m`: every
 /// address of a name), each name that failed said once; which socket serves which target,
-/// the others getting one line each.
-fn open_and_resolve(cfg: &Config) -> Result<(Arc<Vec<resolve::Target>>, Plan, Sockets), Error> {
+/// the others getting one line each; then the run. Interim reports, --output and the
+/// monitoring formats go through a reporter, which the engine calls on its clock and once at
+/// the end.
+fn open_resolve_probe(cfg: &Arc<Config>) -> Result<Probed, Error> {
     let opened = steps::sockets_then_drop(cfg)?;
     let mut targets = resolve::targets(cfg)?;
     match &cfg.fping {
@@ -115,7 +127,17 @@ fn open_and_resolve(cfg: &Config) -> Result<(Arc<Vec<resolve::Target>>, Plan, So
         }
     }
     let (plan, sockets) = steps::serve(cfg, opened, &targets)?;
-    Ok((Arc::new(targets), plan, sockets))
+    let targets = Arc::new(targets);
+    let reporter = (cfg.fping.is_none() && monitor::wanted(cfg))
+        .then(|| Arc::new(monitor::Reporter::new(cfg, &targets, engine::real_ns())));
+    let started = std::time::Instant::now();
+    let ran = steps::probe(cfg, &targets, &plan, sockets, reporter.clone())?;
+    Ok(Probed {
+        targets,
+        reporter,
+        started,
+        ran,
+    })
 }
 
 /// The exit status of a run that reached its report ([`error::status`]).
@@ -149,10 +171,14 @@ fn run_fping(mut cfg: Config) -> Result<u8, Error> {
     let Some(f) = &cfg.fping else {
         return Err(Error::internal("fping output was not set up"));
     };
-    let (targets, plan, sockets) = open_and_resolve(&cfg)?;
+    let Probed {
+        targets,
+        started,
+        ran,
+        ..
+    } = open_resolve_probe(&cfg)?;
     let unresolved = targets.iter().filter(|t| t.addr.is_err()).count();
-    let started = std::time::Instant::now();
-    let Some(r) = steps::probe(&cfg, &targets, &plan, sockets, None)? else {
+    let Some(r) = ran else {
         // No host to ping: fping ends here, 2 if a name failed, else 1.
         return Ok(error::run_status(unresolved > 0, true));
     };
