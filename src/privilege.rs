@@ -306,10 +306,10 @@ fn explain(fam: &str, raw_err: &io::Error, dgram_err: &io::Error) -> String {
         );
     }
     let exe = std::env::current_exe().ok();
-    let path = exe
-        .as_ref()
-        .map(|p| p.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "pingr".into());
+    let path = match &exe {
+        Some(p) => p.to_string_lossy(),
+        None => "pingr".into(),
+    };
     let c = caps();
     let ids = sys::ids().ok();
     let gid = ids.map(|i| i.egid).unwrap_or(0);
