@@ -86,15 +86,18 @@ fn run(cfg: Config) -> Result<u8, Error> {
         ..
     } = open_resolve_probe(&cfg)?;
     let engine_ran = ran.is_some();
-    let summaries = match ran {
-        Some(r) if r.broken_pipe => return Ok(status(&cfg, &targets, &r.summaries)),
-        Some(r) => r.summaries,
-        None => vec![None; targets.len()],
+    let (summaries, broken_pipe) = match ran {
+        Some(r) => (r.summaries, r.broken_pipe),
+        None => (vec![None; targets.len()], false),
     };
+    let status = status(&cfg, &targets, &summaries);
+    if broken_pipe {
+        return Ok(status);
+    }
     // 7. The report, and the exit status.
     let written = out::finish(&cfg, &targets, &summaries, reporter.as_deref(), engine_ran);
     let output_failed = reporter.is_some_and(|r| r.failed());
-    error::reported(written, output_failed, status(&cfg, &targets, &summaries))
+    error::reported(written, output_failed, status)
 }
 
 /// What steps 2-6 leave for the report.
