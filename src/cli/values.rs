@@ -16,12 +16,10 @@ pub const NANOS_PER_MS: u32 = 6; // decimal digits of a millisecond kept: nanose
 pub fn shown(s: &str) -> String {
     const MAX_CHARS: usize = 64;
     let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i == MAX_CHARS {
-            out.push_str("...");
-            break;
-        }
-        out.extend(c.escape_debug());
+    let end = s.char_indices().nth(MAX_CHARS).map_or(s.len(), |(i, _)| i);
+    crate::report::push_escaped(&mut out, s.get(..end).unwrap_or_default());
+    if end < s.len() {
+        out.push_str("...");
     }
     out
 }

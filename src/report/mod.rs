@@ -67,12 +67,25 @@ pub fn printable(s: &str) -> Cow<'_, str> {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         if c.is_control() {
-            out.extend(c.escape_debug());
+            push_escaped(&mut out, c.encode_utf8(&mut [0; 4]));
         } else {
             out.push(c);
         }
     }
     Cow::Owned(out)
+}
+
+/// Appends `s` escaped as `char::escape_debug` escapes each of its characters: str's `Debug`
+/// (already in the binary) without its quotes, whose one difference is `'` (left as it is).
+pub(crate) fn push_escaped(out: &mut String, s: &str) {
+    let quoted = format!("{s:?}");
+    let mut rest = quoted.get(1..quoted.len() - 1).unwrap_or_default();
+    while let Some((before, after)) = rest.split_once('\'') {
+        out.push_str(before);
+        out.push_str("\\'");
+        rest = after;
+    }
+    out.push_str(rest);
 }
 
 /// Appends milliseconds with three decimals from nanoseconds (rounded to the microsecond):
@@ -712,6 +725,15 @@ mod tests {
     fn names_are_printable() {
         assert_eq!(printable("a\0b\r\x1b"), "a\\0b\\r\\u{1b}");
         assert!(matches!(printable("plain.example"), Cow::Borrowed(_)));
+        // push_escaped is char::escape_debug, character by character.
+        let s = "a'b\"c\\d\0\t\n\r\x1b\x7f\u{85}\u{200b}\u{301}e\u{301}\u{feff}\u{10ffff}'é";
+        let mut got = String::new();
+        push_escaped(&mut got, s);
+        assert_eq!(
+            got,
+            s.chars().flat_map(char::escape_debug).collect::<String>()
+        );
+        assert_eq!(printable("'\u{85}\u{200b}"), "'\\u{85}\u{200b}");
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         assert_eq!(
             header("x\ny", ip, 0),
