@@ -125,6 +125,13 @@ fn reply_ms(ns: u64) -> String {
     out
 }
 
+/// Cuts the zeros that end `s`.
+pub(crate) fn trim_zeros(s: &mut String) {
+    while s.ends_with('0') {
+        s.pop();
+    }
+}
+
 /// printf's `%g` for the small non-negative numbers pingr prints (loss percentages).
 pub fn g(x: f64) -> String {
     if !x.is_finite() || x <= 0.0 {
@@ -137,8 +144,10 @@ pub fn g(x: f64) -> String {
     let decimals = (5 - e).max(0) as usize;
     let mut s = decimal::fixed(x, decimals);
     if s.contains('.') {
-        let keep = s.trim_end_matches('0').trim_end_matches('.').len();
-        s.truncate(keep);
+        trim_zeros(&mut s);
+        if s.ends_with('.') {
+            s.pop();
+        }
     }
     s
 }

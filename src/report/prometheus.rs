@@ -51,8 +51,7 @@ fn push_seconds(out: &mut String, ns: u128) {
     if frac > 0 {
         out.push('.');
         super::num_padded(out, frac, 9);
-        let keep = out.trim_end_matches('0').len();
-        out.truncate(keep);
+        super::trim_zeros(out);
     }
 }
 
