@@ -390,7 +390,8 @@ pub fn write_table(rows: &[Row], w: &mut dyn Write) -> io::Result<()> {
         }
         line.clear();
         join(&mut line, &buf, &ends, "  ", Some(&width));
-        w.write_all(line.trim_end().as_bytes())?;
+        // No trailing blanks to trim: the last column (err) is right-aligned and never empty.
+        w.write_all(line.as_bytes())?;
         w.write_all(b"\n")?;
     }
     Ok(())
