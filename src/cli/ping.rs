@@ -211,7 +211,7 @@ const HELP: &str = "pingr --help";
 // Not inlined into `parse` (measured: 336 bytes smaller).
 #[inline(never)]
 fn value(c: &mut Config, spec: &Spec, v: &str, stdin_seen: &mut bool) -> Result<(), CliError> {
-    let name = |s| v.contains(['\0', '\u{FFFD}']) || v.is_empty() || v.len() > s;
+    let name = |max| unfit(v, max, '\u{FFFD}');
     match spec.key {
         Key::Flag => {}
         Key::Count => c.count = Some(uint(v, "-c", 1, u64::MAX)?),

@@ -24,6 +24,11 @@ pub fn shown(s: &str) -> String {
     out
 }
 
+/// Whether `v` is no name of at most `max` bytes: empty, longer, or with a NUL or `also` in it.
+pub fn unfit(v: &str, max: usize, also: char) -> bool {
+    v.is_empty() || v.len() > max || v.chars().any(|c| c == '\0' || c == also)
+}
+
 pub fn bad(opt: &str, expected: &str, got: &str) -> CliError {
     let (accepted, got) = (expected.to_string(), shown(got));
     CliError::of(opt, Problem::Expected { accepted, got })
