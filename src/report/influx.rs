@@ -50,8 +50,8 @@ fn line(l: &mut String, e: &Entry, ts: u64) {
     let s = e.span;
     match e.addr {
         Some(a) => {
-            l.push_str(",address=");
-            push_tag(l, &a.to_string());
+            // An address has nothing to escape.
+            let _ = write!(l, ",address={a}");
             let family = if matches!(a, IpAddr::V4(_)) {
                 "ipv4"
             } else {

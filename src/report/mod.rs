@@ -456,7 +456,10 @@ fn json_str(s: &str) -> String {
 /// Appends an address as a JSON string, or `null`.
 fn push_json_addr(out: &mut String, a: Option<IpAddr>) {
     match a {
-        Some(a) => push_json_str(out, &a.to_string()),
+        // An address has nothing to escape.
+        Some(a) => {
+            let _ = write!(out, "\"{a}\"");
+        }
         None => out.push_str("null"),
     }
 }

@@ -68,7 +68,8 @@ fn labels(e: &Entry) -> String {
     push_label_value(&mut out, e.name);
     out.push_str("\",address=\"");
     if let Some(a) = e.addr {
-        push_label_value(&mut out, &a.to_string());
+        // An address has nothing to escape.
+        let _ = write!(out, "{a}");
     }
     out.push_str("\",family=\"");
     out.push_str(match e.addr {
