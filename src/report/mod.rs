@@ -139,7 +139,9 @@ pub fn g(x: f64) -> String {
     }
     let e = x.log10().floor() as i32;
     if !(-4..6).contains(&e) {
-        return decimal::shortest_exp(x);
+        let mut s = String::new();
+        decimal::push_shortest_exp(&mut s, x);
+        return s;
     }
     let decimals = (5 - e).max(0) as usize;
     let mut s = decimal::fixed(x, decimals);
@@ -305,7 +307,7 @@ fn figure(out: &mut String, s: &Summary, j: usize, missing: &str, loss_decimals:
     ];
     let v = v.get(j).copied().unwrap_or(0);
     match j {
-        2 if s.sent > 0 => out.push_str(&decimal::fixed(s.loss_percent(), loss_decimals)),
+        2 if s.sent > 0 => decimal::push_fixed(out, s.loss_percent(), loss_decimals),
         3..=8 if s.received > 0 => push_ms3(out, v),
         2..=8 => out.push_str(missing),
         _ => num(out, v),

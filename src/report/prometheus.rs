@@ -253,7 +253,7 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                         continue;
                     }
                     sample(&mut out, name, "", l, "");
-                    out.push_str(&crate::decimal::shortest(e.span.loss_percent() / 100.0));
+                    crate::decimal::push_shortest(&mut out, e.span.loss_percent() / 100.0);
                 }
                 Value::Rtt(f) => {
                     if e.span.received == 0 {
