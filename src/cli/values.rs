@@ -68,8 +68,8 @@ pub fn size(v: &str, max: u64) -> Result<usize, CliError> {
 
 /// A non-negative decimal `WHOLE[.FRACTION]` (either part may be empty, not
 /// both) scaled by `10^scale` and truncated: with `scale` = 9, seconds come
-/// back as nanoseconds. `None` if malformed or above `max_whole`, which is
-/// checked on the digits before any arithmetic, so nothing can overflow.
+/// back as nanoseconds. `None` if malformed or above `max_whole` (checked
+/// arithmetic: nothing overflows; every bound is far below `u64::MAX`).
 /// No sign, exponent, `nan`/`inf`, comma or spaces.
 pub fn fixed(v: &str, scale: u32, max_whole: u64) -> Option<u64> {
     let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
@@ -77,15 +77,11 @@ pub fn fixed(v: &str, scale: u32, max_whole: u64) -> Option<u64> {
     if (whole.is_empty() && frac.is_empty()) || !digits(whole) || !digits(frac) {
         return None;
     }
-    let whole = whole.trim_start_matches('0');
-    if whole.len() > 19 {
-        return None; // above every bound; would not fit a u64
+    // Past u64::MAX is above every bound.
+    let mut w: u64 = 0;
+    for b in whole.bytes() {
+        w = w.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
     }
-    let w: u64 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().ok()?
-    };
     if w > max_whole || (w == max_whole && frac.bytes().any(|b| b != b'0')) {
         return None;
     }
@@ -192,7 +188,11 @@ pub fn cidr(v: &str, family: Option<Family>) -> Result<Cidr, CliError> {
     if prefix.is_empty() || prefix.len() > 3 || !prefix.bytes().all(|b| b.is_ascii_digit()) {
         return Err(err());
     }
-    let prefix: u8 = prefix.parse().map_err(|_| err())?;
+    // At most three digits: no overflow; above 255 is no prefix at all.
+    let prefix = prefix
+        .bytes()
+        .fold(0u32, |n, b| n * 10 + u32::from(b - b'0'));
+    let prefix = u8::try_from(prefix).map_err(|_| err())?;
     let (lo, hi, name) = match addr {
         IpAddr::V4(_) => (8, 32, "IPv4"),
         IpAddr::V6(_) => (112, 128, "IPv6"),
