@@ -34,15 +34,20 @@ pub fn bad(opt: &str, expected: &str, got: &str) -> CliError {
     CliError::of(opt, Problem::Expected { accepted, got })
 }
 
+/// ASCII digits as a number (0 for none); None for anything else or past `u64::MAX`.
+fn digits(s: &str) -> Option<u64> {
+    s.bytes().try_fold(0u64, |n, b| {
+        let d = b.checked_sub(b'0').filter(|d| *d < 10)?;
+        n.checked_mul(10)?.checked_add(u64::from(d))
+    })
+}
+
 /// A plain decimal whole number: ASCII digits only (no sign, spaces or
 /// underscores), leading zeros allowed. Anything past `u64::MAX` is simply
 /// out of range.
 pub fn uint(v: &str, opt: &str, min: u64, max: u64) -> Result<u64, CliError> {
-    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
-        match v.parse::<u64>() {
-            Ok(n) if (min..=max).contains(&n) => return Ok(n),
-            _ => {}
-        }
+    if let Some(n) = digits(v).filter(|n| !v.is_empty() && (min..=max).contains(n)) {
+        return Ok(n);
     }
     Err(bad(opt, &format!("a whole number from {min} to {max}"), v))
 }
@@ -73,15 +78,11 @@ pub fn size(v: &str, max: u64) -> Result<usize, CliError> {
 /// No sign, exponent, `nan`/`inf`, comma or spaces.
 pub fn fixed(v: &str, scale: u32, max_whole: u64) -> Option<u64> {
     let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if (whole.is_empty() && frac.is_empty()) || !digits(whole) || !digits(frac) {
+    if (whole.is_empty() && frac.is_empty()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     // Past u64::MAX is above every bound.
-    let mut w: u64 = 0;
-    for b in whole.bytes() {
-        w = w.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
-    }
+    let w = digits(whole)?;
     if w > max_whole || (w == max_whole && frac.bytes().any(|b| b != b'0')) {
         return None;
     }
