@@ -174,10 +174,11 @@ pub fn pattern(v: &str) -> Result<Vec<u8>, CliError> {
         ));
     }
     let hex = |d: u8| (d as char).to_digit(16).map_or(0, |n| n as u8);
-    let pairs = v.as_bytes().chunks(2);
-    Ok(pairs
-        .map(|p| p.iter().fold(0, |n, &d| n << 4 | hex(d)))
-        .collect())
+    let mut out = Vec::with_capacity(16);
+    for pair in v.as_bytes().chunks(2) {
+        out.push(pair.iter().fold(0, |n, &d| n << 4 | hex(d)));
+    }
+    Ok(out)
 }
 
 /// `-g ADDR/PREFIX`. Host bits are masked off. With `-4`/`-6`, a block of
