@@ -106,9 +106,11 @@ pub fn icmp_error_text(kind: &ErrorKind) -> &'static str {
 
 /// netdata's chart name part: every character that is not alphanumeric becomes `_`.
 pub fn netdata_name(name: &str) -> String {
-    name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect()
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        out.push(if c.is_ascii_alphanumeric() { c } else { '_' });
+    }
+    out
 }
 
 /// `-x`/`-X`'s verdict line and exit status.
