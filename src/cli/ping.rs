@@ -51,7 +51,9 @@ pub(super) fn scan<'a>(
     let mut rest = args.iter().enumerate();
     while let Some((at, arg)) = rest.next() {
         if arg == "--" {
-            s.free.extend(rest.map(|(_, a)| a.as_str()));
+            for (_, a) in rest {
+                s.free.push(a);
+            }
             break;
         }
         if arg.len() < 2 || !arg.starts_with('-') {
