@@ -132,7 +132,9 @@ pub(super) fn scan<'a>(
 
 fn misuse(s: &mut Scanned, at: usize, dashes: &str, name: &str, problem: Problem) {
     if s.misused.is_none() {
-        s.misused = Some((at, CliError::of(format!("{dashes}{name}"), problem)));
+        let mut option = String::from(dashes);
+        option.push_str(name);
+        s.misused = Some((at, CliError::of(option, problem)));
     }
 }
 
