@@ -229,11 +229,11 @@ impl std::error::Error for Error {}
 
 /// An io::Error's text without the "(os error N)" tail: the one place that makes it.
 pub fn short(e: &io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
+    let mut s = e.to_string();
+    if let Some(i) = s.find(" (os error") {
+        s.truncate(i);
     }
+    s
 }
 
 /// A target "answered" when it replied at least once and its loss is within `--max-loss`.
