@@ -104,7 +104,10 @@ pub(super) fn scan<'a>(
             for (j, c) in arg.char_indices().skip(1) {
                 let Some((row, takes)) = find(Name::Short(c)) else {
                     if s.unknown.is_none() {
-                        let spelled = format!("-{}", shown(&arg[j..j + c.len_utf8()]));
+                        let spelled = format!(
+                            "-{}",
+                            shown(arg.get(j..j + c.len_utf8()).unwrap_or_default())
+                        );
                         s.unknown = Some((at, CliError::unknown(spelled, help)));
                     }
                     break;
@@ -121,7 +124,13 @@ pub(super) fn scan<'a>(
                 };
                 match value {
                     Some(v) => s.opts.push((row, v)),
-                    None => misuse(&mut s, at, "-", &arg[j..], Problem::MissingValue),
+                    None => misuse(
+                        &mut s,
+                        at,
+                        "-",
+                        arg.get(j..).unwrap_or_default(),
+                        Problem::MissingValue,
+                    ),
                 }
                 break;
             }
