@@ -116,7 +116,7 @@ pub(super) fn scan<'a>(
                     s.opts.push((row, ""));
                     continue;
                 }
-                let attached = &arg[j + c.len_utf8()..];
+                let attached = arg.get(j + c.len_utf8()..).unwrap_or_default();
                 let value = if attached.is_empty() {
                     rest.next().map(|(_, v)| v.as_str())
                 } else {
