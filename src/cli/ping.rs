@@ -172,7 +172,11 @@ fn find(name: Name) -> Option<(usize, bool)> {
 /// by option in a fixed order, every occurrence checked and the last kept.
 pub fn parse(args: &[String]) -> Result<Command, CliError> {
     let s = scan(args, &find, HELP, false);
-    let given = |letter: &str| s.opts.iter().any(|&(i, _)| SPECS[i].short() == letter);
+    let given = |letter: &str| {
+        s.opts
+            .iter()
+            .any(|&(i, _)| SPECS.get(i).is_some_and(|s| s.short() == letter))
+    };
     if given("h") {
         return Ok(Command::Help);
     }
@@ -204,9 +208,9 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
     let mut stdin_seen = false;
     for key in Key::Count as u8..=Key::Pattern as u8 {
         for &(i, v) in &s.opts {
-            let spec = &SPECS[i];
-            if spec.key as u8 == key {
-                value(&mut c, spec, v, &mut stdin_seen)?;
+            match SPECS.get(i) {
+                Some(spec) if spec.key as u8 == key => value(&mut c, spec, v, &mut stdin_seen)?,
+                _ => {}
             }
         }
     }
