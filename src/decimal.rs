@@ -337,17 +337,17 @@ fn exponential(digits: &[u8], k: i32, c: bool, out: &mut String) {
 
 /// `x` as `format!` writes it in `form`: `-` before negative values and -0, `NaN` and `inf`
 /// as such, then the digits of a finite `|x|`.
-fn render(x: f64, form: Form) -> String {
+fn render(x: f64, form: Form, out: &mut String) {
     if x.is_nan() {
-        return "NaN".into();
+        out.push_str("NaN");
+        return;
     }
-    let mut out = String::new();
     if x.is_sign_negative() {
         out.push('-');
     }
     if x.is_infinite() {
         out.push_str("inf");
-        return out;
+        return;
     }
     let x = x.abs();
     match form {
@@ -374,12 +374,12 @@ fn render(x: f64, form: Form) -> String {
             } else {
                 exact_digits(x, false, n)
             };
-            exponential(&digits, k, c, &mut out);
+            exponential(&digits, k, c, out);
         }
         Form::Shortest | Form::ShortestExp => {
             let (digits, k) = shortest_digits(x);
             if form == Form::ShortestExp {
-                exponential(&digits, k, false, &mut out);
+                exponential(&digits, k, false, out);
             } else {
                 if k <= 0 {
                     out.push_str("0.");
@@ -396,27 +396,54 @@ fn render(x: f64, form: Form) -> String {
             }
         }
     }
-    out
+}
+
+/// Appends `format!("{x:.prec$}")`.
+pub fn push_fixed(out: &mut String, x: f64, prec: usize) {
+    render(x, Form::Fixed(prec), out);
 }
 
 /// `format!("{x:.prec$}")`.
 pub fn fixed(x: f64, prec: usize) -> String {
-    render(x, Form::Fixed(prec))
+    let mut out = String::new();
+    push_fixed(&mut out, x, prec);
+    out
 }
 
-/// `format!("{x:.prec$e}")`, or with `c` C's `printf("%.*e", prec, x)` (`1.235e+06`).
-pub fn exp(x: f64, prec: usize, c: bool) -> String {
-    render(x, Form::Exp(prec, c))
+/// Appends `format!("{x:.prec$e}")`, or with `c` C's `printf("%.*e", prec, x)` (`1.235e+06`).
+pub fn push_exp(out: &mut String, x: f64, prec: usize, c: bool) {
+    render(x, Form::Exp(prec, c), out);
 }
 
-/// `format!("{x}")`: the shortest digits that read back as `x`, never in exponent form.
-pub fn shortest(x: f64) -> String {
-    render(x, Form::Shortest)
+/// Appends `format!("{x}")`: the shortest digits that read back as `x`, never in exponent form.
+pub fn push_shortest(out: &mut String, x: f64) {
+    render(x, Form::Shortest, out);
 }
 
-/// `format!("{x:e}")`: the shortest digits that read back as `x`, in exponent form.
-pub fn shortest_exp(x: f64) -> String {
-    render(x, Form::ShortestExp)
+/// Appends `format!("{x:e}")`: the shortest digits that read back as `x`, in exponent form.
+pub fn push_shortest_exp(out: &mut String, x: f64) {
+    render(x, Form::ShortestExp, out);
+}
+
+#[cfg(test)]
+fn exp(x: f64, prec: usize, c: bool) -> String {
+    let mut out = String::new();
+    push_exp(&mut out, x, prec, c);
+    out
+}
+
+#[cfg(test)]
+fn shortest(x: f64) -> String {
+    let mut out = String::new();
+    push_shortest(&mut out, x);
+    out
+}
+
+#[cfg(test)]
+fn shortest_exp(x: f64) -> String {
+    let mut out = String::new();
+    push_shortest_exp(&mut out, x);
+    out
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! nothing here prints.
 
 use crate::stats::Summary;
+use std::borrow::Cow;
 use std::fmt;
 use std::io;
 
@@ -75,7 +76,7 @@ pub enum Problem {
     Unknown { help: &'static str },
     /// What is accepted, stated as a rule the command line broke ("below 0.002 seconds is
     /// for root only (users cannot flood)", "-4 and -6 cannot be used together").
-    Rule(String),
+    Rule(Cow<'static, str>),
 }
 
 /// The system call or operation that failed, as the message names it.
@@ -163,12 +164,12 @@ impl Usage {
     }
 
     /// A rule `option` broke.
-    pub fn rule(option: impl Into<String>, rule: impl Into<String>) -> Usage {
+    pub fn rule(option: impl Into<String>, rule: impl Into<Cow<'static, str>>) -> Usage {
         Usage::new(Some(option.into()), Problem::Rule(rule.into()))
     }
 
     /// A rule the command line as a whole broke (no option to name).
-    pub fn whole(rule: impl Into<String>) -> Usage {
+    pub fn whole(rule: impl Into<Cow<'static, str>>) -> Usage {
         Usage::new(None, Problem::Rule(rule.into()))
     }
 }
@@ -228,11 +229,11 @@ impl std::error::Error for Error {}
 
 /// An io::Error's text without the "(os error N)" tail: the one place that makes it.
 pub fn short(e: &io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
+    let mut s = e.to_string();
+    if let Some(i) = s.find(" (os error") {
+        s.truncate(i);
     }
+    s
 }
 
 /// A target "answered" when it replied at least once and its loss is within `--max-loss`.

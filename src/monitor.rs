@@ -196,11 +196,12 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
+    // `dir/.NAME.PID.tmp` (a second `/` after a root `dir` names the same file).
+    let mut tmp = std::ffi::OsString::from(dir);
+    tmp.push("/.");
+    tmp.push(name);
+    tmp.push(format!(".{}.tmp", std::process::id()));
+    let tmp = PathBuf::from(tmp);
     let write = || -> io::Result<()> {
         let mut f = OpenOptions::new()
             .write(true)

@@ -8,7 +8,7 @@
 
 use super::config::*;
 use super::ping::{owned, scan, Name};
-use super::values::{bad, fixed, small, tos, uint, NANOS_PER_MS, NANOS_PER_SEC};
+use super::values::{bad, fixed, small, tos, uint, unfit, NANOS_PER_MS, NANOS_PER_SEC};
 use crate::packet::Family;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
@@ -295,7 +295,7 @@ fn option<'a>(
         'D' => f.timestamp = true,
         'e' => f.elapsed = true,
         'f' => {
-            if v.is_empty() || v.contains('\0') {
+            if unfit(v, usize::MAX, '\0') {
                 return Err(bad("-f", "a file name or '-' for standard input", v));
             }
             g.file = Some(v);
@@ -304,7 +304,7 @@ fn option<'a>(
         'H' => c.ttl = Some(small(v, "-H", 1)?),
         'i' => c.gap = millis(v, "-i", 10_000)?,
         'I' => {
-            if v.is_empty() || v.len() > 15 || v.contains(['\0', '/']) {
+            if unfit(v, 15, '/') {
                 return Err(bad("-I", "an interface name of 1 to 15 bytes", v));
             }
             g.iface = Some(v);

@@ -51,7 +51,9 @@ pub(super) fn scan<'a>(
     let mut rest = args.iter().enumerate();
     while let Some((at, arg)) = rest.next() {
         if arg == "--" {
-            s.free.extend(rest.map(|(_, a)| a.as_str()));
+            for (_, a) in rest {
+                s.free.push(a);
+            }
             break;
         }
         if arg.len() < 2 || !arg.starts_with('-') {
@@ -102,7 +104,10 @@ pub(super) fn scan<'a>(
             for (j, c) in arg.char_indices().skip(1) {
                 let Some((row, takes)) = find(Name::Short(c)) else {
                     if s.unknown.is_none() {
-                        let spelled = format!("-{}", shown(&arg[j..j + c.len_utf8()]));
+                        let spelled = format!(
+                            "-{}",
+                            shown(arg.get(j..j + c.len_utf8()).unwrap_or_default())
+                        );
                         s.unknown = Some((at, CliError::unknown(spelled, help)));
                     }
                     break;
@@ -111,7 +116,7 @@ pub(super) fn scan<'a>(
                     s.opts.push((row, ""));
                     continue;
                 }
-                let attached = &arg[j + c.len_utf8()..];
+                let attached = arg.get(j + c.len_utf8()..).unwrap_or_default();
                 let value = if attached.is_empty() {
                     rest.next().map(|(_, v)| v.as_str())
                 } else {
@@ -119,7 +124,13 @@ pub(super) fn scan<'a>(
                 };
                 match value {
                     Some(v) => s.opts.push((row, v)),
-                    None => misuse(&mut s, at, "-", &arg[j..], Problem::MissingValue),
+                    None => misuse(
+                        &mut s,
+                        at,
+                        "-",
+                        arg.get(j..).unwrap_or_default(),
+                        Problem::MissingValue,
+                    ),
                 }
                 break;
             }
@@ -130,7 +141,9 @@ pub(super) fn scan<'a>(
 
 fn misuse(s: &mut Scanned, at: usize, dashes: &str, name: &str, problem: Problem) {
     if s.misused.is_none() {
-        s.misused = Some((at, CliError::of(format!("{dashes}{name}"), problem)));
+        let mut option = String::from(dashes);
+        option.push_str(name);
+        s.misused = Some((at, CliError::of(option, problem)));
     }
 }
 
@@ -159,7 +172,11 @@ fn find(name: Name) -> Option<(usize, bool)> {
 /// by option in a fixed order, every occurrence checked and the last kept.
 pub fn parse(args: &[String]) -> Result<Command, CliError> {
     let s = scan(args, &find, HELP, false);
-    let given = |letter: &str| s.opts.iter().any(|&(i, _)| SPECS[i].short() == letter);
+    let given = |letter: &str| {
+        s.opts
+            .iter()
+            .any(|&(i, _)| SPECS.get(i).is_some_and(|s| s.short() == letter))
+    };
     if given("h") {
         return Ok(Command::Help);
     }
@@ -191,9 +208,9 @@ pub fn parse(args: &[String]) -> Result<Command, CliError> {
     let mut stdin_seen = false;
     for key in Key::Count as u8..=Key::Pattern as u8 {
         for &(i, v) in &s.opts {
-            let spec = &SPECS[i];
-            if spec.key as u8 == key {
-                value(&mut c, spec, v, &mut stdin_seen)?;
+            match SPECS.get(i) {
+                Some(spec) if spec.key as u8 == key => value(&mut c, spec, v, &mut stdin_seen)?,
+                _ => {}
             }
         }
     }
@@ -211,7 +228,7 @@ const HELP: &str = "pingr --help";
 // Not inlined into `parse` (measured: 336 bytes smaller).
 #[inline(never)]
 fn value(c: &mut Config, spec: &Spec, v: &str, stdin_seen: &mut bool) -> Result<(), CliError> {
-    let name = |s| v.contains(['\0', '\u{FFFD}']) || v.is_empty() || v.len() > s;
+    let name = |max| unfit(v, max, '\u{FFFD}');
     match spec.key {
         Key::Flag => {}
         Key::Count => c.count = Some(uint(v, "-c", 1, u64::MAX)?),

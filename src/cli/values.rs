@@ -16,14 +16,17 @@ pub const NANOS_PER_MS: u32 = 6; // decimal digits of a millisecond kept: nanose
 pub fn shown(s: &str) -> String {
     const MAX_CHARS: usize = 64;
     let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i == MAX_CHARS {
-            out.push_str("...");
-            break;
-        }
-        out.extend(c.escape_debug());
+    let end = s.char_indices().nth(MAX_CHARS).map_or(s.len(), |(i, _)| i);
+    crate::report::push_escaped(&mut out, s.get(..end).unwrap_or_default());
+    if end < s.len() {
+        out.push_str("...");
     }
     out
+}
+
+/// Whether `v` is no name of at most `max` bytes: empty, longer, or with a NUL or `also` in it.
+pub fn unfit(v: &str, max: usize, also: char) -> bool {
+    v.is_empty() || v.len() > max || v.chars().any(|c| c == '\0' || c == also)
 }
 
 pub fn bad(opt: &str, expected: &str, got: &str) -> CliError {
@@ -31,15 +34,20 @@ pub fn bad(opt: &str, expected: &str, got: &str) -> CliError {
     CliError::of(opt, Problem::Expected { accepted, got })
 }
 
+/// ASCII digits as a number (0 for none); None for anything else or past `u64::MAX`.
+fn digits(s: &str) -> Option<u64> {
+    s.bytes().try_fold(0u64, |n, b| {
+        let d = b.checked_sub(b'0').filter(|d| *d < 10)?;
+        n.checked_mul(10)?.checked_add(u64::from(d))
+    })
+}
+
 /// A plain decimal whole number: ASCII digits only (no sign, spaces or
 /// underscores), leading zeros allowed. Anything past `u64::MAX` is simply
 /// out of range.
 pub fn uint(v: &str, opt: &str, min: u64, max: u64) -> Result<u64, CliError> {
-    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
-        match v.parse::<u64>() {
-            Ok(n) if (min..=max).contains(&n) => return Ok(n),
-            _ => {}
-        }
+    if let Some(n) = digits(v).filter(|n| !v.is_empty() && (min..=max).contains(n)) {
+        return Ok(n);
     }
     Err(bad(opt, &format!("a whole number from {min} to {max}"), v))
 }
@@ -65,24 +73,16 @@ pub fn size(v: &str, max: u64) -> Result<usize, CliError> {
 
 /// A non-negative decimal `WHOLE[.FRACTION]` (either part may be empty, not
 /// both) scaled by `10^scale` and truncated: with `scale` = 9, seconds come
-/// back as nanoseconds. `None` if malformed or above `max_whole`, which is
-/// checked on the digits before any arithmetic, so nothing can overflow.
+/// back as nanoseconds. `None` if malformed or above `max_whole` (checked
+/// arithmetic: nothing overflows; every bound is far below `u64::MAX`).
 /// No sign, exponent, `nan`/`inf`, comma or spaces.
 pub fn fixed(v: &str, scale: u32, max_whole: u64) -> Option<u64> {
     let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if (whole.is_empty() && frac.is_empty()) || !digits(whole) || !digits(frac) {
+    if (whole.is_empty() && frac.is_empty()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let whole = whole.trim_start_matches('0');
-    if whole.len() > 19 {
-        return None; // above every bound; would not fit a u64
-    }
-    let w: u64 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().ok()?
-    };
+    // Past u64::MAX is above every bound.
+    let w = digits(whole)?;
     if w > max_whole || (w == max_whole && frac.bytes().any(|b| b != b'0')) {
         return None;
     }
@@ -174,10 +174,11 @@ pub fn pattern(v: &str) -> Result<Vec<u8>, CliError> {
         ));
     }
     let hex = |d: u8| (d as char).to_digit(16).map_or(0, |n| n as u8);
-    let pairs = v.as_bytes().chunks(2);
-    Ok(pairs
-        .map(|p| p.iter().fold(0, |n, &d| n << 4 | hex(d)))
-        .collect())
+    let mut out = Vec::with_capacity(16);
+    for pair in v.as_bytes().chunks(2) {
+        out.push(pair.iter().fold(0, |n, &d| n << 4 | hex(d)));
+    }
+    Ok(out)
 }
 
 /// `-g ADDR/PREFIX`. Host bits are masked off. With `-4`/`-6`, a block of
@@ -189,7 +190,11 @@ pub fn cidr(v: &str, family: Option<Family>) -> Result<Cidr, CliError> {
     if prefix.is_empty() || prefix.len() > 3 || !prefix.bytes().all(|b| b.is_ascii_digit()) {
         return Err(err());
     }
-    let prefix: u8 = prefix.parse().map_err(|_| err())?;
+    // At most three digits: no overflow; above 255 is no prefix at all.
+    let prefix = prefix
+        .bytes()
+        .fold(0u32, |n, b| n * 10 + u32::from(b - b'0'));
+    let prefix = u8::try_from(prefix).map_err(|_| err())?;
     let (lo, hi, name) = match addr {
         IpAddr::V4(_) => (8, 32, "IPv4"),
         IpAddr::V6(_) => (112, 128, "IPv6"),

@@ -9,13 +9,13 @@
 //! (re-exported here).
 
 pub use super::fping_text::{
-    icmp_error_text, netdata_name, push_loss_part, reachable_verdict, timestamp, tm,
+    icmp_error_text, netdata_name, push_loss_part, push_tm, reachable_verdict, timestamp, tm,
     unresolved_line,
 };
 use crate::cli::{Config, FpingMode, Show};
 use crate::decimal;
 use crate::packet::ErrorKind;
-use crate::report::{num, put, Mark};
+use crate::report::{num, Mark};
 use crate::resolve::Target;
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -118,7 +118,7 @@ impl Tally {
     fn push_running(&self, s: &mut String) {
         s.push_str(" (");
         match self.total_ns.checked_div(self.recv) {
-            Some(avg) => s.push_str(&tm(avg)),
+            Some(avg) => push_tm(s, avg),
             None => s.push_str("NaN"),
         }
         s.push_str(" avg, ");
@@ -137,7 +137,9 @@ impl Tally {
 /// Appends `64 bytes, 0.026 ms`.
 fn push_bytes_ms(s: &mut String, bytes: usize, rtt_ns: u64) {
     num(s, bytes as u64);
-    put(s, &[" bytes, ", &tm(rtt_ns), " ms"]);
+    s.push_str(" bytes, ");
+    push_tm(s, rtt_ns);
+    s.push_str(" ms");
 }
 
 /// What a reply did to the run (for `-X`).
@@ -318,7 +320,9 @@ impl Board {
                     s.push_str(" is alive");
                 }
                 if self.elapsed {
-                    put(&mut s, &[" (", &tm(rtt_ns), " ms)"]);
+                    s.push_str(" (");
+                    push_tm(&mut s, rtt_ns);
+                    s.push_str(" ms)");
                 }
                 s.push('\n');
             }
@@ -492,7 +496,10 @@ SET max = {}",
                 if self.mode == FpingMode::VCount {
                     for j in 0..t.sent as usize {
                         match t.rtts.get(j).copied().flatten() {
-                            Some(r) => put(&mut err, &[" ", &tm(r)]),
+                            Some(r) => {
+                                err.push(' ');
+                                push_tm(&mut err, r);
+                            }
                             None => err.push_str(" -"),
                         }
                     }

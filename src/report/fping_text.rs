@@ -9,12 +9,12 @@ use crate::decimal;
 use crate::packet::{ErrorKind, Family};
 use std::fmt::Write as _;
 
-/// fping's `sprint_tm`: milliseconds with three significant digits.
-pub fn tm(ns: u64) -> String {
+/// Appends fping's `sprint_tm`: milliseconds with three significant digits.
+pub fn push_tm(out: &mut String, ns: u64) {
     let t = ns as f64 / 1e6;
     if t >= 1_000_000.0 {
         // C's %.3e: a signed exponent of at least two digits.
-        return decimal::exp(t, 3, true);
+        return decimal::push_exp(out, t, 3, true);
     }
     let prec = match t {
         t if t < 1.0 => 3,
@@ -22,13 +22,20 @@ pub fn tm(ns: u64) -> String {
         t if t < 100.0 => 1,
         _ => 0,
     };
-    decimal::fixed(t, prec)
+    decimal::push_fixed(out, t, prec)
+}
+
+/// fping's `sprint_tm`: milliseconds with three significant digits.
+pub fn tm(ns: u64) -> String {
+    let mut out = String::new();
+    push_tm(&mut out, ns);
+    out
 }
 
 /// `-D`'s prefix: `[1796155650.13343] `.
 pub fn timestamp(real_ns: u64) -> String {
     let mut s = String::from("[");
-    s.push_str(&decimal::fixed(real_ns as f64 / 1e9, 5));
+    decimal::push_fixed(&mut s, real_ns as f64 / 1e9, 5);
     s.push_str("] ");
     s
 }
@@ -49,7 +56,12 @@ pub fn push_loss_part(s: &mut String, counts: [u64; 5], outage_period_ns: Option
         let _ = write!(s, " xmt/rcv/%return = {sent}/{recv}/{ret}%");
     }
     if let Some(avg) = total.checked_div(recv) {
-        let _ = write!(s, ", min/avg/max = {}/{}/{}", tm(min), tm(avg), tm(max));
+        s.push_str(", min/avg/max = ");
+        push_tm(s, min);
+        s.push('/');
+        push_tm(s, avg);
+        s.push('/');
+        push_tm(s, max);
     }
 }
 
@@ -94,9 +106,11 @@ pub fn icmp_error_text(kind: &ErrorKind) -> &'static str {
 
 /// netdata's chart name part: every character that is not alphanumeric becomes `_`.
 pub fn netdata_name(name: &str) -> String {
-    name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect()
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        out.push(if c.is_ascii_alphanumeric() { c } else { '_' });
+    }
+    out
 }
 
 /// `-x`/`-X`'s verdict line and exit status.

@@ -7,7 +7,7 @@
 //! start). Pure.
 
 use super::interval::{Entry, Report};
-use super::{printable, push_ms3, put};
+use super::{printable, push_ms3};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::IpAddr;
@@ -50,8 +50,8 @@ fn line(l: &mut String, e: &Entry, ts: u64) {
     let s = e.span;
     match e.addr {
         Some(a) => {
-            l.push_str(",address=");
-            push_tag(l, &a.to_string());
+            // An address has nothing to escape.
+            let _ = write!(l, ",address={a}");
             let family = if matches!(a, IpAddr::V4(_)) {
                 "ipv4"
             } else {
@@ -63,13 +63,8 @@ fn line(l: &mut String, e: &Entry, ts: u64) {
                 s.sent, s.received
             );
             if s.sent > 0 {
-                put(
-                    l,
-                    &[
-                        ",percent_packet_loss=",
-                        &crate::decimal::fixed(s.loss_percent(), 3),
-                    ],
-                );
+                l.push_str(",percent_packet_loss=");
+                crate::decimal::push_fixed(l, s.loss_percent(), 3);
             }
             if s.received > 0 {
                 let ms = [

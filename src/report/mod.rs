@@ -67,12 +67,25 @@ pub fn printable(s: &str) -> Cow<'_, str> {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         if c.is_control() {
-            out.extend(c.escape_debug());
+            push_escaped(&mut out, c.encode_utf8(&mut [0; 4]));
         } else {
             out.push(c);
         }
     }
     Cow::Owned(out)
+}
+
+/// Appends `s` escaped as `char::escape_debug` escapes each of its characters: str's `Debug`
+/// (already in the binary) without its quotes, whose one difference is `'` (left as it is).
+pub(crate) fn push_escaped(out: &mut String, s: &str) {
+    let quoted = format!("{s:?}");
+    let mut rest = quoted.get(1..quoted.len() - 1).unwrap_or_default();
+    while let Some((before, after)) = rest.split_once('\'') {
+        out.push_str(before);
+        out.push_str("\\'");
+        rest = after;
+    }
+    out.push_str(rest);
 }
 
 /// Appends milliseconds with three decimals from nanoseconds (rounded to the microsecond):
@@ -112,6 +125,13 @@ fn reply_ms(ns: u64) -> String {
     out
 }
 
+/// Cuts the zeros that end `s`.
+pub(crate) fn trim_zeros(s: &mut String) {
+    while s.ends_with('0') {
+        s.pop();
+    }
+}
+
 /// printf's `%g` for the small non-negative numbers pingr prints (loss percentages).
 pub fn g(x: f64) -> String {
     if !x.is_finite() || x <= 0.0 {
@@ -119,13 +139,17 @@ pub fn g(x: f64) -> String {
     }
     let e = x.log10().floor() as i32;
     if !(-4..6).contains(&e) {
-        return decimal::shortest_exp(x);
+        let mut s = String::new();
+        decimal::push_shortest_exp(&mut s, x);
+        return s;
     }
     let decimals = (5 - e).max(0) as usize;
     let mut s = decimal::fixed(x, decimals);
     if s.contains('.') {
-        let keep = s.trim_end_matches('0').trim_end_matches('.').len();
-        s.truncate(keep);
+        trim_zeros(&mut s);
+        if s.ends_with('.') {
+            s.pop();
+        }
     }
     s
 }
@@ -283,7 +307,7 @@ fn figure(out: &mut String, s: &Summary, j: usize, missing: &str, loss_decimals:
     ];
     let v = v.get(j).copied().unwrap_or(0);
     match j {
-        2 if s.sent > 0 => out.push_str(&decimal::fixed(s.loss_percent(), loss_decimals)),
+        2 if s.sent > 0 => decimal::push_fixed(out, s.loss_percent(), loss_decimals),
         3..=8 if s.received > 0 => push_ms3(out, v),
         2..=8 => out.push_str(missing),
         _ => num(out, v),
@@ -368,7 +392,8 @@ pub fn write_table(rows: &[Row], w: &mut dyn Write) -> io::Result<()> {
         }
         line.clear();
         join(&mut line, &buf, &ends, "  ", Some(&width));
-        w.write_all(line.trim_end().as_bytes())?;
+        // No trailing blanks to trim: the last column (err) is right-aligned and never empty.
+        w.write_all(line.as_bytes())?;
         w.write_all(b"\n")?;
     }
     Ok(())
@@ -433,7 +458,10 @@ fn json_str(s: &str) -> String {
 /// Appends an address as a JSON string, or `null`.
 fn push_json_addr(out: &mut String, a: Option<IpAddr>) {
     match a {
-        Some(a) => push_json_str(out, &a.to_string()),
+        // An address has nothing to escape.
+        Some(a) => {
+            let _ = write!(out, "\"{a}\"");
+        }
         None => out.push_str("null"),
     }
 }
@@ -712,6 +740,15 @@ mod tests {
     fn names_are_printable() {
         assert_eq!(printable("a\0b\r\x1b"), "a\\0b\\r\\u{1b}");
         assert!(matches!(printable("plain.example"), Cow::Borrowed(_)));
+        // push_escaped is char::escape_debug, character by character.
+        let s = "a'b\"c\\d\0\t\n\r\x1b\x7f\u{85}\u{200b}\u{301}e\u{301}\u{feff}\u{10ffff}'é";
+        let mut got = String::new();
+        push_escaped(&mut got, s);
+        assert_eq!(
+            got,
+            s.chars().flat_map(char::escape_debug).collect::<String>()
+        );
+        assert_eq!(printable("'\u{85}\u{200b}"), "'\\u{85}\u{200b}");
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         assert_eq!(
             header("x\ny", ip, 0),

@@ -51,8 +51,7 @@ fn push_seconds(out: &mut String, ns: u128) {
     if frac > 0 {
         out.push('.');
         super::num_padded(out, frac, 9);
-        let keep = out.trim_end_matches('0').len();
-        out.truncate(keep);
+        super::trim_zeros(out);
     }
 }
 
@@ -69,7 +68,8 @@ fn labels(e: &Entry) -> String {
     push_label_value(&mut out, e.name);
     out.push_str("\",address=\"");
     if let Some(a) = e.addr {
-        push_label_value(&mut out, &a.to_string());
+        // An address has nothing to escape.
+        let _ = write!(out, "{a}");
     }
     out.push_str("\",family=\"");
     out.push_str(match e.addr {
@@ -253,7 +253,7 @@ pub fn write(r: &Report, w: &mut dyn Write) -> io::Result<()> {
                         continue;
                     }
                     sample(&mut out, name, "", l, "");
-                    out.push_str(&crate::decimal::shortest(e.span.loss_percent() / 100.0));
+                    crate::decimal::push_shortest(&mut out, e.span.loss_percent() / 100.0);
                 }
                 Value::Rtt(f) => {
                     if e.span.received == 0 {

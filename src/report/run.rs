@@ -86,8 +86,9 @@ pub fn finish(
         None => render(cfg, targets, summaries, &mut out),
         // Nothing was probed: the last report (all zeros) was not made by the engine.
         Some(rep) if rep.last_report_is_final() && !engine_ran => {
-            let text = engine::Reporter::report(rep, &[], true).unwrap_or_default();
-            out.write_all(text.as_bytes()).and_then(|_| out.flush())
+            let text = engine::Reporter::report(rep, &[], true);
+            out.write_all(text.as_deref().unwrap_or_default().as_bytes())
+                .and_then(|_| out.flush())
         }
         Some(rep) if rep.last_report_is_final() => Ok(()),
         Some(rep) => {
